@@ -1,0 +1,192 @@
+import type { z } from 'zod';
+import { AgentDefinitionError } from '../errors';
+import { InputEvent, OutputEvent, isEventType, type AgentEvent, type EventOf, type EventType } from '../events/define-event';
+import type { AsyncCall } from '../runtime/async-call';
+import type { RunnerContext } from './runner-context';
+
+/** How an action's code is split into blocks. */
+export type ActionStyle = 'plain' | 'generator' | 'async';
+
+/** An action function: plain (one sync block), generator (`yield*`), or async (`await`). */
+export type ActionFn<E> = (
+  event: E,
+  ctx: RunnerContext,
+) => void | PromiseLike<void> | Generator<AsyncCall<unknown>, void, unknown>;
+
+/** An action: a named function triggered by one or more event types. */
+export interface ActionDef {
+  readonly name: string;
+  readonly triggers: readonly EventType[];
+  readonly fn: ActionFn<AgentEvent>;
+  readonly style: ActionStyle;
+}
+
+/** The event an action receives for a trigger; the input event carries the agent's input type. */
+export type TriggerEvent<E, In> = E extends EventType<'rx-agents/input', unknown> ? AgentEvent<'rx-agents/input', In> : EventOf<E>;
+
+/** Makes actions typed for one agent's input (the `action` given to `defineAgent({ actions })`). */
+// `any` lets event types of every payload type be listed as triggers; the payload types come back out through EventOf.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type ActionFactory<In> = <const Ts extends EventType<string, any> | readonly EventType<string, any>[]>(
+  name: string,
+  triggers: Ts,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  fn: ActionFn<TriggerEvent<Ts extends readonly EventType<string, any>[] ? Ts[number] : Ts, In>>,
+) => ActionDef;
+
+/** An agent: a named, validated set of actions. Made by {@link defineAgent}. */
+export interface Agent<In = unknown, Out = unknown> {
+  readonly name: string;
+  readonly input: z.ZodType<In> | undefined;
+  readonly output: z.ZodType<Out> | undefined;
+  readonly actions: readonly ActionDef[];
+  readonly resources: Readonly<Record<string, unknown>>;
+  /** Event type name → the actions it triggers, in definition order. */
+  readonly routes: ReadonlyMap<string, readonly ActionDef[]>;
+  /** Event type name → event type, for every trigger. */
+  readonly eventTypes: ReadonlyMap<string, EventType>;
+  /** Some action is an async function (the runtime then tracks async contexts for S5). */
+  readonly hasAsyncActions: boolean;
+}
+
+export interface AgentConfig<In, Out> {
+  /** Names the agent in errors and traces. */
+  readonly name: string;
+  /** Validates each input when its run starts; a bad input fails that run. @default no validation */
+  readonly input?: z.ZodType<In>;
+  /** Validates every OutputEvent payload when it is sent. @default no validation */
+  readonly output?: z.ZodType<Out>;
+  /** Shared objects actions reach with `ctx.resource(name)` (clients, models, prompts). @default {} */
+  readonly resources?: Readonly<Record<string, unknown>>;
+  /** The actions, as a list or as a function of a typed `action` factory. */
+  readonly actions: readonly ActionDef[] | ((action: ActionFactory<In>) => readonly ActionDef[]);
+}
+
+const GeneratorFunction = Object.getPrototypeOf(function* () {}).constructor;
+const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
+const AsyncGeneratorFunction = Object.getPrototypeOf(async function* () {}).constructor;
+
+/**
+ * Makes an action. The `action` factory given to `defineAgent({ actions: (action) => [...] })`
+ * is the same function, typed with the agent's input.
+ *
+ * @example
+ * action('action1', InputEvent, function* (event, ctx) {
+ *   const r = yield* ctx.executeAsync(fetchScore, event.payload.id);
+ *   ctx.sendEvent(OutputEvent.of(r));
+ * })
+ */
+export const action: ActionFactory<unknown> = (name, triggers, fn) => {
+  const list: readonly unknown[] = Array.isArray(triggers) ? triggers : [triggers];
+  const where = `action \`${String(name)}\``;
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new AgentDefinitionError(`Expected the action name to be a non-empty string, got \`${String(name)}\` (${typeof name}).`);
+  }
+  if (list.length === 0) {
+    throw new AgentDefinitionError(`${where} has no trigger: pass the event type(s) that start it, e.g. action('${name}', InputEvent, fn).`);
+  }
+  list.forEach((trigger, i) => {
+    if (!isEventType(trigger)) {
+      throw new AgentDefinitionError(
+        `Trigger ${i} of ${where} is not an event type (got ${describe(trigger)}): make one with defineEvent(type, schema).`,
+      );
+    }
+    if (trigger.type === OutputEvent.type) {
+      throw new AgentDefinitionError(`${where} is triggered by OutputEvent, but OutputEvents go downstream and are never routed to actions.`);
+    }
+  });
+  if (typeof fn !== 'function') {
+    throw new AgentDefinitionError(`Expected the function of ${where} to be a function, got ${describe(fn)}.`);
+  }
+  if (fn instanceof AsyncGeneratorFunction) {
+    throw new AgentDefinitionError(
+      `${where} is an async generator, which is not supported: use a generator (yield* ctx.executeAsync(...)) or an async function (await ctx.executeAsync(...)).`,
+    );
+  }
+  const style: ActionStyle = fn instanceof GeneratorFunction ? 'generator' : fn instanceof AsyncFunction ? 'async' : 'plain';
+  return Object.freeze({ name, triggers: Object.freeze([...list]) as readonly EventType[], fn: fn as ActionFn<AgentEvent>, style });
+};
+
+/**
+ * Defines an agent and validates it: every action has a name, a trigger and a function; names
+ * are unique; some action handles `InputEvent`.
+ *
+ * @example
+ * const agent = defineAgent({
+ *   name: 'scorer',
+ *   input: z.object({ id: z.number(), userId: z.string() }),
+ *   actions: (action) => [
+ *     action('score', InputEvent, function* (event, ctx) {
+ *       const score = yield* ctx.executeAsync(fetchScore, event.payload.id);
+ *       ctx.sendEvent(OutputEvent.of({ id: event.payload.id, score }));
+ *     }),
+ *   ],
+ * });
+ */
+export function defineAgent<In = unknown, Out = unknown>(config: AgentConfig<In, Out>): Agent<In, Out> {
+  if (typeof config !== 'object' || config === null) {
+    throw new AgentDefinitionError(`Expected defineAgent to get a config object { name, actions }, got ${describe(config)}.`);
+  }
+  const { name, input, output, resources = {}, actions } = config;
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new AgentDefinitionError(`Expected the agent name to be a non-empty string, got ${describe(name)}.`);
+  }
+  const list = typeof actions === 'function' ? actions(action as ActionFactory<In>) : actions;
+  if (!Array.isArray(list) || list.length === 0) {
+    throw new AgentDefinitionError(`Agent \`${name}\` has no actions: give at least one action triggered by InputEvent.`);
+  }
+  for (const [label, schema] of [['input', input], ['output', output]] as const) {
+    if (schema !== undefined && typeof (schema as { safeParse?: unknown }).safeParse !== 'function') {
+      throw new AgentDefinitionError(`The \`${label}\` of agent \`${name}\` must be a zod schema, got ${describe(schema)}.`);
+    }
+  }
+  if (typeof resources !== 'object' || resources === null || Array.isArray(resources)) {
+    throw new AgentDefinitionError(`The \`resources\` of agent \`${name}\` must be an object of named resources, got ${describe(resources)}.`);
+  }
+  const routes = new Map<string, ActionDef[]>();
+  const eventTypes = new Map<string, EventType>();
+  const names = new Set<string>();
+  list.forEach((def: ActionDef, i: number) => {
+    if (typeof def !== 'object' || def === null || typeof def.fn !== 'function' || !Array.isArray(def.triggers)) {
+      throw new AgentDefinitionError(`Action ${i} of agent \`${name}\` was not made with action(name, triggers, fn); got ${describe(def)}.`);
+    }
+    if (names.has(def.name)) {
+      throw new AgentDefinitionError(`Agent \`${name}\` has two actions named \`${def.name}\`: action names must be unique.`);
+    }
+    names.add(def.name);
+    for (const trigger of def.triggers) {
+      const known = eventTypes.get(trigger.type);
+      if (known !== undefined && known !== trigger) {
+        throw new AgentDefinitionError(
+          `Agent \`${name}\` uses two different event types named \`${trigger.type}\`: give each defineEvent a unique type name.`,
+        );
+      }
+      eventTypes.set(trigger.type, trigger);
+      const routed = routes.get(trigger.type);
+      if (routed === undefined) routes.set(trigger.type, [def]);
+      else if (!routed.includes(def)) routed.push(def);
+    }
+  });
+  if (!routes.has(InputEvent.type)) {
+    throw new AgentDefinitionError(
+      `Agent \`${name}\` has no action triggered by InputEvent, so its runs would do nothing: add action('start', InputEvent, fn).`,
+    );
+  }
+  return Object.freeze({
+    name,
+    input,
+    output,
+    actions: Object.freeze([...list]),
+    resources: Object.freeze({ ...resources }),
+    routes,
+    eventTypes,
+    hasAsyncActions: list.some((def: ActionDef) => def.style === 'async'),
+  });
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'function') return `a function${value.name ? ` \`${value.name}\`` : ''}`;
+  if (typeof value === 'string') return `"${value}" (string)`;
+  if (value === null || typeof value !== 'object') return `\`${String(value)}\` (${value === null ? 'null' : typeof value})`;
+  return Array.isArray(value) ? 'an array' : 'an object';
+}

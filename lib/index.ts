@@ -1,0 +1,29 @@
+export { defineEvent, isEventType, InputEvent, OutputEvent } from './events/define-event';
+export type { AgentEvent, EventType, EventOf, PayloadOf } from './events/define-event';
+export { defineAgent, action } from './agent/define-agent';
+export type { Agent, AgentConfig, ActionDef, ActionFn, ActionFactory, ActionStyle, TriggerEvent } from './agent/define-agent';
+export type { RunnerContext, AllResults } from './agent/runner-context';
+export { agentOperator } from './operator/agent-operator';
+export type { AgentOperatorOptions } from './operator/options';
+export type { AgentOutput, RunFailure } from './runtime/runtime';
+export { AsyncCall } from './runtime/async-call';
+export type { AsyncCallOptions, BlockResult } from './runtime/async-call';
+export { createExecutor } from './runtime/executor';
+export type { Executor, ExecutorTask } from './runtime/executor';
+export type { MemoryRef, MemoryValue } from './runtime/memory';
+export type { LifecycleEvent, LifecycleEventType, Inspector } from './runtime/lifecycle';
+export {
+  RxAgentsError,
+  AgentDefinitionError,
+  EventValidationError,
+  AsyncBlockAccessError,
+  MemoryValueError,
+  MemoryPathError,
+  ActionError,
+  CallbackError,
+  BufferOverflowError,
+  AsyncTimeoutError,
+  AbortedError,
+  EmptyAsyncResultError,
+} from './errors';
+export type { ValidationIssue } from './errors';

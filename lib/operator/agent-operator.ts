@@ -1,0 +1,53 @@
+import { Observable, Subscriber, type OperatorFunction } from 'rxjs';
+import type { Agent } from '../agent/define-agent';
+import { AgentDefinitionError } from '../errors';
+import { Runtime, type AgentOutput } from '../runtime/runtime';
+import { resolveOptions, type AgentOperatorOptions } from './options';
+
+/**
+ * Runs an agent over a stream: each input starts an agent run for its key; what the runs send
+ * as `OutputEvent`s comes out.
+ *
+ * ```
+ * inputs:   --a1--b1--a2-------|        (a, b: keys)
+ * outputs:  ------A1---B1--A2--|        A1 before A2 always; B1 never waits for A1's async work
+ * ```
+ *
+ * Semantics: runs of one key are serial in arrival order (S1); keys progress independently
+ * (S2); actions triggered by one event start together and their async blocks overlap (S3, S12);
+ * outputs of one key come in run order and, within a run, in send order (S8). Inputs that
+ * arrive while their key is busy are buffered (bounded by `maxBufferedInputs`). The output
+ * completes after the source completes and every run has ended; unsubscribing aborts
+ * in-flight async blocks (S9). All per-stream state is created per subscription.
+ *
+ * @example
+ * const outputs$ = inputs$.pipe(agentOperator(agent, { key: (x) => x.userId }));
+ */
+export function agentOperator<In, Out>(
+  agent: Agent<In, Out>,
+  options?: AgentOperatorOptions<In> & { readonly output?: 'payload' },
+): OperatorFunction<In, Out>;
+export function agentOperator<In, Out>(
+  agent: Agent<In, Out>,
+  options: AgentOperatorOptions<In> & { readonly output: 'envelope' },
+): OperatorFunction<In, AgentOutput<Out>>;
+export function agentOperator<In, Out>(agent: Agent<In, Out>, options?: AgentOperatorOptions<In>): OperatorFunction<In, unknown> {
+  if (typeof agent !== 'object' || agent === null || !(agent.routes instanceof Map)) {
+    throw new AgentDefinitionError('agentOperator needs an agent made by defineAgent({ name, actions }).');
+  }
+  const { makeExecutor, ...settings } = resolveOptions(options as AgentOperatorOptions<never> | undefined);
+  return (source) =>
+    new Observable<unknown>((subscriber) => {
+      const runtime = new Runtime(agent as Agent, { ...settings, executor: makeExecutor() }, subscriber);
+      // A Subscriber (not a plain observer) so that a downstream unsubscribe during a synchronous
+      // flood closes it at once and the source stops emitting (rxjs operators do the same internally).
+      const input = new Subscriber<In>({
+        next: (value) => runtime.accept(value),
+        error: (error: unknown) => runtime.sourceError(error),
+        complete: () => runtime.sourceComplete(),
+      });
+      subscriber.add(input);
+      subscriber.add(() => runtime.dispose());
+      source.subscribe(input);
+    });
+}

@@ -1,0 +1,112 @@
+import { asapScheduler, type SchedulerLike } from 'rxjs';
+import { optionError } from '../errors';
+import { createExecutor, type Executor } from '../runtime/executor';
+import type { Inspector } from '../runtime/lifecycle';
+import type { RunFailure, RuntimeSettings } from '../runtime/runtime';
+
+/** Options of {@link agentOperator}. Every field is optional. */
+export interface AgentOperatorOptions<In = unknown> {
+  /**
+   * Selects the key of an input. Runs of one key are serial (S1), keys are concurrent (S2).
+   * Keys are compared with `Map` semantics (SameValueZero): use strings or numbers.
+   * @default every input has the same key (fully serial)
+   */
+  readonly key?: (input: In) => unknown;
+  /** Maximum async blocks in flight across all keys (ignored when `executor` is given). @default 64 */
+  readonly concurrency?: number;
+  /** The pool that runs async blocks; share one between operators to share a budget. @default createExecutor(concurrency) */
+  readonly executor?: Executor;
+  /** Drives wake-ups, timeouts, retries and timestamps. Pass a `TestScheduler` for virtual time (S11). @default asapScheduler */
+  readonly scheduler?: SchedulerLike;
+  /**
+   * What an action failure does. `fail`: the output errors with `ActionError` and all runs are
+   * aborted. `isolate`: that run is aborted and reported to `onRunFailed`; other runs and the
+   * key's next inputs go on. @default 'fail'
+   */
+  readonly errorPolicy?: 'fail' | 'isolate';
+  /** Receives each failed run under `errorPolicy: 'isolate'`. @default none (failures still show in `inspect`) */
+  readonly onRunFailed?: (failure: RunFailure<In>) => void;
+  /** Maximum inputs waiting behind their key's active run, across all keys. @default Infinity */
+  readonly maxBufferedInputs?: number;
+  /**
+   * What happens to an input that would exceed `maxBufferedInputs`. `error`: the output errors
+   * with `BufferOverflowError`. `drop-newest`: the new input is dropped. `drop-oldest`: the oldest
+   * waiting input of the same key is dropped (else the new one). Drops are reported to `onDropped`
+   * and `inspect`, never silent. @default 'error'
+   */
+  readonly overflow?: 'error' | 'drop-newest' | 'drop-oldest';
+  /** Receives each dropped input. @default none */
+  readonly onDropped?: (input: In, key: unknown) => void;
+  /** Validate every sent event's payload against its schema. Turn off only for trusted agents in hot paths. @default true */
+  readonly validateEvents?: boolean;
+  /** `payload`: emit OutputEvent payloads. `envelope`: emit `{ key, run, id, payload }`. @default 'payload' */
+  readonly output?: 'payload' | 'envelope';
+  /** Receives every lifecycle event (see `LifecycleEvent`). @default none (zero cost) */
+  readonly inspect?: Inspector;
+}
+
+const KNOWN = new Set([
+  'key', 'concurrency', 'executor', 'scheduler', 'errorPolicy', 'onRunFailed', 'maxBufferedInputs',
+  'overflow', 'onDropped', 'validateEvents', 'output', 'inspect',
+]);
+
+const singleKey = (): undefined => undefined;
+
+/** Validates options at operator creation; throws a `TypeError` that says what, where and what to do. */
+export function resolveOptions(options: AgentOperatorOptions<never> | undefined): Omit<RuntimeSettings, 'executor'> & { makeExecutor: () => Executor } {
+  if (options === undefined) options = {};
+  if (typeof options !== 'object' || options === null) throw optionError('options', 'an object', options);
+  for (const name of Object.keys(options)) {
+    if (!KNOWN.has(name)) throw new TypeError(`Unknown option \`${name}\` for agentOperator. Known options: ${[...KNOWN].join(', ')}.`);
+  }
+  const o = options as AgentOperatorOptions<unknown>;
+  fn(o, 'key');
+  fn(o, 'onRunFailed');
+  fn(o, 'onDropped');
+  fn(o, 'inspect');
+  if (o.concurrency !== undefined && !((Number.isInteger(o.concurrency) && o.concurrency >= 1) || o.concurrency === Infinity)) {
+    throw optionError('concurrency', 'an integer >= 1 or Infinity', o.concurrency);
+  }
+  if (o.concurrency !== undefined && o.executor !== undefined) {
+    throw new TypeError('Give either `concurrency` or `executor` to agentOperator, not both: an executor has its own concurrency.');
+  }
+  if (o.executor !== undefined && (typeof o.executor !== 'object' || o.executor === null || typeof o.executor.submit !== 'function')) {
+    throw optionError('executor', 'an Executor (see createExecutor)', o.executor);
+  }
+  if (o.scheduler !== undefined && (typeof o.scheduler !== 'object' || o.scheduler === null || typeof o.scheduler.schedule !== 'function' || typeof o.scheduler.now !== 'function')) {
+    throw optionError('scheduler', 'an RxJS SchedulerLike (e.g. asapScheduler or a TestScheduler)', o.scheduler);
+  }
+  oneOf(o, 'errorPolicy', ['fail', 'isolate']);
+  oneOf(o, 'overflow', ['error', 'drop-newest', 'drop-oldest']);
+  oneOf(o, 'output', ['payload', 'envelope']);
+  if (o.maxBufferedInputs !== undefined && !((Number.isInteger(o.maxBufferedInputs) && o.maxBufferedInputs >= 0) || o.maxBufferedInputs === Infinity)) {
+    throw optionError('maxBufferedInputs', 'an integer >= 0 or Infinity', o.maxBufferedInputs);
+  }
+  if (o.validateEvents !== undefined && typeof o.validateEvents !== 'boolean') throw optionError('validateEvents', 'a boolean', o.validateEvents);
+  const concurrency = o.concurrency ?? 64;
+  const executor = o.executor;
+  return {
+    key: o.key ?? singleKey,
+    scheduler: o.scheduler ?? asapScheduler,
+    errorPolicy: o.errorPolicy ?? 'fail',
+    onRunFailed: o.onRunFailed,
+    maxBufferedInputs: o.maxBufferedInputs ?? Infinity,
+    overflow: o.overflow ?? 'error',
+    onDropped: o.onDropped,
+    validateEvents: o.validateEvents ?? true,
+    envelope: o.output === 'envelope',
+    inspect: o.inspect,
+    makeExecutor: () => executor ?? createExecutor(concurrency),
+  };
+}
+
+function fn(o: AgentOperatorOptions<unknown>, name: 'key' | 'onRunFailed' | 'onDropped' | 'inspect'): void {
+  if (o[name] !== undefined && typeof o[name] !== 'function') throw optionError(name, 'a function', o[name]);
+}
+
+function oneOf<K extends 'errorPolicy' | 'overflow' | 'output'>(o: AgentOperatorOptions<unknown>, name: K, allowed: readonly string[]): void {
+  const value = o[name];
+  if (value !== undefined && !allowed.includes(value as string)) {
+    throw optionError(name, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value);
+  }
+}

@@ -1,0 +1,217 @@
+import { isObservable, type Observable, type Subscription } from 'rxjs';
+import { AbortedError, AsyncTimeoutError, EmptyAsyncResultError } from '../errors';
+import type { ExecutorTask } from './executor';
+
+/** The result type of an async block: an Observable's last value, a Promise's value, or the value itself. */
+export type BlockResult<R> = R extends Observable<infer T> ? T : Awaited<R>;
+
+/** Options of one async call (`ctx.executeAsyncWith`). */
+export interface AsyncCallOptions {
+  /** Fail the call with `AsyncTimeoutError` after this many ms (scheduler time). @default no timeout */
+  readonly timeout?: number;
+  /** Run the block again after a failure, up to this many extra attempts, waiting `retryDelay` ms (scheduler time) between. @default 0 */
+  readonly retries?: number;
+  /** @default 0 */
+  readonly retryDelay?: number;
+  /**
+   * Durable calls only: decides the outcome of a call that was started before a crash but
+   * has no recorded outcome. Its return value (or thrown error) becomes the recorded outcome.
+   */
+  readonly reconcile?: (...args: never[]) => unknown;
+}
+
+/** What a call needs from the runtime. Implemented by the activation that made the call. */
+export interface CallHost {
+  readonly key: unknown;
+  readonly actionName: string;
+  /** Runs the block with the context locked (S5); returns what the block returned. */
+  invokeBlock(call: AsyncCall<unknown>): unknown;
+  /** The call settled: wake whoever waits on it (through the scheduler). */
+  callSettled(call: AsyncCall<unknown>): void;
+  /** The call got a slot and started running. */
+  callStarted(call: AsyncCall<unknown>): void;
+  /** Schedules `work` after `delay` ms on the operator's scheduler. */
+  schedule(work: () => void, delay: number): Subscription;
+}
+
+const PENDING = 0;
+const FULFILLED = 1;
+const REJECTED = 2;
+
+/**
+ * One `executeAsync` call. It is both iterable — `const r = yield* ctx.executeAsync(...)` in a
+ * generator action — and thenable — `const r = await ctx.executeAsync(...)` in an async action.
+ * The block starts when the call is made (or when the executor has a slot), not when it is awaited,
+ * so several calls made before waiting run in parallel (S12).
+ */
+export class AsyncCall<T> implements PromiseLike<T>, ExecutorTask {
+  status: 0 | 1 | 2 = PENDING;
+  value: T | undefined;
+  error: unknown;
+  /** Someone read the outcome (yield*, await, or ctx.all). An unread failure fails the action. */
+  observed = false;
+  /** The outcome came from the journal (replay), the block did not run. */
+  replayed = false;
+  /** The action suspended on this call, woken when it settles. */
+  waiter: { wake(call: AsyncCall<unknown>): void } | null = null;
+  private listeners: Array<(call: AsyncCall<unknown>) => void> | null = null;
+  private promise: Promise<T> | null = null;
+  private resolvePromise: ((value: T) => void) | null = null;
+  private rejectPromise: ((error: unknown) => void) | null = null;
+  private done: (() => void) | null = null;
+  private subscription: Subscription | null = null;
+  private timer: Subscription | null = null;
+  private attempt = 0;
+
+  constructor(
+    readonly host: CallHost,
+    /** Stable identity: `<activation id>#<call index>` (S13). */
+    readonly id: string,
+    readonly fn: (...args: never[]) => unknown,
+    readonly args: readonly unknown[],
+    readonly options: AsyncCallOptions | undefined,
+  ) {}
+
+  get key(): unknown {
+    return this.host.key;
+  }
+
+  get wanted(): boolean {
+    return this.status === PENDING;
+  }
+
+  get settled(): boolean {
+    return this.status !== PENDING;
+  }
+
+  /** Called by the executor when a slot is free. */
+  start(done: () => void): void {
+    this.done = done;
+    if (this.status !== PENDING) return this.release();
+    this.host.callStarted(this as AsyncCall<unknown>);
+    const timeout = this.options?.timeout;
+    if (timeout !== undefined && this.timer === null) {
+      this.timer = this.host.schedule(() => this.settle(REJECTED, new AsyncTimeoutError(this.host.actionName, timeout)), timeout);
+    }
+    this.attempt++;
+    let result: unknown;
+    try {
+      result = this.host.invokeBlock(this as AsyncCall<unknown>);
+    } catch (error) {
+      return this.failed(error);
+    }
+    if (isObservable(result)) {
+      let last: unknown;
+      let seen = false;
+      this.subscription = (result as Observable<unknown>).subscribe({
+        next: (v) => {
+          last = v;
+          seen = true;
+        },
+        error: (e) => this.failed(e),
+        complete: () => (seen ? this.settle(FULFILLED, last) : this.failed(new EmptyAsyncResultError(this.host.actionName))),
+      });
+    } else if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
+      (result as PromiseLike<unknown>).then(
+        (v) => this.settle(FULFILLED, v),
+        (e) => this.failed(e),
+      );
+    } else {
+      this.settle(FULFILLED, result);
+    }
+  }
+
+  /** Settles the call from outside (journal replay, abort). */
+  resolveWith(ok: boolean, valueOrError: unknown, replayed = false): void {
+    this.replayed = replayed;
+    this.settle(ok ? FULFILLED : REJECTED, valueOrError);
+  }
+
+  abort(reason: string): void {
+    this.settle(REJECTED, new AbortedError(reason));
+  }
+
+  /** Registers a listener for settlement (used by `ctx.all`). */
+  onSettled(listener: (call: AsyncCall<unknown>) => void): void {
+    if (this.status !== PENDING) listener(this as AsyncCall<unknown>);
+    else (this.listeners ??= []).push(listener);
+  }
+
+  /** The outcome, for whoever resumes: returns the value or throws the error. */
+  outcome(): T {
+    this.observed = true;
+    if (this.status === FULFILLED) return this.value as T;
+    if (this.status === REJECTED) throw this.error;
+    throw new Error('rx-agents internal error: outcome() read before the call settled');
+  }
+
+  *[Symbol.iterator](): Generator<AsyncCall<unknown>, T, unknown> {
+    if (this.status === PENDING) yield this as AsyncCall<unknown>;
+    return this.outcome();
+  }
+
+  then<R1 = T, R2 = never>(
+    onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    this.observed = true;
+    if (this.promise === null) {
+      if (this.status === FULFILLED) this.promise = Promise.resolve(this.value as T);
+      else if (this.status === REJECTED) this.promise = Promise.reject(this.error);
+      else
+        this.promise = new Promise<T>((resolve, reject) => {
+          this.resolvePromise = resolve;
+          this.rejectPromise = reject;
+        });
+    }
+    return this.promise.then(onFulfilled, onRejected);
+  }
+
+  private failed(error: unknown): void {
+    if (this.status !== PENDING) return;
+    const retries = this.options?.retries ?? 0;
+    if (this.attempt <= retries) {
+      this.cleanup();
+      const restart = (): void => {
+        if (this.status !== PENDING) return;
+        const done = this.done;
+        if (done !== null) this.start(done);
+      };
+      const delay = this.options?.retryDelay ?? 0;
+      if (delay > 0) this.subscription = this.host.schedule(restart, delay);
+      else restart();
+      return;
+    }
+    this.settle(REJECTED, error);
+  }
+
+  private settle(status: 1 | 2, valueOrError: unknown): void {
+    if (this.status !== PENDING) return;
+    this.status = status;
+    if (status === FULFILLED) this.value = valueOrError as T;
+    else this.error = valueOrError;
+    this.cleanup();
+    this.timer?.unsubscribe();
+    this.timer = null;
+    this.release();
+    if (status === FULFILLED) this.resolvePromise?.(this.value as T);
+    else this.rejectPromise?.(this.error);
+    this.resolvePromise = this.rejectPromise = null;
+    const listeners = this.listeners;
+    this.listeners = null;
+    if (listeners !== null) for (const listener of listeners) listener(this as AsyncCall<unknown>);
+    this.host.callSettled(this as AsyncCall<unknown>);
+  }
+
+  private cleanup(): void {
+    const subscription = this.subscription;
+    this.subscription = null;
+    subscription?.unsubscribe();
+  }
+
+  private release(): void {
+    const done = this.done;
+    this.done = null;
+    done?.();
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * Lifecycle events: what the runtime reports about itself, in order, as it works.
+ * Pass `inspect` to `agentOperator` to receive them; when nobody listens they cost nothing.
+ * `time` is `scheduler.now()`, so in a TestScheduler it is the virtual frame.
+ */
+interface Base {
+  readonly time: number;
+  readonly key: unknown;
+  /** The run sequence number (the input's position in the accepted stream). */
+  readonly run: number;
+}
+
+export type LifecycleEvent =
+  | (Base & { readonly type: 'input.accepted'; readonly buffered: boolean })
+  | (Base & { readonly type: 'input.dropped'; readonly reason: 'drop-newest' | 'drop-oldest' })
+  | (Base & { readonly type: 'run.started'; readonly waited: number })
+  | (Base & { readonly type: 'run.ended'; readonly outcome: 'completed' | 'failed'; readonly duration: number; readonly error?: unknown })
+  | (Base & { readonly type: 'action.started'; readonly action: string; readonly activation: string; readonly event: string })
+  | (Base & { readonly type: 'action.suspended'; readonly action: string; readonly activation: string })
+  | (Base & { readonly type: 'action.resumed'; readonly action: string; readonly activation: string })
+  | (Base & { readonly type: 'action.finished'; readonly action: string; readonly activation: string })
+  | (Base & { readonly type: 'action.failed'; readonly action: string; readonly activation: string; readonly error: unknown })
+  | (Base & { readonly type: 'async.queued'; readonly action: string; readonly call: string })
+  | (Base & { readonly type: 'async.started'; readonly action: string; readonly call: string })
+  | (Base & {
+      readonly type: 'async.completed';
+      readonly action: string;
+      readonly call: string;
+      readonly ok: boolean;
+      /** true when the outcome came from the journal instead of running the block (replay). */
+      readonly replayed: boolean;
+      readonly error?: unknown;
+    })
+  | (Base & { readonly type: 'event.sent'; readonly eventType: string; readonly event: string; readonly action: string })
+  | (Base & { readonly type: 'event.routed'; readonly eventType: string; readonly event: string; readonly actions: readonly string[] })
+  | (Base & { readonly type: 'output.emitted'; readonly event: string });
+
+export type LifecycleEventType = LifecycleEvent['type'];
+
+/** Receives lifecycle events. Must not throw (a throw is reported as a stream error). */
+export type Inspector = (event: LifecycleEvent) => void;

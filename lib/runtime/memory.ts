@@ -1,0 +1,151 @@
+import { MemoryPathError, MemoryValueError } from '../errors';
+
+/** JSON-like data: what memory can hold and what survives a round trip through a store. */
+export type MemoryValue = null | boolean | number | string | readonly MemoryValue[] | { readonly [k: string]: MemoryValue };
+
+/**
+ * A view of one memory (short-term: per key, survives runs; sensory: per run).
+ * Paths are dot-separated: `set('user.name', 'ada')` then `get('user')` is `{ name: 'ada' }`.
+ *
+ * Semantics: values are validated and deep-copied (then frozen) at `set`, so a later change
+ * to the object you passed cannot change memory, and what you read is exactly what a store
+ * will persist and restore. Only JSON-like data is accepted (see {@link MemoryValue}).
+ */
+export interface MemoryRef {
+  /** The value at `path`, or `undefined`. A path that holds nested values returns a fresh plain object. */
+  get<T extends MemoryValue = MemoryValue>(path: string): T | undefined;
+  /** Stores `value` at `path`, creating intermediate levels. Throws `MemoryValueError` for non-JSON-like values. */
+  set(path: string, value: MemoryValue): void;
+  has(path: string): boolean;
+  /** Removes the value or subtree at `path`; returns whether something was there. */
+  delete(path: string): boolean;
+  /** The names directly under `path` (or at the top level), in insertion order. */
+  keys(path?: string): string[];
+  /** The whole memory as a plain object. */
+  toJSON(): Record<string, MemoryValue>;
+}
+
+/** A level of memory. Leaves are frozen values; levels are `MemoryNode`s. */
+export class MemoryNode {
+  readonly children = new Map<string, MemoryNode | MemoryValue>();
+
+  static fromJSON(data: Record<string, MemoryValue>): MemoryNode {
+    const node = new MemoryNode();
+    for (const name of Object.keys(data)) node.children.set(name, freezeValue(data[name] as MemoryValue));
+    return node;
+  }
+
+  get size(): number {
+    return this.children.size;
+  }
+
+  get(path: string): MemoryValue | undefined {
+    const found = this.find(split(path));
+    return found instanceof MemoryNode ? found.toJSON() : found;
+  }
+
+  set(path: string, value: MemoryValue): void {
+    const parts = split(path);
+    const copy = checkValue(value, path);
+    let node: MemoryNode = this;
+    for (let i = 0; i < parts.length - 1; i++) {
+      const part = parts[i] as string;
+      const next = node.children.get(part);
+      if (next instanceof MemoryNode) node = next;
+      else {
+        const created = new MemoryNode();
+        node.children.set(part, created);
+        node = created;
+      }
+    }
+    node.children.set(parts[parts.length - 1] as string, copy);
+  }
+
+  has(path: string): boolean {
+    return this.find(split(path)) !== undefined;
+  }
+
+  delete(path: string): boolean {
+    const parts = split(path);
+    const parent = this.find(parts.slice(0, -1));
+    return parent instanceof MemoryNode && parent.children.delete(parts[parts.length - 1] as string);
+  }
+
+  keys(path?: string): string[] {
+    const node = path === undefined ? this : this.find(split(path));
+    if (node instanceof MemoryNode) return [...node.children.keys()];
+    if (node !== null && typeof node === 'object' && !Array.isArray(node)) return Object.keys(node);
+    return [];
+  }
+
+  toJSON(): Record<string, MemoryValue> {
+    const out: Record<string, MemoryValue> = {};
+    for (const [name, child] of this.children) out[name] = child instanceof MemoryNode ? child.toJSON() : child;
+    return out;
+  }
+
+  private find(parts: readonly string[]): MemoryNode | MemoryValue | undefined {
+    let current: MemoryNode | MemoryValue | undefined = this;
+    for (const part of parts) {
+      if (current instanceof MemoryNode) current = current.children.get(part);
+      else if (current !== null && typeof current === 'object' && !Array.isArray(current) && Object.hasOwn(current, part)) {
+        current = (current as Record<string, MemoryValue>)[part];
+      } else return undefined;
+    }
+    return current;
+  }
+}
+
+const pathCache = new Map<string, readonly string[]>();
+
+function split(path: string): readonly string[] {
+  const cached = pathCache.get(path);
+  if (cached !== undefined) return cached;
+  if (typeof path !== 'string' || path.length === 0) throw new MemoryPathError(path);
+  const parts = path.split('.');
+  if (parts.some((p) => p.length === 0)) throw new MemoryPathError(path);
+  if (pathCache.size < 10_000) pathCache.set(path, parts);
+  return parts;
+}
+
+/** Validates `value` and returns a frozen deep copy; throws {@link MemoryValueError} naming the bad spot. */
+export function checkValue(value: unknown, path: string, seen: Set<object> = new Set()): MemoryValue {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      if (!Number.isFinite(value)) throw new MemoryValueError(path, `${value} is not a finite number`);
+      return value;
+    case 'undefined':
+      throw new MemoryValueError(path, 'undefined is not storable (use delete to remove a value)');
+    case 'bigint':
+      throw new MemoryValueError(path, 'a bigint is not storable (store it as a string)');
+    case 'function':
+    case 'symbol':
+      throw new MemoryValueError(path, `a ${typeof value} is not storable`);
+  }
+  if (value === null) return null;
+  const obj = value as object;
+  if (seen.has(obj)) throw new MemoryValueError(path, 'the value contains a cycle');
+  seen.add(obj);
+  let out: MemoryValue;
+  if (Array.isArray(obj)) {
+    out = Object.freeze(obj.map((item, i) => checkValue(item, `${path}[${i}]`, seen)));
+  } else {
+    const proto = Object.getPrototypeOf(obj);
+    if (proto !== Object.prototype && proto !== null) {
+      const name = (obj.constructor as { name?: string } | undefined)?.name ?? 'unknown';
+      throw new MemoryValueError(path, `a ${name} instance is not storable${name === 'Date' ? ' (store date.toISOString())' : ''}`);
+    }
+    const copy: Record<string, MemoryValue> = {};
+    for (const name of Object.keys(obj)) copy[name] = checkValue((obj as Record<string, unknown>)[name], `${path}.${name}`, seen);
+    out = Object.freeze(copy);
+  }
+  seen.delete(obj);
+  return out;
+}
+
+function freezeValue(value: MemoryValue): MemoryValue {
+  return checkValue(value, '(restored)');
+}

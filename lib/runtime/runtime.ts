@@ -1,0 +1,469 @@
+import type { SchedulerLike, Subscription } from 'rxjs';
+import type { Agent } from '../agent/define-agent';
+import { AbortedError, ActionError, BufferOverflowError, CallbackError, RxAgentsError } from '../errors';
+import { InputEvent, OutputEvent, parseWith, type AgentEvent } from '../events/define-event';
+import { Activation } from './activation';
+import type { AsyncCall } from './async-call';
+import type { Executor } from './executor';
+import type { Inspector, LifecycleEvent } from './lifecycle';
+import { MemoryNode } from './memory';
+
+/** What goes downstream when `output: 'envelope'` is chosen. */
+export interface AgentOutput<Out = unknown> {
+  readonly key: unknown;
+  /** The run sequence number of the run that sent it. */
+  readonly run: number;
+  /** The OutputEvent's deterministic id: the same after a replay, so consumers can dedupe. */
+  readonly id: string;
+  readonly payload: Out;
+}
+
+/** A run that failed under `errorPolicy: 'isolate'`. */
+export interface RunFailure<In = unknown> {
+  readonly key: unknown;
+  readonly run: number;
+  readonly input: In;
+  readonly error: RxAgentsError;
+}
+
+/** Where results go (the operator's subscriber). */
+export interface Sink {
+  next(value: unknown): void;
+  error(error: unknown): void;
+  complete(): void;
+}
+
+/** The runtime's settings, already validated by the operator. */
+export interface RuntimeSettings {
+  readonly key: (input: unknown) => unknown;
+  readonly scheduler: SchedulerLike;
+  readonly executor: Executor;
+  readonly errorPolicy: 'fail' | 'isolate';
+  readonly onRunFailed: ((failure: RunFailure) => void) | undefined;
+  readonly maxBufferedInputs: number;
+  readonly overflow: 'error' | 'drop-newest' | 'drop-oldest';
+  readonly onDropped: ((input: unknown, key: unknown) => void) | undefined;
+  readonly validateEvents: boolean;
+  readonly envelope: boolean;
+  readonly inspect: Inspector | undefined;
+}
+
+/** An input waiting for its key's previous run to end (the seed's `pendingInputEvents`). */
+interface Pending {
+  readonly input: unknown;
+  readonly seq: number;
+  readonly at: number;
+}
+
+/** Per-key state. Exists only while the key has a run active or inputs waiting (S10). */
+class KeyState {
+  active: Run | null = null;
+  pending: Pending[] | null = null;
+  pendingHead = 0;
+  constructor(readonly key: unknown) {}
+
+  get waiting(): number {
+    return this.pending === null ? 0 : this.pending.length - this.pendingHead;
+  }
+
+  shift(): Pending | undefined {
+    const pending = this.pending;
+    if (pending === null || this.pendingHead >= pending.length) return undefined;
+    const next = pending[this.pendingHead] as Pending;
+    pending[this.pendingHead++] = undefined as unknown as Pending;
+    if (this.pendingHead === pending.length) {
+      this.pending = null;
+      this.pendingHead = 0;
+    }
+    return next;
+  }
+}
+
+/** One agent run: the events it has sent and not yet routed, and the work still going on. */
+export class Run {
+  posted = false;
+  ended = false;
+  /** Activations not done plus calls not settled (S7). */
+  live = 0;
+  private readonly queue: AgentEvent[] = [];
+  private head = 0;
+  private controller: AbortController | null = null;
+  private sensoryNode: MemoryNode | null = null;
+  private calls: AsyncCall<unknown>[] | null = null;
+  private activations: Activation[] | null = null;
+
+  constructor(
+    readonly rt: Runtime,
+    readonly ks: KeyState,
+    readonly seq: number,
+    readonly input: unknown,
+    readonly startedAt: number,
+  ) {}
+
+  get key(): unknown {
+    return this.ks.key;
+  }
+
+  get signal(): AbortSignal {
+    return (this.controller ??= new AbortController()).signal;
+  }
+
+  sensory(): MemoryNode {
+    return (this.sensoryNode ??= new MemoryNode());
+  }
+
+  /** Validates and enqueues an event; it is routed after the current sync block (S4). */
+  send(from: Activation, event: AgentEvent, id: string): void {
+    const rt = this.rt;
+    const type = typeof event === 'object' && event !== null ? event.type : undefined;
+    const isOutput = type === OutputEvent.type;
+    const eventType = isOutput ? undefined : rt.agent.eventTypes.get(type as string);
+    if (!isOutput && eventType === undefined) {
+      throw new RxAgentsError(
+        'ERR_UNROUTED_EVENT',
+        `Action \`${from.def.name}\` sent ${type === undefined ? 'something that is not an event' : `event \`${String(type)}\``}, ` +
+          `but no action of agent \`${rt.agent.name}\` is triggered by it, so it would be lost. ` +
+          'Send an event made by an event type that some action lists as a trigger, or OutputEvent.of(...) to emit downstream.',
+      );
+    }
+    let payload = event.payload;
+    if (rt.settings.validateEvents) {
+      if (eventType !== undefined) payload = eventType.parse(payload, `sent by action \`${from.def.name}\``);
+      else if (rt.agent.output !== undefined) {
+        payload = parseWith(rt.agent.output, OutputEvent.type, payload, `sent by action \`${from.def.name}\` (agent \`${rt.agent.name}\`'s output schema)`);
+      }
+    }
+    this.enqueue({ type: type as string, id, payload });
+    if (rt.inspect !== undefined) rt.emit({ type: 'event.sent', time: rt.scheduler.now(), key: this.key, run: this.seq, eventType: type as string, event: id, action: from.def.name });
+    rt.post(this);
+  }
+
+  enqueue(event: AgentEvent): void {
+    this.queue.push(event);
+  }
+
+  /** Mailbox step: routes waiting events (starting every action each triggers, S3), then checks for the end of the run. */
+  process(): void {
+    const rt = this.rt;
+    const queue = this.queue;
+    while (this.head < queue.length && !this.ended) {
+      const event = queue[this.head++] as AgentEvent;
+      if (event.type === OutputEvent.type) {
+        rt.output(this, event);
+        if (rt.closed) return;
+        continue;
+      }
+      const actions = rt.agent.routes.get(event.type) ?? [];
+      if (rt.inspect !== undefined) rt.emit({ type: 'event.routed', time: rt.scheduler.now(), key: this.key, run: this.seq, eventType: event.type, event: event.id, actions: actions.map((a) => a.name) });
+      for (let i = 0; i < actions.length && !this.ended; i++) {
+        const activation = new Activation(this, actions[i]!, event);
+        this.live++;
+        if (actions.length > 1 || activation.def.style !== 'plain') (this.activations ??= []).push(activation);
+        activation.start();
+      }
+    }
+    if (this.head >= queue.length) {
+      queue.length = 0;
+      this.head = 0;
+    }
+    this.endIfDone();
+  }
+
+  /** S7: a run ends when no action is running or suspended, no call is in flight and no sent event waits. */
+  private endIfDone(): void {
+    if (!this.ended && this.live === 0 && this.head >= this.queue.length) this.rt.endRun(this, 'completed', undefined);
+  }
+
+  track(call: AsyncCall<unknown>): void {
+    this.live++;
+    (this.calls ??= []).push(call);
+  }
+
+  /** Abandons the run: aborts its signal and in-flight calls, lets suspended generators clean up. */
+  abandon(reason: string): void {
+    this.ended = true;
+    this.controller?.abort(new AbortedError(reason));
+    const calls = this.calls;
+    this.calls = null;
+    if (calls !== null) for (const call of calls) call.abort(reason);
+    const activations = this.activations;
+    this.activations = null;
+    if (activations !== null) for (const activation of activations) activation.cancel();
+  }
+
+  release(): void {
+    this.ended = true;
+    this.sensoryNode = null;
+    this.calls = null;
+    this.activations = null;
+    this.queue.length = 0;
+  }
+}
+
+/**
+ * The keyed dispatcher behind `agentOperator`, one per subscription. It is a mailbox: inputs,
+ * woken actions and runs with events to route are queued and processed one at a time, so sync
+ * blocks never interleave (S4), while async blocks run on the executor and wake their actions
+ * by notification through the scheduler (S6).
+ */
+export class Runtime {
+  /** The activation whose sync block is running (S5). */
+  current: Activation | null = null;
+  closed = false;
+  readonly inspect: Inspector | undefined;
+  readonly scheduler: SchedulerLike;
+  private readonly keys = new Map<unknown, KeyState>();
+  private readonly memories = new Map<unknown, MemoryNode>();
+  private mailbox: Array<Run | Activation> = [];
+  private mailboxHead = 0;
+  private looping = false;
+  private wakeup: Subscription | null = null;
+  private seq = 0;
+  private buffered = 0;
+  private activeRuns = 0;
+  private sourceDone = false;
+
+  constructor(
+    readonly agent: Agent,
+    readonly settings: RuntimeSettings,
+    private readonly sink: Sink,
+  ) {
+    this.inspect = settings.inspect;
+    this.scheduler = settings.scheduler;
+  }
+
+  // ---- input side -------------------------------------------------------------------------
+
+  /** A new input: start its run, or queue it behind the key's active run (S1). */
+  accept(input: unknown): void {
+    if (this.closed) return;
+    let key: unknown;
+    try {
+      key = this.settings.key(input);
+    } catch (error) {
+      return this.inputFailed(input, this.seq++, undefined, new CallbackError('key', error));
+    }
+    let ks = this.keys.get(key);
+    if (ks === undefined) {
+      ks = new KeyState(key);
+      this.keys.set(key, ks);
+    }
+    const seq = this.seq++;
+    if (ks.active === null) {
+      if (this.inspect !== undefined) this.emit({ type: 'input.accepted', time: this.scheduler.now(), key, run: seq, buffered: false });
+      this.startRun(ks, input, seq, this.scheduler.now());
+      this.loop();
+      return;
+    }
+    if (this.buffered >= this.settings.maxBufferedInputs && !this.overflow(ks, input, seq)) return;
+    (ks.pending ??= []).push({ input, seq, at: this.scheduler.now() });
+    this.buffered++;
+    if (this.inspect !== undefined) this.emit({ type: 'input.accepted', time: this.scheduler.now(), key, run: seq, buffered: true });
+  }
+
+  /** The buffer is full. Returns whether the new input may still be queued. */
+  private overflow(ks: KeyState, input: unknown, seq: number): boolean {
+    const policy = this.settings.overflow;
+    if (policy === 'error') {
+      this.fail(new BufferOverflowError(this.settings.maxBufferedInputs));
+      return false;
+    }
+    const oldest = policy === 'drop-oldest' ? ks.shift() : undefined;
+    if (oldest !== undefined) {
+      this.buffered--;
+      this.dropped(oldest.input, ks.key, oldest.seq, 'drop-oldest');
+      return true;
+    }
+    this.dropped(input, ks.key, seq, 'drop-newest');
+    return false;
+  }
+
+  private dropped(input: unknown, key: unknown, seq: number, reason: 'drop-newest' | 'drop-oldest'): void {
+    if (this.inspect !== undefined) this.emit({ type: 'input.dropped', time: this.scheduler.now(), key, run: seq, reason });
+    this.callback('onDropped', () => this.settings.onDropped?.(input, key));
+  }
+
+  sourceComplete(): void {
+    this.sourceDone = true;
+    this.completeIfFinished();
+  }
+
+  sourceError(error: unknown): void {
+    this.fail(error);
+  }
+
+  // ---- runs -------------------------------------------------------------------------------
+
+  private startRun(ks: KeyState, input: unknown, seq: number, acceptedAt: number): void {
+    const now = this.scheduler.now();
+    const run = new Run(this, ks, seq, input, now);
+    ks.active = run;
+    this.activeRuns++;
+    if (this.inspect !== undefined) this.emit({ type: 'run.started', time: now, key: ks.key, run: seq, waited: now - acceptedAt });
+    let payload = input;
+    if (this.agent.input !== undefined) {
+      try {
+        payload = parseWith(this.agent.input, InputEvent.type, input, `for the input of run ${seq} (agent \`${this.agent.name}\`'s input schema)`);
+      } catch (error) {
+        return this.runFailed(run, error as RxAgentsError);
+      }
+    }
+    run.enqueue({ type: InputEvent.type, id: String(seq), payload });
+    this.post(run);
+  }
+
+  /** Ends a run: frees per-run state, frees the key if it has nothing waiting (S10), starts the key's next input (S1, S7). */
+  endRun(run: Run, outcome: 'completed' | 'failed', error: unknown): void {
+    const ks = run.ks;
+    run.release();
+    ks.active = null;
+    this.activeRuns--;
+    const memory = this.memories.get(ks.key);
+    if (memory !== undefined && memory.size === 0) this.memories.delete(ks.key);
+    if (this.inspect !== undefined) {
+      const now = this.scheduler.now();
+      this.emit({ type: 'run.ended', time: now, key: ks.key, run: run.seq, outcome, duration: now - run.startedAt, ...(error === undefined ? {} : { error }) });
+    }
+    const next = ks.shift();
+    if (next !== undefined) {
+      this.buffered--;
+      this.startRun(ks, next.input, next.seq, next.at);
+    } else this.keys.delete(ks.key);
+  }
+
+  actionFailed(activation: Activation, cause: unknown): void {
+    const run = activation.agentRun;
+    if (run.ended) return;
+    this.runFailed(run, new ActionError(activation.def.name, run.key, run.seq, cause));
+  }
+
+  /** Applies the error policy to a failed run (S9). */
+  private runFailed(run: Run, error: RxAgentsError): void {
+    if (this.settings.errorPolicy === 'fail') return this.fail(error);
+    run.abandon(`run ${run.seq} of key \`${String(run.key)}\` failed`);
+    this.endRun(run, 'failed', error);
+    this.callback('onRunFailed', () => this.settings.onRunFailed?.({ key: run.key, run: run.seq, input: run.input, error }));
+    this.completeIfFinished();
+  }
+
+  private inputFailed(input: unknown, seq: number, key: unknown, error: RxAgentsError): void {
+    if (this.settings.errorPolicy === 'fail') return this.fail(error);
+    this.callback('onRunFailed', () => this.settings.onRunFailed?.({ key, run: seq, input, error }));
+  }
+
+  shortTermMemory(key: unknown): MemoryNode {
+    let node = this.memories.get(key);
+    if (node === undefined) {
+      node = new MemoryNode();
+      this.memories.set(key, node);
+    }
+    return node;
+  }
+
+  /** Hook for stores: a memory changed in a sync block of `run`. */
+  memoryChanged(_run: Run, _memory: string): void {}
+
+  // ---- calls ------------------------------------------------------------------------------
+
+  submit(call: AsyncCall<unknown>): void {
+    const activation = call.host as Activation;
+    activation.agentRun.track(call);
+    if (this.inspect !== undefined) this.emit({ type: 'async.queued', time: this.scheduler.now(), key: activation.agentRun.key, run: activation.agentRun.seq, action: activation.def.name, call: call.id });
+    this.settings.executor.submit(call);
+  }
+
+  callSettled(call: AsyncCall<unknown>): void {
+    if (this.inspect !== undefined) {
+      const activation = call.host as Activation;
+      this.emit({
+        type: 'async.completed', time: this.scheduler.now(), key: activation.agentRun.key, run: activation.agentRun.seq,
+        action: activation.def.name, call: call.id, ok: call.status === 1, replayed: call.replayed,
+        ...(call.status === 2 ? { error: call.error } : {}),
+      });
+    }
+  }
+
+  // ---- output side ------------------------------------------------------------------------
+
+  output(run: Run, event: AgentEvent): void {
+    if (this.inspect !== undefined) this.emit({ type: 'output.emitted', time: this.scheduler.now(), key: run.key, run: run.seq, event: event.id });
+    this.sink.next(this.settings.envelope ? { key: run.key, run: run.seq, id: event.id, payload: event.payload } : event.payload);
+  }
+
+  emit(event: LifecycleEvent): void {
+    this.callback('inspect', () => (this.inspect as Inspector)(event));
+  }
+
+  // ---- the mailbox ------------------------------------------------------------------------
+
+  /** Queues a run (events to route) or an activation (to resume). Processing never re-enters. */
+  post(item: Run | Activation): void {
+    if (item.posted || this.closed) return;
+    item.posted = true;
+    this.mailbox.push(item);
+    if (!this.looping && this.wakeup === null) {
+      this.wakeup = this.scheduler.schedule(() => {
+        this.wakeup = null;
+        this.loop();
+      });
+    }
+  }
+
+  private loop(): void {
+    if (this.looping || this.closed) return;
+    this.looping = true;
+    try {
+      while (this.mailboxHead < this.mailbox.length && !this.closed) {
+        const item = this.mailbox[this.mailboxHead++] as Run | Activation;
+        item.posted = false;
+        item.process();
+      }
+      this.mailbox.length = 0;
+      this.mailboxHead = 0;
+    } catch (error) {
+      this.fail(error);
+    } finally {
+      this.looping = false;
+    }
+    this.completeIfFinished();
+  }
+
+  /** S9: the output completes once the source has completed and every accepted input's run has ended. */
+  private isFinished(): boolean {
+    return this.sourceDone && this.activeRuns === 0 && this.buffered === 0;
+  }
+
+  private completeIfFinished(): void {
+    if (this.closed || this.looping || !this.isFinished()) return;
+    this.dispose('the stream completed');
+    this.sink.complete();
+  }
+
+  private fail(error: unknown): void {
+    if (this.closed) return;
+    this.dispose('the stream failed');
+    this.sink.error(error);
+  }
+
+  /** Runs a user callback; a throw fails the stream (never an unhandled exception). */
+  private callback(name: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.fail(new CallbackError(name, error));
+    }
+  }
+
+  /** Unsubscribe or termination: abort in-flight work, cancel the wake-up, drop all state (S9). */
+  dispose(reason = 'unsubscribed'): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.wakeup?.unsubscribe();
+    this.wakeup = null;
+    for (const ks of this.keys.values()) ks.active?.abandon(reason);
+    this.keys.clear();
+    this.memories.clear();
+    this.mailbox = [];
+    this.mailboxHead = 0;
+  }
+}
