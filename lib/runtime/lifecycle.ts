@@ -11,10 +11,14 @@ interface Base {
 }
 
 export type LifecycleEvent =
-  | (Base & { readonly type: 'input.accepted'; readonly buffered: boolean })
-  | (Base & { readonly type: 'input.dropped'; readonly reason: 'drop-newest' | 'drop-oldest' })
+  | (Base & { readonly type: 'input.accepted'; readonly buffered: boolean; readonly input: unknown })
+  /** `aborted`: the input was still waiting when the stream ended (error or unsubscribe). */
+  | (Base & { readonly type: 'input.dropped'; readonly reason: 'drop-newest' | 'drop-oldest' | 'aborted' })
   | (Base & { readonly type: 'run.started'; readonly waited: number })
-  | (Base & { readonly type: 'run.ended'; readonly outcome: 'completed' | 'failed'; readonly duration: number; readonly error?: unknown })
+  | (Base & {
+      readonly type: 'run.ended';
+      /** `aborted`: the run was still active when the stream ended (error or unsubscribe). */
+      readonly outcome: 'completed' | 'failed' | 'aborted'; readonly duration: number; readonly error?: unknown })
   | (Base & { readonly type: 'action.started'; readonly action: string; readonly activation: string; readonly event: string })
   | (Base & { readonly type: 'action.suspended'; readonly action: string; readonly activation: string })
   | (Base & { readonly type: 'action.resumed'; readonly action: string; readonly activation: string })
@@ -31,9 +35,9 @@ export type LifecycleEvent =
       readonly replayed: boolean;
       readonly error?: unknown;
     })
-  | (Base & { readonly type: 'event.sent'; readonly eventType: string; readonly event: string; readonly action: string })
+  | (Base & { readonly type: 'event.sent'; readonly eventType: string; readonly event: string; readonly action: string; readonly payload: unknown })
   | (Base & { readonly type: 'event.routed'; readonly eventType: string; readonly event: string; readonly actions: readonly string[] })
-  | (Base & { readonly type: 'output.emitted'; readonly event: string });
+  | (Base & { readonly type: 'output.emitted'; readonly event: string; readonly payload: unknown });
 
 export type LifecycleEventType = LifecycleEvent['type'];
 
