@@ -1,0 +1,153 @@
+/**
+ * routing: pure dispatch cost. Each input triggers two actions; each sends one event; each of
+ * those triggers an action that emits an output (so 3 routed events, 4 actions, 2 outputs per
+ * input). Sync actions, no async work. Unit: inputs/s (higher is better).
+ *
+ * References: (a) a plain-JS keyed dispatcher with per-key queues and the same routing table,
+ * no Observables; (b) the naive RxJS composition groupBy + concatMap + expand + mergeMap.
+ */
+import { EMPTY, from, lastValueFrom, of, type Observable } from 'rxjs';
+import { concatMap, count, expand, filter, groupBy, map, mergeMap } from 'rxjs/operators';
+import { z } from 'zod';
+import { agentOperator, defineAgent, defineEvent, InputEvent, OutputEvent } from '../../lib';
+import { alternate, result, type BenchResult } from '../harness';
+
+interface In {
+  readonly key: number;
+  readonly value: number;
+}
+
+const Left = defineEvent('left', z.object({ value: z.number() }));
+const Right = defineEvent('right', z.object({ value: z.number() }));
+
+const agent = defineAgent<In>({
+  name: 'routing',
+  actions: (action) => [
+    action('a1', InputEvent, (event, ctx) => ctx.sendEvent(Left.of({ value: event.payload.value }))),
+    action('a2', InputEvent, (event, ctx) => ctx.sendEvent(Right.of({ value: event.payload.value + 1 }))),
+    action('onLeft', Left, (event, ctx) => ctx.sendEvent(OutputEvent.of(event.payload.value))),
+    action('onRight', Right, (event, ctx) => ctx.sendEvent(OutputEvent.of(event.payload.value))),
+  ],
+});
+
+const key = (x: In): number => x.key;
+
+/** rx-agents; returns the number of outputs. */
+function ours(inputs: readonly In[], validateEvents: boolean): Promise<number> {
+  return lastValueFrom(from(inputs).pipe(agentOperator(agent, { key, validateEvents }), count()));
+}
+
+// ---- reference (a): a plain-JS keyed dispatcher -------------------------------------------
+
+interface Ev {
+  readonly type: string;
+  readonly payload: number;
+}
+type Handler = (event: Ev, send: (e: Ev) => void) => void;
+const table = new Map<string, Handler[]>([
+  ['input', [(e, send) => send({ type: 'left', payload: e.payload }), (e, send) => send({ type: 'right', payload: e.payload + 1 })]],
+  ['left', [(e, send) => send({ type: 'output', payload: e.payload })]],
+  ['right', [(e, send) => send({ type: 'output', payload: e.payload })]],
+]);
+
+/** Per-key FIFO of inputs; a run drains its event queue, routing through the table; outputs go to `emit`. */
+function plainDispatcher(inputs: readonly In[]): number {
+  const keys = new Map<number, { queue: In[]; busy: boolean }>();
+  let outputs = 0;
+  const runQueue: Ev[] = [];
+  const send = (e: Ev): void => void runQueue.push(e);
+  const runOne = (input: In): void => {
+    runQueue.push({ type: 'input', payload: input.value });
+    for (let i = 0; i < runQueue.length; i++) {
+      const ev = runQueue[i] as Ev;
+      if (ev.type === 'output') {
+        outputs++;
+        continue;
+      }
+      const handlers = table.get(ev.type) as Handler[];
+      for (const h of handlers) h(ev, send);
+    }
+    runQueue.length = 0;
+  };
+  for (const input of inputs) {
+    let ks = keys.get(input.key);
+    if (ks === undefined) keys.set(input.key, (ks = { queue: [], busy: false }));
+    ks.queue.push(input);
+    if (ks.busy) continue;
+    ks.busy = true;
+    while (ks.queue.length > 0) runOne(ks.queue.shift() as In);
+    ks.busy = false;
+    keys.delete(input.key);
+  }
+  return outputs;
+}
+
+// ---- reference (b): naive RxJS composition ------------------------------------------------
+
+function naiveRoute(ev: Ev): Observable<Ev> {
+  if (ev.type === 'output') return EMPTY;
+  const handlers = table.get(ev.type) as Handler[];
+  return from(handlers).pipe(
+    mergeMap((h) => {
+      const sent: Ev[] = [];
+      h(ev, (e) => void sent.push(e));
+      return from(sent);
+    }),
+  );
+}
+
+function naiveRx(inputs: readonly In[]): Promise<number> {
+  return lastValueFrom(
+    from(inputs).pipe(
+      groupBy((x) => x.key),
+      mergeMap((group) =>
+        group.pipe(
+          concatMap((input) =>
+            of<Ev>({ type: 'input', payload: input.value }).pipe(
+              expand((ev) => naiveRoute(ev)),
+              filter((ev) => ev.type === 'output'),
+              map((ev) => ev.payload),
+            ),
+          ),
+        ),
+      ),
+      count(),
+    ),
+  );
+}
+
+// ---- the workload -------------------------------------------------------------------------
+
+function makeInputs(n: number, keys: number): In[] {
+  const inputs = new Array<In>(n);
+  for (let i = 0; i < n; i++) inputs[i] = { key: i % keys, value: i };
+  return inputs;
+}
+
+export async function run({ quick }: { readonly quick: boolean }): Promise<BenchResult[]> {
+  // --quick keeps the inputs-per-key ratios of the full run (1000 and 10) at a tenth of the size.
+  const n = quick ? 100_000 : 1_000_000;
+  const rounds = quick ? 3 : 5;
+  const out: BenchResult[] = [];
+  for (const keys of quick ? [100, 10_000] : [1_000, 100_000]) {
+    const inputs = makeInputs(n, keys);
+    const expected = plainDispatcher(inputs);
+    for (const check of [await ours(inputs, true), await ours(inputs, false), await naiveRx(inputs)]) {
+      if (check !== expected) throw new Error(`routing: expected ${expected} outputs, got ${check}`);
+    }
+    const t = await alternate(rounds, {
+      validated: () => ours(inputs, true),
+      unvalidated: () => ours(inputs, false),
+      plain: () => plainDispatcher(inputs),
+      naive: () => naiveRx(inputs),
+    });
+    const rate = (ms: number): number => n / (ms / 1000);
+    for (const validateEvents of [true, false]) {
+      const mine = rate(validateEvents ? t.validated : t.unvalidated);
+      const params = { inputs: n, keys, validateEvents };
+      out.push(result('routing', { ...params, reference: 'naive-rxjs' }, mine, rate(t.naive), 'inputs/s', 'higher'));
+      out.push(result('routing', { ...params, reference: 'plain-js' }, mine, rate(t.plain), 'inputs/s', 'higher'));
+    }
+  }
+  return out;
+}
