@@ -12,6 +12,10 @@ export { createExecutor } from './runtime/executor';
 export type { Executor, ExecutorTask } from './runtime/executor';
 export type { MemoryRef, MemoryValue } from './runtime/memory';
 export type { LifecycleEvent, LifecycleEventType, Inspector } from './runtime/lifecycle';
+export { createInspector } from './observe/inspector';
+export type { AgentInspector, InspectorOptions } from './observe/inspector';
+export type { AgentStats, ActionStats } from './observe/stats';
+export type { LatencySummary } from './observe/latency';
 export {
   RxAgentsError,
   AgentDefinitionError,

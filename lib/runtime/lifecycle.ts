@@ -18,7 +18,10 @@ export type LifecycleEvent =
   | (Base & {
       readonly type: 'run.ended';
       /** `aborted`: the run was still active when the stream ended (error or unsubscribe). */
-      readonly outcome: 'completed' | 'failed' | 'aborted'; readonly duration: number; readonly error?: unknown })
+      readonly outcome: 'completed' | 'failed' | 'aborted';
+      readonly duration: number;
+      readonly error?: unknown;
+    })
   | (Base & { readonly type: 'action.started'; readonly action: string; readonly activation: string; readonly event: string })
   | (Base & { readonly type: 'action.suspended'; readonly action: string; readonly activation: string })
   | (Base & { readonly type: 'action.resumed'; readonly action: string; readonly activation: string })

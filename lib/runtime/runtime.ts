@@ -134,7 +134,7 @@ export class Run {
       }
     }
     this.enqueue({ type: type as string, id, payload });
-    if (rt.inspect !== undefined) rt.emit({ type: 'event.sent', time: rt.scheduler.now(), key: this.key, run: this.seq, eventType: type as string, event: id, action: from.def.name });
+    if (rt.inspect !== undefined) rt.emit({ type: 'event.sent', time: rt.scheduler.now(), key: this.key, run: this.seq, eventType: type as string, event: id, action: from.def.name, payload });
     rt.post(this);
   }
 
@@ -250,7 +250,7 @@ export class Runtime {
     }
     const seq = this.seq++;
     if (ks.active === null) {
-      if (this.inspect !== undefined) this.emit({ type: 'input.accepted', time: this.scheduler.now(), key, run: seq, buffered: false });
+      if (this.inspect !== undefined) this.emit({ type: 'input.accepted', time: this.scheduler.now(), key, run: seq, buffered: false, input });
       this.startRun(ks, input, seq, this.scheduler.now());
       this.loop();
       return;
@@ -258,7 +258,7 @@ export class Runtime {
     if (this.buffered >= this.settings.maxBufferedInputs && !this.overflow(ks, input, seq)) return;
     (ks.pending ??= []).push({ input, seq, at: this.scheduler.now() });
     this.buffered++;
-    if (this.inspect !== undefined) this.emit({ type: 'input.accepted', time: this.scheduler.now(), key, run: seq, buffered: true });
+    if (this.inspect !== undefined) this.emit({ type: 'input.accepted', time: this.scheduler.now(), key, run: seq, buffered: true, input });
   }
 
   /** The buffer is full. Returns whether the new input may still be queued. */
@@ -278,7 +278,7 @@ export class Runtime {
     return false;
   }
 
-  private dropped(input: unknown, key: unknown, seq: number, reason: 'drop-newest' | 'drop-oldest'): void {
+  private dropped(input: unknown, key: unknown, seq: number, reason: 'drop-newest' | 'drop-oldest' | 'aborted'): void {
     if (this.inspect !== undefined) this.emit({ type: 'input.dropped', time: this.scheduler.now(), key, run: seq, reason });
     this.callback('onDropped', () => this.settings.onDropped?.(input, key));
   }
@@ -386,12 +386,22 @@ export class Runtime {
   // ---- output side ------------------------------------------------------------------------
 
   output(run: Run, event: AgentEvent): void {
-    if (this.inspect !== undefined) this.emit({ type: 'output.emitted', time: this.scheduler.now(), key: run.key, run: run.seq, event: event.id });
+    if (this.inspect !== undefined) this.emit({ type: 'output.emitted', time: this.scheduler.now(), key: run.key, run: run.seq, event: event.id, payload: event.payload });
     this.sink.next(this.settings.envelope ? { key: run.key, run: run.seq, id: event.id, payload: event.payload } : event.payload);
   }
 
   emit(event: LifecycleEvent): void {
     this.callback('inspect', () => (this.inspect as Inspector)(event));
+  }
+
+  /** Tells inspectors about runs and waiting inputs that the end of the stream cut off, so their view of the keys ends too. */
+  private reportAborted(): void {
+    const now = this.scheduler.now();
+    for (const ks of this.keys.values()) {
+      const run = ks.active;
+      if (run !== null) this.emit({ type: 'run.ended', time: now, key: ks.key, run: run.seq, outcome: 'aborted', duration: now - run.startedAt });
+      for (let p = ks.shift(); p !== undefined; p = ks.shift()) this.emit({ type: 'input.dropped', time: now, key: ks.key, run: p.seq, reason: 'aborted' });
+    }
   }
 
   // ---- the mailbox ------------------------------------------------------------------------
@@ -461,6 +471,7 @@ export class Runtime {
     this.wakeup?.unsubscribe();
     this.wakeup = null;
     for (const ks of this.keys.values()) ks.active?.abandon(reason);
+    if (this.inspect !== undefined) this.reportAborted();
     this.keys.clear();
     this.memories.clear();
     this.mailbox = [];

@@ -1,0 +1,214 @@
+import type { LifecycleEvent } from '../runtime/lifecycle';
+import { LatencyWindow, type LatencySummary } from './latency';
+
+/** Counters and latencies of one action, as seen in a {@link AgentStats} snapshot. */
+export interface ActionStats {
+  readonly started: number;
+  readonly finished: number;
+  readonly failed: number;
+  /** From `action.started` to `action.finished`/`action.failed`, suspensions included. */
+  readonly latency: LatencySummary;
+  /** Of this action's async blocks, from `async.started` to `async.completed` (replayed calls excluded). */
+  readonly asyncLatency: LatencySummary;
+}
+
+/** A point-in-time snapshot of what an agent operator is doing, built from its lifecycle events. */
+export interface AgentStats {
+  /** The time of the last lifecycle event seen (scheduler time). `undefined` before the first. */
+  readonly time: number | undefined;
+  /** Keys with a run active or inputs waiting. */
+  readonly activeKeys: number;
+  /** Runs started and not ended (at most one per key, S1). */
+  readonly activeRuns: number;
+  /** Inputs waiting behind their key's active run. */
+  readonly bufferedInputs: number;
+  /** Async blocks submitted and not completed (`queuedAsync + runningAsync`). */
+  readonly inFlightAsync: number;
+  /** Async blocks waiting for an executor slot. */
+  readonly queuedAsync: number;
+  /** Async blocks running on the executor. */
+  readonly runningAsync: number;
+  readonly inputsAccepted: number;
+  readonly inputsDropped: number;
+  readonly runsStarted: number;
+  readonly runsCompleted: number;
+  readonly runsFailed: number;
+  readonly runsAborted: number;
+  readonly eventsSent: number;
+  readonly outputs: number;
+  readonly asyncCompleted: number;
+  readonly asyncFailed: number;
+  /** Async calls whose outcome came from the journal (replay), not from running the block. */
+  readonly asyncReplayed: number;
+  /** Per action name. */
+  readonly actions: Readonly<Record<string, ActionStats>>;
+}
+
+interface ActionCounters {
+  started: number;
+  finished: number;
+  failed: number;
+  readonly latency: LatencyWindow;
+  readonly asyncLatency: LatencyWindow;
+}
+
+interface CallState {
+  running: boolean;
+  startedAt: number;
+}
+
+/**
+ * Folds lifecycle events into counters. Everything it keeps is bounded by the work in
+ * progress (active runs, waiting inputs, calls in flight) plus one fixed window per action name.
+ */
+export class StatsTracker {
+  private time: number | undefined;
+  private readonly keyWork = new Map<unknown, number>();
+  private readonly bufferedRuns = new Set<number>();
+  private readonly activeRunSet = new Set<number>();
+  /** Calls in flight, per run, so that an abandoned run's calls leave the counts too. */
+  private readonly calls = new Map<number, Map<string, CallState>>();
+  /** Start times of activations not done, per run. */
+  private readonly activations = new Map<number, Map<string, number>>();
+  private readonly actions = new Map<string, ActionCounters>();
+  private queued = 0;
+  private running = 0;
+  private c = {
+    inputsAccepted: 0, inputsDropped: 0, runsStarted: 0, runsCompleted: 0, runsFailed: 0, runsAborted: 0,
+    eventsSent: 0, outputs: 0, asyncCompleted: 0, asyncFailed: 0, asyncReplayed: 0,
+  };
+
+  constructor(private readonly window: number) {}
+
+  record(e: LifecycleEvent): void {
+    this.time = e.time;
+    switch (e.type) {
+      case 'input.accepted':
+        this.c.inputsAccepted++;
+        this.keyWork.set(e.key, (this.keyWork.get(e.key) ?? 0) + 1);
+        if (e.buffered) this.bufferedRuns.add(e.run);
+        break;
+      case 'input.dropped':
+        this.c.inputsDropped++;
+        // drop-newest drops an input that was never accepted; the others drop a waiting one.
+        if (this.bufferedRuns.delete(e.run)) this.release(e.key);
+        break;
+      case 'run.started':
+        this.c.runsStarted++;
+        this.bufferedRuns.delete(e.run);
+        this.activeRunSet.add(e.run);
+        break;
+      case 'run.ended':
+        if (e.outcome === 'completed') this.c.runsCompleted++;
+        else if (e.outcome === 'failed') this.c.runsFailed++;
+        else this.c.runsAborted++;
+        if (this.activeRunSet.delete(e.run)) this.release(e.key);
+        this.dropCalls(e.run);
+        this.activations.delete(e.run);
+        break;
+      case 'action.started':
+        this.counters(e.action).started++;
+        let started = this.activations.get(e.run);
+        if (started === undefined) this.activations.set(e.run, (started = new Map()));
+        started.set(e.activation, e.time);
+        break;
+      case 'action.finished':
+      case 'action.failed': {
+        const counters = this.counters(e.action);
+        if (e.type === 'action.finished') counters.finished++;
+        else counters.failed++;
+        const started = this.activations.get(e.run);
+        const startedAt = started?.get(e.activation);
+        if (started !== undefined && startedAt !== undefined) {
+          started.delete(e.activation);
+          if (started.size === 0) this.activations.delete(e.run);
+          counters.latency.add(e.time - startedAt);
+        }
+        break;
+      }
+      case 'async.queued': {
+        let calls = this.calls.get(e.run);
+        if (calls === undefined) this.calls.set(e.run, (calls = new Map()));
+        calls.set(e.call, { running: false, startedAt: e.time });
+        this.queued++;
+        break;
+      }
+      case 'async.started': {
+        const call = this.calls.get(e.run)?.get(e.call);
+        if (call !== undefined && !call.running) {
+          call.running = true;
+          call.startedAt = e.time;
+          this.queued--;
+          this.running++;
+        }
+        break;
+      }
+      case 'async.completed': {
+        if (e.replayed) this.c.asyncReplayed++;
+        else if (e.ok) this.c.asyncCompleted++;
+        else this.c.asyncFailed++;
+        const calls = this.calls.get(e.run);
+        const call = calls?.get(e.call);
+        if (calls === undefined || call === undefined) break;
+        calls.delete(e.call);
+        if (calls.size === 0) this.calls.delete(e.run);
+        if (call.running) {
+          this.running--;
+          if (!e.replayed) this.counters(e.action).asyncLatency.add(e.time - call.startedAt);
+        } else this.queued--;
+        break;
+      }
+      case 'event.sent':
+        this.c.eventsSent++;
+        break;
+      case 'output.emitted':
+        this.c.outputs++;
+        break;
+      default:
+        break;
+    }
+  }
+
+  snapshot(): AgentStats {
+    const actions: Record<string, ActionStats> = {};
+    for (const [name, a] of this.actions) {
+      actions[name] = { started: a.started, finished: a.finished, failed: a.failed, latency: a.latency.summary(), asyncLatency: a.asyncLatency.summary() };
+    }
+    return {
+      time: this.time,
+      activeKeys: this.keyWork.size,
+      activeRuns: this.activeRunSet.size,
+      bufferedInputs: this.bufferedRuns.size,
+      inFlightAsync: this.queued + this.running,
+      queuedAsync: this.queued,
+      runningAsync: this.running,
+      ...this.c,
+      actions,
+    };
+  }
+
+  private release(key: unknown): void {
+    const left = (this.keyWork.get(key) ?? 1) - 1;
+    if (left <= 0) this.keyWork.delete(key);
+    else this.keyWork.set(key, left);
+  }
+
+  private dropCalls(run: number): void {
+    const calls = this.calls.get(run);
+    if (calls === undefined) return;
+    this.calls.delete(run);
+    for (const call of calls.values()) {
+      if (call.running) this.running--;
+      else this.queued--;
+    }
+  }
+
+  private counters(action: string): ActionCounters {
+    let counters = this.actions.get(action);
+    if (counters === undefined) {
+      counters = { started: 0, finished: 0, failed: 0, latency: new LatencyWindow(this.window), asyncLatency: new LatencyWindow(this.window) };
+      this.actions.set(action, counters);
+    }
+    return counters;
+  }
+}
