@@ -123,7 +123,7 @@ describe('S9 error policies', () => {
     });
     expect(failures.map((f) => [f.key, f.run, f.input, f.error.message])).to.deep.equal([
       ['bad', 1, 'bad', 'Action `work` failed in run 1 of key `bad`: Error: model timeout'],
-      ['bad', 3, 'bad', 'Action `work` failed in run 3 of key `bad`: Error: model timeout'],
+      ['bad', 2, 'bad', 'Action `work` failed in run 2 of key `bad`: Error: model timeout'],
     ]);
   });
 
