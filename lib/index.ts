@@ -16,6 +16,8 @@ export { createInspector } from './observe/inspector';
 export type { AgentInspector, InspectorOptions } from './observe/inspector';
 export type { AgentStats, ActionStats } from './observe/stats';
 export type { LatencySummary } from './observe/latency';
+export { createEventLog } from './observe/event-log';
+export type { EventLog, EventLogLevel, EventLogOptions, EventLogStats } from './observe/event-log';
 export {
   RxAgentsError,
   AgentDefinitionError,
