@@ -292,6 +292,11 @@ export class Runtime {
     this.fail(error);
   }
 
+  /** What the runtime holds right now: per-key states, short-term memories, buffered inputs, active runs, queued work (S10). */
+  footprint(): { keys: number; memories: number; buffered: number; activeRuns: number; mailbox: number } {
+    return { keys: this.keys.size, memories: this.memories.size, buffered: this.buffered, activeRuns: this.activeRuns, mailbox: this.mailbox.length - this.mailboxHead };
+  }
+
   // ---- runs -------------------------------------------------------------------------------
 
   private startRun(ks: KeyState, input: unknown, seq: number, acceptedAt: number): void {
