@@ -23,14 +23,14 @@ import { resolveOptions, type AgentOperatorOptions } from './options';
  * @example
  * const outputs$ = inputs$.pipe(agentOperator(agent, { key: (x) => x.userId }));
  */
-export function agentOperator<In, Out>(
+export function agentOperator<In, Out, T extends In = In>(
   agent: Agent<In, Out>,
-  options?: AgentOperatorOptions<In> & { readonly output?: 'payload' },
-): OperatorFunction<In, Out>;
-export function agentOperator<In, Out>(
+  options?: AgentOperatorOptions<T> & { readonly output?: 'payload' },
+): OperatorFunction<T, Out>;
+export function agentOperator<In, Out, T extends In = In>(
   agent: Agent<In, Out>,
-  options: AgentOperatorOptions<In> & { readonly output: 'envelope' },
-): OperatorFunction<In, AgentOutput<Out>>;
+  options: AgentOperatorOptions<T> & { readonly output: 'envelope' },
+): OperatorFunction<T, AgentOutput<Out>>;
 export function agentOperator<In, Out>(agent: Agent<In, Out>, options?: AgentOperatorOptions<In>): OperatorFunction<In, unknown> {
   if (typeof agent !== 'object' || agent === null || !(agent.routes instanceof Map)) {
     throw new AgentDefinitionError('agentOperator needs an agent made by defineAgent({ name, actions }).');

@@ -14,8 +14,11 @@ export interface AsyncCallOptions {
   /** @default 0 */
   readonly retryDelay?: number;
   /**
-   * Durable calls only: decides the outcome of a call that was started before a crash but
-   * has no recorded outcome. Its return value (or thrown error) becomes the recorded outcome.
+   * Durable calls only (with a `store`): decides the outcome of a call that was started before a
+   * crash but has no recorded outcome. It is called, on recovery only, with the call's arguments
+   * in place of the block; its result (a value, Promise or Observable) or its thrown error becomes
+   * the recorded outcome. A call with a reconciler commits a `started` marker before its block runs.
+   * @default none: an in-doubt call simply runs again (at-least-once)
    */
   readonly reconcile?: (...args: never[]) => unknown;
 }
@@ -52,11 +55,16 @@ export class AsyncCall<T> implements PromiseLike<T>, ExecutorTask {
   observed = false;
   /** The outcome came from the journal (replay), the block did not run. */
   replayed = false;
+  /** S13: the call went through the journal (its outcome is recorded when it settles). */
+  journaled = false;
+  /** S13: the call was started before a crash and has no recorded outcome: its `reconcile` runs instead of the block. */
+  reconciling = false;
   /** The action suspended on this call, woken when it settles. */
   waiter: { wake(call: AsyncCall<unknown>): void } | null = null;
   private listeners: Array<(call: AsyncCall<unknown>) => void> | null = null;
   private promise: Promise<T> | null = null;
-  private resolvePromise: ((value: T) => void) | null = null;
+  // Typed with `unknown` so that AsyncCall<T> stays covariant in T (ctx.all takes AsyncCall<unknown>[]).
+  private resolvePromise: ((value: unknown) => void) | null = null;
   private rejectPromise: ((error: unknown) => void) | null = null;
   private done: (() => void) | null = null;
   private subscription: Subscription | null = null;
@@ -160,7 +168,7 @@ export class AsyncCall<T> implements PromiseLike<T>, ExecutorTask {
       else if (this.status === REJECTED) this.promise = Promise.reject(this.error);
       else
         this.promise = new Promise<T>((resolve, reject) => {
-          this.resolvePromise = resolve;
+          this.resolvePromise = resolve as (value: unknown) => void;
           this.rejectPromise = reject;
         });
     }

@@ -143,8 +143,8 @@ describe('S9 error policies', () => {
     });
     const failures: RunFailure[] = [];
     const out = await lastValueFrom(
-      of<unknown>({ n: 1 }, { n: 'two' }, { n: 3 }).pipe(
-        agentOperator(typed as import('../../lib').Agent<unknown, unknown>, { errorPolicy: 'isolate', onRunFailed: (f) => failures.push(f) }),
+      of({ n: 1 }, { n: 'two' as unknown as number }, { n: 3 }).pipe(
+        agentOperator(typed, { errorPolicy: 'isolate', onRunFailed: (f) => failures.push(f) }),
         toArray(),
       ),
     );
