@@ -146,6 +146,146 @@ export class EmptyAsyncResultError extends RxAgentsError {
   }
 }
 
+/** A store file cannot be used: it is corrupt, or it is not an rx-agents store (never silently replaced). */
+export class StoreOpenError extends RxAgentsError {
+  override readonly name = 'StoreOpenError';
+  constructor(
+    code: 'ERR_STORE_CORRUPT' | 'ERR_STORE_FOREIGN',
+    readonly location: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      code,
+      `Cannot open the rx-agents store at \`${location}\`: ${reason}. ` +
+        (code === 'ERR_STORE_CORRUPT'
+          ? 'Restore it from a backup, or move it away to start with an empty journal (pending inputs in it are then lost).'
+          : 'Point the store at a file of its own (a new path creates a fresh store).'),
+      options,
+    );
+  }
+}
+
+/** A store was written by an incompatible version of rx-agents. */
+export class StoreVersionError extends RxAgentsError {
+  override readonly name = 'StoreVersionError';
+  constructor(
+    readonly location: string,
+    readonly found: number,
+    readonly supported: number,
+  ) {
+    super(
+      'ERR_STORE_VERSION',
+      `The rx-agents store at \`${location}\` has schema version ${found}, but this version of rx-agents reads version ${supported}. ` +
+        (found > supported
+          ? 'Upgrade rx-agents to the version that wrote it.'
+          : 'Finish its pending runs with the rx-agents version that wrote it, then start with a fresh store.'),
+    );
+  }
+}
+
+/** A store cannot be used right now: it is closed, or another live subscription holds the agent's journal. */
+export class StoreUnavailableError extends RxAgentsError {
+  override readonly name = 'StoreUnavailableError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_STORE_UNAVAILABLE', message, options);
+  }
+}
+
+/** Writing the journal failed (disk full, I/O error, a server-backed store's error). The stream fails: progress can no longer be made durable. */
+export class StoreWriteError extends RxAgentsError {
+  override readonly name = 'StoreWriteError';
+  constructor(readonly agent: string, cause: unknown) {
+    super('ERR_STORE_WRITE', `Writing the journal of agent \`${agent}\` failed: ${describe(cause)}. The stream stops; restart it on the same store to resume.`, { cause });
+  }
+}
+
+/** A value that must be journaled (an input, a key, a call result) cannot be stored faithfully. */
+export class JournalValueError extends RxAgentsError {
+  override readonly name = 'JournalValueError';
+  constructor(readonly where: string, readonly path: string, reason: string) {
+    super(
+      'ERR_JOURNAL_VALUE',
+      `Cannot journal ${where}: at \`${path}\`, ${reason}. With a store, inputs and call results must be data ` +
+        '(JSON-like values, plus undefined, Date, BigInt, Map, Set, NaN/Infinity/-0); return plain data from the block (e.g. value.toJSON()).',
+    );
+  }
+}
+
+/** On replay, an action made a different call at a journaled position: the agent code (or its inputs) is not deterministic. */
+export class NonDeterminismError extends RxAgentsError {
+  override readonly name = 'NonDeterminismError';
+  constructor(readonly call: string, readonly recorded: string, readonly replayed: string) {
+    super(
+      'ERR_NON_DETERMINISM',
+      `Replaying call \`${call}\` made a different call than the one journaled (recorded ${recorded}, now ${replayed}). ` +
+        'An action must make the same calls (function name and arguments) in the same order when it replays: move clocks, ' +
+        'randomness and I/O into executeAsync blocks, and finish pending runs before deploying changed agent code.',
+    );
+  }
+}
+
+// ---- worker threads (lib/workers) ----------------------------------------------------------
+
+/** A function or module given to a worker pool cannot run on a worker (bad argument, native/bound function, missing export, uncloneable data). */
+export class WorkerFunctionError extends RxAgentsError {
+  override readonly name = 'WorkerFunctionError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_WORKER_FUNCTION', message, options);
+  }
+}
+
+/** A self-contained function sent to a worker used a variable from its surroundings, which does not exist on the worker. */
+export class WorkerCaptureError extends RxAgentsError {
+  override readonly name = 'WorkerCaptureError';
+  constructor(readonly fn: string, readonly variable: string) {
+    super(
+      'ERR_WORKER_CAPTURE',
+      `The function \`${fn}\` given to pool.fn() uses \`${variable}\`, which is defined outside the function: ` +
+        'functions sent to a worker thread are shipped as source text and cannot capture outer variables' +
+        (/_\d+$/.test(variable) ? ` (\`${variable}\` looks like a module import compiled by TypeScript)` : '') +
+        `. Pass \`${variable}\` as an argument, require() it inside the function, or put the function in a module and use pool.task(modulePath, exportName).`,
+    );
+  }
+}
+
+/** A worker task threw or rejected; `cause` is the worker's error rebuilt on this thread (name, message, stack). */
+export class WorkerTaskError extends RxAgentsError {
+  override readonly name = 'WorkerTaskError';
+  constructor(readonly task: string, cause: Error) {
+    super('ERR_WORKER_TASK', `Worker task \`${task}\` failed: ${cause.name}: ${cause.message}`, { cause });
+  }
+}
+
+/** The worker thread running a task died (process.exit, an uncaught error, out of memory); only that task fails and the pool replaces the worker. */
+export class WorkerCrashedError extends RxAgentsError {
+  override readonly name = 'WorkerCrashedError';
+  constructor(readonly task: string, reason: string, options?: { cause?: unknown }) {
+    super('ERR_WORKER_CRASHED', `The worker thread running task \`${task}\` died (${reason}); the pool replaces it. Other tasks are unaffected.`, options);
+  }
+}
+
+/** A task was submitted to (or was still waiting in) a worker pool that is closed. */
+export class WorkerPoolClosedError extends RxAgentsError {
+  override readonly name = 'WorkerPoolClosedError';
+  constructor(readonly task: string) {
+    super('ERR_WORKER_POOL_CLOSED', `Worker task \`${task}\` cannot run: its worker pool was closed. Create a new pool, or close the pool only after its stream has ended.`);
+  }
+}
+
+/** An optional peer dependency that a feature needs is not installed (e.g. `@opentelemetry/api` for `createTracing`). */
+export class MissingPeerDependencyError extends RxAgentsError {
+  override readonly name = 'MissingPeerDependencyError';
+  constructor(readonly packageName: string, readonly feature: string, cause: unknown) {
+    super(
+      'ERR_MISSING_PEER_DEPENDENCY',
+      `${feature} needs the optional peer dependency \`${packageName}\`, which could not be loaded: ${describe(cause)}. ` +
+        `Install it next to rx-agents: \`npm install ${packageName}\`.`,
+      { cause },
+    );
+  }
+}
+
 /** Describes any thrown value in one line. */
 export function describe(value: unknown): string {
   if (value instanceof Error) return `${value.name}: ${value.message}`;

@@ -18,6 +18,14 @@ export type { AgentStats, ActionStats } from './observe/stats';
 export type { LatencySummary } from './observe/latency';
 export { createEventLog } from './observe/event-log';
 export type { EventLog, EventLogLevel, EventLogOptions, EventLogStats } from './observe/event-log';
+export { createTracing } from './observe/tracing';
+export type { AgentTracing, TracingOptions } from './observe/tracing';
+export { sqliteStore, SQLITE_APPLICATION_ID, SQLITE_SCHEMA_VERSION } from './store/sqlite-store';
+export type { SqliteStore, SqliteStoreOptions } from './store/sqlite-store';
+export { memoryStore } from './store/memory-store';
+export type { MemoryStore } from './store/memory-store';
+export { recordedPosition } from './store/recorded-position';
+export type { AgentStore, JournalBatch, JournalSnapshot, JournaledCall, JournaledInput, RunEnd } from './store/store';
 export {
   RxAgentsError,
   AgentDefinitionError,
@@ -31,5 +39,12 @@ export {
   AsyncTimeoutError,
   AbortedError,
   EmptyAsyncResultError,
+  MissingPeerDependencyError,
+  StoreOpenError,
+  StoreVersionError,
+  StoreUnavailableError,
+  StoreWriteError,
+  JournalValueError,
+  NonDeterminismError,
 } from './errors';
 export type { ValidationIssue } from './errors';

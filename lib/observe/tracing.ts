@@ -1,0 +1,209 @@
+import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api';
+import { MissingPeerDependencyError, describe, optionError } from '../errors';
+import type { Inspector, LifecycleEvent } from '../runtime/lifecycle';
+
+/** Options of {@link createTracing}. */
+export interface TracingOptions {
+  /** The tracer to create spans with. @default trace.getTracer('rx-agents') from the registered global provider */
+  readonly tracer?: Tracer;
+  /** Names the agent in span names and the `rx_agents.agent` attribute. @default 'agent' */
+  readonly agentName?: string;
+  /** Parent context of each run span (e.g. a request's context). @default the root context: each run is its own trace */
+  readonly parent?: (key: unknown, run: number) => Context | undefined;
+}
+
+/** Turns lifecycle events into OpenTelemetry spans. */
+export interface AgentTracing {
+  /** Give this to `agentOperator(agent, { inspect })`, or subscribe it to `inspector.events$`. */
+  readonly inspect: Inspector;
+  /** Spans started and not yet ended (runs, actions, async blocks). */
+  openSpans(): number;
+}
+
+type OtelApi = typeof import('@opentelemetry/api');
+let api: OtelApi | undefined;
+
+/** Loads `@opentelemetry/api` on first use: it is an optional peer dependency. */
+function loadApi(): OtelApi {
+  if (api !== undefined) return api;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    api = require('@opentelemetry/api') as OtelApi;
+  } catch (error) {
+    throw new MissingPeerDependencyError('@opentelemetry/api', 'createTracing', error);
+  }
+  return api;
+}
+
+interface CallSpan {
+  readonly queuedAt: number;
+  span: Span | null;
+}
+interface RunSpans {
+  readonly span: Span;
+  readonly context: Context;
+  readonly actions: Map<string, { readonly span: Span; readonly context: Context }>;
+  readonly calls: Map<string, CallSpan>;
+}
+
+/**
+ * Creates OpenTelemetry tracing for an agent operator: a span per run, a child span per
+ * action activation, and a grandchild span per async block execution.
+ *
+ * ```
+ * run jobs            key=x run=0 queue_wait=3   |==================|
+ *   action lookup                                |=================|
+ *     async lookup    call=0>lookup#0              |=========|
+ *   action reply                                                |=|
+ * ```
+ *
+ * Semantics: span start and end times are the lifecycle events' `time` (the operator's
+ * scheduler clock: epoch ms with the default scheduler, frames under a TestScheduler).
+ * Attributes: `rx_agents.agent`, `rx_agents.key` (as a string), `rx_agents.run`,
+ * `rx_agents.queue_wait` (ms the input waited behind its key's previous run), `rx_agents.action`,
+ * `rx_agents.activation`, `rx_agents.event`, `rx_agents.call`, `rx_agents.executor_wait` (ms a
+ * block waited for an executor slot), `rx_agents.outcome`. Suspensions, resumptions, sent events,
+ * outputs and retries are span events. Failures set status ERROR and record the exception; an
+ * aborted run ends its open spans with status ERROR `aborted`. A call whose outcome was replayed
+ * from the journal after recovery (`replayed: true`) gets no execution span — the block did
+ * not run — only a `call.replayed` event on its action's span. `@opentelemetry/api` is loaded
+ * lazily and is an optional peer dependency; without a registered SDK every span is a no-op.
+ *
+ * @example
+ * import { trace } from '@opentelemetry/api';
+ * const tracing = createTracing({ tracer: trace.getTracer('my-service'), agentName: 'support' });
+ * inputs$.pipe(agentOperator(agent, { key: (x) => x.userId, inspect: tracing.inspect }));
+ */
+export function createTracing(options: TracingOptions = {}): AgentTracing {
+  if (typeof options !== 'object' || options === null) throw optionError('options', 'an object', options);
+  const { agentName = 'agent', parent } = options;
+  if (typeof agentName !== 'string' || agentName === '') throw optionError('agentName', 'a non-empty string', agentName);
+  if (parent !== undefined && typeof parent !== 'function') throw optionError('parent', 'a function', parent);
+  if (options.tracer !== undefined && (typeof options.tracer !== 'object' || options.tracer === null || typeof options.tracer.startSpan !== 'function')) {
+    throw optionError('tracer', 'an OpenTelemetry Tracer', options.tracer);
+  }
+  const otel = loadApi();
+  const tracer = options.tracer ?? otel.trace.getTracer('rx-agents');
+  const ERROR = otel.SpanStatusCode.ERROR;
+  const runs = new Map<number, RunSpans>();
+  let open = 0;
+
+  const start = (name: string, time: number, attributes: Attributes, context: Context): Span => {
+    open++;
+    return tracer.startSpan(name, { startTime: time, attributes }, context);
+  };
+  const end = (span: Span, time: number): void => {
+    open--;
+    span.end(time);
+  };
+  const fail = (span: Span, error: unknown): void => {
+    if (error instanceof Error) span.recordException(error);
+    span.setStatus({ code: ERROR, message: describe(error) });
+  };
+
+  const inspect: Inspector = (e: LifecycleEvent) => {
+    switch (e.type) {
+      case 'run.started': {
+        const ctx = parent?.(e.key, e.run) ?? otel.ROOT_CONTEXT;
+        const span = start(`run ${agentName}`, e.time, { 'rx_agents.agent': agentName, 'rx_agents.key': String(e.key), 'rx_agents.run': e.run, 'rx_agents.queue_wait': e.waited }, ctx);
+        runs.set(e.run, { span, context: otel.trace.setSpan(ctx, span), actions: new Map(), calls: new Map() });
+        return;
+      }
+      case 'run.ended': {
+        const run = runs.get(e.run);
+        if (run === undefined) return;
+        runs.delete(e.run);
+        for (const call of run.calls.values()) {
+          if (call.span === null) continue;
+          call.span.setStatus({ code: ERROR, message: 'aborted: the run ended first' });
+          end(call.span, e.time);
+        }
+        for (const action of run.actions.values()) {
+          action.span.setStatus({ code: ERROR, message: 'aborted: the run ended first' });
+          end(action.span, e.time);
+        }
+        run.span.setAttribute('rx_agents.outcome', e.outcome);
+        if (e.outcome === 'failed') fail(run.span, e.error);
+        else if (e.outcome === 'aborted') run.span.setStatus({ code: ERROR, message: 'aborted' });
+        end(run.span, e.time);
+        return;
+      }
+      case 'action.started': {
+        const run = runs.get(e.run);
+        if (run === undefined) return;
+        const span = start(`action ${e.action}`, e.time, { 'rx_agents.agent': agentName, 'rx_agents.key': String(e.key), 'rx_agents.run': e.run, 'rx_agents.action': e.action, 'rx_agents.activation': e.activation, 'rx_agents.event': e.event }, run.context);
+        run.actions.set(e.activation, { span, context: otel.trace.setSpan(run.context, span) });
+        return;
+      }
+      case 'action.suspended':
+      case 'action.resumed':
+        runs.get(e.run)?.actions.get(e.activation)?.span.addEvent(e.type === 'action.suspended' ? 'suspended' : 'resumed', e.time);
+        return;
+      case 'action.finished':
+      case 'action.failed': {
+        const run = runs.get(e.run);
+        const action = run?.actions.get(e.activation);
+        if (run === undefined || action === undefined) return;
+        run.actions.delete(e.activation);
+        if (e.type === 'action.failed') fail(action.span, e.error);
+        end(action.span, e.time);
+        return;
+      }
+      case 'async.queued':
+        runs.get(e.run)?.calls.set(e.call, { queuedAt: e.time, span: null });
+        return;
+      case 'async.started': {
+        const run = runs.get(e.run);
+        const call = run?.calls.get(e.call);
+        if (run === undefined || call === undefined) return;
+        if (call.span !== null) {
+          call.span.addEvent('retry', e.time);
+          return;
+        }
+        const action = run.actions.get(activationOf(e.call));
+        call.span = start(`async ${e.action}`, e.time, { 'rx_agents.agent': agentName, 'rx_agents.key': String(e.key), 'rx_agents.run': e.run, 'rx_agents.action': e.action, 'rx_agents.call': e.call, 'rx_agents.executor_wait': e.time - call.queuedAt }, action?.context ?? run.context);
+        return;
+      }
+      case 'async.completed': {
+        const run = runs.get(e.run);
+        if (run === undefined) return;
+        const call = run.calls.get(e.call);
+        run.calls.delete(e.call);
+        if (e.replayed) {
+          const target = run.actions.get(activationOf(e.call))?.span ?? run.span;
+          target.addEvent('call.replayed', { 'rx_agents.call': e.call, 'rx_agents.ok': e.ok }, e.time);
+          if (call?.span != null) {
+            call.span.setAttribute('rx_agents.replayed', true);
+            end(call.span, e.time);
+          }
+          return;
+        }
+        if (call?.span == null) return;
+        if (!e.ok) fail(call.span, e.error);
+        end(call.span, e.time);
+        return;
+      }
+      case 'event.sent':
+        runs.get(e.run)?.actions.get(activationOfEvent(e.event))?.span.addEvent('event.sent', { 'rx_agents.event_type': e.eventType, 'rx_agents.event': e.event }, e.time);
+        return;
+      case 'output.emitted':
+        runs.get(e.run)?.span.addEvent('output', { 'rx_agents.event': e.event }, e.time);
+        return;
+      default:
+        return;
+    }
+  };
+  return { inspect, openSpans: () => open };
+}
+
+/** `<activation id>#<index>` → the activation id (call ids are deterministic, S13). */
+function activationOf(call: string): string {
+  const at = call.lastIndexOf('#');
+  return at < 0 ? call : call.slice(0, at);
+}
+
+/** `<activation id>:<send index>` → the activation id. */
+function activationOfEvent(event: string): string {
+  const at = event.lastIndexOf(':');
+  return at < 0 ? event : event.slice(0, at);
+}
