@@ -26,6 +26,10 @@ export { memoryStore } from './store/memory-store';
 export type { MemoryStore } from './store/memory-store';
 export { recordedPosition } from './store/recorded-position';
 export type { AgentStore, JournalBatch, JournalSnapshot, JournaledCall, JournaledInput, RunEnd } from './store/store';
+export { createWorkerPool } from './workers/worker-pool';
+export type { WorkerPool, WorkerPoolOptions } from './workers/worker-pool';
+export type { WorkerFunction } from './workers/worker-function';
+export { closeWorkerPoolOnEnd } from './workers/close-worker-pool-on-end';
 export {
   RxAgentsError,
   AgentDefinitionError,
@@ -46,5 +50,10 @@ export {
   StoreWriteError,
   JournalValueError,
   NonDeterminismError,
+  WorkerFunctionError,
+  WorkerCaptureError,
+  WorkerTaskError,
+  WorkerCrashedError,
+  WorkerPoolClosedError,
 } from './errors';
 export type { ValidationIssue } from './errors';
