@@ -48,6 +48,7 @@ export function agentOperator<In, Out>(agent: Agent<In, Out>, options?: AgentOpe
       });
       subscriber.add(input);
       subscriber.add(() => runtime.dispose());
+      runtime.recover(); // S13: unfinished runs of the journal resume first, in sequence order
       source.subscribe(input);
     });
 }

@@ -3,6 +3,7 @@ import { optionError } from '../errors';
 import { createExecutor, type Executor } from '../runtime/executor';
 import type { Inspector } from '../runtime/lifecycle';
 import type { RunFailure, RuntimeSettings } from '../runtime/runtime';
+import type { AgentStore } from '../store/store';
 
 /** Options of {@link agentOperator}. Every field is optional. */
 export interface AgentOperatorOptions<In = unknown> {
@@ -43,11 +44,32 @@ export interface AgentOperatorOptions<In = unknown> {
   readonly output?: 'payload' | 'envelope';
   /** Receives every lifecycle event (see `LifecycleEvent`). @default none (zero cost) */
   readonly inspect?: Inspector;
+  /**
+   * Makes the agent durable (S13): accepted inputs, call outcomes, run progress and short-term
+   * memory are journaled in this store (group commit, one per scheduler tick), and a new
+   * subscription first resumes the runs the journal holds unfinished. The journal is named after
+   * the agent: one live subscription per agent name per store. See `sqliteStore`, `memoryStore`.
+   * @default none (nothing is persisted)
+   */
+  readonly store?: AgentStore;
+  /**
+   * With a `store`: called with each input and its run sequence number once the input's journal
+   * entry is committed — from then on it survives a crash, so a source may commit its own offset.
+   * Called in acceptance order. @default none
+   */
+  readonly onAccepted?: (input: In, seq: number) => void;
+  /**
+   * With a `store`: the source position of an input (e.g. a Kafka offset). The position of the
+   * last accepted input is committed with each batch; read it back with
+   * `await recordedPosition(store, agent.name)` to resume the source right after it (exactly-once input).
+   * @default none
+   */
+  readonly position?: (input: In) => string | number;
 }
 
 const KNOWN = new Set([
   'key', 'concurrency', 'executor', 'scheduler', 'errorPolicy', 'onRunFailed', 'maxBufferedInputs',
-  'overflow', 'onDropped', 'validateEvents', 'output', 'inspect',
+  'overflow', 'onDropped', 'validateEvents', 'output', 'inspect', 'store', 'onAccepted', 'position',
 ]);
 
 const singleKey = (): undefined => undefined;
@@ -64,6 +86,14 @@ export function resolveOptions(options: AgentOperatorOptions<never> | undefined)
   fn(o, 'onRunFailed');
   fn(o, 'onDropped');
   fn(o, 'inspect');
+  fn(o, 'onAccepted');
+  fn(o, 'position');
+  if (o.store !== undefined && (typeof o.store !== 'object' || o.store === null || typeof o.store.load !== 'function' || typeof o.store.commit !== 'function')) {
+    throw optionError('store', 'an AgentStore (e.g. sqliteStore(path) or memoryStore())', o.store);
+  }
+  if (o.store === undefined && (o.onAccepted !== undefined || o.position !== undefined)) {
+    throw new TypeError(`\`${o.onAccepted !== undefined ? 'onAccepted' : 'position'}\` needs a \`store\`: inputs are durably accepted only when they are journaled. Add \`store: sqliteStore(path)\`.`);
+  }
   if (o.concurrency !== undefined && !((Number.isInteger(o.concurrency) && o.concurrency >= 1) || o.concurrency === Infinity)) {
     throw optionError('concurrency', 'an integer >= 1 or Infinity', o.concurrency);
   }
@@ -96,11 +126,14 @@ export function resolveOptions(options: AgentOperatorOptions<never> | undefined)
     validateEvents: o.validateEvents ?? true,
     envelope: o.output === 'envelope',
     inspect: o.inspect,
+    store: o.store,
+    onAccepted: o.onAccepted,
+    position: o.position,
     makeExecutor: () => executor ?? createExecutor(concurrency),
   };
 }
 
-function fn(o: AgentOperatorOptions<unknown>, name: 'key' | 'onRunFailed' | 'onDropped' | 'inspect'): void {
+function fn(o: AgentOperatorOptions<unknown>, name: 'key' | 'onRunFailed' | 'onDropped' | 'inspect' | 'onAccepted' | 'position'): void {
   if (o[name] !== undefined && typeof o[name] !== 'function') throw optionError(name, 'a function', o[name]);
 }
 

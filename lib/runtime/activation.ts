@@ -318,7 +318,9 @@ export class Activation implements RunnerContext, CallHost {
     const prev = rt.current;
     rt.current = null;
     try {
-      return rt.agent.hasAsyncActions ? asyncScope.run(IN_BLOCK, call.fn, ...(call.args as never[])) : call.fn(...(call.args as never[]));
+      // S13: an in-doubt call after a crash runs its reconciler instead of the block.
+      const fn = call.reconciling && call.options?.reconcile !== undefined ? call.options.reconcile : call.fn;
+      return rt.agent.hasAsyncActions ? asyncScope.run(IN_BLOCK, fn, ...(call.args as never[])) : fn(...(call.args as never[]));
     } finally {
       rt.current = prev;
     }

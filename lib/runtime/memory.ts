@@ -53,7 +53,8 @@ export class MemoryNode {
       const next = node.children.get(part);
       if (next instanceof MemoryNode) node = next;
       else {
-        const created = new MemoryNode();
+        // A stored plain object is a level too (S13: memory restored from a store holds levels as plain objects).
+        const created = isRecord(next) ? MemoryNode.fromJSON(next) : new MemoryNode();
         node.children.set(part, created);
         node = created;
       }
@@ -67,8 +68,17 @@ export class MemoryNode {
 
   delete(path: string): boolean {
     const parts = split(path);
-    const parent = this.find(parts.slice(0, -1));
-    return parent instanceof MemoryNode && parent.children.delete(parts[parts.length - 1] as string);
+    const last = parts[parts.length - 1] as string;
+    if (!this.has(path)) return false;
+    let node: MemoryNode = this;
+    for (let i = 0; i < parts.length - 1; i++) {
+      const part = parts[i] as string;
+      let next = node.children.get(part);
+      // A stored plain object becomes a level, so deleting inside it works the same before and after a restore.
+      if (!(next instanceof MemoryNode)) node.children.set(part, (next = MemoryNode.fromJSON(next as Record<string, MemoryValue>)));
+      node = next;
+    }
+    return node.children.delete(last);
   }
 
   keys(path?: string): string[] {
@@ -103,7 +113,7 @@ function split(path: string): readonly string[] {
   if (cached !== undefined) return cached;
   if (typeof path !== 'string' || path.length === 0) throw new MemoryPathError(path);
   const parts = path.split('.');
-  if (parts.some((p) => p.length === 0)) throw new MemoryPathError(path);
+  if (parts.some((p) => p.length === 0 || p === '__proto__')) throw new MemoryPathError(path);
   if (pathCache.size < 10_000) pathCache.set(path, parts);
   return parts;
 }
@@ -139,6 +149,7 @@ export function checkValue(value: unknown, path: string, seen: Set<object> = new
       throw new MemoryValueError(path, `a ${name} instance is not storable${name === 'Date' ? ' (store date.toISOString())' : ''}`);
     }
     const copy: Record<string, MemoryValue> = {};
+    if (Object.hasOwn(obj, '__proto__')) throw new MemoryValueError(`${path}.__proto__`, 'the key `__proto__` is not storable (it would change the prototype of restored objects)');
     for (const name of Object.keys(obj)) copy[name] = checkValue((obj as Record<string, unknown>)[name], `${path}.${name}`, seen);
     out = Object.freeze(copy);
   }
@@ -148,4 +159,8 @@ export function checkValue(value: unknown, path: string, seen: Set<object> = new
 
 function freezeValue(value: MemoryValue): MemoryValue {
   return checkValue(value, '(restored)');
+}
+
+function isRecord(value: MemoryNode | MemoryValue | undefined): value is { readonly [k: string]: MemoryValue } {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof MemoryNode);
 }

@@ -2,6 +2,8 @@ import type { SchedulerLike, Subscription } from 'rxjs';
 import type { Agent } from '../agent/define-agent';
 import { AbortedError, ActionError, BufferOverflowError, CallbackError, RxAgentsError } from '../errors';
 import { InputEvent, OutputEvent, parseWith, type AgentEvent } from '../events/define-event';
+import type { AgentStore } from '../store/store';
+import { Journal } from '../store/journal';
 import { Activation } from './activation';
 import type { AsyncCall } from './async-call';
 import type { Executor } from './executor';
@@ -46,6 +48,12 @@ export interface RuntimeSettings {
   readonly validateEvents: boolean;
   readonly envelope: boolean;
   readonly inspect: Inspector | undefined;
+  /** S13: where the journal lives; `undefined` = no durability. */
+  readonly store: AgentStore | undefined;
+  /** Called once an input's journal entry is committed (with a store). */
+  readonly onAccepted: ((input: unknown, seq: number) => void) | undefined;
+  /** The source position of an input, saved with each commit (with a store). */
+  readonly position: ((input: unknown) => unknown) | undefined;
 }
 
 /** An input waiting for its key's previous run to end (the seed's `pendingInputEvents`). */
@@ -83,6 +91,8 @@ class KeyState {
 export class Run {
   posted = false;
   ended = false;
+  /** A sync block of this run changed the key's short-term memory (journaled at run end, S13). */
+  memoryChanged = false;
   /** Activations not done plus calls not settled (S7). */
   live = 0;
   private readonly queue: AgentEvent[] = [];
@@ -222,6 +232,10 @@ export class Runtime {
   private buffered = 0;
   private activeRuns = 0;
   private sourceDone = false;
+  /** S13: the journal, when a store is configured. */
+  private readonly journal: Journal | null = null;
+  /** Inputs that arrived while an async store was still loading (S13). */
+  private held: unknown[] | null = null;
 
   constructor(
     readonly agent: Agent,
@@ -230,6 +244,52 @@ export class Runtime {
   ) {
     this.inspect = settings.inspect;
     this.scheduler = settings.scheduler;
+    if (settings.store !== undefined) {
+      const host = { scheduler: this.scheduler, fail: (error: unknown) => this.fail(error), callback: (name: string, fn: () => void) => this.callback(name, fn) };
+      this.journal = new Journal(settings.store, agent.name, host, { onAccepted: settings.onAccepted, position: settings.position });
+    }
+  }
+
+  /** S13: loads the journal and runs its unfinished inputs again, in sequence order, before any new input. */
+  recover(): void {
+    const journal = this.journal;
+    if (journal === null) return;
+    let snapshot: ReturnType<AgentStore['load']>;
+    try {
+      snapshot = journal.store.load(this.agent.name);
+    } catch (error) {
+      return this.fail(error);
+    }
+    if (!(snapshot instanceof Promise)) return this.restore(journal, snapshot);
+    this.held = [];
+    snapshot.then((loaded) => this.restore(journal, loaded), (error: unknown) => this.fail(error));
+  }
+
+  private restore(journal: Journal, snapshot: Awaited<ReturnType<AgentStore['load']>>): void {
+    if (this.closed) return;
+    let pending: ReturnType<Journal['restore']>;
+    try {
+      pending = journal.restore(snapshot);
+    } catch (error) {
+      return this.fail(error);
+    }
+    this.seq = journal.nextSeq;
+    for (const { seq, input } of pending) {
+      if (this.closed) return;
+      let key: unknown;
+      try {
+        key = this.settings.key(input);
+      } catch (error) {
+        journal.ended(seq, undefined, undefined, false);
+        this.inputFailed(input, seq, undefined, new CallbackError('key', error));
+        continue;
+      }
+      this.admit(input, key, seq, undefined);
+    }
+    const held = this.held;
+    this.held = null;
+    if (held !== null) for (const input of held) this.accept(input);
+    this.completeIfFinished();
   }
 
   // ---- input side -------------------------------------------------------------------------
@@ -237,25 +297,44 @@ export class Runtime {
   /** A new input: start its run, or queue it behind the key's active run (S1). */
   accept(input: unknown): void {
     if (this.closed) return;
+    if (this.held !== null) return void this.held.push(input);
     let key: unknown;
     try {
       key = this.settings.key(input);
     } catch (error) {
+      this.journal?.skipped(this.seq);
       return this.inputFailed(input, this.seq++, undefined, new CallbackError('key', error));
     }
+    const seq = this.seq++;
+    let encoded: string | undefined;
+    if (this.journal !== null) {
+      try {
+        encoded = this.journal.encodeInput(input, key, seq);
+      } catch (error) {
+        this.journal.skipped(seq);
+        return this.inputFailed(input, seq, key, error as RxAgentsError);
+      }
+    }
+    this.admit(input, key, seq, encoded);
+  }
+
+  /** Starts or queues run `seq`. `encoded` is the input's journal entry (none when replaying a journaled input). */
+  private admit(input: unknown, key: unknown, seq: number, encoded: string | undefined): void {
+    const recovered = this.journal !== null && encoded === undefined;
     let ks = this.keys.get(key);
     if (ks === undefined) {
       ks = new KeyState(key);
       this.keys.set(key, ks);
     }
-    const seq = this.seq++;
     if (ks.active === null) {
+      if (encoded !== undefined) this.journal?.accepted(seq, input, encoded);
       if (this.inspect !== undefined) this.emit({ type: 'input.accepted', time: this.scheduler.now(), key, run: seq, buffered: false, input });
       this.startRun(ks, input, seq, this.scheduler.now());
       this.loop();
       return;
     }
-    if (this.buffered >= this.settings.maxBufferedInputs && !this.overflow(ks, input, seq)) return;
+    if (!recovered && this.buffered >= this.settings.maxBufferedInputs && !this.overflow(ks, input, seq)) return;
+    if (encoded !== undefined) this.journal?.accepted(seq, input, encoded);
     (ks.pending ??= []).push({ input, seq, at: this.scheduler.now() });
     this.buffered++;
     if (this.inspect !== undefined) this.emit({ type: 'input.accepted', time: this.scheduler.now(), key, run: seq, buffered: true, input });
@@ -271,6 +350,7 @@ export class Runtime {
     const oldest = policy === 'drop-oldest' ? ks.shift() : undefined;
     if (oldest !== undefined) {
       this.buffered--;
+      this.journal?.ended(oldest.seq, ks.key, undefined, false);
       this.dropped(oldest.input, ks.key, oldest.seq, 'drop-oldest');
       return true;
     }
@@ -324,6 +404,7 @@ export class Runtime {
     ks.active = null;
     this.activeRuns--;
     const memory = this.memories.get(ks.key);
+    this.journal?.ended(run.seq, ks.key, memory, run.memoryChanged);
     if (memory !== undefined && memory.size === 0) this.memories.delete(ks.key);
     if (this.inspect !== undefined) {
       const now = this.scheduler.now();
@@ -359,14 +440,17 @@ export class Runtime {
   shortTermMemory(key: unknown): MemoryNode {
     let node = this.memories.get(key);
     if (node === undefined) {
-      node = new MemoryNode();
+      const restored = this.journal?.takeMemory(key);
+      node = restored === undefined ? new MemoryNode() : MemoryNode.fromJSON(restored);
       this.memories.set(key, node);
     }
     return node;
   }
 
   /** Hook for stores: a memory changed in a sync block of `run`. */
-  memoryChanged(_run: Run, _memory: string): void {}
+  memoryChanged(run: Run, memory: string): void {
+    if (memory === 'shortTermMemory') run.memoryChanged = true;
+  }
 
   // ---- calls ------------------------------------------------------------------------------
 
@@ -374,10 +458,25 @@ export class Runtime {
     const activation = call.host as Activation;
     activation.agentRun.track(call);
     if (this.inspect !== undefined) this.emit({ type: 'async.queued', time: this.scheduler.now(), key: activation.agentRun.key, run: activation.agentRun.seq, action: activation.def.name, call: call.id });
+    const journal = this.journal;
+    if (journal !== null) {
+      // S13: a journaled outcome settles the call without running it; a reconciled call starts once its start is durable.
+      call.journaled = true;
+      if (journal.replay(activation.agentRun.seq, call)) return;
+      if (call.options?.reconcile !== undefined) return journal.starting(activation.agentRun.seq, call, () => this.settings.executor.submit(call));
+    }
     this.settings.executor.submit(call);
   }
 
   callSettled(call: AsyncCall<unknown>): void {
+    if (this.journal !== null && call.journaled && !call.replayed) {
+      const activation = call.host as Activation;
+      try {
+        this.journal.settled(activation.agentRun.seq, call);
+      } catch (error) {
+        return this.actionFailed(activation, error);
+      }
+    }
     if (this.inspect !== undefined) {
       const activation = call.host as Activation;
       this.emit({
@@ -445,7 +544,7 @@ export class Runtime {
 
   /** S9: the output completes once the source has completed and every accepted input's run has ended. */
   private isFinished(): boolean {
-    return this.sourceDone && this.activeRuns === 0 && this.buffered === 0;
+    return this.sourceDone && this.activeRuns === 0 && this.buffered === 0 && this.held === null;
   }
 
   private completeIfFinished(): void {
@@ -481,5 +580,7 @@ export class Runtime {
     this.memories.clear();
     this.mailbox = [];
     this.mailboxHead = 0;
+    this.held = null;
+    this.journal?.close();
   }
 }

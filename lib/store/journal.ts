@@ -1,0 +1,247 @@
+import type { SchedulerLike, Subscription } from 'rxjs';
+import { JournalValueError, NonDeterminismError, StoreUnavailableError, StoreWriteError } from '../errors';
+import type { AsyncCall } from '../runtime/async-call';
+import type { MemoryNode, MemoryValue } from '../runtime/memory';
+import { decodeError, decodeValue, encodeError, encodeValue, fingerprint } from './codec';
+import { CALL_FAILED, CALL_OK, CALL_STARTED, type AgentStore, type JournalBatch, type JournalSnapshot, type JournaledCall, type JournaledInput, type RunEnd } from './store';
+
+/** What the journal needs from the runtime that owns it. */
+export interface JournalHost {
+  readonly scheduler: SchedulerLike;
+  /** Fails the stream (a store write failed). */
+  fail(error: unknown): void;
+  /** Runs a user callback; a throw fails the stream. */
+  callback(name: string, fn: () => void): void;
+}
+
+/** Options of a journal (from the operator's options). */
+export interface JournalOptions {
+  readonly onAccepted: ((input: never, seq: number) => void) | undefined;
+  readonly position: ((input: never) => unknown) | undefined;
+  /** Commit at once when this many rows are waiting, without waiting for the tick. @default 4096 */
+  readonly maxBatch?: number;
+}
+
+/** Agents whose journal a live subscription holds, per store (one writer per journal). */
+const held = new WeakMap<AgentStore, Set<string>>();
+
+/**
+ * The runtime side of durability (S13), one per subscription: records accepted inputs, call
+ * outcomes and run ends, and commits them to the store in groups — one commit per scheduler
+ * tick (or per `maxBatch` rows), never one per call. On start it replays the store's journal:
+ * unfinished inputs come back in sequence order and recorded outcomes settle their calls
+ * without running them.
+ *
+ * Guarantees: an input is acknowledged (`onAccepted`) only after the commit holding it; a call
+ * with a reconciler runs only after its `started` marker is committed (so a crash leaves it
+ * in doubt, not forgotten); a run's end and its key's memory are committed together, after every
+ * outcome of that run (commits apply in order).
+ */
+export class Journal {
+  nextSeq = 0;
+  private inputs: JournaledInput[] = [];
+  private calls: JournaledCall[] = [];
+  private ends: RunEnd[] = [];
+  private acks: Array<{ readonly input: unknown; readonly seq: number }> = [];
+  private durableWaiters: Array<() => void> = [];
+  private position: string | undefined;
+  private rows = 0;
+  private tick: Subscription | null = null;
+  private committing: Promise<void> | null = null;
+  private closed = false;
+  private readonly recorded = new Map<number, Map<string, JournaledCall>>();
+  private readonly memory = new Map<string, string>();
+  private readonly maxBatch: number;
+
+  constructor(
+    readonly store: AgentStore,
+    readonly agent: string,
+    private readonly host: JournalHost,
+    private readonly options: JournalOptions,
+  ) {
+    let agents = held.get(store);
+    if (agents === undefined) held.set(store, (agents = new Set()));
+    if (agents.has(agent)) {
+      throw new StoreUnavailableError(
+        `The journal of agent \`${agent}\` in store \`${store.location}\` is already used by a live subscription; ` +
+          'one journal has one writer. Unsubscribe the other one first, or give this operator another agent name.',
+      );
+    }
+    agents.add(agent);
+    this.maxBatch = options.maxBatch ?? 4096;
+  }
+
+  /** Applies a loaded snapshot; returns the unfinished inputs to run again, in sequence order. */
+  restore(snapshot: JournalSnapshot): Array<{ readonly seq: number; readonly input: unknown }> {
+    this.nextSeq = snapshot.nextSeq;
+    for (const call of snapshot.calls) {
+      let calls = this.recorded.get(call.seq);
+      if (calls === undefined) this.recorded.set(call.seq, (calls = new Map()));
+      calls.set(call.id, call);
+    }
+    for (const { key, data } of snapshot.memory) this.memory.set(key, data);
+    return snapshot.inputs.map(({ seq, input }) => ({ seq, input: decodeValue(input) }));
+  }
+
+  /** The recorded short-term memory of `key`, taken once (the runtime owns it from then on). */
+  takeMemory(key: unknown): Record<string, MemoryValue> | undefined {
+    if (this.memory.size === 0) return undefined;
+    const encoded = encodeKey(key);
+    const data = this.memory.get(encoded);
+    if (data === undefined) return undefined;
+    this.memory.delete(encoded);
+    return decodeValue(data) as Record<string, MemoryValue>;
+  }
+
+  /** Checks that an input and its key can be journaled; returns the encoded input. Throws {@link JournalValueError}. */
+  encodeInput(input: unknown, key: unknown, seq: number): string {
+    encodeKey(key);
+    return encodeValue(input, `the input of run ${seq}`);
+  }
+
+  /** An input was accepted as run `seq`: write it ahead; acknowledge it after the commit. */
+  accepted(seq: number, input: unknown, encoded: string): void {
+    this.inputs.push({ seq, input: encoded });
+    if (this.options.position !== undefined) {
+      const fn = this.options.position;
+      let position: unknown;
+      this.host.callback('position', () => (position = fn(input as never)));
+      this.position = encodeValue(position, `the position of the input of run ${seq}`);
+    }
+    if (this.options.onAccepted !== undefined) this.acks.push({ input, seq });
+    this.nextSeq = seq + 1;
+    this.written();
+  }
+
+  /** A seq was used without journaling an input (a key selector threw): keep sequences unique. */
+  skipped(seq: number): void {
+    this.nextSeq = seq + 1;
+  }
+
+  /**
+   * Replay: settles `call` from the journal if its outcome is recorded (returns `true`), marks it
+   * in doubt if only its start is recorded and it has a reconciler, and rejects it with
+   * {@link NonDeterminismError} if the recorded call at its position is a different one.
+   */
+  replay(seq: number, call: AsyncCall<unknown>): boolean {
+    const calls = this.recorded.get(seq);
+    const entry = calls?.get(call.id);
+    if (entry === undefined) return false;
+    const now = fingerprint(call.fn, call.args);
+    if (entry.fingerprint !== now) {
+      call.resolveWith(false, new NonDeterminismError(call.id, entry.fingerprint, now), true);
+      return true;
+    }
+    if (entry.state === CALL_STARTED) {
+      if (call.options?.reconcile !== undefined) call.reconciling = true;
+      return false;
+    }
+    if (entry.state === CALL_OK) call.resolveWith(true, decodeValue(entry.value as string), true);
+    else call.resolveWith(false, decodeError(entry.value as string), true);
+    return true;
+  }
+
+  /** A call with a reconciler is about to start: its start must be durable first. Calls `run` once it is. */
+  starting(seq: number, call: AsyncCall<unknown>, run: () => void): void {
+    if (call.reconciling) return run();
+    this.calls.push({ seq, id: call.id, fingerprint: fingerprint(call.fn, call.args), state: CALL_STARTED, value: null });
+    this.durableWaiters.push(run);
+    this.rows++;
+    this.flush();
+  }
+
+  /**
+   * A call settled for real (not from the journal): record its outcome. Throws
+   * {@link JournalValueError} if the value cannot be journaled faithfully.
+   */
+  settled(seq: number, call: AsyncCall<unknown>): void {
+    const ok = call.status === CALL_OK;
+    const value = ok ? encodeValue(call.value, `the result of call \`${call.id}\``) : encodeError(call.error);
+    this.calls.push({ seq, id: call.id, fingerprint: fingerprint(call.fn, call.args), state: ok ? CALL_OK : CALL_FAILED, value });
+    this.written();
+  }
+
+  /** Run `seq` ended: prune it, and save its key's memory if the run changed it. */
+  ended(seq: number, key: unknown, memory: MemoryNode | undefined, changed: boolean): void {
+    this.recorded.delete(seq);
+    let data: string | null | undefined;
+    if (changed) data = memory === undefined || memory.size === 0 ? null : encodeValue(memory.toJSON(), `the memory of key \`${String(key)}\``);
+    this.ends.push({ seq, key: changed ? encodeKey(key) : '', memory: data });
+    this.written();
+  }
+
+  private written(): void {
+    if (++this.rows >= this.maxBatch) this.flush();
+    else if (this.tick === null && !this.closed) this.tick = this.host.scheduler.schedule(() => this.flush());
+  }
+
+  /** Group commit: writes everything waiting as one batch (chained after a commit still in flight). */
+  flush(): void {
+    this.tick?.unsubscribe();
+    this.tick = null;
+    if (this.committing !== null || this.rows === 0) return;
+    const batch: JournalBatch = { nextSeq: this.nextSeq, position: this.position, inputs: this.inputs, calls: this.calls, ends: this.ends };
+    const acks = this.acks;
+    const waiters = this.durableWaiters;
+    this.inputs = [];
+    this.calls = [];
+    this.ends = [];
+    this.acks = [];
+    this.durableWaiters = [];
+    this.position = undefined;
+    this.rows = 0;
+    let result: void | Promise<void>;
+    try {
+      result = this.store.commit(this.agent, batch);
+    } catch (error) {
+      return this.host.fail(new StoreWriteError(this.agent, error));
+    }
+    if (result === undefined || typeof (result as Promise<void>).then !== 'function') return this.committed(acks, waiters);
+    this.committing = (result as Promise<void>).then(
+      () => {
+        this.committing = null;
+        this.committed(acks, waiters);
+        if (this.rows > 0) this.flush();
+      },
+      (error: unknown) => {
+        this.committing = null;
+        this.host.fail(new StoreWriteError(this.agent, error));
+      },
+    );
+  }
+
+  private committed(acks: ReadonlyArray<{ readonly input: unknown; readonly seq: number }>, waiters: ReadonlyArray<() => void>): void {
+    const onAccepted = this.options.onAccepted;
+    if (onAccepted !== undefined) for (const { input, seq } of acks) this.host.callback('onAccepted', () => onAccepted(input as never, seq));
+    if (!this.closed) for (const run of waiters) run();
+  }
+
+  /** The subscription ends: commit what is waiting (outcomes already recorded are real) and release the journal. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.durableWaiters = [];
+    try {
+      this.flush();
+    } finally {
+      held.get(this.store)?.delete(this.agent);
+    }
+  }
+}
+
+/** Keys are journaled by value: strings, finite numbers, booleans, null or undefined (the default single key). */
+export function encodeKey(key: unknown): string {
+  switch (typeof key) {
+    case 'string':
+      return `s${key}`;
+    case 'number':
+      if (Number.isFinite(key)) return `n${Object.is(key, -0) ? 0 : key}`;
+      break;
+    case 'boolean':
+      return key ? 'true' : 'false';
+    case 'undefined':
+      return 'u';
+  }
+  if (key === null) return 'null';
+  throw new JournalValueError('a key', '(key)', `${typeof key === 'object' ? 'an object' : `a ${typeof key}`} (\`${String(key)}\`) cannot identify a key across restarts; return a string or a number from the key selector`);
+}

@@ -1,0 +1,186 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import { MissingPeerDependencyError, StoreOpenError, StoreUnavailableError, StoreVersionError } from '../errors';
+import type { AgentStore, JournalBatch, JournalSnapshot, JournaledCall, JournaledInput } from './store';
+
+/** `PRAGMA application_id` of rx-agents stores ("RXAG"): tells our files from foreign SQLite files. */
+export const SQLITE_APPLICATION_ID = 0x52584147;
+/** `PRAGMA user_version`: the schema version this code reads and writes. */
+export const SQLITE_SCHEMA_VERSION = 1;
+
+/** Options of {@link sqliteStore}. */
+export interface SqliteStoreOptions {
+  /**
+   * SQLite's `synchronous` setting. In WAL mode `NORMAL` makes every commit survive a process
+   * crash (kill -9); only an OS crash or power loss may lose the last commits. `FULL` fsyncs
+   * each group commit and survives those too, at a cost per commit. @default 'NORMAL'
+   */
+  readonly synchronous?: 'NORMAL' | 'FULL';
+}
+
+/** A SQLite-backed store: what {@link sqliteStore} returns. */
+export interface SqliteStore extends AgentStore {
+  /** Rows held for `agent` (inputs of unfinished runs, their calls, keys with memory): shows retention at work. */
+  size(agent: string): { readonly inputs: number; readonly calls: number; readonly keys: number };
+  close(): void;
+}
+
+const SCHEMA = `
+CREATE TABLE agents (agent TEXT PRIMARY KEY, next_seq INTEGER NOT NULL, position TEXT) WITHOUT ROWID;
+CREATE TABLE inputs (agent TEXT NOT NULL, seq INTEGER NOT NULL, input TEXT NOT NULL, PRIMARY KEY (agent, seq)) WITHOUT ROWID;
+CREATE TABLE calls (agent TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL, fingerprint TEXT NOT NULL,
+  state INTEGER NOT NULL, value TEXT, PRIMARY KEY (agent, seq, id)) WITHOUT ROWID;
+CREATE TABLE memory (agent TEXT NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (agent, key)) WITHOUT ROWID;
+`;
+
+/**
+ * The embedded durable store: one SQLite file in WAL mode, through the optional peer dependency
+ * `better-sqlite3@12` (loaded only when this function is called).
+ *
+ * Semantics: the file is opened and checked now. A new or empty file is initialised; a file that
+ * is not a SQLite database, fails `PRAGMA quick_check`, belongs to another application, or has
+ * another schema version is refused with {@link StoreOpenError} / {@link StoreVersionError} —
+ * never silently replaced by a fresh journal. Each group commit is one transaction. Runs that
+ * end are pruned, so the file holds only unfinished runs and per-key memory. Share one store
+ * between operators of different agents; close it yourself when they are done.
+ *
+ * @example
+ * const store = sqliteStore('agents.db');
+ * inputs$.pipe(agentOperator(agent, { key: (x) => x.userId, store }));
+ * // later: store.close();
+ */
+export function sqliteStore(path: string, options: SqliteStoreOptions = {}): SqliteStore {
+  if (typeof path !== 'string' || path.length === 0) {
+    throw new TypeError(`Expected the path of sqliteStore to be a non-empty file path (or ':memory:'), got \`${String(path)}\` (${typeof path}).`);
+  }
+  const synchronous = options.synchronous ?? 'NORMAL';
+  if (synchronous !== 'NORMAL' && synchronous !== 'FULL') {
+    throw new TypeError(`Expected \`synchronous\` to be 'NORMAL' or 'FULL', got \`${String(synchronous)}\`.`);
+  }
+  const db = openDatabase(path);
+  try {
+    checkSchema(db, path);
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${synchronous}`);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return new SqliteJournalStore(db, path);
+}
+
+function openDatabase(path: string): BetterSqlite3.Database {
+  let Database: typeof BetterSqlite3;
+  try {
+    // Lazy: better-sqlite3 is an optional peer dependency, loaded only by users of this store.
+    Database = require('better-sqlite3') as typeof BetterSqlite3;
+  } catch (cause) {
+    throw new MissingPeerDependencyError('better-sqlite3@12', 'sqliteStore', cause);
+  }
+  try {
+    return new Database(path);
+  } catch (cause) {
+    throw new StoreOpenError('ERR_STORE_CORRUPT', path, `SQLite could not open it (${(cause as Error).message})`, { cause });
+  }
+}
+
+function checkSchema(db: BetterSqlite3.Database, path: string): void {
+  let appId: number;
+  let version: number;
+  let tables: string[];
+  try {
+    appId = db.pragma('application_id', { simple: true }) as number;
+    version = db.pragma('user_version', { simple: true }) as number;
+    tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+    const check = db.pragma('quick_check', { simple: true });
+    if (check !== 'ok') throw new StoreOpenError('ERR_STORE_CORRUPT', path, `PRAGMA quick_check reports: ${String(check)}`);
+  } catch (cause) {
+    if (cause instanceof StoreOpenError) throw cause;
+    const code = (cause as { code?: string }).code ?? '';
+    const reason = code === 'SQLITE_NOTADB' ? 'it is not a SQLite database' : `SQLite reports ${code || 'an error'} (${(cause as Error).message})`;
+    throw new StoreOpenError('ERR_STORE_CORRUPT', path, reason, { cause });
+  }
+  if (appId === SQLITE_APPLICATION_ID) {
+    if (version !== SQLITE_SCHEMA_VERSION) throw new StoreVersionError(path, version, SQLITE_SCHEMA_VERSION);
+    return;
+  }
+  if (appId !== 0 || tables.length > 0) {
+    throw new StoreOpenError(
+      'ERR_STORE_FOREIGN',
+      path,
+      `it is a SQLite database of another application (application_id ${appId}, tables: ${tables.join(', ') || 'none'})`,
+    );
+  }
+  db.transaction(() => {
+    db.exec(SCHEMA);
+    db.pragma(`application_id = ${SQLITE_APPLICATION_ID}`);
+    db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
+  })();
+}
+
+class SqliteJournalStore implements SqliteStore {
+  private closed = false;
+  private readonly insertInput: BetterSqlite3.Statement;
+  private readonly upsertCall: BetterSqlite3.Statement;
+  private readonly deleteInput: BetterSqlite3.Statement;
+  private readonly deleteCalls: BetterSqlite3.Statement;
+  private readonly upsertMemory: BetterSqlite3.Statement;
+  private readonly deleteMemory: BetterSqlite3.Statement;
+  private readonly upsertAgent: BetterSqlite3.Statement;
+  private readonly applyBatch: (agent: string, batch: JournalBatch) => void;
+
+  constructor(
+    private readonly db: BetterSqlite3.Database,
+    readonly location: string,
+  ) {
+    this.insertInput = db.prepare('INSERT INTO inputs (agent, seq, input) VALUES (?, ?, ?)');
+    this.upsertCall = db.prepare('INSERT OR REPLACE INTO calls (agent, seq, id, fingerprint, state, value) VALUES (?, ?, ?, ?, ?, ?)');
+    this.deleteInput = db.prepare('DELETE FROM inputs WHERE agent = ? AND seq = ?');
+    this.deleteCalls = db.prepare('DELETE FROM calls WHERE agent = ? AND seq = ?');
+    this.upsertMemory = db.prepare('INSERT OR REPLACE INTO memory (agent, key, data) VALUES (?, ?, ?)');
+    this.deleteMemory = db.prepare('DELETE FROM memory WHERE agent = ? AND key = ?');
+    this.upsertAgent = db.prepare(
+      'INSERT INTO agents (agent, next_seq, position) VALUES (?, ?, ?) ON CONFLICT (agent) DO UPDATE SET next_seq = excluded.next_seq, position = coalesce(excluded.position, position)',
+    );
+    this.applyBatch = db.transaction((agent: string, batch: JournalBatch) => {
+      this.upsertAgent.run(agent, batch.nextSeq, batch.position ?? null);
+      for (const input of batch.inputs) this.insertInput.run(agent, input.seq, input.input);
+      for (const call of batch.calls) this.upsertCall.run(agent, call.seq, call.id, call.fingerprint, call.state, call.value);
+      for (const end of batch.ends) {
+        this.deleteInput.run(agent, end.seq);
+        this.deleteCalls.run(agent, end.seq);
+        if (end.memory === null) this.deleteMemory.run(agent, end.key);
+        else if (end.memory !== undefined) this.upsertMemory.run(agent, end.key, end.memory);
+      }
+    });
+  }
+
+  load(agent: string): JournalSnapshot {
+    this.open();
+    const head = this.db.prepare('SELECT next_seq, position FROM agents WHERE agent = ?').get(agent) as { next_seq: number; position: string | null } | undefined;
+    const inputs = this.db.prepare('SELECT seq, input FROM inputs WHERE agent = ? ORDER BY seq').all(agent) as JournaledInput[];
+    const calls = this.db.prepare('SELECT seq, id, fingerprint, state, value FROM calls WHERE agent = ?').all(agent) as JournaledCall[];
+    const memory = this.db.prepare('SELECT key, data FROM memory WHERE agent = ?').all(agent) as { key: string; data: string }[];
+    return { nextSeq: head?.next_seq ?? 0, position: head?.position ?? undefined, inputs, calls, memory };
+  }
+
+  commit(agent: string, batch: JournalBatch): void {
+    this.open();
+    this.applyBatch(agent, batch);
+  }
+
+  size(agent: string): { inputs: number; calls: number; keys: number } {
+    this.open();
+    const count = (table: string): number => (this.db.prepare(`SELECT count(*) AS n FROM ${table} WHERE agent = ?`).get(agent) as { n: number }).n;
+    return { inputs: count('inputs'), calls: count('calls'), keys: count('memory') };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  private open(): void {
+    if (this.closed) throw new StoreUnavailableError(`The sqliteStore at \`${this.location}\` was closed; create a new one with sqliteStore(path).`);
+  }
+}
