@@ -30,6 +30,7 @@ const draft = async (text: string): Promise<string> => (await sleep(10), `Re: ${
 export const supportAgent = defineAgent({
   name: 'support-desk',
   input: z.object({ id: z.number(), customer: z.string(), text: z.string() }),
+  output: z.object({ id: z.number(), reply: z.string() }),
   actions: (action) => [
     action('triage', InputEvent, function* (event, ctx) {
       const label = yield* ctx.executeAsync(classify, event.payload.text);
@@ -56,7 +57,7 @@ export interface DemoOptions {
   readonly inputs: number;
   readonly customers: number;
   /** Extra operator options for the concurrent run (e.g. `inspect`). */
-  readonly extra?: AgentOperatorOptions<Ticket>;
+  readonly extra?: AgentOperatorOptions<Ticket> & { readonly output?: 'payload' };
 }
 
 function tickets(n: number, customers: number) {
@@ -64,10 +65,10 @@ function tickets(n: number, customers: number) {
 }
 
 /** Runs the workload with the given options; returns outputs sorted by id, and the wall time in ms. */
-async function timed(options: AgentOperatorOptions<Ticket>, n: number, customers: number) {
+async function timed(options: AgentOperatorOptions<Ticket> & { readonly output?: 'payload' }, n: number, customers: number) {
   const started = performance.now();
   const outputs = await lastValueFrom(tickets(n, customers).pipe(agentOperator(supportAgent, options), toArray()));
-  return { ms: performance.now() - started, outputs: outputs.sort((a, b) => (a as { id: number }).id - (b as { id: number }).id) };
+  return { ms: performance.now() - started, outputs: outputs.sort((a, b) => a.id - b.id) };
 }
 
 export async function runDemo({ inputs, customers, extra = {} }: DemoOptions) {

@@ -16,6 +16,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export const agent = defineAgent({
   name: 'ticker',
   input: z.object({ user: z.string(), n: z.number() }),
+  output: z.string(),
   actions: (action) => [
     action('tick', InputEvent, async (event, ctx) => {
       const doubled = await ctx.executeAsync(async (n: number) => (await sleep(5), n * 2), event.payload.n);

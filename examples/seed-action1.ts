@@ -30,6 +30,7 @@ async function my_func(id: number): Promise<string> {
 export const seedAgent = defineAgent({
   name: 'seed',
   input: z.object({ id: z.number() }),
+  output: z.string(),
   actions: (action) => [
     action('action1', InputEvent, function* (event, ctx) {
       const input = event.payload;

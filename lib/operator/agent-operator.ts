@@ -31,6 +31,10 @@ export function agentOperator<In, Out, T extends In = In>(
   agent: Agent<In, Out>,
   options: AgentOperatorOptions<T> & { readonly output: 'envelope' },
 ): OperatorFunction<T, AgentOutput<Out>>;
+export function agentOperator<In, Out, T extends In = In>(
+  agent: Agent<In, Out>,
+  options?: AgentOperatorOptions<T>,
+): OperatorFunction<T, Out | AgentOutput<Out>>;
 export function agentOperator<In, Out>(agent: Agent<In, Out>, options?: AgentOperatorOptions<In>): OperatorFunction<In, unknown> {
   if (typeof agent !== 'object' || agent === null || !(agent.routes instanceof Map)) {
     throw new AgentDefinitionError('agentOperator needs an agent made by defineAgent({ name, actions }).');

@@ -72,7 +72,7 @@ describe('executor (createExecutor)', () => {
       ],
     });
     const out = await lastValueFrom(range(1, 20).pipe(agentOperator(agent, { key: (x: number) => x % 5, concurrency: 1 }), toArray()));
-    expect(out.sort((a, b) => a - b)).to.deep.equal(Array.from({ length: 20 }, (_, i) => (i + 1) * 6));
+    expect((out as number[]).sort((a, b) => a - b)).to.deep.equal(Array.from({ length: 20 }, (_, i) => (i + 1) * 6));
   });
 
   it('a shared executor caps blocks across two operators', async () => {
