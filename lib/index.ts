@@ -20,6 +20,8 @@ export { createEventLog } from './observe/event-log';
 export type { EventLog, EventLogLevel, EventLogOptions, EventLogStats } from './observe/event-log';
 export { createTracing } from './observe/tracing';
 export type { AgentTracing, TracingOptions } from './observe/tracing';
+export { renderTimeline } from './observe/timeline';
+export type { TimelineOptions } from './observe/timeline';
 export { sqliteStore, SQLITE_APPLICATION_ID, SQLITE_SCHEMA_VERSION } from './store/sqlite-store';
 export type { SqliteStore, SqliteStoreOptions } from './store/sqlite-store';
 export { memoryStore } from './store/memory-store';
