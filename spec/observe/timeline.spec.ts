@@ -8,6 +8,19 @@ import { recordScenario } from './timeline-scenario';
 
 const CHROMIUM = '/usr/bin/chromium';
 
+interface Seen {
+  readonly heading: string | undefined;
+  readonly labels: ReadonlyArray<string | undefined>;
+  readonly lanes: ReadonlyArray<{
+    readonly key: string;
+    readonly top: number;
+    readonly bottom: number;
+    readonly waits: number;
+    readonly asyncs: number;
+    readonly runs: ReadonlyArray<{ readonly run: number; readonly left: number; readonly right: number; readonly top: number; readonly bottom: number; readonly fill: string }>;
+  }>;
+}
+
 describe('observe: renderTimeline', () => {
   it('layout: one lane per key; runs of a key never overlap (S1); runs of different keys do (S2)', () => {
     const layout = layoutTimeline(recordScenario());
@@ -74,21 +87,22 @@ describe('observe: renderTimeline', () => {
         const requests: string[] = [];
         page.on('request', (r) => requests.push(r.url()));
         await page.goto(`file://${file}`);
-        const seen = await page.evaluate(() => {
-          const lanes = [...document.querySelectorAll<SVGGElement>('g.lane')];
+        // Runs in the page (DOM code as a string: this project type-checks against Node's libs, not the DOM's).
+        const seen = (await page.evaluate(`(() => {
+          const lanes = [...document.querySelectorAll('g.lane')];
           return {
             heading: document.querySelector('h1')?.textContent,
             labels: lanes.map((g) => g.querySelector('.lane-label')?.firstChild?.textContent),
             lanes: lanes.map((g) => {
               const box = g.getBoundingClientRect();
-              const runs = [...g.querySelectorAll<SVGRectElement>('rect.run')].map((r) => {
+              const runs = [...g.querySelectorAll('rect.run')].map((r) => {
                 const b = r.getBoundingClientRect();
-                return { run: Number(r.dataset['run']), left: b.left, right: b.right, top: b.top, bottom: b.bottom, fill: getComputedStyle(r).fill };
+                return { run: Number(r.dataset.run), left: b.left, right: b.right, top: b.top, bottom: b.bottom, fill: getComputedStyle(r).fill };
               });
-              return { key: g.dataset['key'], top: box.top, bottom: box.bottom, runs, waits: g.querySelectorAll('rect.wait').length, asyncs: g.querySelectorAll('rect.async').length };
+              return { key: g.dataset.key, top: box.top, bottom: box.bottom, runs, waits: g.querySelectorAll('rect.wait').length, asyncs: g.querySelectorAll('rect.async').length };
             }),
           };
-        });
+        })()`)) as Seen;
         expect(requests.filter((u) => !u.startsWith('file://'))).to.deep.equal([]);
         expect(seen.heading).to.equal('scenario');
         expect(seen.labels).to.deep.equal(['k0', 'k1', 'k2', 'k3', 'k4']);
