@@ -161,7 +161,7 @@ export function fingerprint(fn: { readonly name: string }, args: readonly unknow
     const arg = args[i];
     let part: string;
     try {
-      part = typeof arg === 'string' ? arg : encodeValue(arg, 'an argument');
+      part = typeof arg === 'string' ? JSON.stringify(arg) : encodeValue(arg, 'an argument');
     } catch {
       part = `<${typeof arg === 'object' && arg !== null ? ((arg.constructor as { name?: string } | undefined)?.name ?? 'object') : typeof arg}>`;
     }

@@ -1,0 +1,76 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { decodeError, decodeValue, encodeError, encodeValue, fingerprint } from '../../lib/store/codec';
+import { JournalValueError, MemoryPathError, MemoryValueError } from '../../lib';
+import { MemoryNode } from '../../lib/runtime/memory';
+
+describe('store: journal value codec', () => {
+  it('round-trips what JSON would change: -0, NaN, ±Infinity, undefined, BigInt, Date, Map, Set, `$rx` and `__proto__` keys', () => {
+    const proto = JSON.parse('{"__proto__": {"polluted": true}}') as object;
+    const value = {
+      zero: -0, nan: NaN, inf: Infinity, ninf: -Infinity, undef: undefined, holes: [1, undefined, 3],
+      big: 12345678901234567890n, date: new Date(1_700_000_000_123), bad: new Date(NaN),
+      map: new Map<unknown, unknown>([[1, 'a'], [{ k: 1 }, new Set([1n])]]), set: new Set(['x', -0]),
+      tagged: { $rx: 'num', v: 'Infinity' }, proto,
+    };
+    const back = decodeValue(encodeValue(value, 'test')) as typeof value;
+    expect(back).to.deep.equal(value);
+    expect(Object.is(back.zero, -0)).to.equal(true);
+    expect(Object.hasOwn(back, 'undef')).to.equal(true);
+    expect(Object.getPrototypeOf(back.proto)).to.equal(Object.prototype);
+    expect(Object.hasOwn(back.proto, '__proto__')).to.equal(true);
+    expect(({} as Record<string, unknown>)['polluted']).to.equal(undefined);
+  });
+
+  it('round-trips any JSON-like value exactly (property)', () => {
+    fc.assert(fc.property(fc.jsonValue(), (value) => {
+      expect(decodeValue(encodeValue(value, 'test'))).to.deep.equal(value);
+    }), { numRuns: 300 });
+  });
+
+  it('rejects what it cannot store faithfully, naming the spot', () => {
+    class Client {}
+    const cyclic: Record<string, unknown> = {};
+    cyclic['self'] = cyclic;
+    expect(() => encodeValue({ a: [0, new Client()] }, 'the result of call `x`')).to.throw(JournalValueError, 'Cannot journal the result of call `x`: at `(value).a[1]`, a Client instance is not data.');
+    expect(() => encodeValue({ f: Symbol('s') }, 'it')).to.throw(JournalValueError, 'at `(value).f`, a symbol is not data');
+    expect(() => encodeValue(cyclic, 'it')).to.throw(JournalValueError, 'at `(value).self`, the value contains a cycle');
+  });
+
+  it('rethrows recorded errors faithfully', () => {
+    const error = Object.assign(new TypeError('bad arg'), { code: 'E_ARG' });
+    const back = decodeError(encodeError(error)) as Error & { code: string };
+    expect(back).to.be.instanceOf(Error);
+    expect([back.name, back.message, back.code, back.stack]).to.deep.equal(['TypeError', 'bad arg', 'E_ARG', error.stack]);
+    expect(decodeError(encodeError('plain string'))).to.equal('plain string');
+    expect(decodeError(encodeError({ reason: 42 }))).to.deep.equal({ reason: 42 });
+  });
+
+  it('fingerprints a call by function name and arguments', () => {
+    function fetchIt(_id: number): void {}
+    expect(fingerprint(fetchIt, [1])).to.equal(fingerprint(fetchIt, [1]));
+    expect(fingerprint(fetchIt, [1])).to.not.equal(fingerprint(fetchIt, [2]));
+    expect(fingerprint(fetchIt, ['1'])).to.not.equal(fingerprint(fetchIt, [1]));
+    expect(fingerprint(fetchIt, [1])).to.match(/^fetchIt\/1\//);
+    expect(fingerprint(() => {}, [new AbortController().signal])).to.equal(fingerprint(() => {}, [new AbortController().signal]));
+  });
+});
+
+describe('memory: values that would not survive a store are rejected at set time', () => {
+  it('rejects `__proto__` as a key or path segment', () => {
+    const node = new MemoryNode();
+    expect(() => node.set('a', JSON.parse('{"__proto__": 1}'))).to.throw(MemoryValueError, 'Cannot store a value at memory path `a.__proto__`');
+    expect(() => node.set('a.__proto__.b', 1)).to.throw(MemoryPathError);
+  });
+
+  it('treats a stored object as a level, before and after a restore alike', () => {
+    const live = new MemoryNode();
+    live.set('user', { name: 'ada', langs: ['en'] });
+    const restored = MemoryNode.fromJSON(decodeValue(encodeValue(live.toJSON(), 'm')) as never);
+    for (const node of [live, restored]) {
+      node.set('user.age', 36);
+      expect(node.delete('user.langs')).to.equal(true);
+      expect(node.toJSON()).to.deep.equal({ user: { name: 'ada', age: 36 } });
+    }
+  });
+});
