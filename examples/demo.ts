@@ -9,7 +9,9 @@
 import { lastValueFrom, range } from 'rxjs';
 import { map, toArray } from 'rxjs/operators';
 import { z } from 'zod';
-import { agentOperator, defineAgent, defineEvent, InputEvent, OutputEvent, type AgentOperatorOptions } from '../lib';
+import { writeFileSync } from 'node:fs';
+import { agentOperator, createInspector, defineAgent, defineEvent, InputEvent, OutputEvent, renderTimeline, type AgentOperatorOptions, type Inspector, type LifecycleEvent } from '../lib';
+import { startProgress } from './support/progress';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -58,6 +60,8 @@ export interface DemoOptions {
   readonly customers: number;
   /** Extra operator options for the concurrent run (e.g. `inspect`). */
   readonly extra?: AgentOperatorOptions<Ticket> & { readonly output?: 'payload' };
+  /** Lifecycle events of the serial run (for progress). */
+  readonly serialInspect?: Inspector;
 }
 
 function tickets(n: number, customers: number) {
@@ -71,8 +75,8 @@ async function timed(options: AgentOperatorOptions<Ticket> & { readonly output?:
   return { ms: performance.now() - started, outputs: outputs.sort((a, b) => a.id - b.id) };
 }
 
-export async function runDemo({ inputs, customers, extra = {} }: DemoOptions) {
-  const serial = await timed({ key: () => 'everything', concurrency: 1 }, inputs, customers);
+export async function runDemo({ inputs, customers, extra = {}, serialInspect }: DemoOptions) {
+  const serial = await timed({ key: () => 'everything', concurrency: 1, ...(serialInspect ? { inspect: serialInspect } : {}) }, inputs, customers);
   const concurrent = await timed({ key: (t) => t.customer, concurrency: 256, ...extra }, inputs, customers);
   const same = JSON.stringify(serial.outputs) === JSON.stringify(concurrent.outputs);
   return { serialMs: serial.ms, concurrentMs: concurrent.ms, speedup: serial.ms / concurrent.ms, same, outputs: concurrent.outputs.length };
@@ -81,8 +85,28 @@ export async function runDemo({ inputs, customers, extra = {} }: DemoOptions) {
 if (require.main === module) {
   const inputs = 200;
   const customers = 40;
+  // `npm start -- --timeline out.html` also writes the concurrent run's timeline (see README, Observability).
+  const flag = process.argv.indexOf('--timeline');
+  const timelinePath = flag >= 0 ? process.argv[flag + 1] : undefined;
+  if (flag >= 0 && (timelinePath === undefined || timelinePath.startsWith('--'))) throw new TypeError('Usage: npm start -- --timeline <file.html>');
   console.log(`rx-agents demo: ${inputs} support tickets from ${customers} customers; per ticket 3 model calls (5+10 ms in sequence, 10 ms alongside)`);
-  void runDemo({ inputs, customers }).then((r) => {
+  // Live progress (runs done, rate, active keys, async blocks in flight) from an inspector per run.
+  const serialInspector = createInspector();
+  const concurrentInspector = createInspector();
+  const recorded: LifecycleEvent[] = [];
+  if (timelinePath !== undefined) concurrentInspector.events$.subscribe((e) => recorded.push(e));
+  let progress = startProgress('serial', serialInspector, { total: inputs });
+  serialInspector.events$.subscribe((e) => {
+    if (e.type !== 'run.ended' || e.run !== inputs - 1) return;
+    progress.stop();
+    progress = startProgress('rx-agents', concurrentInspector, { total: inputs });
+  });
+  void runDemo({ inputs, customers, serialInspect: serialInspector.inspect, extra: { inspect: concurrentInspector.inspect } }).then((r) => {
+    progress.stop();
+    if (timelinePath !== undefined) {
+      writeFileSync(timelinePath, renderTimeline(recorded, { title: `rx-agents demo: ${inputs} tickets, ${customers} customers (keys)` }));
+      console.log(`timeline of the rx-agents run written to ${timelinePath} (open it in a browser)`);
+    }
     console.log(`one run at a time (before the async design): ${r.serialMs.toFixed(0)} ms`);
     console.log(`rx-agents (keys concurrent, actions parallel): ${r.concurrentMs.toFixed(0)} ms`);
     console.log(`speedup: ${r.speedup.toFixed(1)}x; ${r.outputs} replies, identical in both runs: ${r.same ? 'yes' : 'NO'}`);

@@ -28,6 +28,11 @@ export interface AgentStats {
   readonly queuedAsync: number;
   /** Async blocks running on the executor. */
   readonly runningAsync: number;
+  /** The highest `activeKeys`, `activeRuns`, `bufferedInputs` and `inFlightAsync` seen since the inspector was created. */
+  readonly peakActiveKeys: number;
+  readonly peakActiveRuns: number;
+  readonly peakBufferedInputs: number;
+  readonly peakInFlightAsync: number;
   readonly inputsAccepted: number;
   readonly inputsDropped: number;
   readonly runsStarted: number;
@@ -73,6 +78,7 @@ export class StatsTracker {
   private readonly actions = new Map<string, ActionCounters>();
   private queued = 0;
   private running = 0;
+  private peak = { keys: 0, runs: 0, buffered: 0, async: 0 };
   private c = {
     inputsAccepted: 0, inputsDropped: 0, runsStarted: 0, runsCompleted: 0, runsFailed: 0, runsAborted: 0,
     eventsSent: 0, outputs: 0, asyncCompleted: 0, asyncFailed: 0, asyncReplayed: 0,
@@ -86,7 +92,11 @@ export class StatsTracker {
       case 'input.accepted':
         this.c.inputsAccepted++;
         this.keyWork.set(e.key, (this.keyWork.get(e.key) ?? 0) + 1);
-        if (e.buffered) this.bufferedRuns.add(e.run);
+        if (this.keyWork.size > this.peak.keys) this.peak.keys = this.keyWork.size;
+        if (e.buffered) {
+          this.bufferedRuns.add(e.run);
+          if (this.bufferedRuns.size > this.peak.buffered) this.peak.buffered = this.bufferedRuns.size;
+        }
         break;
       case 'input.dropped':
         this.c.inputsDropped++;
@@ -97,6 +107,7 @@ export class StatsTracker {
         this.c.runsStarted++;
         this.bufferedRuns.delete(e.run);
         this.activeRunSet.add(e.run);
+        if (this.activeRunSet.size > this.peak.runs) this.peak.runs = this.activeRunSet.size;
         break;
       case 'run.ended':
         if (e.outcome === 'completed') this.c.runsCompleted++;
@@ -131,6 +142,7 @@ export class StatsTracker {
         if (calls === undefined) this.calls.set(e.run, (calls = new Map()));
         calls.set(e.call, { running: false, startedAt: e.time });
         this.queued++;
+        if (this.queued + this.running > this.peak.async) this.peak.async = this.queued + this.running;
         break;
       }
       case 'async.started': {
@@ -182,6 +194,10 @@ export class StatsTracker {
       inFlightAsync: this.queued + this.running,
       queuedAsync: this.queued,
       runningAsync: this.running,
+      peakActiveKeys: this.peak.keys,
+      peakActiveRuns: this.peak.runs,
+      peakBufferedInputs: this.peak.buffered,
+      peakInFlightAsync: this.peak.async,
       ...this.c,
       actions,
     };

@@ -29,7 +29,12 @@ export interface RunBar {
   readonly end: number;
   readonly outcome: 'completed' | 'failed' | 'aborted' | 'open';
   readonly actions: readonly ActionBar[];
+  /** Row of the queue-wait strip (waits of one key overlap when several inputs wait at once). */
+  waitRow: number;
 }
+
+/** Queue-wait rows per lane at most; deeper queues share the last row. */
+export const MAX_WAIT_ROWS = 3;
 
 /** One key: a lane. */
 export interface Lane {
@@ -37,6 +42,8 @@ export interface Lane {
   readonly runs: readonly RunBar[];
   /** Action rows needed so that overlapping actions of a run never share a row. */
   readonly rows: number;
+  /** Queue-wait rows needed (0 when no input of this key waited), at most {@link MAX_WAIT_ROWS}. */
+  readonly waitRows: number;
 }
 
 export interface TimelineLayout {
@@ -150,11 +157,19 @@ export function layoutTimeline(events: Iterable<LifecycleEvent>): TimelineLayout
           return { action: a.action, activation: a.activation, start: a.start, end: aEnd, failed: a.failed, calls, row };
         });
       rows = Math.max(rows, rowEnds.length);
-      bars.push({ run: r.run, acceptedAt: r.acceptedAt ?? r.start, start: r.start, end: runEnd, outcome: r.outcome, actions });
+      bars.push({ run: r.run, acceptedAt: r.acceptedAt ?? r.start, start: r.start, end: runEnd, outcome: r.outcome, actions, waitRow: 0 });
       intervals.push([r.start, runEnd]);
       runCount++;
     }
-    if (bars.length > 0) lanes.push({ key, runs: bars, rows });
+    const waitEnds: number[] = [];
+    for (const bar of [...bars].sort((a, b) => a.acceptedAt - b.acceptedAt || a.run - b.run)) {
+      if (bar.start <= bar.acceptedAt) continue;
+      let row = waitEnds.findIndex((free) => free <= bar.acceptedAt);
+      if (row < 0) row = waitEnds.length < MAX_WAIT_ROWS ? waitEnds.push(bar.start) - 1 : MAX_WAIT_ROWS - 1;
+      waitEnds[row] = Math.max(waitEnds[row] ?? 0, bar.start);
+      bar.waitRow = row;
+    }
+    if (bars.length > 0) lanes.push({ key, runs: bars, rows, waitRows: waitEnds.length });
   }
   return { start, end, lanes, runCount, maxConcurrentRuns: maxOverlap(intervals), maxConcurrentAsync: maxOverlap(asyncIntervals) };
 }

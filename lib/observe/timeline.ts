@@ -15,7 +15,7 @@ export interface TimelineOptions {
 }
 
 const LABEL = 150;
-const WAIT_H = 6;
+const WAIT_H = 5;
 const RUN_H = 14;
 const ROW_H = 18;
 const PAD = 8;
@@ -66,7 +66,7 @@ export function renderTimeline(events: Iterable<LifecycleEvent>, options: Timeli
   let y = axisY + 14;
   const body: string[] = [];
   lanes.forEach((lane, i) => {
-    const height = WAIT_H + 2 + RUN_H + lane.rows * ROW_H + PAD * 2;
+    const height = waitBand(lane) + RUN_H + lane.rows * ROW_H + PAD * 2;
     body.push(renderLane(lane, i, y, height, x, w, hue, unit));
     y += height;
   });
@@ -124,19 +124,24 @@ function renderLane(lane: Lane, index: number, top: number, height: number, x: (
   const parts = [
     `<g class="lane" data-key="${esc(key)}" data-lane="${index}">`,
     `<rect class="lane-bg" x="0" y="${top}" width="100%" height="${height}"/>`,
-    `<text class="lane-label" x="8" y="${top + PAD + WAIT_H + 2 + RUN_H - 3}">${esc(key.length > 20 ? `${key.slice(0, 19)}…` : key)}<title>key ${esc(key)}</title></text>`,
+    `<text class="lane-label" x="8" y="${top + PAD + waitBand(lane) + RUN_H - 3}">${esc(key.length > 20 ? `${key.slice(0, 19)}…` : key)}<title>key ${esc(key)}</title></text>`,
   ];
-  for (const run of lane.runs) parts.push(renderRun(run, key, top + PAD, x, w, hue, unit));
+  for (const run of lane.runs) parts.push(renderRun(run, key, top + PAD, waitBand(lane), x, w, hue, unit));
   parts.push('</g>');
   return parts.join('');
 }
 
-function renderRun(run: RunBar, key: string, top: number, x: (t: number) => number, w: (a: number, b: number) => number, hue: (a: string) => number, unit: string): string {
+/** Height of a lane's queue-wait strips (one per wait row, stacked above the run bars). */
+function waitBand(lane: Lane): number {
+  return Math.max(lane.waitRows, 1) * (WAIT_H + 1) + 2;
+}
+
+function renderRun(run: RunBar, key: string, top: number, band: number, x: (t: number) => number, w: (a: number, b: number) => number, hue: (a: string) => number, unit: string): string {
   const parts: string[] = [];
   if (run.start > run.acceptedAt) {
-    parts.push(`<rect class="wait" data-key="${esc(key)}" data-run="${run.run}" x="${f(x(run.acceptedAt))}" y="${top}" width="${f(w(run.acceptedAt, run.start))}" height="${WAIT_H}"><title>run ${run.run} of key ${esc(key)} waited ${fmt(run.start - run.acceptedAt)} ${esc(unit)} in the key's queue</title></rect>`);
+    parts.push(`<rect class="wait" data-key="${esc(key)}" data-run="${run.run}" x="${f(x(run.acceptedAt))}" y="${top + band - 2 - (run.waitRow + 1) * (WAIT_H + 1)}" width="${f(w(run.acceptedAt, run.start))}" height="${WAIT_H}"><title>run ${run.run} of key ${esc(key)} waited ${fmt(run.start - run.acceptedAt)} ${esc(unit)} in the key's queue</title></rect>`);
   }
-  top += WAIT_H + 2;
+  top += band;
   // Back-to-back runs of one key get a 1px gap so that their bars read as separate.
   const rw = Math.max(w(run.start, run.end) - 1, 2);
   parts.push(`<rect class="run ${run.outcome}" data-key="${esc(key)}" data-run="${run.run}" x="${f(x(run.start))}" y="${top}" width="${f(rw)}" height="${RUN_H}" rx="2"><title>run ${run.run} of key ${esc(key)}: ${run.outcome}, ${fmt(run.end - run.start)} ${esc(unit)} (waited ${fmt(run.start - run.acceptedAt)})</title></rect>`);

@@ -64,6 +64,7 @@ describe('observe: createInspector', () => {
     });
     // x has run 0 active and run 1 waiting; y has run 2 active; 4 blocks submitted (lookup+audit per run), 3 slots.
     expect(snapshots).to.deep.equal([{ activeKeys: 2, activeRuns: 2, bufferedInputs: 1, inFlightAsync: 4, queuedAsync: 1 }]);
+    expect(inspector.stats()).to.include({ activeKeys: 0, inFlightAsync: 0, peakActiveKeys: 2, peakActiveRuns: 2, peakBufferedInputs: 1, peakInFlightAsync: 4 });
   });
 
   it('failed runs under isolate and runs cut off by unsubscribe leave no phantom work in stats', () => {
