@@ -144,3 +144,44 @@ describe('observe: createTracing (OpenTelemetry)', () => {
     expect(out).to.include('npm install @opentelemetry/api');
   });
 });
+
+describe('observe: createTracing with a real store (replay after a restart, S13)', () => {
+  it('a call replayed from the journal gets no execution span; the in-doubt call that runs again does', async () => {
+    const { memoryStore, defineAgent, defineEvent, InputEvent, OutputEvent } = await import('../../lib');
+    const { z } = await import('zod');
+    const { NEVER, concat, lastValueFrom, of } = await import('rxjs');
+    const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+    const Step = defineEvent('step', z.object({ n: z.number() }));
+    let gateOpen = false;
+    const agent = defineAgent({
+      name: 'traced',
+      input: z.object({ key: z.string(), n: z.number() }),
+      actions: (action) => [
+        action('first', InputEvent, function* (event, ctx) {
+          const a = yield* ctx.executeAsync((n: number) => Promise.resolve(n * 10), event.payload.n);
+          ctx.sendEvent(Step.of({ n: a }));
+        }),
+        action('second', Step, function* (event, ctx) {
+          const b = yield* ctx.executeAsync((n: number) => (gateOpen ? Promise.resolve(n + 1) : new Promise<number>(() => {})), event.payload.n);
+          ctx.sendEvent(OutputEvent.of(b));
+        }),
+      ],
+    });
+    const store = memoryStore();
+    const sub = concat(of({ key: 'k', n: 1 }), NEVER).pipe(agentOperator(agent, { key: (x) => x.key, store })).subscribe();
+    await settle();
+    await settle();
+    sub.unsubscribe(); // "crash": first's call is journaled, second's is in flight
+
+    gateOpen = true;
+    const { exporter, tracer } = setup();
+    const tracing = createTracing({ tracer, agentName: 'traced' });
+    const out = await lastValueFrom(of<{ key: string; n: number }>().pipe(agentOperator(agent, { key: (x) => x.key, store, inspect: tracing.inspect })), { defaultValue: undefined });
+    expect(out).to.equal(11);
+    const spans = exporter.getFinishedSpans();
+    expect(spans.map((s) => s.name).sort()).to.deep.equal(['action first', 'action second', 'async second', 'run traced']);
+    const replayed = spans.find((s) => s.name === 'action first')!.events.filter((e) => e.name === 'call.replayed');
+    expect(replayed.map((e) => e.attributes)).to.deep.equal([{ 'rx_agents.call': '0>first#0', 'rx_agents.ok': true }]);
+    expect(tracing.openSpans()).to.equal(0);
+  });
+});
