@@ -1,7 +1,7 @@
 import type { SchedulerLike, Subscription } from 'rxjs';
 import type { Agent } from '../agent/define-agent';
-import { AbortedError, ActionError, BufferOverflowError, CallbackError, RxAgentsError } from '../errors';
-import { InputEvent, OutputEvent, parseWith, type AgentEvent } from '../events/define-event';
+import { AbortedError, ActionError, BufferOverflowError, CallbackError, EventValidationError, RxAgentsError } from '../errors';
+import { InputEvent, OutputEvent, parseWith, toIssues, type AgentEvent } from '../events/define-event';
 import type { AgentStore } from '../store/store';
 import { Journal } from '../store/journal';
 import { Activation } from './activation';
@@ -9,6 +9,7 @@ import type { AsyncCall } from './async-call';
 import type { Executor } from './executor';
 import type { Inspector, LifecycleEvent } from './lifecycle';
 import { MemoryNode } from './memory';
+import { RoutedEvent } from './routed-event';
 
 /** What goes downstream when `output: 'envelope'` is chosen. */
 export interface AgentOutput<Out = unknown> {
@@ -91,11 +92,13 @@ class KeyState {
 export class Run {
   posted = false;
   ended = false;
+  /** The input failed the agent's input schema: the run fails when the mailbox reaches it (no recursion through a key's queue). */
+  rejected: RxAgentsError | null = null;
   /** A sync block of this run changed the key's short-term memory (journaled at run end, S13). */
   memoryChanged = false;
   /** Activations not done plus calls not settled (S7). */
   live = 0;
-  private readonly queue: AgentEvent[] = [];
+  private queue: AgentEvent[] = [];
   private head = 0;
   private controller: AbortController | null = null;
   private sensoryNode: MemoryNode | null = null;
@@ -122,8 +125,8 @@ export class Run {
     return (this.sensoryNode ??= new MemoryNode());
   }
 
-  /** Validates and enqueues an event; it is routed after the current sync block (S4). */
-  send(from: Activation, event: AgentEvent, id: string): void {
+  /** Validates and enqueues an event; it is routed after the current sync block (S4). `index` is the send's position in `from` (its id). */
+  send(from: Activation, event: AgentEvent, index: number): void {
     const rt = this.rt;
     const type = typeof event === 'object' && event !== null ? event.type : undefined;
     const isOutput = type === OutputEvent.type;
@@ -138,13 +141,20 @@ export class Run {
     }
     let payload = event.payload;
     if (rt.settings.validateEvents) {
-      if (eventType !== undefined) payload = eventType.parse(payload, `sent by action \`${from.def.name}\``);
-      else if (rt.agent.output !== undefined) {
-        payload = parseWith(rt.agent.output, OutputEvent.type, payload, `sent by action \`${from.def.name}\` (agent \`${rt.agent.name}\`'s output schema)`);
+      // safeParse directly: the error's "where" text is built only when a payload is invalid.
+      const schema = eventType !== undefined ? eventType.schema : rt.agent.output;
+      if (schema !== undefined) {
+        const parsed = schema.safeParse(payload);
+        if (!parsed.success) {
+          const where = eventType !== undefined ? `sent by action \`${from.def.name}\`` : `sent by action \`${from.def.name}\` (agent \`${rt.agent.name}\`'s output schema)`;
+          throw new EventValidationError(type as string, toIssues(parsed.error), where, { cause: parsed.error });
+        }
+        payload = parsed.data;
       }
     }
-    this.enqueue({ type: type as string, id, payload });
-    if (rt.inspect !== undefined) rt.emit({ type: 'event.sent', time: rt.scheduler.now(), key: this.key, run: this.seq, eventType: type as string, event: id, action: from.def.name, payload });
+    const routed = new RoutedEvent(type as string, payload, from, index);
+    this.enqueue(routed);
+    if (rt.inspect !== undefined) rt.emit({ type: 'event.sent', time: rt.scheduler.now(), key: this.key, run: this.seq, eventType: type as string, event: routed.id, action: from.def.name, payload });
     rt.post(this);
   }
 
@@ -155,6 +165,7 @@ export class Run {
   /** Mailbox step: routes waiting events (starting every action each triggers, S3), then checks for the end of the run. */
   process(): void {
     const rt = this.rt;
+    if (this.rejected !== null) return rt.runFailed(this, this.rejected);
     const queue = this.queue;
     while (this.head < queue.length && !this.ended) {
       const event = queue[this.head++] as AgentEvent;
@@ -168,11 +179,13 @@ export class Run {
       for (let i = 0; i < actions.length && !this.ended; i++) {
         const activation = new Activation(this, actions[i]!, event);
         this.live++;
-        if (actions.length > 1 || activation.def.style !== 'plain') (this.activations ??= []).push(activation);
         activation.start();
+        // Only activations still going need cancelling if the run is abandoned (most sync ones are done here).
+        if (activation.state !== 2) (this.activations ??= []).push(activation);
       }
     }
-    if (this.head >= queue.length) {
+    // Compact only once in a while: truncating a small array on every step costs more than it saves.
+    if (this.head >= queue.length && this.head >= 64) {
       queue.length = 0;
       this.head = 0;
     }
@@ -206,7 +219,8 @@ export class Run {
     this.sensoryNode = null;
     this.calls = null;
     this.activations = null;
-    this.queue.length = 0;
+    if (this.queue.length > 0) this.queue = []; // drop the events (and their payloads) without a costly truncation
+    this.head = 0;
   }
 }
 
@@ -329,13 +343,13 @@ export class Runtime {
     if (ks.active === null) {
       if (encoded !== undefined) this.journal?.accepted(seq, input, encoded);
       if (this.inspect !== undefined) this.emit({ type: 'input.accepted', time: this.scheduler.now(), key, run: seq, buffered: false, input });
-      this.startRun(ks, input, seq, this.scheduler.now());
+      this.startRun(ks, input, seq, this.stamp());
       this.loop();
       return;
     }
     if (!recovered && this.buffered >= this.settings.maxBufferedInputs && !this.overflow(ks, input, seq)) return;
     if (encoded !== undefined) this.journal?.accepted(seq, input, encoded);
-    (ks.pending ??= []).push({ input, seq, at: this.scheduler.now() });
+    (ks.pending ??= []).push({ input, seq, at: this.stamp() });
     this.buffered++;
     if (this.inspect !== undefined) this.emit({ type: 'input.accepted', time: this.scheduler.now(), key, run: seq, buffered: true, input });
   }
@@ -379,8 +393,13 @@ export class Runtime {
 
   // ---- runs -------------------------------------------------------------------------------
 
+  /** `scheduler.now()` when lifecycle events are observed (they carry waits and durations); 0 otherwise, to keep the clock off the hot path. */
+  private stamp(): number {
+    return this.inspect !== undefined ? this.scheduler.now() : 0;
+  }
+
   private startRun(ks: KeyState, input: unknown, seq: number, acceptedAt: number): void {
-    const now = this.scheduler.now();
+    const now = this.stamp();
     const run = new Run(this, ks, seq, input, now);
     ks.active = run;
     this.activeRuns++;
@@ -390,10 +409,11 @@ export class Runtime {
       try {
         payload = parseWith(this.agent.input, InputEvent.type, input, `for the input of run ${seq} (agent \`${this.agent.name}\`'s input schema)`);
       } catch (error) {
-        return this.runFailed(run, error as RxAgentsError);
+        run.rejected = error as RxAgentsError;
+        return this.post(run);
       }
     }
-    run.enqueue({ type: InputEvent.type, id: String(seq), payload });
+    run.enqueue(new RoutedEvent(InputEvent.type, payload, null, seq));
     this.post(run);
   }
 
@@ -403,7 +423,7 @@ export class Runtime {
     run.release();
     ks.active = null;
     this.activeRuns--;
-    const memory = this.memories.get(ks.key);
+    const memory = this.memories.size === 0 ? undefined : this.memories.get(ks.key);
     this.journal?.ended(run.seq, ks.key, memory, run.memoryChanged);
     if (memory !== undefined && memory.size === 0) this.memories.delete(ks.key);
     if (this.inspect !== undefined) {
@@ -424,7 +444,7 @@ export class Runtime {
   }
 
   /** Applies the error policy to a failed run (S9). */
-  private runFailed(run: Run, error: RxAgentsError): void {
+  runFailed(run: Run, error: RxAgentsError): void {
     if (this.settings.errorPolicy === 'fail') return this.fail(error);
     run.abandon(`run ${run.seq} of key \`${String(run.key)}\` failed`);
     this.endRun(run, 'failed', error);
@@ -532,13 +552,18 @@ export class Runtime {
     if (this.looping || this.closed) return;
     this.looping = true;
     try {
-      while (this.mailboxHead < this.mailbox.length && !this.closed) {
-        const item = this.mailbox[this.mailboxHead++] as Run | Activation;
+      const mailbox = this.mailbox;
+      while (this.mailboxHead < mailbox.length && !this.closed) {
+        const item = mailbox[this.mailboxHead] as Run | Activation;
+        mailbox[this.mailboxHead++] = undefined as unknown as Run; // do not keep ended runs reachable
         item.posted = false;
         item.process();
       }
-      this.mailbox.length = 0;
-      this.mailboxHead = 0;
+      // Truncating on every drain costs more than it saves; start a fresh array once it has grown.
+      if (this.mailboxHead >= 1024) {
+        this.mailbox = [];
+        this.mailboxHead = 0;
+      }
     } catch (error) {
       this.fail(error);
     } finally {

@@ -154,4 +154,18 @@ describe('S9 error policies', () => {
       "Invalid payload for event `rx-agents/input` for the input of run 1 (agent `typed`'s input schema): n: Invalid input: expected number, received string. Fix the payload or the schema given to defineEvent.",
     );
   });
+
+  it('isolate: 50k invalid inputs queued on one key fail one by one without deep recursion', async () => {
+    const typed = defineAgent({
+      name: 'strict',
+      input: z.number(),
+      actions: (action) => [action('id', InputEvent, (e, ctx) => ctx.sendEvent(OutputEvent.of(e.payload)))],
+    });
+    let failed = 0;
+    const values = Array.from({ length: 50_000 }, (_, i) => (i === 49_999 ? 7 : ('x' as unknown as number)));
+    const out = await lastValueFrom(
+      of(...values).pipe(agentOperator(typed, { errorPolicy: 'isolate', onRunFailed: () => void failed++ }), toArray()),
+    );
+    expect([out, failed]).to.deep.equal([[7], 49_999]);
+  });
 });
