@@ -46,6 +46,9 @@ export class Journal {
   private durableWaiters: Array<() => void> = [];
   private position: string | undefined;
   private rows = 0;
+  /** Runs accepted in the waiting batch, and those of them that already ended: their rows are left out. */
+  private batchSeqs = new Set<number>();
+  private elided = new Set<number>();
   private tick: Subscription | null = null;
   private committing: Promise<void> | null = null;
   private closed = false;
@@ -102,6 +105,7 @@ export class Journal {
   /** An input was accepted as run `seq`: write it ahead; acknowledge it after the commit. */
   accepted(seq: number, input: unknown, encoded: string): void {
     this.inputs.push({ seq, input: encoded });
+    this.batchSeqs.add(seq);
     if (this.options.position !== undefined) {
       const fn = this.options.position;
       let position: unknown;
@@ -166,13 +170,16 @@ export class Journal {
     this.recorded.delete(seq);
     let data: string | null | undefined;
     if (changed) data = memory === undefined || memory.size === 0 ? null : encodeValue(memory.toJSON(), `the memory of key \`${String(key)}\``);
-    this.ends.push({ seq, key: changed ? encodeKey(key) : '', memory: data });
+    // A run accepted and ended within one batch is committed as its end alone (atomically with its memory).
+    const prune = !this.batchSeqs.has(seq);
+    if (!prune) this.elided.add(seq);
+    this.ends.push({ seq, prune, key: changed ? encodeKey(key) : '', memory: data });
     this.written();
   }
 
   private written(): void {
     if (++this.rows >= this.maxBatch) this.flush();
-    else if (this.tick === null && !this.closed) this.tick = this.host.scheduler.schedule(() => this.flush());
+    else if (this.tick === null && !this.closed) this.tick = this.host.scheduler.schedule(() => this.flush(), this.store.commitDelay ?? 0);
   }
 
   /** Group commit: writes everything waiting as one batch (chained after a commit still in flight). */
@@ -180,7 +187,16 @@ export class Journal {
     this.tick?.unsubscribe();
     this.tick = null;
     if (this.committing !== null || this.rows === 0) return;
-    const batch: JournalBatch = { nextSeq: this.nextSeq, position: this.position, inputs: this.inputs, calls: this.calls, ends: this.ends };
+    const elided = this.elided;
+    const batch: JournalBatch = {
+      nextSeq: this.nextSeq,
+      position: this.position,
+      inputs: elided.size === 0 ? this.inputs : this.inputs.filter((i) => !elided.has(i.seq)),
+      calls: elided.size === 0 ? this.calls : this.calls.filter((c) => !elided.has(c.seq)),
+      ends: this.ends,
+    };
+    if (this.batchSeqs.size > 0) this.batchSeqs = new Set();
+    if (elided.size > 0) this.elided = new Set();
     const acks = this.acks;
     const waiters = this.durableWaiters;
     this.inputs = [];

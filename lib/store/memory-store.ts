@@ -60,8 +60,10 @@ export function memoryStore(): MemoryStore {
         calls.set(call.id, call);
       }
       for (const end of batch.ends) {
-        j.inputs.delete(end.seq);
-        j.calls.delete(end.seq);
+        if (end.prune) {
+          j.inputs.delete(end.seq);
+          j.calls.delete(end.seq);
+        }
         if (end.memory === null) j.memory.delete(end.key);
         else if (end.memory !== undefined) j.memory.set(end.key, end.memory);
       }

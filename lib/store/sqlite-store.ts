@@ -15,6 +15,14 @@ export interface SqliteStoreOptions {
    * each group commit and survives those too, at a cost per commit. @default 'NORMAL'
    */
   readonly synchronous?: 'NORMAL' | 'FULL';
+  /**
+   * How long writes are gathered before one group commit (transaction), in scheduler ms. Async
+   * results arrive one by one on separate event-loop turns; a short window turns thousands of
+   * tiny transactions into a few large ones. Runs never wait for it; acknowledgements
+   * (`onAccepted`) and reconciled calls' starts wait at most this long (a reconciled call
+   * forces a commit at once). @default 1
+   */
+  readonly commitDelay?: number;
 }
 
 /** A SQLite-backed store: what {@link sqliteStore} returns. */
@@ -53,6 +61,10 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Sql
     throw new TypeError(`Expected the path of sqliteStore to be a non-empty file path (or ':memory:'), got \`${String(path)}\` (${typeof path}).`);
   }
   const synchronous = options.synchronous ?? 'NORMAL';
+  const commitDelay = options.commitDelay ?? 1;
+  if (!(typeof commitDelay === 'number' && commitDelay >= 0 && Number.isFinite(commitDelay))) {
+    throw new TypeError(`Expected \`commitDelay\` to be a number of ms >= 0, got \`${String(commitDelay)}\` (${typeof commitDelay}).`);
+  }
   if (synchronous !== 'NORMAL' && synchronous !== 'FULL') {
     throw new TypeError(`Expected \`synchronous\` to be 'NORMAL' or 'FULL', got \`${String(synchronous)}\`.`);
   }
@@ -65,7 +77,7 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Sql
     db.close();
     throw error;
   }
-  return new SqliteJournalStore(db, path);
+  return new SqliteJournalStore(db, path, commitDelay);
 }
 
 function openDatabase(path: string): BetterSqlite3.Database {
@@ -131,6 +143,7 @@ class SqliteJournalStore implements SqliteStore {
   constructor(
     private readonly db: BetterSqlite3.Database,
     readonly location: string,
+    readonly commitDelay: number,
   ) {
     this.insertInput = db.prepare('INSERT INTO inputs (agent, seq, input) VALUES (?, ?, ?)');
     this.upsertCall = db.prepare('INSERT OR REPLACE INTO calls (agent, seq, id, fingerprint, state, value) VALUES (?, ?, ?, ?, ?, ?)');
@@ -146,8 +159,10 @@ class SqliteJournalStore implements SqliteStore {
       for (const input of batch.inputs) this.insertInput.run(agent, input.seq, input.input);
       for (const call of batch.calls) this.upsertCall.run(agent, call.seq, call.id, call.fingerprint, call.state, call.value);
       for (const end of batch.ends) {
-        this.deleteInput.run(agent, end.seq);
-        this.deleteCalls.run(agent, end.seq);
+        if (end.prune) {
+          this.deleteInput.run(agent, end.seq);
+          this.deleteCalls.run(agent, end.seq);
+        }
         if (end.memory === null) this.deleteMemory.run(agent, end.key);
         else if (end.memory !== undefined) this.upsertMemory.run(agent, end.key, end.memory);
       }

@@ -36,6 +36,11 @@ export interface JournaledCall {
 /** A run ended: its input and calls are pruned (retention); the key's memory is replaced. */
 export interface RunEnd {
   readonly seq: number;
+  /**
+   * `false` when the run's input was accepted in this same batch: then none of its rows were
+   * written (the batch leaves them out) and there is nothing to prune.
+   */
+  readonly prune: boolean;
   /** The encoded key, when `memory` is given. */
   readonly key: string;
   /** The key's short-term memory after the run, encoded; `null` deletes it; `undefined` leaves it unchanged. */
@@ -78,6 +83,12 @@ export interface JournalSnapshot {
 export interface AgentStore {
   /** For messages, e.g. the file path. */
   readonly location: string;
+  /**
+   * How long the runtime gathers writes before a group commit, in scheduler ms (0: the next
+   * scheduler tick). A longer window means fewer, larger commits; inputs are acknowledged and
+   * reconciled calls start at most this much later. Runs never wait for commits. @default 0
+   */
+  readonly commitDelay?: number;
   /** Reads the journal of `agent` (an empty one if there is none). */
   load(agent: string): JournalSnapshot | Promise<JournalSnapshot>;
   /** Appends one batch to the journal of `agent`, atomically. */

@@ -1,0 +1,136 @@
+/**
+ * journal: durable execution throughput (S13). Each input's run makes 4 async calls (two in
+ * sequence, then two in parallel with ctx.all) and updates short-term memory, on a real SQLite
+ * file (WAL, synchronous=NORMAL). Every call outcome, input and run end is journaled by group
+ * commit, and finished runs are pruned. Unit: journaled calls per second (higher is better).
+ *
+ * Reference: plain better-sqlite3 inserts of the same call rows (same table shape, same encoded
+ * values) in one transaction, with a prepared statement — the fastest way to write those rows,
+ * doing none of the agent work. Also reported: the same agent without a store (the cost of
+ * durability), commits made, and file pages in use after the run (retention).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { lastValueFrom, range } from 'rxjs';
+import { count, map } from 'rxjs/operators';
+import { agentOperator, defineAgent, InputEvent, OutputEvent, sqliteStore, type AgentStore } from '../../lib';
+import { alternate, result, type BenchResult } from '../harness';
+
+const CALLS_PER_RUN = 4;
+
+function score(id: number, part: number): number {
+  return (id * 31 + part) % 1000;
+}
+
+/** The async block: its result arrives on a later macrotask (like I/O), so its outcome is committed before the run ends. */
+function fetchScore(id: number, part: number): Promise<number> {
+  return new Promise((resolve) => setImmediate(() => resolve(score(id, part))));
+}
+
+/** The same, resolving at once: runs end within one tick, so the group commit writes only their ends (elision). */
+function fetchScoreNow(id: number, part: number): number {
+  return score(id, part);
+}
+
+const makeAgent = (fetch: (id: number, part: number) => number | Promise<number>) =>
+  defineAgent<{ id: number; key: number }>({
+    name: 'journal-bench',
+    actions: (action) => [
+      action('score', InputEvent, function* (event, ctx) {
+        const id = event.payload.id;
+        const a = yield* ctx.executeAsync(fetch, id, 0);
+        const b = yield* ctx.executeAsync(fetch, id, 1);
+        const [c, d] = yield* ctx.all([ctx.executeAsync(fetch, id, 2), ctx.executeAsync(fetch, id, 3)]);
+        ctx.shortTermMemory.set('total', (ctx.shortTermMemory.get<number>('total') ?? 0) + a + b + c + d);
+        ctx.sendEvent(OutputEvent.of(a + b + c + d));
+      }),
+    ],
+  });
+const ioAgent = makeAgent(fetchScore);
+const instantAgent = makeAgent(fetchScoreNow);
+
+function runAgent(inputs: number, keys: number, store: AgentStore | undefined, agent = ioAgent): Promise<number> {
+  const source = range(0, inputs).pipe(map((id) => ({ id, key: id % keys })));
+  return lastValueFrom(source.pipe(agentOperator(agent, { key: (x) => x.key, ...(store === undefined ? {} : { store }) }), count()));
+}
+
+/** The same rows our journal writes for the calls, inserted directly. */
+function plainInserts(path: string, inputs: number): void {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec('CREATE TABLE IF NOT EXISTS calls (agent TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL, fingerprint TEXT NOT NULL, state INTEGER NOT NULL, value TEXT, PRIMARY KEY (agent, seq, id)) WITHOUT ROWID');
+  db.exec('DELETE FROM calls');
+  const insert = db.prepare('INSERT INTO calls (agent, seq, id, fingerprint, state, value) VALUES (?, ?, ?, ?, ?, ?)');
+  db.transaction(() => {
+    for (let seq = 0; seq < inputs; seq++) {
+      for (let part = 0; part < CALLS_PER_RUN; part++) {
+        insert.run('journal-bench', seq, `${seq}>score#${part < 2 ? part : part + 1}`, 'fetchScore/2/1x2y3z', 1, String(score(seq, part)));
+      }
+    }
+  })();
+  db.close();
+}
+
+export async function run(opts: { quick: boolean }): Promise<BenchResult[]> {
+  const inputs = opts.quick ? 5_000 : 25_000;
+  const keys = 100;
+  const rounds = opts.quick ? 3 : 5;
+  const dir = mkdtempSync(join(tmpdir(), 'rx-agents-bench-journal-'));
+  try {
+    let round = 0;
+    let commits = 0;
+    let callRows = 0;
+    let pages = 0;
+    const durable = async (agent: typeof ioAgent): Promise<void> => {
+      const path = join(dir, `ours-${round++}.db`);
+      const store = sqliteStore(path);
+      const commit = store.commit.bind(store);
+      commits = 0;
+      callRows = 0;
+      store.commit = (name, batch) => {
+        commits++;
+        callRows += batch.calls.length;
+        return commit(name, batch);
+      };
+      {
+        const outputs = await runAgent(inputs, keys, store, agent);
+        if (outputs !== inputs) throw new Error(`journal bench: expected ${inputs} outputs, got ${outputs}`);
+        const sizes = store.size('journal-bench');
+        if (sizes.inputs !== 0 || sizes.calls !== 0) throw new Error(`journal bench: journal not pruned: ${JSON.stringify(sizes)}`);
+        store.close();
+        const db = new Database(path, { readonly: true });
+        pages = (db.pragma('page_count', { simple: true }) as number) - (db.pragma('freelist_count', { simple: true }) as number);
+        db.close();
+      }
+    };
+    const times = await alternate(rounds, {
+      ours: () => durable(ioAgent),
+      reference: () => plainInserts(join(dir, 'reference.db'), inputs),
+      noStore: () => runAgent(inputs, keys, undefined),
+    });
+    const ioCommits = commits;
+    const ioCallRows = callRows;
+    const instant = await alternate(rounds, { ours: () => durable(instantAgent) });
+    const instantCallRows = callRows;
+    const calls = inputs * CALLS_PER_RUN;
+    const perSecond = (ms: number): number => (calls / ms) * 1000;
+    return [
+      result('journal', { inputs, keys, callsPerRun: CALLS_PER_RUN, blocks: 'next macrotask' }, perSecond(times.ours), perSecond(times.reference), 'calls/s', 'higher', {
+        target: 50_000,
+        callRowsWritten: ioCallRows,
+        commits: ioCommits,
+        withoutStore: Math.round(perSecond(times.noStore)),
+        pagesInUseAfter: pages,
+      }),
+      result('journal', { inputs, keys, callsPerRun: CALLS_PER_RUN, blocks: 'immediate (elided)' }, perSecond(instant.ours), perSecond(times.reference), 'calls/s', 'higher', {
+        callRowsWritten: instantCallRows,
+        note: 'runs that end within one group commit are written as their end only',
+      }),
+    ];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
