@@ -217,7 +217,7 @@ export class Activation implements RunnerContext, CallHost {
 
   sendEvent(event: AgentEvent): void {
     this.guard('sendEvent');
-    this.agentRun.send(this, event, `${this.id}:${this.sendCount++}`);
+    this.agentRun.send(this, event, this.sendCount++);
   }
 
   executeAsync<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): AsyncCall<BlockResult<R>> {

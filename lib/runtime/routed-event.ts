@@ -1,0 +1,28 @@
+import type { AgentEvent } from '../events/define-event';
+
+/** What a routed event needs from the activation that sent it: its stable id. */
+interface Source {
+  readonly id: string;
+}
+
+/**
+ * An event inside the runtime, after validation. Its id — `String(seq)` for a run's input
+ * event, `<activation id>:<send index>` for a sent one (S13) — is built only when someone reads
+ * it (lifecycle events, envelopes, the journal), so the routing hot path allocates no strings.
+ */
+export class RoutedEvent implements AgentEvent {
+  private cached: string | null = null;
+
+  constructor(
+    readonly type: string,
+    readonly payload: unknown,
+    /** The activation that sent it; `null` for the run's input event. */
+    private readonly source: Source | null,
+    /** The send index within the source activation, or the run sequence for the input event. */
+    private readonly index: number,
+  ) {}
+
+  get id(): string {
+    return (this.cached ??= this.source === null ? String(this.index) : `${this.source.id}:${this.index}`);
+  }
+}
