@@ -3,8 +3,9 @@ import { NEVER, Subject, firstValueFrom, from, lastValueFrom, of, toArray, conca
 import { z } from 'zod';
 import {
   agentOperator, defineAgent, defineEvent, InputEvent, memoryStore, NonDeterminismError, OutputEvent,
-  JournalValueError, recordedPosition, type MemoryStore,
+  JournalValueError, recordedPosition, type AgentStore, type MemoryStore,
 } from '../../lib';
+import { createTestScheduler, virtualDelay } from '../../lib/testing';
 
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -182,5 +183,51 @@ describe('store: replay after a restart (S13)', () => {
     expect(error).to.have.property('code', 'ERR_STORE_UNAVAILABLE');
     sub.unsubscribe();
     await lastValueFrom(of().pipe(agentOperator(agent, { store })), { defaultValue: null }); // released
+  });
+
+  it('works with a store whose load and commit are asynchronous (server-backed)', async () => {
+    const later = <T>(fn: () => T): Promise<T> => new Promise((resolve) => setImmediate(() => resolve(fn())));
+    const asyncStore: AgentStore = {
+      location: 'async',
+      load: (agent) => later(() => store.load(agent)),
+      commit: (agent, batch) => later(() => store.commit(agent, batch)),
+      close: () => undefined,
+    };
+    const effects: string[] = [];
+    const gate = { open: false, waiting: [] as Array<() => void> };
+    const agent = gatedAgent(effects, gate);
+    const acked: number[] = [];
+    const sub = concat(of({ key: 'k', n: 1 }, { key: 'k', n: 2 }), NEVER)
+      .pipe(agentOperator(agent, { key: (x) => x.key, store: asyncStore, onAccepted: (x) => acked.push(x.n) }))
+      .subscribe();
+    for (let i = 0; i < 6; i++) await settle();
+    expect(acked).to.deep.equal([1, 2]);
+    expect(effects).to.deep.equal(['A1', 'B10']);
+    sub.unsubscribe();
+    for (let i = 0; i < 3; i++) await settle();
+    gate.open = true;
+    // Inputs that arrive while the journal loads wait behind the recovered runs (S1 across restarts).
+    const out = await lastValueFrom(of({ key: 'k', n: 3 }).pipe(agentOperator(agent, { key: (x) => x.key, store: asyncStore }), toArray()));
+    expect(out).to.deep.equal([{ key: 'k', b: 11 }, { key: 'k', b: 21 }, { key: 'k', b: 31 }]);
+    expect(effects).to.deep.equal(['A1', 'B10', 'B10', 'A2', 'B20', 'A3', 'B30']);
+  });
+
+  it('commits in virtual time under a TestScheduler: acknowledgements come commitDelay frames later (S11)', () => {
+    const scheduler = createTestScheduler();
+    const delayed: AgentStore = { location: 'memory', commitDelay: 5, load: (a) => store.load(a), commit: (a, b) => store.commit(a, b), close: () => undefined };
+    const agent = defineAgent({
+      name: 'virtual',
+      actions: (action) => [action('a', InputEvent, function* (e, ctx) {
+        const v = yield* ctx.executeAsync(() => virtualDelay(e.payload, 3, scheduler));
+        ctx.sendEvent(OutputEvent.of(v));
+      })],
+    });
+    scheduler.run(({ cold, expectObservable }) => {
+      const acks: string[] = [];
+      const out = cold('a-b|').pipe(agentOperator(agent, { store: delayed, scheduler, onAccepted: (x) => acks.push(`${x}@${scheduler.now()}`) }));
+      expectObservable(out).toBe('---a--(b|)'); // one key: b's run starts when a's ends (frame 3)
+      scheduler.schedule(() => expect(acks).to.deep.equal(['a@5', 'b@5']), 20);
+    });
+    expect(store.size('virtual')).to.deep.equal({ inputs: 0, calls: 0, keys: 0 });
   });
 });
