@@ -3,7 +3,7 @@ import { NEVER, Subject, firstValueFrom, from, lastValueFrom, of, toArray, conca
 import { z } from 'zod';
 import {
   agentOperator, defineAgent, defineEvent, InputEvent, memoryStore, NonDeterminismError, OutputEvent,
-  JournalValueError, recordedPosition, type AgentStore, type MemoryStore,
+  JournalValueError, recordedPosition, type AgentStore, type JournalSnapshot, type MemoryStore,
 } from '../../lib';
 import { createTestScheduler, virtualDelay } from '../../lib/testing';
 
@@ -189,7 +189,7 @@ describe('store: replay after a restart (S13)', () => {
     const later = <T>(fn: () => T): Promise<T> => new Promise((resolve) => setImmediate(() => resolve(fn())));
     const asyncStore: AgentStore = {
       location: 'async',
-      load: (agent) => later(() => store.load(agent)),
+      load: (agent) => later(() => store.load(agent) as JournalSnapshot),
       commit: (agent, batch) => later(() => store.commit(agent, batch)),
       close: () => undefined,
     };
