@@ -190,7 +190,7 @@ describe('store: replay after a restart (S13)', () => {
     const asyncStore: AgentStore = {
       location: 'async',
       load: (agent) => later(() => store.load(agent) as JournalSnapshot),
-      commit: (agent, batch) => later(() => store.commit(agent, batch)),
+      commit: (agent, batch) => later(() => void store.commit(agent, batch)),
       close: () => undefined,
     };
     const effects: string[] = [];
