@@ -152,8 +152,9 @@ function put(target: Record<string, unknown>, name: string, value: unknown): voi
 }
 
 /**
- * The identity of a call for non-determinism checks: the function's name and a hash of its
- * encoded arguments (an argument that is not data counts by its type name only).
+ * The identity of a call for non-determinism checks: the function's name and its encoded
+ * arguments (hashed when longer than 64 characters; an argument that is not data counts by its
+ * type name only).
  */
 export function fingerprint(fn: { readonly name: string }, args: readonly unknown[]): string {
   let text = '';
@@ -167,7 +168,8 @@ export function fingerprint(fn: { readonly name: string }, args: readonly unknow
     }
     text += `${part.length}:${part}`;
   }
-  return `${fn.name || '(anonymous)'}/${args.length}/${hash(text)}`;
+  // Short argument lists are kept as they are (exact, and readable in a NonDeterminismError); long ones are hashed.
+  return `${fn.name || '(anonymous)'}/${args.length}/${text.length <= 64 ? text : hash(text)}`;
 }
 
 /** cyrb53: a fast 53-bit string hash (not cryptographic; it only has to notice a different call). */

@@ -133,7 +133,7 @@ describe('store: replay after a restart (S13)', () => {
     expect(error).to.have.property('code', 'ERR_ACTION_FAILED');
     const cause = (error as { cause: unknown }).cause;
     expect(cause).to.be.instanceOf(NonDeterminismError);
-    expect((cause as Error).message).to.match(/^Replaying call `0>a#0` made a different call than the one journaled \(recorded lookup\/1\/\w+, now lookup\/1\/\w+\)/);
+    expect((cause as Error).message).to.match(/^Replaying call `0>a#0` made a different call than the one journaled \(recorded lookup\/1\/3:"x", now lookup\/1\/3:"y"\)\. An action must make the same calls/);
   });
 
   it('rejects a result that cannot be journaled with JournalValueError (never a silent at-least-once)', async () => {
