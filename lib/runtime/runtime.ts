@@ -1,4 +1,4 @@
-import type { SchedulerLike, Subscription } from 'rxjs';
+import { asapScheduler, type SchedulerLike, type Subscription } from 'rxjs';
 import type { Agent } from '../agent/define-agent';
 import { AbortedError, ActionError, BufferOverflowError, CallbackError, EventValidationError, RxAgentsError } from '../errors';
 import { InputEvent, OutputEvent, parseWith, toIssues, type AgentEvent } from '../events/define-event';
@@ -242,6 +242,19 @@ export class Runtime {
   private mailboxHead = 0;
   private looping = false;
   private wakeup: Subscription | null = null;
+  /**
+   * With the default asapScheduler the mailbox is woken with queueMicrotask — what asapScheduler
+   * does underneath — without an action and a subscription per wake-up (one per settled async
+   * call, the biggest allocation on the I/O path). Not under TestScheduler.run(), which makes
+   * asapScheduler virtual: there every wake-up goes through the scheduler.
+   */
+  private readonly microtaskWake: boolean;
+  private microtaskPending = false;
+  private readonly wake = (): void => {
+    this.wakeup = null;
+    this.microtaskPending = false;
+    this.loop();
+  };
   private seq = 0;
   private buffered = 0;
   private activeRuns = 0;
@@ -258,6 +271,8 @@ export class Runtime {
   ) {
     this.inspect = settings.inspect;
     this.scheduler = settings.scheduler;
+    // A virtual asapScheduler (TestScheduler.run) reports virtual time; the real one reports the wall clock (a check, not timing).
+    this.microtaskWake = settings.scheduler === asapScheduler && Math.abs(asapScheduler.now() - Date.now()) < 60_000;
     if (settings.store !== undefined) {
       const host = { scheduler: this.scheduler, fail: (error: unknown) => this.fail(error), callback: (name: string, fn: () => void) => this.callback(name, fn) };
       this.journal = new Journal(settings.store, agent.name, host, { onAccepted: settings.onAccepted, position: settings.position });
@@ -540,11 +555,11 @@ export class Runtime {
     if (item.posted || this.closed) return;
     item.posted = true;
     this.mailbox.push(item);
-    if (!this.looping && this.wakeup === null) {
-      this.wakeup = this.scheduler.schedule(() => {
-        this.wakeup = null;
-        this.loop();
-      });
+    if (!this.looping && this.wakeup === null && !this.microtaskPending) {
+      if (this.microtaskWake) {
+        this.microtaskPending = true;
+        queueMicrotask(this.wake);
+      } else this.wakeup = this.scheduler.schedule(this.wake);
     }
   }
 

@@ -1,0 +1,30 @@
+// Profiling driver for the io workload at its largest scale: node --cpu-prof -r ts-node/register/transpile-only bench/profile/io.ts
+import { from, lastValueFrom } from 'rxjs';
+import { count } from 'rxjs/operators';
+import { agentOperator, defineAgent, InputEvent, OutputEvent } from '../../lib';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const agent = defineAgent<{ key: number; id: number }>({
+  name: 'io',
+  actions: (action) => [
+    action('a', InputEvent, function* (event, ctx) {
+      yield* ctx.executeAsync(sleep, 5);
+      yield* ctx.executeAsync(sleep, 10);
+      ctx.sendEvent(OutputEvent.of(event.payload.id));
+    }),
+    action('b', InputEvent, function* (event, ctx) {
+      yield* ctx.executeAsync(sleep, 10);
+      ctx.sendEvent(OutputEvent.of(event.payload.id));
+    }),
+  ],
+});
+const n = Number(process.argv[2] ?? 200_000);
+const keys = Number(process.argv[3] ?? 10_000);
+const inputs = Array.from({ length: n }, (_, id) => ({ key: id % keys, id }));
+(async () => {
+  for (let r = 0; r < 2; r++) {
+    const t0 = performance.now();
+    await lastValueFrom(from(inputs).pipe(agentOperator(agent, { key: (x) => x.key, concurrency: Infinity }), count()));
+    console.log(`${n}/${keys}: ${Math.round(performance.now() - t0)} ms`);
+  }
+})();
