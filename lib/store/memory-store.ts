@@ -21,6 +21,10 @@ export interface MemoryStore extends AgentStore {
  * {@link sqliteStore} for durability. It stores the same encoded text a durable store does, so
  * replay behaves exactly as it would after a real restart.
  *
+ * Semantics: commits apply at once and atomically (the runtime still groups writes per
+ * scheduler tick, so acknowledgements arrive one tick later, in virtual time under a
+ * TestScheduler). `close()` drops every journal.
+ *
  * @example
  * const store = memoryStore();
  * inputs$.pipe(agentOperator(agent, { store }));

@@ -49,7 +49,8 @@ CREATE TABLE memory (agent TEXT NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL,
  * another schema version is refused with {@link StoreOpenError} / {@link StoreVersionError} —
  * never silently replaced by a fresh journal. Each group commit is one transaction. Runs that
  * end are pruned, so the file holds only unfinished runs and per-key memory. Share one store
- * between operators of different agents; close it yourself when they are done.
+ * between operators of different agents; close it yourself after they have ended (a subscription
+ * commits its last batch when it ends, which fails on a closed store).
  *
  * @example
  * const store = sqliteStore('agents.db');
