@@ -24,7 +24,9 @@ const inputs = Array.from({ length: n }, (_, id) => ({ key: id % keys, id }));
 (async () => {
   for (let r = 0; r < 2; r++) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     await lastValueFrom(from(inputs).pipe(agentOperator(agent, { key: (x) => x.key, concurrency: Infinity }), count()));
-    console.log(`${n}/${keys}: ${Math.round(performance.now() - t0)} ms`);
+    const cpu = process.cpuUsage(c0);
+    console.log(`${n}/${keys}: ${Math.round(performance.now() - t0)} ms wall, ${Math.round((cpu.user + cpu.system) / 1000)} ms cpu`);
   }
 })();

@@ -236,7 +236,7 @@ export class Activation implements RunnerContext, CallHost {
     if (typeof fn !== 'function') {
       throw new TypeError(`Expected executeAsync in action \`${this.def.name}\` to get a function, got \`${String(fn)}\` (${typeof fn}).`);
     }
-    const call = new AsyncCall<R>(this, `${this.id}#${this.callCount++}`, fn, args, options);
+    const call = new AsyncCall<R>(this, this.callCount++, fn, args, options);
     (this.calls ??= []).push(call as AsyncCall<unknown>);
     this.agentRun.rt.submit(call as AsyncCall<unknown>);
     return call;
@@ -247,7 +247,7 @@ export class Activation implements RunnerContext, CallHost {
     if (!Array.isArray(calls) || calls.some((c) => !(c instanceof AsyncCall))) {
       throw new TypeError(`Expected ctx.all in action \`${this.def.name}\` to get an array of calls made by ctx.executeAsync.`);
     }
-    const combined = new AsyncCall<AllResults<T>>(this, `${this.id}#all${this.callCount++}`, noop, [], undefined);
+    const combined = new AsyncCall<AllResults<T>>(this, `all${this.callCount++}`, noop, [], undefined);
     this.agentRun.live++;
     const values = new Array<unknown>(calls.length);
     let left = calls.length;

@@ -25,6 +25,8 @@ export interface AsyncCallOptions {
 
 /** What a call needs from the runtime. Implemented by the activation that made the call. */
 export interface CallHost {
+  /** The host's stable id (the activation id); a call's id is `<host id>#<index>`. */
+  readonly id: string;
   readonly key: unknown;
   readonly actionName: string;
   /** Runs the block with the context locked (S5); returns what the block returned. */
@@ -70,15 +72,21 @@ export class AsyncCall<T> implements PromiseLike<T>, ExecutorTask {
   private subscription: Subscription | null = null;
   private timer: Subscription | null = null;
   private attempt = 0;
+  private idCache: string | null = null;
 
   constructor(
     readonly host: CallHost,
-    /** Stable identity: `<activation id>#<call index>` (S13). */
-    readonly id: string,
+    /** The call's position in its host (`all<n>` for ctx.all); see {@link id}. */
+    private readonly index: number | string,
     readonly fn: (...args: never[]) => unknown,
     readonly args: readonly unknown[],
     readonly options: AsyncCallOptions | undefined,
   ) {}
+
+  /** Stable identity: `<activation id>#<call index>` (S13). Built on first read, so calls nobody journals or inspects allocate no id strings. */
+  get id(): string {
+    return (this.idCache ??= `${this.host.id}#${this.index}`);
+  }
 
   get key(): unknown {
     return this.host.key;
