@@ -127,7 +127,7 @@ function makeInputs(n: number, keys: number): In[] {
 export async function run({ quick }: { readonly quick: boolean }): Promise<BenchResult[]> {
   // --quick keeps the inputs-per-key ratios of the full run (1000 and 10) at a tenth of the size.
   const n = quick ? 100_000 : 1_000_000;
-  const rounds = quick ? 3 : 5;
+  const rounds = quick ? 2 : 5;
   const out: BenchResult[] = [];
   for (const keys of quick ? [100, 10_000] : [1_000, 100_000]) {
     const inputs = makeInputs(n, keys);

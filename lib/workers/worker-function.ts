@@ -14,7 +14,6 @@ import { AbortedError } from '../errors';
  * arrays, typed arrays, Maps, Sets, Dates, Errors — not functions or class instances).
  *
  * @example
- * const fib = pool.fn((n: number): number => (n < 2 ? n : fib2(n - 1) + fib2(n - 2)));  // ✗ captures fib2
  * const hash = pool.fn((text: string) => require('node:crypto').createHash('sha256').update(text).digest('hex'));
  * // in a generator action:
  * const digest = yield* ctx.executeAsync(hash, event.payload.text);
