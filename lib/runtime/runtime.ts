@@ -1,7 +1,7 @@
 import { asapScheduler, type SchedulerLike, type Subscription } from 'rxjs';
 import type { Agent } from '../agent/define-agent';
 import { AbortedError, ActionError, BufferOverflowError, CallbackError, EventValidationError, RxAgentsError } from '../errors';
-import { InputEvent, OutputEvent, parseWith, toIssues, type AgentEvent } from '../events/define-event';
+import { InputEvent, OutputEvent, toIssues, type AgentEvent } from '../events/define-event';
 import type { AgentStore } from '../store/store';
 import { Journal } from '../store/journal';
 import { Activation } from './activation';
@@ -421,12 +421,14 @@ export class Runtime {
     if (this.inspect !== undefined) this.emit({ type: 'run.started', time: now, key: ks.key, run: seq, waited: now - acceptedAt });
     let payload = input;
     if (this.agent.input !== undefined) {
-      try {
-        payload = parseWith(this.agent.input, InputEvent.type, input, `for the input of run ${seq} (agent \`${this.agent.name}\`'s input schema)`);
-      } catch (error) {
-        run.rejected = error as RxAgentsError;
+      // safeParse first: the error's "where" text is built only for an invalid input.
+      const parsed = this.agent.input.safeParse(input);
+      if (!parsed.success) {
+        const where = `for the input of run ${seq} (agent \`${this.agent.name}\`'s input schema)`;
+        run.rejected = new EventValidationError(InputEvent.type, toIssues(parsed.error), where, { cause: parsed.error });
         return this.post(run);
       }
+      payload = parsed.data;
     }
     run.enqueue(new RoutedEvent(InputEvent.type, payload, null, seq));
     this.post(run);
