@@ -5,7 +5,8 @@ import type { AllResults, RunnerContext } from '../agent/runner-context';
 import { AbortedError, AsyncBlockAccessError, RxAgentsError } from '../errors';
 import type { AgentEvent } from '../events/define-event';
 import { AsyncCall, type AsyncCallOptions, type BlockResult, type CallHost } from './async-call';
-import type { MemoryNode, MemoryRef, MemoryValue } from './memory';
+import type { MemoryNode, MemoryRef } from './memory';
+import { MemoryView, type MemoryHost, type MemoryKind } from './memory-view';
 import type { Run } from './runtime';
 
 /**
@@ -23,7 +24,7 @@ const DONE = 2;
  * One action triggered by one event in one run: its code blocks, its calls, its context.
  * It *is* the `RunnerContext` the action receives.
  */
-export class Activation implements RunnerContext, CallHost {
+export class Activation implements RunnerContext, CallHost, MemoryHost {
   /** Queued in the runtime's mailbox. */
   posted = false;
   state: 0 | 1 | 2 = RUNNING;
@@ -237,7 +238,8 @@ export class Activation implements RunnerContext, CallHost {
       throw new TypeError(`Expected executeAsync in action \`${this.def.name}\` to get a function, got \`${String(fn)}\` (${typeof fn}).`);
     }
     const call = new AsyncCall<R>(this, this.callCount++, fn, args, options);
-    (this.calls ??= []).push(call as AsyncCall<unknown>);
+    if (this.calls === null) this.calls = [call as AsyncCall<unknown>]; // a literal: `[].push` reserves 17 slots
+    else this.calls.push(call as AsyncCall<unknown>);
     this.agentRun.rt.submit(call as AsyncCall<unknown>);
     return call;
   }
@@ -267,12 +269,12 @@ export class Activation implements RunnerContext, CallHost {
 
   get shortTermMemory(): MemoryRef {
     this.guard('shortTermMemory');
-    return (this.stmView ??= this.memoryView('shortTermMemory', () => this.agentRun.rt.shortTermMemory(this.agentRun.key)));
+    return (this.stmView ??= new MemoryView(this, 'shortTermMemory'));
   }
 
   get sensoryMemory(): MemoryRef {
     this.guard('sensoryMemory');
-    return (this.sensoryView ??= this.memoryView('sensoryMemory', () => this.agentRun.sensory()));
+    return (this.sensoryView ??= new MemoryView(this, 'sensoryMemory'));
   }
 
   resource<T = unknown>(name: string): T {
@@ -288,28 +290,17 @@ export class Activation implements RunnerContext, CallHost {
     return resources[name] as T;
   }
 
-  private memoryView(member: string, node: () => MemoryNode): MemoryRef {
-    const guard = (): MemoryNode => {
-      this.guard(member);
-      return node();
-    };
-    return {
-      get: <T extends MemoryValue>(path: string) => guard().get(path) as T | undefined,
-      set: (path, value) => {
-        const target = guard();
-        target.set(path, value);
-        this.agentRun.rt.memoryChanged(this.agentRun, member);
-      },
-      has: (path) => guard().has(path),
-      delete: (path) => {
-        const removed = guard().delete(path);
-        if (removed) this.agentRun.rt.memoryChanged(this.agentRun, member);
-        return removed;
-      },
-      keys: (path) => guard().keys(path),
-      toJSON: () => guard().toJSON(),
-    };
+  /** {@link MemoryHost}: the memory a view shows, guarded (S5). */
+  memoryNode(kind: MemoryKind): MemoryNode {
+    this.guard(kind);
+    return kind === 'shortTermMemory' ? this.agentRun.rt.shortTermMemory(this.agentRun.key) : this.agentRun.sensory();
   }
+
+  /** {@link MemoryHost}: a sync block of this activation wrote to a memory. */
+  memoryWritten(kind: MemoryKind): void {
+    this.agentRun.rt.memoryChanged(this.agentRun, kind);
+  }
+
 
   // ---- CallHost ---------------------------------------------------------------------------
 

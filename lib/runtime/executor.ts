@@ -61,13 +61,11 @@ class KeyFairPool implements Executor {
       task.start(this.done);
       return;
     }
-    let queue = this.waiting.get(task.key);
+    const queue = this.waiting.get(task.key);
     if (queue === undefined) {
-      queue = [];
-      this.waiting.set(task.key, queue);
+      this.waiting.set(task.key, [task]); // a literal: `[].push` would reserve 17 slots per waiting key
       this.turns.push(task.key);
-    }
-    queue.push(task);
+    } else queue.push(task);
     this.queued++;
     this.pump();
   }

@@ -159,7 +159,9 @@ export class Run {
   }
 
   enqueue(event: AgentEvent): void {
-    this.queue.push(event);
+    // The input event starts a run's queue as a one-slot literal (`[].push` reserves 17); a live run waiting on I/O keeps only that.
+    if (this.queue.length === 0) this.queue = [event];
+    else this.queue.push(event);
   }
 
   /** Mailbox step: routes waiting events (starting every action each triggers, S3), then checks for the end of the run. */
@@ -181,7 +183,10 @@ export class Run {
         this.live++;
         activation.start();
         // Only activations still going need cancelling if the run is abandoned (most sync ones are done here).
-        if (activation.state !== 2) (this.activations ??= []).push(activation);
+        if (activation.state !== 2) {
+          if (this.activations === null) this.activations = [activation]; // a literal: `[].push` reserves 17 slots
+          else this.activations.push(activation);
+        }
       }
     }
     // Compact only once in a while: truncating a small array on every step costs more than it saves.
@@ -199,7 +204,8 @@ export class Run {
 
   track(call: AsyncCall<unknown>): void {
     this.live++;
-    (this.calls ??= []).push(call);
+    if (this.calls === null) this.calls = [call];
+    else this.calls.push(call);
   }
 
   /** Abandons the run: aborts its signal and in-flight calls, lets suspended generators clean up. */
@@ -364,7 +370,9 @@ export class Runtime {
     }
     if (!recovered && this.buffered >= this.settings.maxBufferedInputs && !this.overflow(ks, input, seq)) return;
     if (encoded !== undefined) this.journal?.accepted(seq, input, encoded);
-    (ks.pending ??= []).push({ input, seq, at: this.stamp() });
+    const pending = { input, seq, at: this.stamp() };
+    if (ks.pending === null) ks.pending = [pending];
+    else ks.pending.push(pending);
     this.buffered++;
     if (this.inspect !== undefined) this.emit({ type: 'input.accepted', time: this.scheduler.now(), key, run: seq, buffered: true, input });
   }
