@@ -48,6 +48,25 @@ describe('createWorkerPool (real worker threads)', () => {
       expect(result.thread).to.not.equal(threadId);
     });
 
+    it('keeps the main thread free while a task computes', async () => {
+      const spin = pool.fn((ms: number) => {
+        const end = Date.now() + ms;
+        while (Date.now() < end);
+        return 'spun';
+      });
+      const order: string[] = [];
+      const task = spin.withSignal()(400).then((v) => void order.push(v));
+      await sleep(10).then(() => void order.push('main-thread timer'));
+      await task;
+      expect(order).to.deep.equal(['main-thread timer', 'spun']);
+    });
+
+    it('warmUp() starts the threads; tasks then run on them', async () => {
+      await pool.warmUp();
+      const ids = await Promise.all([1, 2].map(() => pool.fn(() => require('node:worker_threads').threadId as number).withSignal()()));
+      expect(ids.every((id) => id !== threadId)).to.equal(true);
+    });
+
     it('awaits async functions and structured-clones results', async () => {
       const later = pool.fn(async (n: number) => new Map([[n, new Uint8Array([n])]]));
       const map = await later.withSignal()(7);
