@@ -34,8 +34,9 @@ export interface AgentInspector {
  *
  * Semantics: events arrive synchronously, in the order the runtime produces them, with
  * `time` taken from the operator's scheduler (virtual frames under a TestScheduler). An
- * event is only handed to `events$` when it has a subscriber, so an unobserved stream costs
- * one check per event; not passing `inspect` at all costs nothing. `stats()` is folded from
+ * event is only handed to `events$` when it has a subscriber; with `stats: false` an
+ * inspector nobody subscribes to is inactive and the runtime builds no events for it (zero cost
+ * but one property read per step); not passing `inspect` at all costs nothing. `stats()` is folded from
  * the same events, with memory bounded by the work in progress plus `latencyWindow` samples
  * per action. Use one inspector per operator subscription: run numbers restart per
  * subscription, so two live subscriptions would share (and confuse) counters. A subscriber
@@ -57,9 +58,9 @@ export function createInspector(options: InspectorOptions = {}): AgentInspector 
   const events$ = subject.asObservable();
   const inspect: Inspector =
     tracker === undefined
-      ? (event) => {
-          if (subject.observed) subject.next(event);
-        }
+      ? // Without stats, events are wanted only while events$ has a subscriber: `active` tells the runtime so,
+        // and an unobserved inspector then costs one property read per step (no events are built).
+        Object.defineProperty((event: LifecycleEvent) => void subject.next(event), 'active', { get: () => subject.observed })
       : (event) => {
           tracker.record(event);
           if (subject.observed) subject.next(event);

@@ -44,5 +44,13 @@ export type LifecycleEvent =
 
 export type LifecycleEventType = LifecycleEvent['type'];
 
-/** Receives lifecycle events. Must not throw (a throw is reported as a stream error). */
-export type Inspector = (event: LifecycleEvent) => void;
+/**
+ * Receives lifecycle events. Must not throw (a throw is reported as a stream error).
+ * A plain function receives every event. An inspector may also carry `active`: while it is
+ * `false` the runtime builds no events for it at all (`createInspector({ stats: false })` uses
+ * this, so an inspector nobody subscribes to costs one property read per step).
+ */
+export interface Inspector {
+  (event: LifecycleEvent): void;
+  readonly active?: boolean;
+}

@@ -240,7 +240,7 @@ export class Runtime {
   /** The activation whose sync block is running (S5). */
   current: Activation | null = null;
   closed = false;
-  readonly inspect: Inspector | undefined;
+  private readonly inspector: Inspector | undefined;
   readonly scheduler: SchedulerLike;
   private readonly keys = new Map<unknown, KeyState>();
   private readonly memories = new Map<unknown, MemoryNode>();
@@ -275,7 +275,7 @@ export class Runtime {
     readonly settings: RuntimeSettings,
     private readonly sink: Sink,
   ) {
-    this.inspect = settings.inspect;
+    this.inspector = settings.inspect;
     this.scheduler = settings.scheduler;
     // A virtual asapScheduler (TestScheduler.run) reports virtual time; the real one reports the wall clock (a check, not timing).
     this.microtaskWake = settings.scheduler === asapScheduler && Math.abs(asapScheduler.now() - Date.now()) < 60_000;
@@ -416,9 +416,18 @@ export class Runtime {
 
   // ---- runs -------------------------------------------------------------------------------
 
-  /** `scheduler.now()` when lifecycle events are observed (they carry waits and durations); 0 otherwise, to keep the clock off the hot path. */
+  /**
+   * The inspector, while it wants events: every emit site checks this first, so an operator with no
+   * inspector, or one whose `active` is false (nobody subscribed), builds no events at all.
+   */
+  get inspect(): Inspector | undefined {
+    const inspector = this.inspector;
+    return inspector !== undefined && inspector.active !== false ? inspector : undefined;
+  }
+
+  /** `scheduler.now()` when lifecycle events are observed (they carry waits and durations); NaN otherwise, to keep the clock off the hot path. */
   private stamp(): number {
-    return this.inspect !== undefined ? this.scheduler.now() : 0;
+    return this.inspect !== undefined ? this.scheduler.now() : NaN;
   }
 
   private startRun(ks: KeyState, input: unknown, seq: number, acceptedAt: number): void {
@@ -426,7 +435,7 @@ export class Runtime {
     const run = new Run(this, ks, seq, input, now);
     ks.active = run;
     this.activeRuns++;
-    if (this.inspect !== undefined) this.emit({ type: 'run.started', time: now, key: ks.key, run: seq, waited: now - acceptedAt });
+    if (this.inspect !== undefined) this.emit({ type: 'run.started', time: now, key: ks.key, run: seq, waited: Number.isNaN(acceptedAt) ? 0 : now - acceptedAt });
     let payload = input;
     if (this.agent.input !== undefined) {
       // safeParse first: the error's "where" text is built only for an invalid input.
@@ -453,7 +462,7 @@ export class Runtime {
     if (memory !== undefined && memory.size === 0) this.memories.delete(ks.key);
     if (this.inspect !== undefined) {
       const now = this.scheduler.now();
-      this.emit({ type: 'run.ended', time: now, key: ks.key, run: run.seq, outcome, duration: now - run.startedAt, ...(error === undefined ? {} : { error }) });
+      this.emit({ type: 'run.ended', time: now, key: ks.key, run: run.seq, outcome, duration: Number.isNaN(run.startedAt) ? 0 : now - run.startedAt, ...(error === undefined ? {} : { error }) });
     }
     const next = ks.shift();
     if (next !== undefined) {
@@ -553,7 +562,7 @@ export class Runtime {
     const now = this.scheduler.now();
     for (const ks of this.keys.values()) {
       const run = ks.active;
-      if (run !== null) this.emit({ type: 'run.ended', time: now, key: ks.key, run: run.seq, outcome: 'aborted', duration: now - run.startedAt });
+      if (run !== null) this.emit({ type: 'run.ended', time: now, key: ks.key, run: run.seq, outcome: 'aborted', duration: Number.isNaN(run.startedAt) ? 0 : now - run.startedAt });
       for (let p = ks.shift(); p !== undefined; p = ks.shift()) this.emit({ type: 'input.dropped', time: now, key: ks.key, run: p.seq, reason: 'aborted' });
     }
   }

@@ -104,6 +104,21 @@ describe('observe: createInspector', () => {
     expect(() => inspector.stats()).to.throw(TypeError, /stats: true/);
   });
 
+  it('stats: false — inactive while events$ has no subscriber, so the runtime builds no events; a late subscriber sees events from then on', () => {
+    const inspector = createInspector({ stats: false });
+    expect(inspector.inspect.active).to.equal(false);
+    const ts = createTestScheduler();
+    const got: string[] = [];
+    ts.run(({ cold }) => {
+      const jobs = { a: { id: 0, key: 'a', work: 3 }, b: { id: 1, key: 'b', work: 3 } };
+      cold<Job>('a 9ms b|', jobs).pipe(agentOperator(jobAgent(), { key: byKey, scheduler: ts, inspect: inspector.inspect })).subscribe();
+      ts.schedule(() => inspector.events$.subscribe((e) => got.push(`${e.type}:${e.run}`)), 5);
+    });
+    expect(got.length).to.be.greaterThan(0);
+    expect(got.every((e) => e.endsWith(':1'))).to.equal(true);
+    expect(got[0]).to.equal('input.accepted:1');
+  });
+
   it('rejects bad options with a TypeError that names the option', () => {
     expect(() => createInspector({ latencyWindow: 0 })).to.throw(TypeError, 'Expected `latencyWindow` to be an integer >= 1, got `0` (number)');
     expect(() => createInspector({ stats: 'yes' as unknown as boolean })).to.throw(TypeError, /`stats` to be a boolean/);
