@@ -7,7 +7,7 @@ import type { AgentEvent } from '../events/define-event';
 import { AsyncCall, type AsyncCallOptions, type BlockResult, type CallHost } from './async-call';
 import type { MemoryNode, MemoryRef } from './memory';
 import { MemoryView, type MemoryHost, type MemoryKind } from './memory-view';
-import type { Run } from './runtime';
+import type { Run } from './run';
 
 /**
  * Tracks which async action (or async block) the current async continuation belongs to, so
