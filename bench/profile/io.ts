@@ -1,23 +1,9 @@
 // Profiling driver for the io workload at its largest scale: node --cpu-prof -r ts-node/register/transpile-only bench/profile/io.ts
 import { from, lastValueFrom } from 'rxjs';
 import { count } from 'rxjs/operators';
-import { agentOperator, defineAgent, InputEvent, OutputEvent } from '../../lib';
+import { agentOperator } from '../../lib';
+import { agent } from '../workloads/io';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const agent = defineAgent<{ key: number; id: number }>({
-  name: 'io',
-  actions: (action) => [
-    action('a', InputEvent, function* (event, ctx) {
-      yield* ctx.executeAsync(sleep, 5);
-      yield* ctx.executeAsync(sleep, 10);
-      ctx.sendEvent(OutputEvent.of(event.payload.id));
-    }),
-    action('b', InputEvent, function* (event, ctx) {
-      yield* ctx.executeAsync(sleep, 10);
-      ctx.sendEvent(OutputEvent.of(event.payload.id));
-    }),
-  ],
-});
 const n = Number(process.argv[2] ?? 200_000);
 const keys = Number(process.argv[3] ?? 10_000);
 const inputs = Array.from({ length: n }, (_, id) => ({ key: id % keys, id }));

@@ -19,7 +19,7 @@ interface In {
   readonly id: number;
 }
 
-const agent = defineAgent<In>({
+export const agent = defineAgent<In>({
   name: 'io',
   actions: (action) => [
     action('a', InputEvent, function* (event, ctx) {

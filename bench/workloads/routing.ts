@@ -20,7 +20,7 @@ interface In {
 const Left = defineEvent('left', z.object({ value: z.number() }));
 const Right = defineEvent('right', z.object({ value: z.number() }));
 
-const agent = defineAgent<In>({
+export const agent = defineAgent<In>({
   name: 'routing',
   actions: (action) => [
     action('a1', InputEvent, (event, ctx) => ctx.sendEvent(Left.of({ value: event.payload.value }))),
