@@ -4,6 +4,7 @@ export { defineAgent, action } from './agent/define-agent';
 export type { Agent, AgentConfig, ActionDef, ActionFn, ActionFactory, ActionStyle, TriggerEvent } from './agent/define-agent';
 export type { RunnerContext, AllResults } from './agent/runner-context';
 export { agentOperator } from './operator/agent-operator';
+export { runAgent } from './operator/run-agent';
 export type { AgentOperatorOptions } from './operator/options';
 export type { AgentOutput, RunFailure } from './runtime/runtime';
 export { AsyncCall } from './runtime/async-call';
