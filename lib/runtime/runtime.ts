@@ -98,6 +98,8 @@ export class Runtime {
   private readonly journal: Journal | null = null;
   /** Inputs that arrived while an async store was still loading (S13). */
   private held: unknown[] | null = null;
+  /** The output is waiting for the journal's last commit before it completes (S13). */
+  private completing = false;
 
   constructor(
     readonly agent: Agent,
@@ -120,7 +122,7 @@ export class Runtime {
     if (journal === null) return;
     let snapshot: ReturnType<AgentStore['load']>;
     try {
-      snapshot = journal.store.load(this.agent.name);
+      snapshot = journal.load();
     } catch (error) {
       return this.fail(error);
     }
@@ -166,8 +168,7 @@ export class Runtime {
     try {
       key = this.settings.key(input);
     } catch (error) {
-      this.journal?.skipped(this.seq);
-      return this.inputFailed(input, this.seq++, undefined, new CallbackError('key', error));
+      return this.rejected(input, this.seq++, undefined, new CallbackError('key', error));
     }
     const seq = this.seq++;
     let encoded: string | undefined;
@@ -175,8 +176,7 @@ export class Runtime {
       try {
         encoded = this.journal.encodeInput(input, key, seq);
       } catch (error) {
-        this.journal.skipped(seq);
-        return this.inputFailed(input, seq, key, error as RxAgentsError);
+        return this.rejected(input, seq, key, error as RxAgentsError);
       }
     }
     this.admit(input, key, seq, encoded);
@@ -315,6 +315,20 @@ export class Runtime {
     this.completeIfFinished();
   }
 
+  /**
+   * An input got run sequence `seq` but no run. With a store, `seq` is journaled as used so that no
+   * input gets it again after a restart (S13), and under `errorPolicy: 'isolate'` the failure
+   * (which names `seq`) is reported once that is committed.
+   */
+  private rejected(input: unknown, seq: number, key: unknown, error: RxAgentsError): void {
+    const journal = this.journal;
+    if (journal === null || this.settings.errorPolicy === 'fail') {
+      journal?.skipped(seq);
+      return this.inputFailed(input, seq, key, error);
+    }
+    journal.skipped(seq, () => this.inputFailed(input, seq, key, error));
+  }
+
   private inputFailed(input: unknown, seq: number, key: unknown, error: RxAgentsError): void {
     if (this.settings.errorPolicy === 'fail') return this.fail(error);
     this.callback('onRunFailed', () => this.settings.onRunFailed?.({ key, run: seq, input, error }));
@@ -441,7 +455,15 @@ export class Runtime {
   }
 
   private completeIfFinished(): void {
-    if (this.closed || this.looping || !this.isFinished()) return;
+    if (this.closed || this.looping || this.completing || !this.isFinished()) return;
+    if (this.journal === null) return this.complete();
+    // S13: complete only once every journal write of this subscription is committed (a failed commit fails the stream instead).
+    this.completing = true;
+    this.journal.drain(() => this.complete());
+  }
+
+  private complete(): void {
+    if (this.closed) return;
     this.dispose('the stream completed');
     this.sink.complete();
   }

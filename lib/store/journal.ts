@@ -22,8 +22,11 @@ export interface JournalOptions {
   readonly maxBatch?: number;
 }
 
-/** Agents whose journal a live subscription holds, per store (one writer per journal). */
-const held = new WeakMap<AgentStore, Set<string>>();
+/**
+ * The journal that holds each agent's journal, per store (one writer per journal, in this process).
+ * An entry stays until its journal is released: closed, its last commit settled, the store's lock released.
+ */
+const held = new WeakMap<AgentStore, Map<string, Journal>>();
 
 /**
  * The runtime side of durability (S13), one per subscription: records accepted inputs, call
@@ -44,6 +47,8 @@ export class Journal {
   private ends: RunEnd[] = [];
   private acks: Array<{ readonly input: unknown; readonly seq: number }> = [];
   private durableWaiters: Array<() => void> = [];
+  /** Notifications that name a sequence number no commit recorded yet (see {@link skipped}). */
+  private reports: Array<() => void> = [];
   private position: string | undefined;
   private rows = 0;
   /** Runs accepted in the waiting batch, and those of them that already ended: their rows are left out. */
@@ -52,6 +57,16 @@ export class Journal {
   private tick: Subscription | null = null;
   private committing: Promise<void> | null = null;
   private closed = false;
+  /** A commit failed: nothing more is written (a later batch must never land without an earlier one). */
+  private broken = false;
+  /** Callbacks waiting until no commit is in flight and nothing writable waits. */
+  private idleWaiters: Array<() => void> = [];
+  /** The store's cross-process lock is held ({@link AgentStore.acquire}); `released`: this journal let go. */
+  private acquired = false;
+  private released = false;
+  private releaseWaiters: Array<() => void> = [];
+  /** The previous writer of this journal in this process, still committing its last batch when this one started. */
+  private readonly previous: Journal | undefined;
   private readonly recorded = new Map<number, Map<string, JournaledCall>>();
   private readonly memory = new Map<string, string>();
   private readonly maxBatch: number;
@@ -62,16 +77,43 @@ export class Journal {
     private readonly host: JournalHost,
     private readonly options: JournalOptions,
   ) {
-    let agents = held.get(store);
-    if (agents === undefined) held.set(store, (agents = new Set()));
-    if (agents.has(agent)) {
+    let holders = held.get(store);
+    if (holders === undefined) held.set(store, (holders = new Map()));
+    const previous = holders.get(agent);
+    if (previous !== undefined && !previous.closed) {
       throw new StoreUnavailableError(
         `The journal of agent \`${agent}\` in store \`${store.location}\` is already used by a live subscription; ` +
           'one journal has one writer. Unsubscribe the other one first, or give this operator another agent name.',
       );
     }
-    agents.add(agent);
+    // A closed previous writer may still be committing its last batch: load only after it (see load()).
+    this.previous = previous;
+    holders.set(agent, this);
     this.maxBatch = options.maxBatch ?? 4096;
+  }
+
+  /**
+   * Reads the journal for recovery: after the previous writer in this process has released it,
+   * and after taking the store's cross-process lock ({@link AgentStore.acquire}, which throws
+   * {@link StoreUnavailableError} while another process holds it).
+   */
+  load(): JournalSnapshot | Promise<JournalSnapshot> {
+    const previous = this.previous;
+    if (previous !== undefined && !previous.released) return new Promise<void>((resolve) => previous.releaseWaiters.push(resolve)).then(() => this.lockAndLoad());
+    return this.lockAndLoad();
+  }
+
+  private lockAndLoad(): JournalSnapshot | Promise<JournalSnapshot> {
+    if (this.closed) return new Promise<JournalSnapshot>(() => undefined); // unsubscribed while waiting: never load
+    const acquiring = this.store.acquire?.(this.agent);
+    if (acquiring === undefined || typeof (acquiring as Promise<void>).then !== 'function') return this.locked();
+    return (acquiring as Promise<void>).then(() => this.locked());
+  }
+
+  private locked(): JournalSnapshot | Promise<JournalSnapshot> {
+    this.acquired = this.store.acquire !== undefined;
+    if (this.released) this.releaseLock(); // closed while acquiring: let go at once
+    return this.store.load(this.agent);
   }
 
   /** Applies a loaded snapshot; returns the unfinished inputs to run again, in sequence order. */
@@ -117,9 +159,15 @@ export class Journal {
     this.written();
   }
 
-  /** A seq was used without journaling an input (a key selector threw): keep sequences unique. */
-  skipped(seq: number): void {
+  /**
+   * Run `seq` was handed out but its input was not journaled (its key selector threw, or it
+   * cannot be journaled). The next commit records `seq` as used, so no input gets it again after a
+   * restart; `report` (the notification that names `seq`) runs once that commit is durable.
+   */
+  skipped(seq: number, report?: () => void): void {
     this.nextSeq = seq + 1;
+    if (report !== undefined) this.reports.push(report);
+    this.written();
   }
 
   /**
@@ -186,7 +234,7 @@ export class Journal {
   flush(): void {
     this.tick?.unsubscribe();
     this.tick = null;
-    if (this.committing !== null || this.rows === 0) return;
+    if (this.committing !== null || this.rows === 0 || this.broken) return;
     const elided = this.elided;
     const batch: JournalBatch = {
       nextSeq: this.nextSeq,
@@ -199,40 +247,85 @@ export class Journal {
     if (elided.size > 0) this.elided = new Set();
     const acks = this.acks;
     const waiters = this.durableWaiters;
+    const reports = this.reports;
     this.inputs = [];
     this.calls = [];
     this.ends = [];
     this.acks = [];
     this.durableWaiters = [];
+    if (reports.length > 0) this.reports = [];
     this.position = undefined;
     this.rows = 0;
     let result: void | Promise<void>;
     try {
       result = this.store.commit(this.agent, batch);
     } catch (error) {
-      return this.host.fail(new StoreWriteError(this.agent, error));
+      return this.writeFailed(error);
     }
-    if (result === undefined || typeof (result as Promise<void>).then !== 'function') return this.committed(acks, waiters);
+    if (result === undefined || typeof (result as Promise<void>).then !== 'function') return this.committed(acks, waiters, reports);
     this.committing = (result as Promise<void>).then(
       () => {
         this.committing = null;
-        this.committed(acks, waiters);
+        this.committed(acks, waiters, reports);
         if (this.rows > 0) this.flush();
+        this.settle();
       },
       (error: unknown) => {
         this.committing = null;
-        this.host.fail(new StoreWriteError(this.agent, error));
+        this.writeFailed(error);
       },
     );
   }
 
-  private committed(acks: ReadonlyArray<{ readonly input: unknown; readonly seq: number }>, waiters: ReadonlyArray<() => void>): void {
+  private committed(acks: ReadonlyArray<{ readonly input: unknown; readonly seq: number }>, waiters: ReadonlyArray<() => void>, reports: ReadonlyArray<() => void>): void {
     const onAccepted = this.options.onAccepted;
     if (onAccepted !== undefined) for (const { input, seq } of acks) this.host.callback('onAccepted', () => onAccepted(input as never, seq));
+    for (const report of reports) report();
     if (!this.closed) for (const run of waiters) run();
   }
 
-  /** The subscription ends: commit what is waiting (outcomes already recorded are real) and release the journal. */
+  /** A commit failed: stop writing and fail the stream. */
+  private writeFailed(error: unknown): void {
+    this.broken = true;
+    this.host.fail(new StoreWriteError(this.agent, error));
+    this.settle();
+  }
+
+  /** Idle: no commit in flight and nothing left that may still be written. */
+  private get idle(): boolean {
+    return this.committing === null && (this.rows === 0 || this.broken);
+  }
+
+  /** Wakes what waits for idleness. */
+  private settle(): void {
+    if (!this.idle || this.idleWaiters.length === 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const fn of waiters) fn();
+  }
+
+  private whenIdle(fn: () => void): void {
+    if (this.idle) fn();
+    else this.idleWaiters.push(fn);
+  }
+
+  /**
+   * The stream is about to complete: commits everything waiting now and calls `done` once every
+   * write of this subscription is committed (synchronously with a synchronous store). If a commit
+   * fails, `done` is never called: the stream fails with {@link StoreWriteError} instead.
+   */
+  drain(done: () => void): void {
+    this.flush();
+    this.whenIdle(() => {
+      if (!this.broken) done();
+    });
+  }
+
+  /**
+   * The subscription ends: commit what is waiting (outcomes already recorded are real), then —
+   * once that last commit has settled — release the journal (the in-process writer slot and
+   * the store's lock), so a next writer never loads before it.
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -240,7 +333,30 @@ export class Journal {
     try {
       this.flush();
     } finally {
-      held.get(this.store)?.delete(this.agent);
+      this.whenIdle(() => this.release());
+    }
+  }
+
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.releaseLock();
+    const holders = held.get(this.store);
+    if (holders?.get(this.agent) === this) holders.delete(this.agent);
+    const waiters = this.releaseWaiters;
+    this.releaseWaiters = [];
+    for (const fn of waiters) fn();
+  }
+
+  private releaseLock(): void {
+    if (!this.acquired) return;
+    this.acquired = false;
+    // The stream has ended, so a failed release has nobody to be reported to; the store's close() releases its locks too.
+    try {
+      const releasing = this.store.release?.(this.agent);
+      if (releasing !== undefined && typeof (releasing as Promise<void>).then === 'function') (releasing as Promise<void>).then(undefined, () => undefined);
+    } catch {
+      // see above
     }
   }
 }

@@ -1,5 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { MissingPeerDependencyError, StoreOpenError, StoreUnavailableError, StoreVersionError } from '../errors';
+import { currentOwner, SqliteAgentLock } from './sqlite-lock';
 import type { AgentStore, JournalBatch, JournalSnapshot, JournaledCall, JournaledInput } from './store';
 
 /** `PRAGMA application_id` of rx-agents stores ("RXAG"): tells our files from foreign SQLite files. */
@@ -39,6 +40,8 @@ CREATE TABLE calls (agent TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL,
   state INTEGER NOT NULL, value TEXT, PRIMARY KEY (agent, seq, id)) WITHOUT ROWID;
 CREATE TABLE memory (agent TEXT NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (agent, key)) WITHOUT ROWID;
 `;
+/** Who holds each agent's writer lock (informational, for messages; the lock itself is the lock file). Added to version-1 files in place. */
+const OWNERS = 'CREATE TABLE IF NOT EXISTS owners (agent TEXT PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL, since TEXT NOT NULL) WITHOUT ROWID';
 
 /**
  * The embedded durable store: one SQLite file in WAL mode, through the optional peer dependency
@@ -69,26 +72,30 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Sql
   if (synchronous !== 'NORMAL' && synchronous !== 'FULL') {
     throw new TypeError(`Expected \`synchronous\` to be 'NORMAL' or 'FULL', got \`${String(synchronous)}\`.`);
   }
-  const db = openDatabase(path);
+  const Database = loadDriver();
+  const db = openDatabase(Database, path);
   try {
     checkSchema(db, path);
+    db.exec(OWNERS);
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${synchronous}`);
   } catch (error) {
     db.close();
     throw error;
   }
-  return new SqliteJournalStore(db, path, commitDelay);
+  return new SqliteJournalStore(db, path, commitDelay, Database);
 }
 
-function openDatabase(path: string): BetterSqlite3.Database {
-  let Database: typeof BetterSqlite3;
+function loadDriver(): typeof BetterSqlite3 {
   try {
     // Lazy: better-sqlite3 is an optional peer dependency, loaded only by users of this store.
-    Database = require('better-sqlite3') as typeof BetterSqlite3;
+    return require('better-sqlite3') as typeof BetterSqlite3;
   } catch (cause) {
     throw new MissingPeerDependencyError('better-sqlite3@12', 'sqliteStore', cause);
   }
+}
+
+function openDatabase(Database: typeof BetterSqlite3, path: string): BetterSqlite3.Database {
   try {
     return new Database(path);
   } catch (cause) {
@@ -140,11 +147,14 @@ class SqliteJournalStore implements SqliteStore {
   private readonly deleteMemory: BetterSqlite3.Statement;
   private readonly upsertAgent: BetterSqlite3.Statement;
   private readonly applyBatch: (agent: string, batch: JournalBatch) => void;
+  /** The writer locks this store holds, per agent (none for `:memory:`, which no other process can open). */
+  private readonly locks = new Map<string, SqliteAgentLock | null>();
 
   constructor(
     private readonly db: BetterSqlite3.Database,
     readonly location: string,
     readonly commitDelay: number,
+    private readonly Database: typeof BetterSqlite3,
   ) {
     this.insertInput = db.prepare('INSERT INTO inputs (agent, seq, input) VALUES (?, ?, ?)');
     this.upsertCall = db.prepare('INSERT OR REPLACE INTO calls (agent, seq, id, fingerprint, state, value) VALUES (?, ?, ?, ?, ?, ?)');
@@ -170,6 +180,29 @@ class SqliteJournalStore implements SqliteStore {
     });
   }
 
+  /** Takes `agent`'s writer lock across processes (see {@link SqliteAgentLock}); throws {@link StoreUnavailableError} while another writer holds it. */
+  acquire(agent: string): void {
+    this.open();
+    if (this.locks.has(agent)) throw new StoreUnavailableError(`The journal of agent \`${agent}\` in \`${this.location}\` is already locked by this store; one journal has one writer.`);
+    if (this.location === ':memory:') return void this.locks.set(agent, null);
+    const lock = SqliteAgentLock.acquire(this.Database, this.location, agent, () =>
+      this.db.prepare('SELECT pid, host, since FROM owners WHERE agent = ?').get(agent) as { pid: number; host: string; since: string } | undefined,
+    );
+    this.locks.set(agent, lock);
+    const { pid, host, since } = currentOwner();
+    this.db.prepare('INSERT OR REPLACE INTO owners (agent, pid, host, since) VALUES (?, ?, ?, ?)').run(agent, pid, host, since);
+  }
+
+  /** Releases `agent`'s writer lock (a no-op if this store does not hold it). */
+  release(agent: string): void {
+    const lock = this.locks.get(agent);
+    if (lock === undefined) return;
+    this.locks.delete(agent);
+    if (lock === null) return;
+    if (!this.closed) this.db.prepare('DELETE FROM owners WHERE agent = ? AND pid = ?').run(agent, process.pid);
+    lock.release();
+  }
+
   load(agent: string): JournalSnapshot {
     this.open();
     const head = this.db.prepare('SELECT next_seq, position FROM agents WHERE agent = ?').get(agent) as { next_seq: number; position: string | null } | undefined;
@@ -192,6 +225,7 @@ class SqliteJournalStore implements SqliteStore {
 
   close(): void {
     if (this.closed) return;
+    for (const agent of [...this.locks.keys()]) this.release(agent);
     this.closed = true;
     this.db.close();
   }

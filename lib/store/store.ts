@@ -74,7 +74,8 @@ export interface JournalSnapshot {
 /**
  * Where journals live. Implementations: {@link memoryStore} (in process) and {@link sqliteStore}
  * (a SQLite file). Methods may return Promises (a server-backed store); the runtime then waits for
- * `load` before processing inputs and chains commits in order.
+ * `load` before processing inputs, chains commits in order, and completes its output only once the
+ * last commit has resolved.
  *
  * Semantics: `commit` must apply a batch atomically and in call order, and must be durable when
  * it returns (or its Promise resolves) — acknowledgements (`onAccepted`) and calls with a
@@ -89,6 +90,15 @@ export interface AgentStore {
    * reconciled calls start at most this much later. Runs never wait for commits. @default 0
    */
   readonly commitDelay?: number;
+  /**
+   * Takes the single-writer lock of `agent`'s journal across processes, before `load`. Throws (or
+   * rejects with) {@link StoreUnavailableError} while another live process holds it. A lock whose
+   * owner died (crash, SIGKILL) must not block: it is free again. Optional: a store without it is
+   * guarded within one process only.
+   */
+  acquire?(agent: string): void | Promise<void>;
+  /** Releases the lock taken by `acquire`, after the subscription's last commit has settled. */
+  release?(agent: string): void | Promise<void>;
   /** Reads the journal of `agent` (an empty one if there is none). */
   load(agent: string): JournalSnapshot | Promise<JournalSnapshot>;
   /** Appends one batch to the journal of `agent`, atomically. */
