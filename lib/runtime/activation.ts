@@ -35,7 +35,10 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
   private idCache: string | null = null;
   private stmView: MemoryRef | null = null;
   private sensoryView: MemoryRef | null = null;
-  private calls: AsyncCall<unknown>[] | null = null;
+  /** Calls of this activation that failed while it was still going; one nobody read fails it when it finishes. */
+  private failures: AsyncCall<unknown>[] | null = null;
+  /** The next activation of its run still going after its first sync block (see `Run`). */
+  nextInRun: Activation | null = null;
 
   constructor(
     readonly agentRun: Run,
@@ -168,7 +171,7 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
     if (run.ended) return;
     const rt = run.rt;
     if (rt.inspect !== undefined) rt.emit({ type: 'action.finished', ...this.base(), action: this.def.name, activation: this.id });
-    const unread = this.calls?.find((c) => c.status === 2 && !c.observed);
+    const unread = this.failures?.find((c) => !c.observed);
     if (unread !== undefined) return this.failAfterDone(unread.error);
     run.live--;
     rt.post(run);
@@ -238,8 +241,6 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
       throw new TypeError(`Expected executeAsync in action \`${this.def.name}\` to get a function, got \`${String(fn)}\` (${typeof fn}).`);
     }
     const call = new AsyncCall<R>(this, this.callCount++, fn, args, options);
-    if (this.calls === null) this.calls = [call as AsyncCall<unknown>]; // a literal: `[].push` reserves 17 slots
-    else this.calls.push(call as AsyncCall<unknown>);
     this.agentRun.rt.submit(call as AsyncCall<unknown>);
     return call;
   }
@@ -329,8 +330,13 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
     const rt = run.rt;
     rt.callSettled(call);
     if (call.waiter !== null) call.waiter.wake(call);
-    else if (this.state === DONE && call.status === 2 && !call.observed) this.failAfterDone(call.error);
-    else rt.post(run);
+    else if (call.status === 2 && !call.observed) {
+      if (this.state === DONE) this.failAfterDone(call.error);
+      else {
+        (this.failures ??= []).push(call); // rare: only failed calls are kept for the check in finish()
+        rt.post(run);
+      }
+    } else rt.post(run);
   }
 
   schedule(work: () => void, delay: number): Subscription {

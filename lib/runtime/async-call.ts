@@ -39,6 +39,13 @@ export interface CallHost {
   schedule(work: () => void, delay: number): Subscription;
 }
 
+/** The Promise behind `await call`, with its settle functions (typed `unknown`, so that AsyncCall<T> stays covariant in T). */
+interface Promised {
+  promise: Promise<unknown>;
+  resolve: ((value: unknown) => void) | null;
+  reject: ((error: unknown) => void) | null;
+}
+
 const PENDING = 0;
 const FULFILLED = 1;
 const REJECTED = 2;
@@ -51,8 +58,8 @@ const REJECTED = 2;
  */
 export class AsyncCall<T> implements PromiseLike<T>, ExecutorTask {
   status: 0 | 1 | 2 = PENDING;
-  value: T | undefined;
-  error: unknown;
+  /** The value (fulfilled) or the error (rejected): one field, since a call holds one of them. */
+  private result: unknown = undefined;
   /** Someone read the outcome (yield*, await, or ctx.all). An unread failure fails the action. */
   observed = false;
   /** The outcome came from the journal (replay), the block did not run. */
@@ -63,11 +70,11 @@ export class AsyncCall<T> implements PromiseLike<T>, ExecutorTask {
   reconciling = false;
   /** The action suspended on this call, woken when it settles. */
   waiter: { wake(call: AsyncCall<unknown>): void } | null = null;
+  /** The next call made in the same run (the run's intrusive call list). */
+  nextInRun: AsyncCall<unknown> | null = null;
   private listeners: Array<(call: AsyncCall<unknown>) => void> | null = null;
-  private promise: Promise<T> | null = null;
-  // Typed with `unknown` so that AsyncCall<T> stays covariant in T (ctx.all takes AsyncCall<unknown>[]).
-  private resolvePromise: ((value: unknown) => void) | null = null;
-  private rejectPromise: ((error: unknown) => void) | null = null;
+  /** Made on the first `await` only: generator actions never pay for a Promise. */
+  private promised: Promised | null = null;
   private done: (() => void) | null = null;
   private subscription: Subscription | null = null;
   private timer: Subscription | null = null;
@@ -90,6 +97,16 @@ export class AsyncCall<T> implements PromiseLike<T>, ExecutorTask {
 
   get key(): unknown {
     return this.host.key;
+  }
+
+  /** The value, once fulfilled. */
+  get value(): T | undefined {
+    return this.status === FULFILLED ? (this.result as T) : undefined;
+  }
+
+  /** The error, once rejected. */
+  get error(): unknown {
+    return this.status === REJECTED ? this.result : undefined;
   }
 
   get wanted(): boolean {
@@ -156,8 +173,8 @@ export class AsyncCall<T> implements PromiseLike<T>, ExecutorTask {
   /** The outcome, for whoever resumes: returns the value or throws the error. */
   outcome(): T {
     this.observed = true;
-    if (this.status === FULFILLED) return this.value as T;
-    if (this.status === REJECTED) throw this.error;
+    if (this.status === FULFILLED) return this.result as T;
+    if (this.status === REJECTED) throw this.result;
     throw new Error('rx-agents internal error: outcome() read before the call settled');
   }
 
@@ -188,16 +205,19 @@ export class AsyncCall<T> implements PromiseLike<T>, ExecutorTask {
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
     this.observed = true;
-    if (this.promise === null) {
-      if (this.status === FULFILLED) this.promise = Promise.resolve(this.value as T);
-      else if (this.status === REJECTED) this.promise = Promise.reject(this.error);
-      else
-        this.promise = new Promise<T>((resolve, reject) => {
-          this.resolvePromise = resolve as (value: unknown) => void;
-          this.rejectPromise = reject;
+    if (this.promised === null) {
+      if (this.status === FULFILLED) this.promised = { promise: Promise.resolve(this.result), resolve: null, reject: null };
+      else if (this.status === REJECTED) this.promised = { promise: Promise.reject(this.result), resolve: null, reject: null };
+      else {
+        const promised: Promised = { promise: null as unknown as Promise<unknown>, resolve: null, reject: null };
+        promised.promise = new Promise<unknown>((resolve, reject) => {
+          promised.resolve = resolve;
+          promised.reject = reject;
         });
+        this.promised = promised;
+      }
     }
-    return this.promise.then(onFulfilled, onRejected);
+    return (this.promised.promise as Promise<T>).then(onFulfilled, onRejected);
   }
 
   private failed(error: unknown): void {
@@ -221,15 +241,17 @@ export class AsyncCall<T> implements PromiseLike<T>, ExecutorTask {
   private settle(status: 1 | 2, valueOrError: unknown): void {
     if (this.status !== PENDING) return;
     this.status = status;
-    if (status === FULFILLED) this.value = valueOrError as T;
-    else this.error = valueOrError;
+    this.result = valueOrError;
     this.cleanup();
     this.timer?.unsubscribe();
     this.timer = null;
     this.release();
-    if (status === FULFILLED) this.resolvePromise?.(this.value as T);
-    else this.rejectPromise?.(this.error);
-    this.resolvePromise = this.rejectPromise = null;
+    const promised = this.promised;
+    if (promised !== null) {
+      if (status === FULFILLED) promised.resolve?.(valueOrError);
+      else promised.reject?.(valueOrError);
+      promised.resolve = promised.reject = null;
+    }
     const listeners = this.listeners;
     this.listeners = null;
     if (listeners !== null) for (const listener of listeners) listener(this as AsyncCall<unknown>);

@@ -12,6 +12,8 @@ interface Source {
  */
 export class RoutedEvent implements AgentEvent {
   private cached: string | null = null;
+  /** The next event in its run's queue (an intrusive FIFO, so a run allocates no queue array). */
+  next: RoutedEvent | null = null;
 
   constructor(
     readonly type: string,

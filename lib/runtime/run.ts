@@ -7,7 +7,13 @@ import { MemoryNode } from './memory';
 import { RoutedEvent } from './routed-event';
 import type { Runtime } from './runtime';
 
-/** One agent run: the events it has sent and not yet routed, and the work still going on. */
+/**
+ * One agent run: the events it has sent and not yet routed, and the work still going on.
+ *
+ * Its event queue, its calls and its activations are intrusive linked lists (each item points
+ * to the next one): a run allocates no array for them. At 10k keys the live runs' arrays were
+ * the largest part of the heap that every scavenge copies (`[x].push(y)` reserves 17 slots).
+ */
 export class Run {
   posted = false;
   ended = false;
@@ -17,12 +23,17 @@ export class Run {
   memoryChanged = false;
   /** Activations not done plus calls not settled (S7). */
   live = 0;
-  private queue: AgentEvent[] = [];
-  private head = 0;
+  /** Sent events not yet routed, oldest first. */
+  private firstEvent: RoutedEvent | null = null;
+  private lastEvent: RoutedEvent | null = null;
   private controller: AbortController | null = null;
   private sensoryNode: MemoryNode | null = null;
-  private calls: AsyncCall<unknown>[] | null = null;
-  private activations: Activation[] | null = null;
+  /** Every call made in the run, in call order (aborted if the run is abandoned). */
+  private firstCall: AsyncCall<unknown> | null = null;
+  private lastCall: AsyncCall<unknown> | null = null;
+  /** Activations that did not finish in their first sync block, in start order (cancelled if the run is abandoned). */
+  private firstActivation: Activation | null = null;
+  private lastActivation: Activation | null = null;
 
   constructor(
     readonly rt: Runtime,
@@ -77,19 +88,28 @@ export class Run {
     rt.post(this);
   }
 
-  enqueue(event: AgentEvent): void {
-    // The input event starts a run's queue as a one-slot literal (`[].push` reserves 17); a live run waiting on I/O keeps only that.
-    if (this.queue.length === 0) this.queue = [event];
-    else this.queue.push(event);
+  enqueue(event: RoutedEvent): void {
+    if (this.lastEvent === null) this.firstEvent = event;
+    else this.lastEvent.next = event;
+    this.lastEvent = event;
+  }
+
+  /** Takes the oldest event not yet routed. */
+  private dequeue(): RoutedEvent | null {
+    const event = this.firstEvent;
+    if (event === null) return null;
+    this.firstEvent = event.next;
+    if (this.firstEvent === null) this.lastEvent = null;
+    event.next = null;
+    return event;
   }
 
   /** Mailbox step: routes waiting events (starting every action each triggers, S3), then checks for the end of the run. */
   process(): void {
     const rt = this.rt;
     if (this.rejected !== null) return rt.runFailed(this, this.rejected);
-    const queue = this.queue;
-    while (this.head < queue.length && !this.ended) {
-      const event = queue[this.head++] as AgentEvent;
+    while (this.firstEvent !== null && !this.ended) {
+      const event = this.dequeue() as RoutedEvent;
       if (event.type === OutputEvent.type) {
         rt.output(this, event);
         if (rt.closed) return;
@@ -103,48 +123,44 @@ export class Run {
         activation.start();
         // Only activations still going need cancelling if the run is abandoned (most sync ones are done here).
         if (activation.state !== 2) {
-          if (this.activations === null) this.activations = [activation]; // a literal: `[].push` reserves 17 slots
-          else this.activations.push(activation);
+          if (this.lastActivation === null) this.firstActivation = activation;
+          else this.lastActivation.nextInRun = activation;
+          this.lastActivation = activation;
         }
       }
-    }
-    // Compact only once in a while: truncating a small array on every step costs more than it saves.
-    if (this.head >= queue.length && this.head >= 64) {
-      queue.length = 0;
-      this.head = 0;
     }
     this.endIfDone();
   }
 
   /** S7: a run ends when no action is running or suspended, no call is in flight and no sent event waits. */
   private endIfDone(): void {
-    if (!this.ended && this.live === 0 && this.head >= this.queue.length) this.rt.endRun(this, 'completed', undefined);
+    if (!this.ended && this.live === 0 && this.firstEvent === null) this.rt.endRun(this, 'completed', undefined);
   }
 
   track(call: AsyncCall<unknown>): void {
     this.live++;
-    if (this.calls === null) this.calls = [call];
-    else this.calls.push(call);
+    if (this.lastCall === null) this.firstCall = call;
+    else this.lastCall.nextInRun = call;
+    this.lastCall = call;
   }
 
   /** Abandons the run: aborts its signal and in-flight calls, lets suspended generators clean up. */
   abandon(reason: string): void {
     this.ended = true;
     this.controller?.abort(new AbortedError(reason));
-    const calls = this.calls;
-    this.calls = null;
-    if (calls !== null) for (const call of calls) call.abort(reason);
-    const activations = this.activations;
-    this.activations = null;
-    if (activations !== null) for (const activation of activations) activation.cancel();
+    let call = this.firstCall;
+    this.firstCall = this.lastCall = null;
+    for (; call !== null; call = call.nextInRun) call.abort(reason);
+    let activation = this.firstActivation;
+    this.firstActivation = this.lastActivation = null;
+    for (; activation !== null; activation = activation.nextInRun) activation.cancel();
   }
 
   release(): void {
     this.ended = true;
     this.sensoryNode = null;
-    this.calls = null;
-    this.activations = null;
-    if (this.queue.length > 0) this.queue = []; // drop the events (and their payloads) without a costly truncation
-    this.head = 0;
+    this.firstCall = this.lastCall = null;
+    this.firstActivation = this.lastActivation = null;
+    this.firstEvent = this.lastEvent = null;
   }
 }
