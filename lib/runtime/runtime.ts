@@ -100,6 +100,8 @@ export class Runtime {
   private held: unknown[] | null = null;
   /** The output is waiting for the journal's last commit before it completes (S13). */
   private completing = false;
+  /** restore() is admitting the journal's unfinished inputs and the inputs held during an async load. */
+  private restoring = false;
 
   constructor(
     readonly agent: Agent,
@@ -140,6 +142,8 @@ export class Runtime {
       return this.fail(error);
     }
     this.seq = journal.nextSeq;
+    // Until every recovered and held input is admitted, a run that ends at once must not complete the output.
+    this.restoring = true;
     for (const { seq, input } of pending) {
       if (this.closed) return;
       let key: unknown;
@@ -155,6 +159,7 @@ export class Runtime {
     const held = this.held;
     this.held = null;
     if (held !== null) for (const input of held) this.accept(input);
+    this.restoring = false;
     this.completeIfFinished();
   }
 
@@ -451,7 +456,7 @@ export class Runtime {
 
   /** S9: the output completes once the source has completed and every accepted input's run has ended. */
   private isFinished(): boolean {
-    return this.sourceDone && this.activeRuns === 0 && this.buffered === 0 && this.held === null;
+    return this.sourceDone && this.activeRuns === 0 && this.buffered === 0 && this.held === null && !this.restoring;
   }
 
   private completeIfFinished(): void {
