@@ -61,7 +61,7 @@ describe('store: completion waits for the last commit (S9 + S13)', () => {
       next: (v) => events.push(`next ${v}`),
       complete: () => {
         // At completion the journal holds the finished state: no unfinished run, the memory of all three runs.
-        const snapshot = inner.load('counter');
+        const snapshot = (inner.load('counter') as JournalSnapshot);
         events.push(`complete inputs=${snapshot.inputs.length} memory=${snapshot.memory.map((m) => m.data).join()}`);
       },
     });
@@ -98,7 +98,7 @@ describe('store: completion waits for the last commit (S9 + S13)', () => {
     expect(error).to.be.instanceOf(StoreWriteError);
     expect((error as Error).message).to.equal('Writing the journal of agent `counter` failed: Error: disk full. The stream stops; restart it on the same store to resume.');
     expect(state.commits).to.equal(1); // nothing written after the failed batch
-    expect(inner.load('counter').memory).to.deep.equal([]);
+    expect((inner.load('counter') as JournalSnapshot).memory).to.deep.equal([]);
   });
 
   it('with a synchronous store, a throwing final commit fails the stream with StoreWriteError (not swallowed)', async () => {
@@ -150,7 +150,7 @@ describe('store: run sequence numbers stay unique across restarts (S13)', () => 
     );
     expect(first).to.deep.equal([]);
     expect(failures.map((f) => [f.run, f.error.code])).to.deep.equal([[0, 'ERR_CALLBACK_FAILED']]);
-    expect(store.load('echo').nextSeq).to.equal(1); // journaled although no input was
+    expect((store.load('echo') as JournalSnapshot).nextSeq).to.equal(1); // journaled although no input was
     const second = await lastValueFrom(of({ k: 'a' }).pipe(agentOperator(echo, { store, key, output: 'envelope' }), toArray()));
     expect(second.map((o) => o.run)).to.deep.equal([1]);
   });
@@ -175,7 +175,7 @@ describe('store: run sequence numbers stay unique across restarts (S13)', () => 
     release();
     for (let i = 0; i < 3; i++) await settle();
     expect(failures).to.deep.equal([0]);
-    expect(store.load('echo').nextSeq).to.equal(1);
+    expect((store.load('echo') as JournalSnapshot).nextSeq).to.equal(1);
     source.complete();
     await done;
   });
