@@ -123,9 +123,7 @@ export class AsyncCall<T> implements PromiseLike<T>, ExecutorTask {
     if (this.status !== PENDING) return this.release();
     this.host.callStarted(this as AsyncCall<unknown>);
     const timeout = this.options?.timeout;
-    if (timeout !== undefined && this.timer === null) {
-      this.timer = this.host.schedule(() => this.settle(REJECTED, new AsyncTimeoutError(this.host.actionName, timeout)), timeout);
-    }
+    if (timeout !== undefined && this.timer === null) this.startTimer(timeout);
     this.attempt++;
     let result: unknown;
     try {
@@ -133,25 +131,37 @@ export class AsyncCall<T> implements PromiseLike<T>, ExecutorTask {
     } catch (error) {
       return this.failed(error);
     }
-    if (isObservable(result)) {
-      let last: unknown;
-      let seen = false;
-      this.subscription = (result as Observable<unknown>).subscribe({
-        next: (v) => {
-          last = v;
-          seen = true;
-        },
-        error: (e) => this.failed(e),
-        complete: () => (seen ? this.settle(FULFILLED, last) : this.failed(new EmptyAsyncResultError(this.host.actionName))),
-      });
-    } else if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
-      (result as PromiseLike<unknown>).then(
-        (v) => this.settle(FULFILLED, v),
-        (e) => this.failed(e),
-      );
+    if (isObservable(result)) this.subscribeTo(result);
+    else if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
+      // Bound methods rather than arrows: two small objects and no closure context per Promise-returning block
+      // (this is the per-call allocation of the I/O path; the closures kept `start`'s whole context alive).
+      (result as PromiseLike<unknown>).then(this.fulfil.bind(this), this.failed.bind(this));
     } else {
       this.settle(FULFILLED, result);
     }
+  }
+
+  // The closures below live in their own methods, so that `start` allocates no closure context.
+
+  private startTimer(timeout: number): void {
+    this.timer = this.host.schedule(() => this.settle(REJECTED, new AsyncTimeoutError(this.host.actionName, timeout)), timeout);
+  }
+
+  private subscribeTo(observable: Observable<unknown>): void {
+    let last: unknown;
+    let seen = false;
+    this.subscription = observable.subscribe({
+      next: (v) => {
+        last = v;
+        seen = true;
+      },
+      error: (e) => this.failed(e),
+      complete: () => (seen ? this.settle(FULFILLED, last) : this.failed(new EmptyAsyncResultError(this.host.actionName))),
+    });
+  }
+
+  private fulfil(value: unknown): void {
+    this.settle(FULFILLED, value);
   }
 
   /** Settles the call from outside (journal replay, abort). */
