@@ -51,7 +51,10 @@ const OWNERS = 'CREATE TABLE IF NOT EXISTS owners (agent TEXT PRIMARY KEY, pid I
  * is not a SQLite database, fails `PRAGMA quick_check`, belongs to another application, or has
  * another schema version is refused with {@link StoreOpenError} / {@link StoreVersionError} —
  * never silently replaced by a fresh journal. Each group commit is one transaction. Runs that
- * end are pruned, so the file holds only unfinished runs and per-key memory. Share one store
+ * end are pruned, so the file holds only unfinished runs and per-key memory. One journal has one
+ * writer across processes too: a subscription holds an OS file lock on `<path>.<hash>.lock` (see
+ * {@link SqliteAgentLock}) until its last commit, so another process's subscription for the same
+ * agent fails with {@link StoreUnavailableError}, while a crashed owner's lock dies with it. Share one store
  * between operators of different agents; close it yourself after they have ended (a subscription
  * commits its last batch when it ends, which fails on a closed store).
  *
