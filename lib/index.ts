@@ -5,6 +5,7 @@ export type { Agent, AgentConfig, ActionDef, ActionFn, ActionFactory, ActionStyl
 export type { RunnerContext, AllResults } from './agent/runner-context';
 export { agentOperator } from './operator/agent-operator';
 export { runAgent } from './operator/run-agent';
+export type { RunAgentOptions } from './operator/run-agent';
 export type { AgentOperatorOptions } from './operator/options';
 export type { AgentOutput, RunFailure } from './runtime/runtime';
 export { AsyncCall } from './runtime/async-call';

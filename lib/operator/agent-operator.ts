@@ -36,13 +36,9 @@ export function agentOperator<In, Out, T extends In = In>(
   options?: AgentOperatorOptions<T>,
 ): OperatorFunction<T, Out | AgentOutput<Out>>;
 export function agentOperator<In, Out>(agent: Agent<In, Out>, options?: AgentOperatorOptions<In>): OperatorFunction<In, unknown> {
-  if (typeof agent !== 'object' || agent === null || !(agent.routes instanceof Map)) {
-    throw new AgentDefinitionError('agentOperator needs an agent made by defineAgent({ name, actions }).');
-  }
-  const { makeExecutor, ...settings } = resolveOptions(options as AgentOperatorOptions<never> | undefined);
+  const start = runtimeStarter(agent, options);
   return (source) =>
-    new Observable<unknown>((subscriber) => {
-      const runtime = new Runtime(agent as Agent, { ...settings, executor: makeExecutor() }, subscriber);
+    start((runtime, subscriber) => {
       // A Subscriber (not a plain observer) so that a downstream unsubscribe during a synchronous
       // flood closes it at once and the source stops emitting (rxjs operators do the same internally).
       const input = new Subscriber<In>({
@@ -51,8 +47,27 @@ export function agentOperator<In, Out>(agent: Agent<In, Out>, options?: AgentOpe
         complete: () => runtime.sourceComplete(),
       });
       subscriber.add(input);
+      source.subscribe(input);
+    });
+}
+
+/**
+ * Validates the agent and options once, and returns what starts one runtime per subscription;
+ * `feed` connects the inputs (a push Observable for agentOperator, a pull source for runAgent).
+ */
+export function runtimeStarter<In>(
+  agent: Agent<In, unknown>,
+  options: AgentOperatorOptions<In> | undefined,
+): (feed: (runtime: Runtime, subscriber: Subscriber<unknown>) => void) => Observable<unknown> {
+  if (typeof agent !== 'object' || agent === null || !(agent.routes instanceof Map)) {
+    throw new AgentDefinitionError('agentOperator needs an agent made by defineAgent({ name, actions }).');
+  }
+  const { makeExecutor, ...settings } = resolveOptions(options as AgentOperatorOptions<never> | undefined);
+  return (feed) =>
+    new Observable<unknown>((subscriber) => {
+      const runtime = new Runtime(agent as Agent, { ...settings, executor: makeExecutor() }, subscriber);
       subscriber.add(() => runtime.dispose());
       runtime.recover(); // S13: unfinished runs of the journal resume first, in sequence order
-      source.subscribe(input);
+      feed(runtime, subscriber);
     });
 }

@@ -92,6 +92,9 @@ export class Runtime {
   };
   private seq = 0;
   private buffered = 0;
+  /** Pull sources waiting for room in the input buffer (see whenRoom). */
+  private roomWaiters: Array<() => void> | null = null;
+  private roomLimit = Infinity;
   private activeRuns = 0;
   private sourceDone = false;
   /** S13: the journal, when a store is configured. */
@@ -303,6 +306,29 @@ export class Runtime {
       this.buffered--;
       this.startRun(ks, next.input, next.seq, next.at);
     } else this.keys.delete(ks.key);
+    if (this.roomWaiters !== null && this.hasRoom()) this.wakeRoomWaiters();
+  }
+
+  /**
+   * Backpressure for pull sources: `undefined` while fewer than `limit` accepted inputs are
+   * unfinished (running or waiting) and fewer than `maxBufferedInputs` wait; else a Promise that
+   * resolves once a run has ended (or the stream has ended). A pulling source awaits it before
+   * taking its next input, so both bounds hold without drops.
+   */
+  whenRoom(limit: number): Promise<void> | undefined {
+    this.roomLimit = limit;
+    if (this.closed || this.hasRoom()) return undefined;
+    return new Promise<void>((resolve) => (this.roomWaiters ??= []).push(resolve));
+  }
+
+  private hasRoom(): boolean {
+    return this.activeRuns + this.buffered < this.roomLimit && this.buffered < this.settings.maxBufferedInputs;
+  }
+
+  private wakeRoomWaiters(): void {
+    const waiters = this.roomWaiters;
+    this.roomWaiters = null;
+    if (waiters !== null) for (const resolve of waiters) resolve();
   }
 
   actionFailed(activation: Activation, cause: unknown): void {
@@ -502,5 +528,6 @@ export class Runtime {
     this.mailboxHead = 0;
     this.held = null;
     this.journal?.close();
+    this.wakeRoomWaiters();
   }
 }
