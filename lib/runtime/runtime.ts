@@ -251,7 +251,7 @@ export class Runtime {
     return { keys: this.keys.size, memories: this.memories.size, buffered: this.buffered, activeRuns: this.activeRuns, mailbox: this.mailbox.length - this.mailboxHead };
   }
 
-  // ---- runs -------------------------------------------------------------------------------
+  // ---- inspection -------------------------------------------------------------------------
 
   /**
    * The inspector, while it wants events: every emit site checks this first, so an operator with no
@@ -266,6 +266,8 @@ export class Runtime {
   private stamp(): number {
     return this.inspect !== undefined ? this.scheduler.now() : NaN;
   }
+
+  // ---- runs -------------------------------------------------------------------------------
 
   private startRun(ks: KeyState, input: unknown, seq: number, acceptedAt: number): void {
     const now = this.stamp();
