@@ -1,16 +1,14 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { from, lastValueFrom, Subject, toArray } from 'rxjs';
 import { z } from 'zod';
 import { agentOperator, defineAgent, defineEvent, InputEvent, OutputEvent, type RunFailure } from '../../lib';
 import { ActionError, AsyncTimeoutError, WorkerCrashedError } from '../../lib/errors';
 import { closeWorkerPoolOnEnd } from '../../lib/workers/close-worker-pool-on-end';
-import { createWorkerPool, type WorkerPool } from '../../lib/workers/worker-pool';
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+import type { WorkerPool } from '../../lib/workers/worker-pool';
+import { closePoolAndDir, openPoolAndDir, sleep } from './fixtures/pool';
 
 /** CPU work standing in for the seed's time.sleep: self-contained, so it can be shipped to a worker. */
 function myFunc1(id: number): number {
@@ -25,14 +23,8 @@ function myFunc2(id: number, salt: string): string {
 describe('worker pool inside agents (executeAsync on worker threads)', () => {
   let pool: WorkerPool;
   let dir: string;
-  beforeEach(() => {
-    pool = createWorkerPool({ threads: 2 });
-    dir = mkdtempSync(join(tmpdir(), 'rx-agents-agent-workers-'));
-  });
-  afterEach(async () => {
-    await pool.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  beforeEach(() => ({ pool, dir } = openPoolAndDir('rx-agents-agent-workers-')));
+  afterEach(() => closePoolAndDir({ pool, dir }));
 
   it("mirrors the seed's execute_async(my_func1, input.id) in generator and async actions", async () => {
     const Mid = defineEvent('mid', z.object({ id: z.number(), r1: z.number() }));

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { firstValueFrom, lastValueFrom } from 'rxjs';
@@ -14,6 +13,7 @@ import {
 } from '../../lib/errors';
 import { createWorkerPool, type WorkerPool } from '../../lib/workers/worker-pool';
 import { double } from './fixtures/helper';
+import { closePoolAndDir, openPoolAndDir, sleep } from './fixtures/pool';
 
 const TASKS = join(__dirname, 'fixtures', 'tasks.js');
 
@@ -26,19 +26,11 @@ const writeLater = (path: string, ms: number): Promise<string> =>
     }, ms),
   );
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 describe('createWorkerPool (real worker threads)', () => {
   let pool: WorkerPool;
   let dir: string;
-  beforeEach(() => {
-    pool = createWorkerPool({ threads: 2 });
-    dir = mkdtempSync(join(tmpdir(), 'rx-agents-workers-'));
-  });
-  afterEach(async () => {
-    await pool.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  beforeEach(() => ({ pool, dir } = openPoolAndDir('rx-agents-workers-')));
+  afterEach(() => closePoolAndDir({ pool, dir }));
 
   describe('pool.fn (self-contained functions)', () => {
     it('runs the function on another thread with explicit arguments', async () => {
