@@ -1,4 +1,5 @@
 import type { LifecycleEvent } from '../runtime/lifecycle';
+import { activationOfCall } from './activation-id';
 
 /** An async block as drawn: queued (waiting for an executor slot), then running. */
 export interface CallBar {
@@ -78,7 +79,6 @@ export function layoutTimeline(events: Iterable<LifecycleEvent>): TimelineLayout
     if (run === undefined) runs.set(e.run, (run = { run: e.run, acceptedAt: undefined, start: undefined, end: undefined, outcome: 'open', actions: new Map() }));
     return run;
   };
-  const activationOf = (call: string): string => call.slice(0, Math.max(0, call.lastIndexOf('#')));
   for (const e of events) {
     if (e.type === 'input.dropped' && e.reason === 'drop-newest') continue;
     start = Math.min(start, e.time);
@@ -112,15 +112,15 @@ export function layoutTimeline(events: Iterable<LifecycleEvent>): TimelineLayout
         break;
       }
       case 'async.queued':
-        run.actions.get(activationOf(e.call))?.calls.set(e.call, { queuedAt: e.time, startedAt: undefined, endedAt: undefined, ok: true, replayed: false });
+        run.actions.get(activationOfCall(e.call))?.calls.set(e.call, { queuedAt: e.time, startedAt: undefined, endedAt: undefined, ok: true, replayed: false });
         break;
       case 'async.started': {
-        const c = run.actions.get(activationOf(e.call))?.calls.get(e.call);
+        const c = run.actions.get(activationOfCall(e.call))?.calls.get(e.call);
         if (c !== undefined) c.startedAt ??= e.time;
         break;
       }
       case 'async.completed': {
-        const c = run.actions.get(activationOf(e.call))?.calls.get(e.call);
+        const c = run.actions.get(activationOfCall(e.call))?.calls.get(e.call);
         if (c !== undefined) {
           c.endedAt = e.time;
           c.ok = e.ok;

@@ -1,6 +1,7 @@
 import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api';
 import { MissingPeerDependencyError, describe, optionError } from '../errors';
 import type { Inspector, LifecycleEvent } from '../runtime/lifecycle';
+import { activationOfCall, activationOfEvent } from './activation-id';
 
 /** Options of {@link createTracing}. */
 export interface TracingOptions {
@@ -160,7 +161,7 @@ export function createTracing(options: TracingOptions = {}): AgentTracing {
           call.span.addEvent('retry', e.time);
           return;
         }
-        const action = run.actions.get(activationOf(e.call));
+        const action = run.actions.get(activationOfCall(e.call));
         call.span = start(`async ${e.action}`, e.time, { 'rx_agents.agent': agentName, 'rx_agents.key': String(e.key), 'rx_agents.run': e.run, 'rx_agents.action': e.action, 'rx_agents.call': e.call, 'rx_agents.executor_wait': e.time - call.queuedAt }, action?.context ?? run.context);
         return;
       }
@@ -170,7 +171,7 @@ export function createTracing(options: TracingOptions = {}): AgentTracing {
         const call = run.calls.get(e.call);
         run.calls.delete(e.call);
         if (e.replayed) {
-          const target = run.actions.get(activationOf(e.call))?.span ?? run.span;
+          const target = run.actions.get(activationOfCall(e.call))?.span ?? run.span;
           target.addEvent('call.replayed', { 'rx_agents.call': e.call, 'rx_agents.ok': e.ok }, e.time);
           if (call?.span != null) {
             call.span.setAttribute('rx_agents.replayed', true);
@@ -194,16 +195,4 @@ export function createTracing(options: TracingOptions = {}): AgentTracing {
     }
   };
   return { inspect, openSpans: () => open };
-}
-
-/** `<activation id>#<index>` → the activation id (call ids are deterministic, S13). */
-function activationOf(call: string): string {
-  const at = call.lastIndexOf('#');
-  return at < 0 ? call : call.slice(0, at);
-}
-
-/** `<activation id>:<send index>` → the activation id. */
-function activationOfEvent(event: string): string {
-  const at = event.lastIndexOf(':');
-  return at < 0 ? event : event.slice(0, at);
 }
