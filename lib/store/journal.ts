@@ -106,14 +106,14 @@ export class Journal {
   private lockAndLoad(): JournalSnapshot | Promise<JournalSnapshot> {
     if (this.closed) return new Promise<JournalSnapshot>(() => undefined); // unsubscribed while waiting: never load
     const acquiring = this.store.acquire?.(this.agent);
-    if (acquiring === undefined || typeof (acquiring as Promise<void>).then !== 'function') return this.locked();
-    return (acquiring as Promise<void>).then(() => this.locked());
+    return isPromise(acquiring) ? Promise.resolve(acquiring).then(() => this.locked()) : this.locked();
   }
 
   private locked(): JournalSnapshot | Promise<JournalSnapshot> {
     this.acquired = this.store.acquire !== undefined;
     if (this.released) this.releaseLock(); // closed while acquiring: let go at once
-    return this.store.load(this.agent);
+    const snapshot = this.store.load(this.agent);
+    return isPromise(snapshot) ? Promise.resolve(snapshot) : snapshot; // a native Promise, whatever the store's
   }
 
   /** Applies a loaded snapshot; returns the unfinished inputs to run again, in sequence order. */
@@ -262,8 +262,8 @@ export class Journal {
     } catch (error) {
       return this.writeFailed(error);
     }
-    if (result === undefined || typeof (result as Promise<void>).then !== 'function') return this.committed(acks, waiters, reports);
-    this.committing = (result as Promise<void>).then(
+    if (!isPromise(result)) return this.committed(acks, waiters, reports);
+    this.committing = Promise.resolve(result).then(
       () => {
         this.committing = null;
         this.committed(acks, waiters, reports);
@@ -354,11 +354,16 @@ export class Journal {
     // The stream has ended, so a failed release has nobody to be reported to; the store's close() releases its locks too.
     try {
       const releasing = this.store.release?.(this.agent);
-      if (releasing !== undefined && typeof (releasing as Promise<void>).then === 'function') (releasing as Promise<void>).then(undefined, () => undefined);
+      if (isPromise(releasing)) releasing.then(undefined, () => undefined);
     } catch {
       // see above
     }
   }
+}
+
+/** Store methods may answer with a value or a Promise; any thenable counts (a store may bring its own Promise library). */
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
 }
 
 /** Keys are journaled by value: strings, finite numbers, booleans, null or undefined (the default single key). */

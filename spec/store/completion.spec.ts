@@ -131,6 +131,21 @@ describe('store: completion waits for the last commit (S9 + S13)', () => {
     release();
     expect(await out).to.deep.equal([2]);
   });
+
+  it('a store answering with thenables of another Promise library (not native Promises) is loaded and waited for all the same', async () => {
+    const foreign = <T>(fn: () => T): Promise<T> =>
+      ({ then: (ok?: (v: T) => unknown, fail?: (e: unknown) => unknown) => new Promise<T>((resolve) => setImmediate(() => resolve(fn()))).then(ok, fail) }) as unknown as Promise<T>;
+    const store: AgentStore = {
+      location: 'foreign-thenables',
+      load: (agent) => foreign(() => inner.load(agent) as JournalSnapshot),
+      commit: (agent, batch) => foreign(() => void inner.commit(agent, batch)),
+      close: () => undefined,
+    };
+    const completedWith: string[] = [];
+    const out = await lastValueFrom(from([1, 2, 3]).pipe(agentOperator(counter, { store }), toArray())).finally(() => completedWith.push((inner.load('counter') as JournalSnapshot).memory.map((m) => m.data).join()));
+    expect(out).to.deep.equal([1, 2, 3]);
+    expect(completedWith).to.deep.equal(['{"n":3}']); // completion came after the last commit
+  });
 });
 
 describe('store: run sequence numbers stay unique across restarts (S13)', () => {
