@@ -97,7 +97,7 @@ export async function alternate<K extends string>(
   return out;
 }
 
-export function median(values: readonly number[]): number {
+function median(values: readonly number[]): number {
   return percentile([...values].sort((a, b) => a - b), 50);
 }
 

@@ -35,7 +35,7 @@ export interface RunBar {
 }
 
 /** Queue-wait rows per lane at most; deeper queues share the last row. */
-export const MAX_WAIT_ROWS = 3;
+const MAX_WAIT_ROWS = 3;
 
 /** One key: a lane. */
 export interface Lane {

@@ -367,7 +367,7 @@ function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
 }
 
 /** Keys are journaled by value: strings, finite numbers, booleans, null or undefined (the default single key). */
-export function encodeKey(key: unknown): string {
+function encodeKey(key: unknown): string {
   switch (typeof key) {
     case 'string':
       return `s${key}`;
