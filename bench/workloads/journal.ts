@@ -51,7 +51,8 @@ const makeAgent = (fetch: (id: number, part: number) => number | Promise<number>
 const ioAgent = makeAgent(fetchScore);
 const instantAgent = makeAgent(fetchScoreNow);
 
-function runAgent(inputs: number, keys: number, store: AgentStore | undefined, agent = ioAgent): Promise<number> {
+/** Runs `inputs` inputs over `keys` keys through `agent`, journaled in `store` if given; resolves to the output count. */
+function runInputs(inputs: number, keys: number, store: AgentStore | undefined, agent = ioAgent): Promise<number> {
   const source = range(0, inputs).pipe(map((id) => ({ id, key: id % keys })));
   return lastValueFrom(source.pipe(agentOperator(agent, { key: (x) => x.key, ...(store === undefined ? {} : { store }) }), count()));
 }
@@ -95,21 +96,19 @@ export async function run(opts: { quick: boolean }): Promise<BenchResult[]> {
         callRows += batch.calls.length;
         return commit(name, batch);
       };
-      {
-        const outputs = await runAgent(inputs, keys, store, agent);
-        if (outputs !== inputs) throw new Error(`journal bench: expected ${inputs} outputs, got ${outputs}`);
-        const sizes = store.size('journal-bench');
-        if (sizes.inputs !== 0 || sizes.calls !== 0) throw new Error(`journal bench: journal not pruned: ${JSON.stringify(sizes)}`);
-        store.close();
-        const db = new Database(path, { readonly: true });
-        pages = (db.pragma('page_count', { simple: true }) as number) - (db.pragma('freelist_count', { simple: true }) as number);
-        db.close();
-      }
+      const outputs = await runInputs(inputs, keys, store, agent);
+      if (outputs !== inputs) throw new Error(`journal bench: expected ${inputs} outputs, got ${outputs}`);
+      const sizes = store.size('journal-bench');
+      if (sizes.inputs !== 0 || sizes.calls !== 0) throw new Error(`journal bench: journal not pruned: ${JSON.stringify(sizes)}`);
+      store.close();
+      const db = new Database(path, { readonly: true });
+      pages = (db.pragma('page_count', { simple: true }) as number) - (db.pragma('freelist_count', { simple: true }) as number);
+      db.close();
     };
     const times = await alternate(rounds, {
       ours: () => durable(ioAgent),
       reference: () => plainInserts(join(dir, 'reference.db'), inputs),
-      noStore: () => runAgent(inputs, keys, undefined),
+      noStore: () => runInputs(inputs, keys, undefined),
     });
     const ioCommits = commits;
     const ioCallRows = callRows;
