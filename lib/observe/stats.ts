@@ -117,12 +117,13 @@ export class StatsTracker {
         this.dropCalls(e.run);
         this.activations.delete(e.run);
         break;
-      case 'action.started':
+      case 'action.started': {
         this.counters(e.action).started++;
         let started = this.activations.get(e.run);
         if (started === undefined) this.activations.set(e.run, (started = new Map()));
         started.set(e.activation, e.time);
         break;
+      }
       case 'action.finished':
       case 'action.failed': {
         const counters = this.counters(e.action);
