@@ -54,12 +54,15 @@ export function workerFunction<A extends readonly unknown[], R>(runner: TaskRunn
           cancel();
           reject(new AbortedError(`the signal of worker task \`${label}\` was aborted`));
         };
+        let settled = false;
         const cancel = runner.submit(fnId, args, (ok, value) => {
+          settled = true;
           signal?.removeEventListener('abort', onAbort);
           if (ok) resolve(value as R);
           else reject(value);
         });
-        signal?.addEventListener('abort', onAbort, { once: true });
+        // A task can settle inside submit (closed pool, arguments that cannot be cloned): then there is nothing to listen for.
+        if (!settled) signal?.addEventListener('abort', onAbort, { once: true });
       });
   return Object.assign(call, { withSignal, label });
 }

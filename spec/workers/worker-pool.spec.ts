@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { getEventListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
@@ -226,6 +227,16 @@ describe('createWorkerPool (real worker threads)', () => {
       expect(existsSync(marker)).to.equal(false);
       const aborted = await pool.fn(() => 1).withSignal(controller.signal)().then(() => null, (e: unknown) => e);
       expect(aborted).to.be.instanceOf(AbortedError);
+    });
+
+    it('withSignal leaves no abort listener behind, also when the task fails at once (closed pool, uncloneable arguments)', async () => {
+      const signal = new AbortController().signal;
+      const id = pool.fn((x: unknown) => x);
+      expect(await id.withSignal(signal)(1)).to.equal(1);
+      expect(await id.withSignal(signal)(() => 1).then(() => null, (e: unknown) => e)).to.be.instanceOf(WorkerFunctionError);
+      await pool.close();
+      expect(await id.withSignal(signal)(1).then(() => null, (e: unknown) => e)).to.be.instanceOf(WorkerPoolClosedError);
+      expect(getEventListeners(signal, 'abort')).to.have.length(0);
     });
   });
 
