@@ -117,6 +117,11 @@ export class AsyncCall<T> implements PromiseLike<T>, ExecutorTask {
     return this.status !== PENDING;
   }
 
+  /** Settled with a value (not an error). */
+  get fulfilled(): boolean {
+    return this.status === FULFILLED;
+  }
+
   /** Called by the executor when a slot is free. */
   start(done: () => void): void {
     this.done = done;

@@ -207,7 +207,7 @@ export class Journal {
    * {@link JournalValueError} if the value cannot be journaled faithfully.
    */
   settled(seq: number, call: AsyncCall<unknown>): void {
-    const ok = call.status === CALL_OK;
+    const ok = call.fulfilled;
     const value = ok ? encodeValue(call.value, `the result of call \`${call.id}\``) : encodeError(call.error);
     this.calls.push({ seq, id: call.id, fingerprint: fingerprint(call.fn, call.args), state: ok ? CALL_OK : CALL_FAILED, value });
     this.written();
