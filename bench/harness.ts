@@ -33,7 +33,15 @@ export function result(
   better: 'higher' | 'lower',
   extra: Record<string, unknown> = {},
 ): BenchResult {
-  return { workload, params, ours: round(ours), reference: round(reference), ratio: round(ours / reference, 3), unit, extra: { better, ...extra } };
+  return {
+    workload,
+    params,
+    ours: round(ours),
+    reference: round(reference),
+    ratio: round(ours / reference, 3),
+    unit,
+    extra: { better, ...extra },
+  };
 }
 
 /** Rounds to `digits` significant decimals (keeps big numbers whole). */
@@ -98,7 +106,10 @@ export async function alternate<K extends string>(
 }
 
 function median(values: readonly number[]): number {
-  return percentile([...values].sort((a, b) => a - b), 50);
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 }
 
 /** The p-th percentile (nearest rank) of an ascending array. */

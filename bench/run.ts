@@ -25,7 +25,10 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  if (!canGc) process.stderr.write('note: run with node --expose-gc (npm run bench does) for memory figures and steadier timings\n');
+  if (!canGc)
+    process.stderr.write(
+      'note: run with node --expose-gc (npm run bench does) for memory figures and steadier timings\n',
+    );
   const started = Date.now();
   for (const [i, file] of files.entries()) {
     const name = names[i] as string;
@@ -41,7 +44,7 @@ async function main(): Promise<void> {
     try {
       results = await mod.run({ quick });
     } catch (error) {
-      process.stderr.write(`  FAILED: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+      process.stderr.write(`  FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
       process.exitCode = 1;
       continue;
     }

@@ -30,9 +30,14 @@ process.stdin.on('end', () => {
       // not a result line
     }
   }
-  const out = ['| workload | params | ours | reference | ratio (ours / ref) | unit | better |', '| --- | --- | ---: | ---: | ---: | --- | --- |'];
+  const out = [
+    '| workload | params | ours | reference | ratio (ours / ref) | unit | better |',
+    '| --- | --- | ---: | ---: | ---: | --- | --- |',
+  ];
   for (const r of rows) {
-    out.push(`| ${r.workload} | ${params(r.params)} | ${format(r.ours)} | ${format(r.reference)} | ${r.ratio} | ${r.unit} | ${String(r.extra?.['better'] ?? '')} |`);
+    out.push(
+      `| ${r.workload} | ${params(r.params)} | ${format(r.ours)} | ${format(r.reference)} | ${r.ratio} | ${r.unit} | ${String(r.extra?.['better'] ?? '')} |`,
+    );
   }
   process.stdout.write(out.join('\n') + '\n');
 });

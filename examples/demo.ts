@@ -10,7 +10,18 @@ import { lastValueFrom, range } from 'rxjs';
 import { map, toArray } from 'rxjs/operators';
 import { z } from 'zod';
 import { writeFileSync } from 'node:fs';
-import { agentOperator, createInspector, defineAgent, defineEvent, InputEvent, OutputEvent, renderTimeline, type AgentOperatorOptions, type Inspector, type LifecycleEvent } from '../lib';
+import {
+  agentOperator,
+  createInspector,
+  defineAgent,
+  defineEvent,
+  InputEvent,
+  OutputEvent,
+  renderTimeline,
+  type AgentOperatorOptions,
+  type Inspector,
+  type LifecycleEvent,
+} from '../lib';
 import { startProgress } from './support/progress';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -49,7 +60,12 @@ export const supportAgent = defineAgent({
       if (Classified.is(event)) parts.set('label', event.payload.label);
       else parts.set('draft', event.payload.draft);
       if (parts.has('label') && parts.has('draft')) {
-        ctx.sendEvent(OutputEvent.of({ id: event.payload.id, reply: `[${String(parts.get('label'))}] ${String(parts.get('draft'))}` }));
+        ctx.sendEvent(
+          OutputEvent.of({
+            id: event.payload.id,
+            reply: `[${String(parts.get('label'))}] ${String(parts.get('draft'))}`,
+          }),
+        );
       }
     }),
   ],
@@ -65,21 +81,37 @@ export interface DemoOptions {
 }
 
 function tickets(n: number, customers: number) {
-  return range(0, n).pipe(map((id): Ticket => ({ id, customer: `c${id % customers}`, text: `ticket ${id} from customer ${id % customers}` })));
+  return range(0, n).pipe(
+    map((id): Ticket => ({ id, customer: `c${id % customers}`, text: `ticket ${id} from customer ${id % customers}` })),
+  );
 }
 
 /** Runs the workload with the given options; returns outputs sorted by id, and the wall time in ms. */
-async function timed(options: AgentOperatorOptions<Ticket> & { readonly output?: 'payload' }, n: number, customers: number) {
+async function timed(
+  options: AgentOperatorOptions<Ticket> & { readonly output?: 'payload' },
+  n: number,
+  customers: number,
+) {
   const started = performance.now();
   const outputs = await lastValueFrom(tickets(n, customers).pipe(agentOperator(supportAgent, options), toArray()));
   return { ms: performance.now() - started, outputs: outputs.sort((a, b) => a.id - b.id) };
 }
 
 export async function runDemo({ inputs, customers, extra = {}, serialInspect }: DemoOptions) {
-  const serial = await timed({ key: () => 'everything', concurrency: 1, ...(serialInspect ? { inspect: serialInspect } : {}) }, inputs, customers);
+  const serial = await timed(
+    { key: () => 'everything', concurrency: 1, ...(serialInspect ? { inspect: serialInspect } : {}) },
+    inputs,
+    customers,
+  );
   const concurrent = await timed({ key: (t) => t.customer, concurrency: 256, ...extra }, inputs, customers);
   const same = JSON.stringify(serial.outputs) === JSON.stringify(concurrent.outputs);
-  return { serialMs: serial.ms, concurrentMs: concurrent.ms, speedup: serial.ms / concurrent.ms, same, outputs: concurrent.outputs.length };
+  return {
+    serialMs: serial.ms,
+    concurrentMs: concurrent.ms,
+    speedup: serial.ms / concurrent.ms,
+    same,
+    outputs: concurrent.outputs.length,
+  };
 }
 
 if (require.main === module) {
@@ -88,8 +120,11 @@ if (require.main === module) {
   // `npm start -- --timeline out.html` also writes the concurrent run's timeline (see README, Observability).
   const flag = process.argv.indexOf('--timeline');
   const timelinePath = flag >= 0 ? process.argv[flag + 1] : undefined;
-  if (flag >= 0 && (timelinePath === undefined || timelinePath.startsWith('--'))) throw new TypeError('Usage: npm start -- --timeline <file.html>');
-  console.log(`rx-agents demo: ${inputs} support tickets from ${customers} customers; per ticket 3 model calls (5+10 ms in sequence, 10 ms alongside)`);
+  if (flag >= 0 && (timelinePath === undefined || timelinePath.startsWith('--')))
+    throw new TypeError('Usage: npm start -- --timeline <file.html>');
+  console.log(
+    `rx-agents demo: ${inputs} support tickets from ${customers} customers; per ticket 3 model calls (5+10 ms in sequence, 10 ms alongside)`,
+  );
   // Live progress (runs done, rate, active keys, async blocks in flight) from an inspector per run.
   const serialInspector = createInspector();
   const concurrentInspector = createInspector();
@@ -101,15 +136,25 @@ if (require.main === module) {
     progress.stop();
     progress = startProgress('rx-agents', concurrentInspector, { total: inputs });
   });
-  void runDemo({ inputs, customers, serialInspect: serialInspector.inspect, extra: { inspect: concurrentInspector.inspect } }).then((r) => {
+  void runDemo({
+    inputs,
+    customers,
+    serialInspect: serialInspector.inspect,
+    extra: { inspect: concurrentInspector.inspect },
+  }).then((r) => {
     progress.stop();
     if (timelinePath !== undefined) {
-      writeFileSync(timelinePath, renderTimeline(recorded, { title: `rx-agents demo: ${inputs} tickets, ${customers} customers (keys)` }));
+      writeFileSync(
+        timelinePath,
+        renderTimeline(recorded, { title: `rx-agents demo: ${inputs} tickets, ${customers} customers (keys)` }),
+      );
       console.log(`timeline of the rx-agents run written to ${timelinePath} (open it in a browser)`);
     }
     console.log(`one run at a time (before the async design): ${r.serialMs.toFixed(0)} ms`);
     console.log(`rx-agents (keys concurrent, actions parallel): ${r.concurrentMs.toFixed(0)} ms`);
-    console.log(`speedup: ${r.speedup.toFixed(1)}x; ${r.outputs} replies, identical in both runs: ${r.same ? 'yes' : 'NO'}`);
+    console.log(
+      `speedup: ${r.speedup.toFixed(1)}x; ${r.outputs} replies, identical in both runs: ${r.same ? 'yes' : 'NO'}`,
+    );
     if (!r.same) process.exitCode = 1;
   });
 }

@@ -45,7 +45,9 @@ export const agent = defineAgent({
 
 export async function main(): Promise<{ outputs: unknown[]; ms: number }> {
   const started = performance.now();
-  const outputs = await lastValueFrom(of({ id: 'r1', text: 'Lovely stay in Lisbon, Ana was great.' }).pipe(agentOperator(agent), toArray()));
+  const outputs = await lastValueFrom(
+    of({ id: 'r1', text: 'Lovely stay in Lisbon, Ana was great.' }).pipe(agentOperator(agent), toArray()),
+  );
   return { outputs, ms: performance.now() - started };
 }
 

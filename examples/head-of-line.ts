@@ -28,7 +28,10 @@ let t0 = 0;
 
 export async function main(slowMs = 1000, others = 20): Promise<Array<{ user: string; finishedAfter: number }>> {
   t0 = performance.now();
-  const inputs = [{ user: 'slow', ms: slowMs }, ...Array.from({ length: others }, (_, i) => ({ user: `u${i}`, ms: 20 }))];
+  const inputs = [
+    { user: 'slow', ms: slowMs },
+    ...Array.from({ length: others }, (_, i) => ({ user: `u${i}`, ms: 20 })),
+  ];
   return lastValueFrom(from(inputs).pipe(agentOperator(agent, { key: (x) => x.user }), toArray()));
 }
 

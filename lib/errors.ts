@@ -7,7 +7,11 @@
 /** Base class: `code` is stable and safe to branch on; `message` is for people. */
 export class RxAgentsError extends Error {
   override readonly name: string = 'RxAgentsError';
-  constructor(readonly code: string, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }
@@ -49,7 +53,10 @@ export class EventValidationError extends RxAgentsError {
 /** Code inside an `executeAsync` block touched the context (memory, sendEvent, resources) — S5. */
 export class AsyncBlockAccessError extends RxAgentsError {
   override readonly name = 'AsyncBlockAccessError';
-  constructor(readonly action: string, readonly member: string) {
+  constructor(
+    readonly action: string,
+    readonly member: string,
+  ) {
     super(
       'ERR_ASYNC_BLOCK_ACCESS',
       `\`ctx.${member}\` was used outside a sync block of action \`${action}\` (for example inside an executeAsync block). ` +
@@ -61,7 +68,10 @@ export class AsyncBlockAccessError extends RxAgentsError {
 /** A value given to memory `set` cannot be stored faithfully. */
 export class MemoryValueError extends RxAgentsError {
   override readonly name = 'MemoryValueError';
-  constructor(readonly path: string, reason: string) {
+  constructor(
+    readonly path: string,
+    reason: string,
+  ) {
     super(
       'ERR_MEMORY_VALUE',
       `Cannot store a value at memory path \`${path}\`: ${reason}. Memory holds JSON-like data only ` +
@@ -101,7 +111,10 @@ export class ActionError extends RxAgentsError {
 /** A user callback given to the operator (key selector, hook) threw. */
 export class CallbackError extends RxAgentsError {
   override readonly name = 'CallbackError';
-  constructor(readonly callback: string, cause: unknown) {
+  constructor(
+    readonly callback: string,
+    cause: unknown,
+  ) {
     super('ERR_CALLBACK_FAILED', `The \`${callback}\` callback threw: ${describe(cause)}`, { cause });
   }
 }
@@ -121,7 +134,10 @@ export class BufferOverflowError extends RxAgentsError {
 /** An async block ran past its `timeout`. */
 export class AsyncTimeoutError extends RxAgentsError {
   override readonly name = 'AsyncTimeoutError';
-  constructor(readonly action: string, readonly timeout: number) {
+  constructor(
+    readonly action: string,
+    readonly timeout: number,
+  ) {
     super('ERR_ASYNC_TIMEOUT', `An async block of action \`${action}\` did not finish within ${timeout} ms.`);
   }
 }
@@ -195,15 +211,26 @@ export class StoreUnavailableError extends RxAgentsError {
 /** Writing the journal failed (disk full, I/O error, a server-backed store's error). The stream fails: progress can no longer be made durable. */
 export class StoreWriteError extends RxAgentsError {
   override readonly name = 'StoreWriteError';
-  constructor(readonly agent: string, cause: unknown) {
-    super('ERR_STORE_WRITE', `Writing the journal of agent \`${agent}\` failed: ${describe(cause)}. The stream stops; restart it on the same store to resume.`, { cause });
+  constructor(
+    readonly agent: string,
+    cause: unknown,
+  ) {
+    super(
+      'ERR_STORE_WRITE',
+      `Writing the journal of agent \`${agent}\` failed: ${describe(cause)}. The stream stops; restart it on the same store to resume.`,
+      { cause },
+    );
   }
 }
 
 /** A value that must be journaled (an input, a key, a call result) cannot be stored faithfully. */
 export class JournalValueError extends RxAgentsError {
   override readonly name = 'JournalValueError';
-  constructor(readonly where: string, readonly path: string, reason: string) {
+  constructor(
+    readonly where: string,
+    readonly path: string,
+    reason: string,
+  ) {
     super(
       'ERR_JOURNAL_VALUE',
       `Cannot journal ${where}: at \`${path}\`, ${reason}. With a store, inputs and call results must be data ` +
@@ -215,7 +242,11 @@ export class JournalValueError extends RxAgentsError {
 /** On replay, an action made a different call at a journaled position: the agent code (or its inputs) is not deterministic. */
 export class NonDeterminismError extends RxAgentsError {
   override readonly name = 'NonDeterminismError';
-  constructor(readonly call: string, readonly recorded: string, readonly replayed: string) {
+  constructor(
+    readonly call: string,
+    readonly recorded: string,
+    readonly replayed: string,
+  ) {
     super(
       'ERR_NON_DETERMINISM',
       `Replaying call \`${call}\` made a different call than the one journaled (recorded ${recorded}, now ${replayed}). ` +
@@ -238,7 +269,10 @@ export class WorkerFunctionError extends RxAgentsError {
 /** A self-contained function sent to a worker used a variable from its surroundings, which does not exist on the worker. */
 export class WorkerCaptureError extends RxAgentsError {
   override readonly name = 'WorkerCaptureError';
-  constructor(readonly fn: string, readonly variable: string) {
+  constructor(
+    readonly fn: string,
+    readonly variable: string,
+  ) {
     super(
       'ERR_WORKER_CAPTURE',
       `The function \`${fn}\` given to pool.fn() uses \`${variable}\`, which is defined outside the function: ` +
@@ -252,7 +286,10 @@ export class WorkerCaptureError extends RxAgentsError {
 /** A worker task threw or rejected; `cause` is the worker's error rebuilt on this thread (name, message, stack). */
 export class WorkerTaskError extends RxAgentsError {
   override readonly name = 'WorkerTaskError';
-  constructor(readonly task: string, cause: Error) {
+  constructor(
+    readonly task: string,
+    cause: Error,
+  ) {
     super('ERR_WORKER_TASK', `Worker task \`${task}\` failed: ${cause.name}: ${cause.message}`, { cause });
   }
 }
@@ -260,8 +297,16 @@ export class WorkerTaskError extends RxAgentsError {
 /** The worker thread running a task died (process.exit, an uncaught error, out of memory); only that task fails and the pool replaces the worker. */
 export class WorkerCrashedError extends RxAgentsError {
   override readonly name = 'WorkerCrashedError';
-  constructor(readonly task: string, reason: string, options?: { cause?: unknown }) {
-    super('ERR_WORKER_CRASHED', `The worker thread running task \`${task}\` died (${reason}); the pool replaces it. Other tasks are unaffected.`, options);
+  constructor(
+    readonly task: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      'ERR_WORKER_CRASHED',
+      `The worker thread running task \`${task}\` died (${reason}); the pool replaces it. Other tasks are unaffected.`,
+      options,
+    );
   }
 }
 
@@ -269,14 +314,21 @@ export class WorkerCrashedError extends RxAgentsError {
 export class WorkerPoolClosedError extends RxAgentsError {
   override readonly name = 'WorkerPoolClosedError';
   constructor(readonly task: string) {
-    super('ERR_WORKER_POOL_CLOSED', `Worker task \`${task}\` cannot run: its worker pool was closed. Create a new pool, or close the pool only after its stream has ended.`);
+    super(
+      'ERR_WORKER_POOL_CLOSED',
+      `Worker task \`${task}\` cannot run: its worker pool was closed. Create a new pool, or close the pool only after its stream has ended.`,
+    );
   }
 }
 
 /** An optional peer dependency that a feature needs is not installed (e.g. `@opentelemetry/api` for `createTracing`). */
 export class MissingPeerDependencyError extends RxAgentsError {
   override readonly name = 'MissingPeerDependencyError';
-  constructor(readonly packageName: string, readonly feature: string, cause: unknown) {
+  constructor(
+    readonly packageName: string,
+    readonly feature: string,
+    cause: unknown,
+  ) {
     super(
       'ERR_MISSING_PEER_DEPENDENCY',
       `${feature} needs the optional peer dependency \`${packageName}\`, which could not be loaded: ${describe(cause)}. ` +
@@ -290,7 +342,7 @@ export class MissingPeerDependencyError extends RxAgentsError {
 export function describe(value: unknown): string {
   if (value instanceof Error) return `${value.name}: ${value.message}`;
   try {
-    return typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+    return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   } catch {
     return String(value);
   }
@@ -298,6 +350,9 @@ export function describe(value: unknown): string {
 
 /** `Expected \`name\` to be …, got \`value\` (type)` — the one format for option errors. */
 export function optionError(name: string, expected: string, value: unknown): TypeError {
-  const shown = typeof value === 'function' ? 'a function' : typeof value === 'symbol' ? value.toString() : describe(value);
-  return new TypeError(`Expected \`${name}\` to be ${expected}, got \`${shown}\` (${value === null ? 'null' : typeof value})`);
+  const shown =
+    typeof value === 'function' ? 'a function' : typeof value === 'symbol' ? value.toString() : describe(value);
+  return new TypeError(
+    `Expected \`${name}\` to be ${expected}, got \`${shown}\` (${value === null ? 'null' : typeof value})`,
+  );
 }

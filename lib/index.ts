@@ -1,7 +1,15 @@
 export { defineEvent, isEventType, InputEvent, OutputEvent } from './events/define-event';
 export type { AgentEvent, EventType, EventOf, PayloadOf } from './events/define-event';
 export { defineAgent, action } from './agent/define-agent';
-export type { Agent, AgentConfig, ActionDef, ActionFn, ActionFactory, ActionStyle, TriggerEvent } from './agent/define-agent';
+export type {
+  Agent,
+  AgentConfig,
+  ActionDef,
+  ActionFn,
+  ActionFactory,
+  ActionStyle,
+  TriggerEvent,
+} from './agent/define-agent';
 export type { RunnerContext, AllResults } from './agent/runner-context';
 export { agentOperator } from './operator/agent-operator';
 export { runAgent } from './operator/run-agent';

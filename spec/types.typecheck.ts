@@ -50,8 +50,12 @@ export const agent = defineAgent({
 });
 
 const inputs = of({ id: 1, userId: 'u' });
-export const outputs: Observable<{ id: number; score: number }> = inputs.pipe(agentOperator(agent, { key: (x) => x.userId }));
-export const envelopes: Observable<AgentOutput<{ id: number; score: number }>> = inputs.pipe(agentOperator(agent, { output: 'envelope' }));
+export const outputs: Observable<{ id: number; score: number }> = inputs.pipe(
+  agentOperator(agent, { key: (x) => x.userId }),
+);
+export const envelopes: Observable<AgentOutput<{ id: number; score: number }>> = inputs.pipe(
+  agentOperator(agent, { output: 'envelope' }),
+);
 // @ts-expect-error: the key selector sees the input type
 inputs.pipe(agentOperator(agent, { key: (x) => x.missing }));
 // @ts-expect-error: the source must carry the agent's input type

@@ -13,6 +13,8 @@ const inputs = Array.from({ length: n }, (_, id) => ({ key: id % keys, id }));
     const c0 = process.cpuUsage();
     await lastValueFrom(from(inputs).pipe(agentOperator(agent, { key: (x) => x.key, concurrency: Infinity }), count()));
     const cpu = process.cpuUsage(c0);
-    console.log(`${n}/${keys}: ${Math.round(performance.now() - t0)} ms wall, ${Math.round((cpu.user + cpu.system) / 1000)} ms cpu`);
+    console.log(
+      `${n}/${keys}: ${Math.round(performance.now() - t0)} ms wall, ${Math.round((cpu.user + cpu.system) / 1000)} ms cpu`,
+    );
   }
 })();

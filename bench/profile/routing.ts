@@ -8,7 +8,9 @@ const inputs = Array.from({ length: 1_000_000 }, (_, i) => ({ key: i % 1000, val
 (async () => {
   for (let r = 0; r < 4; r++) {
     const t0 = performance.now();
-    await lastValueFrom(from(inputs).pipe(agentOperator(agent, { key: (x) => x.key, validateEvents: validate }), count()));
+    await lastValueFrom(
+      from(inputs).pipe(agentOperator(agent, { key: (x) => x.key, validateEvents: validate }), count()),
+    );
     console.log(validate, Math.round(1e6 / ((performance.now() - t0) / 1000)));
   }
 })();

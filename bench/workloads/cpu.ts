@@ -57,12 +57,21 @@ async function blocks(quick: boolean): Promise<BenchResult> {
     const inputs = Array.from({ length: n }, (_, id) => ({ id, iterations }));
     const onWorkers = agentFor(pool.fn(burn));
     const inProcess = agentFor(burn);
-    const go = (agent: ReturnType<typeof agentFor>): Promise<number> => lastValueFrom(from(inputs).pipe(agentOperator(agent, { key: (x) => x.id }), count()));
+    const go = (agent: ReturnType<typeof agentFor>): Promise<number> =>
+      lastValueFrom(from(inputs).pipe(agentOperator(agent, { key: (x) => x.id }), count()));
     const t = await alternate(quick ? 2 : 3, { workers: () => go(onWorkers), inProcess: () => go(inProcess) });
-    return result('cpu', { part: 'blocks', blocks: n, blockMs: 20, threads, cores: availableParallelism() }, t.workers, t.inProcess, 'ms', 'lower', {
-      reference: 'same blocks in-process (main thread)',
-      speedup: Math.round((t.inProcess / t.workers) * 100) / 100,
-    });
+    return result(
+      'cpu',
+      { part: 'blocks', blocks: n, blockMs: 20, threads, cores: availableParallelism() },
+      t.workers,
+      t.inProcess,
+      'ms',
+      'lower',
+      {
+        reference: 'same blocks in-process (main thread)',
+        speedup: Math.round((t.inProcess / t.workers) * 100) / 100,
+      },
+    );
   } finally {
     await pool.close();
   }
@@ -71,7 +80,10 @@ async function blocks(quick: boolean): Promise<BenchResult> {
 async function noop(quick: boolean): Promise<BenchResult> {
   const n = quick ? 5_000 : 20_000;
   const pool = createWorkerPool({ threads: 1 });
-  const raw = new Worker(`require('node:worker_threads').parentPort.on('message', (m) => require('node:worker_threads').parentPort.postMessage(m));`, { eval: true });
+  const raw = new Worker(
+    `require('node:worker_threads').parentPort.on('message', (m) => require('node:worker_threads').parentPort.postMessage(m));`,
+    { eval: true },
+  );
   try {
     await pool.warmUp();
     const task = pool.fn((x: number) => x).withSignal();
@@ -84,9 +96,17 @@ async function noop(quick: boolean): Promise<BenchResult> {
         for (let i = 0; i < n; i++) await ping(i);
       },
     });
-    return result('cpu', { part: 'noop-round-trip', tasks: n }, (t.pool * 1000) / n, (t.raw * 1000) / n, 'µs', 'lower', {
-      reference: 'bare worker_threads postMessage ping-pong',
-    });
+    return result(
+      'cpu',
+      { part: 'noop-round-trip', tasks: n },
+      (t.pool * 1000) / n,
+      (t.raw * 1000) / n,
+      'µs',
+      'lower',
+      {
+        reference: 'bare worker_threads postMessage ping-pong',
+      },
+    );
   } finally {
     await pool.close();
     await raw.terminate();

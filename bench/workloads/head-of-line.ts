@@ -62,10 +62,18 @@ export async function run({ quick }: { readonly quick: boolean }): Promise<Bench
     withSlow.push(await latencies(keys, perKey, true));
     without.push(await latencies(keys, perKey, false));
   }
-  const p = (runs: number[][], q: number): number => percentile(runs.map((l) => percentile(l, q)).sort((a, b) => a - b), 50);
+  const p = (runs: number[][], q: number): number =>
+    percentile(
+      runs.map((l) => percentile(l, q)).sort((a, b) => a - b),
+      50,
+    );
   const params = { keys, inputsPerKey: perKey, fastBlockMs: 5, slowBlockMs: 1000, concurrency: 64 };
   return [
-    result('head-of-line', { ...params, stat: 'p50' }, p(withSlow, 50), p(without, 50), 'ms', 'lower', { reference: 'same run without the slow key' }),
-    result('head-of-line', { ...params, stat: 'p99' }, p(withSlow, 99), p(without, 99), 'ms', 'lower', { reference: 'same run without the slow key' }),
+    result('head-of-line', { ...params, stat: 'p50' }, p(withSlow, 50), p(without, 50), 'ms', 'lower', {
+      reference: 'same run without the slow key',
+    }),
+    result('head-of-line', { ...params, stat: 'p99' }, p(withSlow, 99), p(without, 99), 'ms', 'lower', {
+      reference: 'same run without the slow key',
+    }),
   ];
 }

@@ -68,8 +68,15 @@ async function reference(inputs: readonly In[]): Promise<number> {
 
 export async function run({ quick }: { readonly quick: boolean }): Promise<BenchResult[]> {
   const scales = quick
-    ? [{ inputs: 2_000, keys: 100 }, { inputs: 20_000, keys: 1_000 }]
-    : [{ inputs: 2_000, keys: 100 }, { inputs: 20_000, keys: 1_000 }, { inputs: 200_000, keys: 10_000 }];
+    ? [
+        { inputs: 2_000, keys: 100 },
+        { inputs: 20_000, keys: 1_000 },
+      ]
+    : [
+        { inputs: 2_000, keys: 100 },
+        { inputs: 20_000, keys: 1_000 },
+        { inputs: 200_000, keys: 10_000 },
+      ];
   const out: BenchResult[] = [];
   for (const { inputs: n, keys } of scales) {
     const inputs = Array.from({ length: n }, (_, id) => ({ key: id % keys, id }));

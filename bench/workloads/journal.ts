@@ -54,7 +54,9 @@ const instantAgent = makeAgent(fetchScoreNow);
 /** Runs `inputs` inputs over `keys` keys through `agent`, journaled in `store` if given; resolves to the output count. */
 function runInputs(inputs: number, keys: number, store: AgentStore | undefined, agent = ioAgent): Promise<number> {
   const source = range(0, inputs).pipe(map((id) => ({ id, key: id % keys })));
-  return lastValueFrom(source.pipe(agentOperator(agent, { key: (x) => x.key, ...(store === undefined ? {} : { store }) }), count()));
+  return lastValueFrom(
+    source.pipe(agentOperator(agent, { key: (x) => x.key, ...(store === undefined ? {} : { store }) }), count()),
+  );
 }
 
 /** The same rows our journal writes for the calls, inserted directly. */
@@ -62,13 +64,22 @@ function plainInserts(path: string, inputs: number): void {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  db.exec('CREATE TABLE IF NOT EXISTS calls (agent TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL, fingerprint TEXT NOT NULL, state INTEGER NOT NULL, value TEXT, PRIMARY KEY (agent, seq, id)) WITHOUT ROWID');
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS calls (agent TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL, fingerprint TEXT NOT NULL, state INTEGER NOT NULL, value TEXT, PRIMARY KEY (agent, seq, id)) WITHOUT ROWID',
+  );
   db.exec('DELETE FROM calls');
   const insert = db.prepare('INSERT INTO calls (agent, seq, id, fingerprint, state, value) VALUES (?, ?, ?, ?, ?, ?)');
   db.transaction(() => {
     for (let seq = 0; seq < inputs; seq++) {
       for (let part = 0; part < CALLS_PER_RUN; part++) {
-        insert.run('journal-bench', seq, `${seq}>score#${part < 2 ? part : part + 1}`, 'fetchScore/2/1x2y3z', 1, String(score(seq, part)));
+        insert.run(
+          'journal-bench',
+          seq,
+          `${seq}>score#${part < 2 ? part : part + 1}`,
+          'fetchScore/2/1x2y3z',
+          1,
+          String(score(seq, part)),
+        );
       }
     }
   })();
@@ -99,10 +110,13 @@ export async function run(opts: { quick: boolean }): Promise<BenchResult[]> {
       const outputs = await runInputs(inputs, keys, store, agent);
       if (outputs !== inputs) throw new Error(`journal bench: expected ${inputs} outputs, got ${outputs}`);
       const sizes = store.size('journal-bench');
-      if (sizes.inputs !== 0 || sizes.calls !== 0) throw new Error(`journal bench: journal not pruned: ${JSON.stringify(sizes)}`);
+      if (sizes.inputs !== 0 || sizes.calls !== 0)
+        throw new Error(`journal bench: journal not pruned: ${JSON.stringify(sizes)}`);
       store.close();
       const db = new Database(path, { readonly: true });
-      pages = (db.pragma('page_count', { simple: true }) as number) - (db.pragma('freelist_count', { simple: true }) as number);
+      pages =
+        (db.pragma('page_count', { simple: true }) as number) -
+        (db.pragma('freelist_count', { simple: true }) as number);
       db.close();
     };
     const times = await alternate(rounds, {
@@ -117,17 +131,33 @@ export async function run(opts: { quick: boolean }): Promise<BenchResult[]> {
     const calls = inputs * CALLS_PER_RUN;
     const perSecond = (ms: number): number => (calls / ms) * 1000;
     return [
-      result('journal', { inputs, keys, callsPerRun: CALLS_PER_RUN, blocks: 'next macrotask' }, perSecond(times.ours), perSecond(times.reference), 'calls/s', 'higher', {
-        target: 50_000,
-        callRowsWritten: ioCallRows,
-        commits: ioCommits,
-        withoutStore: Math.round(perSecond(times.noStore)),
-        pagesInUseAfter: pages,
-      }),
-      result('journal', { inputs, keys, callsPerRun: CALLS_PER_RUN, blocks: 'immediate (elided)' }, perSecond(instant.ours), perSecond(times.reference), 'calls/s', 'higher', {
-        callRowsWritten: instantCallRows,
-        note: 'runs that end within one group commit are written as their end only',
-      }),
+      result(
+        'journal',
+        { inputs, keys, callsPerRun: CALLS_PER_RUN, blocks: 'next macrotask' },
+        perSecond(times.ours),
+        perSecond(times.reference),
+        'calls/s',
+        'higher',
+        {
+          target: 50_000,
+          callRowsWritten: ioCallRows,
+          commits: ioCommits,
+          withoutStore: Math.round(perSecond(times.noStore)),
+          pagesInUseAfter: pages,
+        },
+      ),
+      result(
+        'journal',
+        { inputs, keys, callsPerRun: CALLS_PER_RUN, blocks: 'immediate (elided)' },
+        perSecond(instant.ours),
+        perSecond(times.reference),
+        'calls/s',
+        'higher',
+        {
+          callRowsWritten: instantCallRows,
+          note: 'runs that end within one group commit are written as their end only',
+        },
+      ),
     ];
   } finally {
     rmSync(dir, { recursive: true, force: true });

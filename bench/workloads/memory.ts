@@ -39,7 +39,9 @@ async function distinctKeys(n: number): Promise<BenchResult> {
   const inputs: In[] = Array.from({ length: n }, (_, key) => ({ key, data: '' }));
   const before = heapMB();
   peakHeap = before;
-  const outputs = await lastValueFrom(from(inputs).pipe(agentOperator(distinct, { key: (x) => x.key, validateEvents: false }), count()));
+  const outputs = await lastValueFrom(
+    from(inputs).pipe(agentOperator(distinct, { key: (x) => x.key, validateEvents: false }), count()),
+  );
   peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed / 1048576);
   if (outputs !== n) throw new Error(`memory: expected ${n} outputs, got ${outputs}`);
   const growth = heapMB() - before; // the inputs array is still alive here, as it was for the baseline
@@ -61,7 +63,10 @@ const slowAgent = defineAgent<In>({
 });
 
 /** Heap growth (MB) between the first and the last quarter of a fast-source run, and what it dropped / served. */
-async function fastSource(ms: number, bounded: boolean): Promise<{ growth: number; dropped: number; emitted: number; served: number }> {
+async function fastSource(
+  ms: number,
+  bounded: boolean,
+): Promise<{ growth: number; dropped: number; emitted: number; served: number }> {
   // The agent serves 100 keys × 100 runs/s = 10k inputs/s; the source emits 100 inputs per ~1 ms timer tick (≈ 10× that).
   const perTick = 100;
   let dropped = 0;
@@ -69,7 +74,14 @@ async function fastSource(ms: number, bounded: boolean): Promise<{ growth: numbe
   let served = 0;
   const samples: number[] = [];
   const source = interval(1).pipe(
-    mergeMap((t) => from(Array.from({ length: perTick }, (_, i) => ({ key: (t * perTick + i) % 100, data: `${t}:${i}:`.padEnd(256, 'x') })))),
+    mergeMap((t) =>
+      from(
+        Array.from({ length: perTick }, (_, i) => ({
+          key: (t * perTick + i) % 100,
+          data: `${t}:${i}:`.padEnd(256, 'x'),
+        })),
+      ),
+    ),
     map((x) => (emitted++, x)),
   );
   const subscription = source
@@ -77,7 +89,9 @@ async function fastSource(ms: number, bounded: boolean): Promise<{ growth: numbe
       agentOperator(slowAgent, {
         key: (x) => x.key,
         concurrency: Infinity,
-        ...(bounded ? { maxBufferedInputs: 1000, overflow: 'drop-oldest' as const, onDropped: () => void dropped++ } : {}),
+        ...(bounded
+          ? { maxBufferedInputs: 1000, overflow: 'drop-oldest' as const, onDropped: () => void dropped++ }
+          : {}),
       }),
     )
     .subscribe(() => served++);
@@ -100,16 +114,24 @@ export async function run({ quick }: { readonly quick: boolean }): Promise<Bench
   const bounded = await fastSource(ms, true);
   const unbounded = await fastSource(ms, false);
   out.push(
-    result('memory', { part: 'fast-source', durationMs: ms, keys: 100, runMs: 10, payloadBytes: 256 }, bounded.growth, unbounded.growth, 'MB', 'lower', {
-      reference: 'same run without maxBufferedInputs',
-      bound: 'maxBufferedInputs: 1000, overflow: drop-oldest',
-      emitted: bounded.emitted,
-      served: bounded.served,
-      droppedWithBound: bounded.dropped,
-      unboundedEmitted: unbounded.emitted,
-      unboundedServed: unbounded.served,
-      sourceToAgentRate: Math.round((bounded.emitted / Math.max(1, bounded.served)) * 10) / 10,
-    }),
+    result(
+      'memory',
+      { part: 'fast-source', durationMs: ms, keys: 100, runMs: 10, payloadBytes: 256 },
+      bounded.growth,
+      unbounded.growth,
+      'MB',
+      'lower',
+      {
+        reference: 'same run without maxBufferedInputs',
+        bound: 'maxBufferedInputs: 1000, overflow: drop-oldest',
+        emitted: bounded.emitted,
+        served: bounded.served,
+        droppedWithBound: bounded.dropped,
+        unboundedEmitted: unbounded.emitted,
+        unboundedServed: unbounded.served,
+        sourceToAgentRate: Math.round((bounded.emitted / Math.max(1, bounded.served)) * 10) / 10,
+      },
+    ),
   );
   return out;
 }

@@ -45,7 +45,13 @@ interface Ev {
 }
 type Handler = (event: Ev, send: (e: Ev) => void) => void;
 const table = new Map<string, Handler[]>([
-  ['input', [(e, send) => send({ type: 'left', payload: e.payload }), (e, send) => send({ type: 'right', payload: e.payload + 1 })]],
+  [
+    'input',
+    [
+      (e, send) => send({ type: 'left', payload: e.payload }),
+      (e, send) => send({ type: 'right', payload: e.payload + 1 }),
+    ],
+  ],
   ['left', [(e, send) => send({ type: 'output', payload: e.payload })]],
   ['right', [(e, send) => send({ type: 'output', payload: e.payload })]],
 ]);

@@ -1,6 +1,13 @@
 import type { z } from 'zod';
 import { AgentDefinitionError } from '../errors';
-import { InputEvent, OutputEvent, isEventType, type AgentEvent, type EventOf, type EventType } from '../events/define-event';
+import {
+  InputEvent,
+  OutputEvent,
+  isEventType,
+  type AgentEvent,
+  type EventOf,
+  type EventType,
+} from '../events/define-event';
 import type { AsyncCall } from '../runtime/async-call';
 import type { RunnerContext } from './runner-context';
 
@@ -22,7 +29,8 @@ export interface ActionDef {
 }
 
 /** The event an action receives for a trigger; the input event carries the agent's input type. */
-export type TriggerEvent<E, In> = E extends EventType<'rx-agents/input', unknown> ? AgentEvent<'rx-agents/input', In> : EventOf<E>;
+export type TriggerEvent<E, In> =
+  E extends EventType<'rx-agents/input', unknown> ? AgentEvent<'rx-agents/input', In> : EventOf<E>;
 
 /** Makes actions typed for one agent's input (the `action` given to `defineAgent({ actions })`). */
 // `any` lets event types of every payload type be listed as triggers; the payload types come back out through EventOf.
@@ -80,10 +88,14 @@ export const action: ActionFactory<unknown> = (name, triggers, fn) => {
   const list: readonly unknown[] = Array.isArray(triggers) ? triggers : [triggers];
   const where = `action \`${String(name)}\``;
   if (typeof name !== 'string' || name.length === 0) {
-    throw new AgentDefinitionError(`Expected the action name to be a non-empty string, got \`${String(name)}\` (${typeof name}).`);
+    throw new AgentDefinitionError(
+      `Expected the action name to be a non-empty string, got \`${String(name)}\` (${typeof name}).`,
+    );
   }
   if (list.length === 0) {
-    throw new AgentDefinitionError(`${where} has no trigger: pass the event type(s) that start it, e.g. action('${name}', InputEvent, fn).`);
+    throw new AgentDefinitionError(
+      `${where} has no trigger: pass the event type(s) that start it, e.g. action('${name}', InputEvent, fn).`,
+    );
   }
   list.forEach((trigger, i) => {
     if (!isEventType(trigger)) {
@@ -92,7 +104,9 @@ export const action: ActionFactory<unknown> = (name, triggers, fn) => {
       );
     }
     if (trigger.type === OutputEvent.type) {
-      throw new AgentDefinitionError(`${where} is triggered by OutputEvent, but OutputEvents go downstream and are never routed to actions.`);
+      throw new AgentDefinitionError(
+        `${where} is triggered by OutputEvent, but OutputEvents go downstream and are never routed to actions.`,
+      );
     }
   });
   if (typeof fn !== 'function') {
@@ -103,8 +117,14 @@ export const action: ActionFactory<unknown> = (name, triggers, fn) => {
       `${where} is an async generator, which is not supported: use a generator (yield* ctx.executeAsync(...)) or an async function (await ctx.executeAsync(...)).`,
     );
   }
-  const style: ActionStyle = fn instanceof GeneratorFunction ? 'generator' : fn instanceof AsyncFunction ? 'async' : 'plain';
-  return Object.freeze({ name, triggers: Object.freeze([...list]) as readonly EventType[], fn: fn as ActionFn<AgentEvent>, style });
+  const style: ActionStyle =
+    fn instanceof GeneratorFunction ? 'generator' : fn instanceof AsyncFunction ? 'async' : 'plain';
+  return Object.freeze({
+    name,
+    triggers: Object.freeze([...list]) as readonly EventType[],
+    fn: fn as ActionFn<AgentEvent>,
+    style,
+  });
 };
 
 /**
@@ -125,7 +145,9 @@ export const action: ActionFactory<unknown> = (name, triggers, fn) => {
  */
 export function defineAgent<In = unknown, Out = unknown>(config: AgentConfig<In, Out>): Agent<In, Out> {
   if (typeof config !== 'object' || config === null) {
-    throw new AgentDefinitionError(`Expected defineAgent to get a config object { name, actions }, got ${describe(config)}.`);
+    throw new AgentDefinitionError(
+      `Expected defineAgent to get a config object { name, actions }, got ${describe(config)}.`,
+    );
   }
   const { name, input, output, resources = {}, actions } = config;
   if (typeof name !== 'string' || name.length === 0) {
@@ -133,25 +155,38 @@ export function defineAgent<In = unknown, Out = unknown>(config: AgentConfig<In,
   }
   const list = typeof actions === 'function' ? actions(action as ActionFactory<In>) : actions;
   if (!Array.isArray(list) || list.length === 0) {
-    throw new AgentDefinitionError(`Agent \`${name}\` has no actions: give at least one action triggered by InputEvent.`);
+    throw new AgentDefinitionError(
+      `Agent \`${name}\` has no actions: give at least one action triggered by InputEvent.`,
+    );
   }
-  for (const [label, schema] of [['input', input], ['output', output]] as const) {
+  for (const [label, schema] of [
+    ['input', input],
+    ['output', output],
+  ] as const) {
     if (schema !== undefined && typeof (schema as { safeParse?: unknown }).safeParse !== 'function') {
-      throw new AgentDefinitionError(`The \`${label}\` of agent \`${name}\` must be a zod schema, got ${describe(schema)}.`);
+      throw new AgentDefinitionError(
+        `The \`${label}\` of agent \`${name}\` must be a zod schema, got ${describe(schema)}.`,
+      );
     }
   }
   if (typeof resources !== 'object' || resources === null || Array.isArray(resources)) {
-    throw new AgentDefinitionError(`The \`resources\` of agent \`${name}\` must be an object of named resources, got ${describe(resources)}.`);
+    throw new AgentDefinitionError(
+      `The \`resources\` of agent \`${name}\` must be an object of named resources, got ${describe(resources)}.`,
+    );
   }
   const routes = new Map<string, ActionDef[]>();
   const eventTypes = new Map<string, EventType>();
   const names = new Set<string>();
   list.forEach((def: ActionDef, i: number) => {
     if (typeof def !== 'object' || def === null || typeof def.fn !== 'function' || !Array.isArray(def.triggers)) {
-      throw new AgentDefinitionError(`Action ${i} of agent \`${name}\` was not made with action(name, triggers, fn); got ${describe(def)}.`);
+      throw new AgentDefinitionError(
+        `Action ${i} of agent \`${name}\` was not made with action(name, triggers, fn); got ${describe(def)}.`,
+      );
     }
     if (names.has(def.name)) {
-      throw new AgentDefinitionError(`Agent \`${name}\` has two actions named \`${def.name}\`: action names must be unique.`);
+      throw new AgentDefinitionError(
+        `Agent \`${name}\` has two actions named \`${def.name}\`: action names must be unique.`,
+      );
     }
     names.add(def.name);
     for (const trigger of def.triggers) {
@@ -187,6 +222,7 @@ export function defineAgent<In = unknown, Out = unknown>(config: AgentConfig<In,
 function describe(value: unknown): string {
   if (typeof value === 'function') return `a function${value.name ? ` \`${value.name}\`` : ''}`;
   if (typeof value === 'string') return `"${value}" (string)`;
-  if (value === null || typeof value !== 'object') return `\`${String(value)}\` (${value === null ? 'null' : typeof value})`;
+  if (value === null || typeof value !== 'object')
+    return `\`${String(value)}\` (${value === null ? 'null' : typeof value})`;
   return Array.isArray(value) ? 'an array' : 'an object';
 }

@@ -3,7 +3,9 @@ import type { AsyncCall, AsyncCallOptions, BlockResult } from '../runtime/async-
 import type { MemoryRef } from '../runtime/memory';
 
 /** The outcomes of several calls, in order. */
-export type AllResults<T extends readonly AsyncCall<unknown>[]> = { -readonly [K in keyof T]: T[K] extends AsyncCall<infer V> ? V : never };
+export type AllResults<T extends readonly AsyncCall<unknown>[]> = {
+  -readonly [K in keyof T]: T[K] extends AsyncCall<infer V> ? V : never;
+};
 
 /**
  * What an action sees of the runtime. Everything here except `signal`, `key`, `run` and
@@ -33,7 +35,11 @@ export interface RunnerContext {
    */
   executeAsync<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): AsyncCall<BlockResult<R>>;
   /** {@link executeAsync} with options: timeout, retries, and a reconciler for durable calls. */
-  executeAsyncWith<A extends unknown[], R>(options: AsyncCallOptions, fn: (...args: A) => R, ...args: A): AsyncCall<BlockResult<R>>;
+  executeAsyncWith<A extends unknown[], R>(
+    options: AsyncCallOptions,
+    fn: (...args: A) => R,
+    ...args: A
+  ): AsyncCall<BlockResult<R>>;
   /** Waits for several calls at once (like `Promise.all`): `const [a, b] = yield* ctx.all([c1, c2])`. */
   all<const T extends readonly AsyncCall<unknown>[]>(calls: T): AsyncCall<AllResults<T>>;
   /** Per-key memory that outlives runs. */

@@ -41,10 +41,14 @@ export type EventOf<E> = E extends EventType<infer T, infer P> ? AgentEvent<T, P
  */
 export function defineEvent<T extends string, S extends z.ZodType>(type: T, schema: S): EventType<T, z.output<S>> {
   if (typeof type !== 'string' || type.length === 0) {
-    throw new TypeError(`Expected the event type name to be a non-empty string, got \`${String(type)}\` (${typeof type})`);
+    throw new TypeError(
+      `Expected the event type name to be a non-empty string, got \`${String(type)}\` (${typeof type})`,
+    );
   }
   if (!(schema instanceof z.ZodType)) {
-    throw new TypeError(`Expected the schema of event \`${type}\` to be a zod schema (e.g. z.object({...})), got ${typeof schema}`);
+    throw new TypeError(
+      `Expected the schema of event \`${type}\` to be a zod schema (e.g. z.object({...})), got ${typeof schema}`,
+    );
   }
   type P = z.output<S>;
   const eventType: EventType<T, P> = {

@@ -92,15 +92,23 @@ export function createEventLog(options: EventLogOptions): EventLog {
   if (typeof options !== 'object' || options === null) throw optionError('options', 'an object', options);
   const { path, stream: given, level = 'runs', maxPayloadChars = 2048, maxBufferedChars = 8 * 1024 * 1024 } = options;
   if ((path === undefined) === (given === undefined)) {
-    throw new TypeError('createEventLog needs exactly one of `path` (a file to append to) or `stream` (a Writable such as process.stderr).');
+    throw new TypeError(
+      'createEventLog needs exactly one of `path` (a file to append to) or `stream` (a Writable such as process.stderr).',
+    );
   }
-  if (path !== undefined && (typeof path !== 'string' || path === '')) throw optionError('path', 'a non-empty string', path);
-  if (given !== undefined && (typeof given !== 'object' || given === null || typeof (given as Writable).write !== 'function')) {
+  if (path !== undefined && (typeof path !== 'string' || path === ''))
+    throw optionError('path', 'a non-empty string', path);
+  if (
+    given !== undefined &&
+    (typeof given !== 'object' || given === null || typeof (given as Writable).write !== 'function')
+  ) {
     throw optionError('stream', 'a Writable stream', given);
   }
   if (!LEVELS.includes(level)) throw optionError('level', `one of ${LEVELS.map((l) => `'${l}'`).join(', ')}`, level);
-  if (!Number.isInteger(maxPayloadChars) || maxPayloadChars < 16) throw optionError('maxPayloadChars', 'an integer >= 16', maxPayloadChars);
-  if (!(Number.isInteger(maxBufferedChars) && maxBufferedChars >= 1)) throw optionError('maxBufferedChars', 'an integer >= 1', maxBufferedChars);
+  if (!Number.isInteger(maxPayloadChars) || maxPayloadChars < 16)
+    throw optionError('maxPayloadChars', 'an integer >= 16', maxPayloadChars);
+  if (!(Number.isInteger(maxBufferedChars) && maxBufferedChars >= 1))
+    throw optionError('maxBufferedChars', 'an integer >= 1', maxBufferedChars);
 
   const threshold = LEVELS.indexOf(level);
   const stream: Writable = given ?? createWriteStream(path as string, { flags: 'a' });

@@ -52,7 +52,8 @@ export function createInspector(options: InspectorOptions = {}): AgentInspector 
   if (typeof options !== 'object' || options === null) throw optionError('options', 'an object', options);
   const { stats = true, latencyWindow = 1024 } = options;
   if (typeof stats !== 'boolean') throw optionError('stats', 'a boolean', stats);
-  if (!Number.isInteger(latencyWindow) || latencyWindow < 1) throw optionError('latencyWindow', 'an integer >= 1', latencyWindow);
+  if (!Number.isInteger(latencyWindow) || latencyWindow < 1)
+    throw optionError('latencyWindow', 'an integer >= 1', latencyWindow);
   const subject = new Subject<LifecycleEvent>();
   const tracker = stats ? new StatsTracker(latencyWindow) : undefined;
   const events$ = subject.asObservable();
@@ -60,7 +61,9 @@ export function createInspector(options: InspectorOptions = {}): AgentInspector 
     tracker === undefined
       ? // Without stats, events are wanted only while events$ has a subscriber: `active` tells the runtime so,
         // and an unobserved inspector then costs one property read per step (no events are built).
-        Object.defineProperty((event: LifecycleEvent) => void subject.next(event), 'active', { get: () => subject.observed })
+        Object.defineProperty((event: LifecycleEvent) => void subject.next(event), 'active', {
+          get: () => subject.observed,
+        })
       : (event) => {
           tracker.record(event);
           if (subject.observed) subject.next(event);
@@ -69,7 +72,10 @@ export function createInspector(options: InspectorOptions = {}): AgentInspector 
     inspect,
     events$,
     stats: () => {
-      if (tracker === undefined) throw new TypeError('stats() needs an inspector created with `stats: true` (the default); this one was created with `stats: false`.');
+      if (tracker === undefined)
+        throw new TypeError(
+          'stats() needs an inspector created with `stats: true` (the default); this one was created with `stats: false`.',
+        );
       return tracker.snapshot();
     },
   };

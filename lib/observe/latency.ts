@@ -39,7 +39,8 @@ export class LatencyWindow {
   summary(): LatencySummary {
     if (this.filled === 0) return { count: 0, mean: 0, min: 0, p50: 0, p90: 0, p99: 0, max: 0 };
     const sorted = this.ring.slice(0, this.filled).sort();
-    const rank = (q: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
+    const rank = (q: number): number =>
+      sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
     return {
       count: this.count,
       mean: this.sum / this.count,

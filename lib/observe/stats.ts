@@ -80,8 +80,17 @@ export class StatsTracker {
   private running = 0;
   private peak = { keys: 0, runs: 0, buffered: 0, async: 0 };
   private c = {
-    inputsAccepted: 0, inputsDropped: 0, runsStarted: 0, runsCompleted: 0, runsFailed: 0, runsAborted: 0,
-    eventsSent: 0, outputs: 0, asyncCompleted: 0, asyncFailed: 0, asyncReplayed: 0,
+    inputsAccepted: 0,
+    inputsDropped: 0,
+    runsStarted: 0,
+    runsCompleted: 0,
+    runsFailed: 0,
+    runsAborted: 0,
+    eventsSent: 0,
+    outputs: 0,
+    asyncCompleted: 0,
+    asyncFailed: 0,
+    asyncReplayed: 0,
   };
 
   constructor(private readonly window: number) {}
@@ -185,7 +194,13 @@ export class StatsTracker {
   snapshot(): AgentStats {
     const actions: Record<string, ActionStats> = {};
     for (const [name, a] of this.actions) {
-      actions[name] = { started: a.started, finished: a.finished, failed: a.failed, latency: a.latency.summary(), asyncLatency: a.asyncLatency.summary() };
+      actions[name] = {
+        started: a.started,
+        finished: a.finished,
+        failed: a.failed,
+        latency: a.latency.summary(),
+        asyncLatency: a.asyncLatency.summary(),
+      };
     }
     return {
       time: this.time,
@@ -223,7 +238,13 @@ export class StatsTracker {
   private counters(action: string): ActionCounters {
     let counters = this.actions.get(action);
     if (counters === undefined) {
-      counters = { started: 0, finished: 0, failed: 0, latency: new LatencyWindow(this.window), asyncLatency: new LatencyWindow(this.window) };
+      counters = {
+        started: 0,
+        finished: 0,
+        failed: 0,
+        latency: new LatencyWindow(this.window),
+        asyncLatency: new LatencyWindow(this.window),
+      };
       this.actions.set(action, counters);
     }
     return counters;

@@ -64,7 +64,20 @@ interface MutableRun {
   start: number | undefined;
   end: number | undefined;
   outcome: RunBar['outcome'];
-  actions: Map<string, { action: string; activation: string; start: number; end: number | undefined; failed: boolean; calls: Map<string, { queuedAt: number; startedAt: number | undefined; endedAt: number | undefined; ok: boolean; replayed: boolean }> }>;
+  actions: Map<
+    string,
+    {
+      action: string;
+      activation: string;
+      start: number;
+      end: number | undefined;
+      failed: boolean;
+      calls: Map<
+        string,
+        { queuedAt: number; startedAt: number | undefined; endedAt: number | undefined; ok: boolean; replayed: boolean }
+      >;
+    }
+  >;
 }
 
 /** Folds a recorded lifecycle stream into lanes, runs, actions and calls (pure, no rendering). */
@@ -76,7 +89,18 @@ export function layoutTimeline(events: Iterable<LifecycleEvent>): TimelineLayout
     let runs = keys.get(e.key);
     if (runs === undefined) keys.set(e.key, (runs = new Map()));
     let run = runs.get(e.run);
-    if (run === undefined) runs.set(e.run, (run = { run: e.run, acceptedAt: undefined, start: undefined, end: undefined, outcome: 'open', actions: new Map() }));
+    if (run === undefined)
+      runs.set(
+        e.run,
+        (run = {
+          run: e.run,
+          acceptedAt: undefined,
+          start: undefined,
+          end: undefined,
+          outcome: 'open',
+          actions: new Map(),
+        }),
+      );
     return run;
   };
   for (const e of events) {
@@ -100,7 +124,14 @@ export function layoutTimeline(events: Iterable<LifecycleEvent>): TimelineLayout
         run.outcome = e.outcome;
         break;
       case 'action.started':
-        run.actions.set(e.activation, { action: e.action, activation: e.activation, start: e.time, end: undefined, failed: false, calls: new Map() });
+        run.actions.set(e.activation, {
+          action: e.action,
+          activation: e.activation,
+          start: e.time,
+          end: undefined,
+          failed: false,
+          calls: new Map(),
+        });
         break;
       case 'action.finished':
       case 'action.failed': {
@@ -112,7 +143,13 @@ export function layoutTimeline(events: Iterable<LifecycleEvent>): TimelineLayout
         break;
       }
       case 'async.queued':
-        run.actions.get(activationOfCall(e.call))?.calls.set(e.call, { queuedAt: e.time, startedAt: undefined, endedAt: undefined, ok: true, replayed: false });
+        run.actions.get(activationOfCall(e.call))?.calls.set(e.call, {
+          queuedAt: e.time,
+          startedAt: undefined,
+          endedAt: undefined,
+          ok: true,
+          replayed: false,
+        });
         break;
       case 'async.started': {
         const c = run.actions.get(activationOfCall(e.call))?.calls.get(e.call);
@@ -148,16 +185,39 @@ export function layoutTimeline(events: Iterable<LifecycleEvent>): TimelineLayout
         .sort((a, b) => a.start - b.start)
         .map((a) => {
           const aEnd = a.end ?? runEnd;
-          const calls: CallBar[] = [...a.calls].map(([id, c]) => ({ id, queuedAt: c.queuedAt, startedAt: c.startedAt, endedAt: c.endedAt ?? aEnd, ok: c.ok, replayed: c.replayed }));
+          const calls: CallBar[] = [...a.calls].map(([id, c]) => ({
+            id,
+            queuedAt: c.queuedAt,
+            startedAt: c.startedAt,
+            endedAt: c.endedAt ?? aEnd,
+            ok: c.ok,
+            replayed: c.replayed,
+          }));
           for (const c of calls) if (c.startedAt !== undefined) asyncIntervals.push([c.startedAt, c.endedAt]);
           // Greedy interval packing; zero-length actions (sync, in virtual time) still take a slot at their instant.
           let row = rowEnds.findIndex((free) => free < a.start || (free === a.start && a.start !== aEnd));
           if (row < 0) row = rowEnds.push(aEnd) - 1;
           else rowEnds[row] = aEnd;
-          return { action: a.action, activation: a.activation, start: a.start, end: aEnd, failed: a.failed, calls, row };
+          return {
+            action: a.action,
+            activation: a.activation,
+            start: a.start,
+            end: aEnd,
+            failed: a.failed,
+            calls,
+            row,
+          };
         });
       rows = Math.max(rows, rowEnds.length);
-      bars.push({ run: r.run, acceptedAt: r.acceptedAt ?? r.start, start: r.start, end: runEnd, outcome: r.outcome, actions, waitRow: 0 });
+      bars.push({
+        run: r.run,
+        acceptedAt: r.acceptedAt ?? r.start,
+        start: r.start,
+        end: runEnd,
+        outcome: r.outcome,
+        actions,
+        waitRow: 0,
+      });
       intervals.push([r.start, runEnd]);
       runCount++;
     }
@@ -171,7 +231,14 @@ export function layoutTimeline(events: Iterable<LifecycleEvent>): TimelineLayout
     }
     if (bars.length > 0) lanes.push({ key, runs: bars, rows, waitRows: waitEnds.length });
   }
-  return { start, end, lanes, runCount, maxConcurrentRuns: maxOverlap(intervals), maxConcurrentAsync: maxOverlap(asyncIntervals) };
+  return {
+    start,
+    end,
+    lanes,
+    runCount,
+    maxConcurrentRuns: maxOverlap(intervals),
+    maxConcurrentAsync: maxOverlap(asyncIntervals),
+  };
 }
 
 /** Sweep line: the most half-open intervals [a, b) covering one instant (zero-length ones count at their instant). */

@@ -42,7 +42,8 @@ const HUES = [212, 28, 140, 282, 0, 180, 52, 330];
  * writeFileSync('timeline.html', renderTimeline(events, { title: 'support agent' }));
  */
 export function renderTimeline(events: Iterable<LifecycleEvent>, options: TimelineOptions = {}): string {
-  if (events === null || typeof (events as Iterable<unknown>)[Symbol.iterator] !== 'function') throw optionError('events', 'an iterable of lifecycle events', events);
+  if (events === null || typeof (events as Iterable<unknown>)[Symbol.iterator] !== 'function')
+    throw optionError('events', 'an iterable of lifecycle events', events);
   const { title = 'rx-agents run timeline', width = 1200, unit = 'ms', maxLanes = 60 } = options;
   if (typeof title !== 'string') throw optionError('title', 'a string', title);
   if (typeof unit !== 'string') throw optionError('unit', 'a string', unit);
@@ -72,10 +73,18 @@ export function renderTimeline(events: Iterable<LifecycleEvent>, options: Timeli
   });
   const height = y + 10;
   const ticks = niceTicks(layout.start, layout.end, 10)
-    .map((t) => `<line class="grid" x1="${f(x(t))}" x2="${f(x(t))}" y1="${axisY}" y2="${height - 10}"/><text class="tick" x="${f(x(t))}" y="${axisY - 6}">${fmt(t - layout.start)}</text>`)
+    .map(
+      (t) =>
+        `<line class="grid" x1="${f(x(t))}" x2="${f(x(t))}" y1="${axisY}" y2="${height - 10}"/><text class="tick" x="${f(x(t))}" y="${axisY - 6}">${fmt(t - layout.start)}</text>`,
+    )
     .join('');
   const hidden = layout.lanes.length - lanes.length;
-  const legend = [...hueOf].map(([name, h]) => `<span class="swatch" style="background:hsl(${h} 70% 80%);border-color:hsl(${h} 55% 45%)"></span>${esc(name)}`).join(' ');
+  const legend = [...hueOf]
+    .map(
+      ([name, h]) =>
+        `<span class="swatch" style="background:hsl(${h} 70% 80%);border-color:hsl(${h} 55% 45%)"></span>${esc(name)}`,
+    )
+    .join(' ');
   const summary =
     `${layout.lanes.length} key${layout.lanes.length === 1 ? '' : 's'} · ${layout.runCount} run${layout.runCount === 1 ? '' : 's'} · ` +
     `${fmt(layout.end - layout.start)} ${esc(unit)} · up to ${layout.maxConcurrentRuns} runs at once · up to ${layout.maxConcurrentAsync} async blocks at once` +
@@ -119,7 +128,16 @@ ${body.join('\n')}
 `;
 }
 
-function renderLane(lane: Lane, index: number, top: number, height: number, x: (t: number) => number, w: (a: number, b: number) => number, hue: (a: string) => number, unit: string): string {
+function renderLane(
+  lane: Lane,
+  index: number,
+  top: number,
+  height: number,
+  x: (t: number) => number,
+  w: (a: number, b: number) => number,
+  hue: (a: string) => number,
+  unit: string,
+): string {
   const key = String(lane.key);
   const parts = [
     `<g class="lane" data-key="${esc(key)}" data-lane="${index}">`,
@@ -136,21 +154,45 @@ function waitBand(lane: Lane): number {
   return Math.max(lane.waitRows, 1) * (WAIT_H + 1) + 2;
 }
 
-function renderRun(run: RunBar, key: string, top: number, band: number, x: (t: number) => number, w: (a: number, b: number) => number, hue: (a: string) => number, unit: string): string {
+function renderRun(
+  run: RunBar,
+  key: string,
+  top: number,
+  band: number,
+  x: (t: number) => number,
+  w: (a: number, b: number) => number,
+  hue: (a: string) => number,
+  unit: string,
+): string {
   const parts: string[] = [];
   if (run.start > run.acceptedAt) {
-    parts.push(`<rect class="wait" data-key="${esc(key)}" data-run="${run.run}" x="${f(x(run.acceptedAt))}" y="${top + band - 2 - (run.waitRow + 1) * (WAIT_H + 1)}" width="${f(w(run.acceptedAt, run.start))}" height="${WAIT_H}"><title>run ${run.run} of key ${esc(key)} waited ${fmt(run.start - run.acceptedAt)} ${esc(unit)} in the key's queue</title></rect>`);
+    parts.push(
+      `<rect class="wait" data-key="${esc(key)}" data-run="${run.run}" x="${f(x(run.acceptedAt))}" y="${top + band - 2 - (run.waitRow + 1) * (WAIT_H + 1)}" width="${f(w(run.acceptedAt, run.start))}" height="${WAIT_H}"><title>run ${run.run} of key ${esc(key)} waited ${fmt(run.start - run.acceptedAt)} ${esc(unit)} in the key's queue</title></rect>`,
+    );
   }
   top += band;
   // Back-to-back runs of one key get a 1px gap so that their bars read as separate.
   const rw = Math.max(w(run.start, run.end) - 1, 2);
-  parts.push(`<rect class="run ${run.outcome}" data-key="${esc(key)}" data-run="${run.run}" x="${f(x(run.start))}" y="${top}" width="${f(rw)}" height="${RUN_H}" rx="2"><title>run ${run.run} of key ${esc(key)}: ${run.outcome}, ${fmt(run.end - run.start)} ${esc(unit)} (waited ${fmt(run.start - run.acceptedAt)})</title></rect>`);
-  if (rw > 26) parts.push(`<text class="run-label" x="${f(x(run.start) + 3)}" y="${top + RUN_H - 3}">#${run.run}</text>`);
-  for (const a of run.actions) parts.push(renderAction(a, run.run, key, top + RUN_H + 2 + a.row * ROW_H, x, w, hue(a.action), unit));
+  parts.push(
+    `<rect class="run ${run.outcome}" data-key="${esc(key)}" data-run="${run.run}" x="${f(x(run.start))}" y="${top}" width="${f(rw)}" height="${RUN_H}" rx="2"><title>run ${run.run} of key ${esc(key)}: ${run.outcome}, ${fmt(run.end - run.start)} ${esc(unit)} (waited ${fmt(run.start - run.acceptedAt)})</title></rect>`,
+  );
+  if (rw > 26)
+    parts.push(`<text class="run-label" x="${f(x(run.start) + 3)}" y="${top + RUN_H - 3}">#${run.run}</text>`);
+  for (const a of run.actions)
+    parts.push(renderAction(a, run.run, key, top + RUN_H + 2 + a.row * ROW_H, x, w, hue(a.action), unit));
   return parts.join('');
 }
 
-function renderAction(a: ActionBar, run: number, key: string, top: number, x: (t: number) => number, w: (a: number, b: number) => number, h: number, unit: string): string {
+function renderAction(
+  a: ActionBar,
+  run: number,
+  key: string,
+  top: number,
+  x: (t: number) => number,
+  w: (a: number, b: number) => number,
+  h: number,
+  unit: string,
+): string {
   const height = ROW_H - 3;
   const strip = 5;
   const aw = w(a.start, a.end);
@@ -159,14 +201,24 @@ function renderAction(a: ActionBar, run: number, key: string, top: number, x: (t
   ];
   for (const c of a.calls) {
     const runningFrom = c.startedAt ?? c.endedAt;
-    if (runningFrom > c.queuedAt) parts.push(`<rect class="queued" data-call="${esc(c.id)}" x="${f(x(c.queuedAt))}" y="${top + height - strip}" width="${f(w(c.queuedAt, runningFrom))}" height="${strip}"><title>${esc(c.id)} waited ${fmt(runningFrom - c.queuedAt)} ${esc(unit)} for an executor slot</title></rect>`);
+    if (runningFrom > c.queuedAt)
+      parts.push(
+        `<rect class="queued" data-call="${esc(c.id)}" x="${f(x(c.queuedAt))}" y="${top + height - strip}" width="${f(w(c.queuedAt, runningFrom))}" height="${strip}"><title>${esc(c.id)} waited ${fmt(runningFrom - c.queuedAt)} ${esc(unit)} for an executor slot</title></rect>`,
+      );
     if (c.startedAt !== undefined) {
-      parts.push(`<rect class="async${c.ok ? '' : ' failed'}" data-call="${esc(c.id)}" x="${f(x(c.startedAt))}" y="${top + height - strip}" width="${f(w(c.startedAt, c.endedAt))}" height="${strip}" fill="hsl(${h} 55% ${c.ok ? 38 : 30}%)"><title>async block ${esc(c.id)}: ${c.ok ? 'ok' : 'failed'}, ran ${fmt(c.endedAt - c.startedAt)} ${esc(unit)}</title></rect>`);
+      parts.push(
+        `<rect class="async${c.ok ? '' : ' failed'}" data-call="${esc(c.id)}" x="${f(x(c.startedAt))}" y="${top + height - strip}" width="${f(w(c.startedAt, c.endedAt))}" height="${strip}" fill="hsl(${h} 55% ${c.ok ? 38 : 30}%)"><title>async block ${esc(c.id)}: ${c.ok ? 'ok' : 'failed'}, ran ${fmt(c.endedAt - c.startedAt)} ${esc(unit)}</title></rect>`,
+      );
     } else if (c.replayed) {
-      parts.push(`<circle class="replayed" data-call="${esc(c.id)}" cx="${f(x(c.endedAt))}" cy="${top + height / 2}" r="3" fill="hsl(${h} 55% 38%)"><title>${esc(c.id)} replayed from the journal</title></circle>`);
+      parts.push(
+        `<circle class="replayed" data-call="${esc(c.id)}" cx="${f(x(c.endedAt))}" cy="${top + height / 2}" r="3" fill="hsl(${h} 55% 38%)"><title>${esc(c.id)} replayed from the journal</title></circle>`,
+      );
     }
   }
-  if (aw > a.action.length * 6 + 8) parts.push(`<text class="action-label" x="${f(x(a.start) + 4)}" y="${top + height - strip - 1.5}">${esc(a.action)}</text>`);
+  if (aw > a.action.length * 6 + 8)
+    parts.push(
+      `<text class="action-label" x="${f(x(a.start) + 4)}" y="${top + height - strip - 1.5}">${esc(a.action)}</text>`,
+    );
   return parts.join('');
 }
 

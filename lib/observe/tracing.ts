@@ -78,9 +78,13 @@ interface RunSpans {
 export function createTracing(options: TracingOptions = {}): AgentTracing {
   if (typeof options !== 'object' || options === null) throw optionError('options', 'an object', options);
   const { agentName = 'agent', parent } = options;
-  if (typeof agentName !== 'string' || agentName === '') throw optionError('agentName', 'a non-empty string', agentName);
+  if (typeof agentName !== 'string' || agentName === '')
+    throw optionError('agentName', 'a non-empty string', agentName);
   if (parent !== undefined && typeof parent !== 'function') throw optionError('parent', 'a function', parent);
-  if (options.tracer !== undefined && (typeof options.tracer !== 'object' || options.tracer === null || typeof options.tracer.startSpan !== 'function')) {
+  if (
+    options.tracer !== undefined &&
+    (typeof options.tracer !== 'object' || options.tracer === null || typeof options.tracer.startSpan !== 'function')
+  ) {
     throw optionError('tracer', 'an OpenTelemetry Tracer', options.tracer);
   }
   const otel = loadApi();
@@ -106,7 +110,17 @@ export function createTracing(options: TracingOptions = {}): AgentTracing {
     switch (e.type) {
       case 'run.started': {
         const ctx = parent?.(e.key, e.run) ?? otel.ROOT_CONTEXT;
-        const span = start(`run ${agentName}`, e.time, { 'rx_agents.agent': agentName, 'rx_agents.key': String(e.key), 'rx_agents.run': e.run, 'rx_agents.queue_wait': e.waited }, ctx);
+        const span = start(
+          `run ${agentName}`,
+          e.time,
+          {
+            'rx_agents.agent': agentName,
+            'rx_agents.key': String(e.key),
+            'rx_agents.run': e.run,
+            'rx_agents.queue_wait': e.waited,
+          },
+          ctx,
+        );
         runs.set(e.run, { span, context: otel.trace.setSpan(ctx, span), actions: new Map(), calls: new Map() });
         return;
       }
@@ -132,13 +146,28 @@ export function createTracing(options: TracingOptions = {}): AgentTracing {
       case 'action.started': {
         const run = runs.get(e.run);
         if (run === undefined) return;
-        const span = start(`action ${e.action}`, e.time, { 'rx_agents.agent': agentName, 'rx_agents.key': String(e.key), 'rx_agents.run': e.run, 'rx_agents.action': e.action, 'rx_agents.activation': e.activation, 'rx_agents.event': e.event }, run.context);
+        const span = start(
+          `action ${e.action}`,
+          e.time,
+          {
+            'rx_agents.agent': agentName,
+            'rx_agents.key': String(e.key),
+            'rx_agents.run': e.run,
+            'rx_agents.action': e.action,
+            'rx_agents.activation': e.activation,
+            'rx_agents.event': e.event,
+          },
+          run.context,
+        );
         run.actions.set(e.activation, { span, context: otel.trace.setSpan(run.context, span) });
         return;
       }
       case 'action.suspended':
       case 'action.resumed':
-        runs.get(e.run)?.actions.get(e.activation)?.span.addEvent(e.type === 'action.suspended' ? 'suspended' : 'resumed', e.time);
+        runs
+          .get(e.run)
+          ?.actions.get(e.activation)
+          ?.span.addEvent(e.type === 'action.suspended' ? 'suspended' : 'resumed', e.time);
         return;
       case 'action.finished':
       case 'action.failed': {
@@ -162,7 +191,19 @@ export function createTracing(options: TracingOptions = {}): AgentTracing {
           return;
         }
         const action = run.actions.get(activationOfCall(e.call));
-        call.span = start(`async ${e.action}`, e.time, { 'rx_agents.agent': agentName, 'rx_agents.key': String(e.key), 'rx_agents.run': e.run, 'rx_agents.action': e.action, 'rx_agents.call': e.call, 'rx_agents.executor_wait': e.time - call.queuedAt }, action?.context ?? run.context);
+        call.span = start(
+          `async ${e.action}`,
+          e.time,
+          {
+            'rx_agents.agent': agentName,
+            'rx_agents.key': String(e.key),
+            'rx_agents.run': e.run,
+            'rx_agents.action': e.action,
+            'rx_agents.call': e.call,
+            'rx_agents.executor_wait': e.time - call.queuedAt,
+          },
+          action?.context ?? run.context,
+        );
         return;
       }
       case 'async.completed': {
@@ -185,7 +226,10 @@ export function createTracing(options: TracingOptions = {}): AgentTracing {
         return;
       }
       case 'event.sent':
-        runs.get(e.run)?.actions.get(activationOfEvent(e.event))?.span.addEvent('event.sent', { 'rx_agents.event_type': e.eventType, 'rx_agents.event': e.event }, e.time);
+        runs
+          .get(e.run)
+          ?.actions.get(activationOfEvent(e.event))
+          ?.span.addEvent('event.sent', { 'rx_agents.event_type': e.eventType, 'rx_agents.event': e.event }, e.time);
         return;
       case 'output.emitted':
         runs.get(e.run)?.span.addEvent('output', { 'rx_agents.event': e.event }, e.time);

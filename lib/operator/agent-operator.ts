@@ -35,7 +35,10 @@ export function agentOperator<In, Out, T extends In = In>(
   agent: Agent<In, Out>,
   options?: AgentOperatorOptions<T>,
 ): OperatorFunction<T, Out | AgentOutput<Out>>;
-export function agentOperator<In, Out>(agent: Agent<In, Out>, options?: AgentOperatorOptions<In>): OperatorFunction<In, unknown> {
+export function agentOperator<In, Out>(
+  agent: Agent<In, Out>,
+  options?: AgentOperatorOptions<In>,
+): OperatorFunction<In, unknown> {
   const start = runtimeStarter(agent, options);
   return (source) =>
     start((runtime, subscriber) => {

@@ -68,18 +68,34 @@ export interface AgentOperatorOptions<In = unknown> {
 }
 
 const KNOWN = new Set([
-  'key', 'concurrency', 'executor', 'scheduler', 'errorPolicy', 'onRunFailed', 'maxBufferedInputs',
-  'overflow', 'onDropped', 'validateEvents', 'output', 'inspect', 'store', 'onAccepted', 'position',
+  'key',
+  'concurrency',
+  'executor',
+  'scheduler',
+  'errorPolicy',
+  'onRunFailed',
+  'maxBufferedInputs',
+  'overflow',
+  'onDropped',
+  'validateEvents',
+  'output',
+  'inspect',
+  'store',
+  'onAccepted',
+  'position',
 ]);
 
 const singleKey = (): undefined => undefined;
 
 /** Validates options at operator creation; throws a `TypeError` that says what, where and what to do. */
-export function resolveOptions(options: AgentOperatorOptions<never> | undefined): Omit<RuntimeSettings, 'executor'> & { makeExecutor: () => Executor } {
+export function resolveOptions(
+  options: AgentOperatorOptions<never> | undefined,
+): Omit<RuntimeSettings, 'executor'> & { makeExecutor: () => Executor } {
   if (options === undefined) options = {};
   if (typeof options !== 'object' || options === null) throw optionError('options', 'an object', options);
   for (const name of Object.keys(options)) {
-    if (!KNOWN.has(name)) throw new TypeError(`Unknown option \`${name}\` for agentOperator. Known options: ${[...KNOWN].join(', ')}.`);
+    if (!KNOWN.has(name))
+      throw new TypeError(`Unknown option \`${name}\` for agentOperator. Known options: ${[...KNOWN].join(', ')}.`);
   }
   const o = options as AgentOperatorOptions<unknown>;
   fn(o, 'key');
@@ -88,31 +104,57 @@ export function resolveOptions(options: AgentOperatorOptions<never> | undefined)
   fn(o, 'inspect');
   fn(o, 'onAccepted');
   fn(o, 'position');
-  if (o.store !== undefined && (typeof o.store !== 'object' || o.store === null || typeof o.store.load !== 'function' || typeof o.store.commit !== 'function')) {
+  if (
+    o.store !== undefined &&
+    (typeof o.store !== 'object' ||
+      o.store === null ||
+      typeof o.store.load !== 'function' ||
+      typeof o.store.commit !== 'function')
+  ) {
     throw optionError('store', 'an AgentStore (e.g. sqliteStore(path) or memoryStore())', o.store);
   }
   if (o.store === undefined && (o.onAccepted !== undefined || o.position !== undefined)) {
-    throw new TypeError(`\`${o.onAccepted !== undefined ? 'onAccepted' : 'position'}\` needs a \`store\`: inputs are durably accepted only when they are journaled. Add \`store: sqliteStore(path)\`.`);
+    throw new TypeError(
+      `\`${o.onAccepted !== undefined ? 'onAccepted' : 'position'}\` needs a \`store\`: inputs are durably accepted only when they are journaled. Add \`store: sqliteStore(path)\`.`,
+    );
   }
-  if (o.concurrency !== undefined && !((Number.isInteger(o.concurrency) && o.concurrency >= 1) || o.concurrency === Infinity)) {
+  if (
+    o.concurrency !== undefined &&
+    !((Number.isInteger(o.concurrency) && o.concurrency >= 1) || o.concurrency === Infinity)
+  ) {
     throw optionError('concurrency', 'an integer >= 1 or Infinity', o.concurrency);
   }
   if (o.concurrency !== undefined && o.executor !== undefined) {
-    throw new TypeError('Give either `concurrency` or `executor` to agentOperator, not both: an executor has its own concurrency.');
+    throw new TypeError(
+      'Give either `concurrency` or `executor` to agentOperator, not both: an executor has its own concurrency.',
+    );
   }
-  if (o.executor !== undefined && (typeof o.executor !== 'object' || o.executor === null || typeof o.executor.submit !== 'function')) {
+  if (
+    o.executor !== undefined &&
+    (typeof o.executor !== 'object' || o.executor === null || typeof o.executor.submit !== 'function')
+  ) {
     throw optionError('executor', 'an Executor (see createExecutor)', o.executor);
   }
-  if (o.scheduler !== undefined && (typeof o.scheduler !== 'object' || o.scheduler === null || typeof o.scheduler.schedule !== 'function' || typeof o.scheduler.now !== 'function')) {
+  if (
+    o.scheduler !== undefined &&
+    (typeof o.scheduler !== 'object' ||
+      o.scheduler === null ||
+      typeof o.scheduler.schedule !== 'function' ||
+      typeof o.scheduler.now !== 'function')
+  ) {
     throw optionError('scheduler', 'an RxJS SchedulerLike (e.g. asapScheduler or a TestScheduler)', o.scheduler);
   }
   oneOf(o, 'errorPolicy', ['fail', 'isolate']);
   oneOf(o, 'overflow', ['error', 'drop-newest', 'drop-oldest']);
   oneOf(o, 'output', ['payload', 'envelope']);
-  if (o.maxBufferedInputs !== undefined && !((Number.isInteger(o.maxBufferedInputs) && o.maxBufferedInputs >= 0) || o.maxBufferedInputs === Infinity)) {
+  if (
+    o.maxBufferedInputs !== undefined &&
+    !((Number.isInteger(o.maxBufferedInputs) && o.maxBufferedInputs >= 0) || o.maxBufferedInputs === Infinity)
+  ) {
     throw optionError('maxBufferedInputs', 'an integer >= 0 or Infinity', o.maxBufferedInputs);
   }
-  if (o.validateEvents !== undefined && typeof o.validateEvents !== 'boolean') throw optionError('validateEvents', 'a boolean', o.validateEvents);
+  if (o.validateEvents !== undefined && typeof o.validateEvents !== 'boolean')
+    throw optionError('validateEvents', 'a boolean', o.validateEvents);
   const concurrency = o.concurrency ?? 64;
   const executor = o.executor;
   return {
@@ -133,11 +175,18 @@ export function resolveOptions(options: AgentOperatorOptions<never> | undefined)
   };
 }
 
-function fn(o: AgentOperatorOptions<unknown>, name: 'key' | 'onRunFailed' | 'onDropped' | 'inspect' | 'onAccepted' | 'position'): void {
+function fn(
+  o: AgentOperatorOptions<unknown>,
+  name: 'key' | 'onRunFailed' | 'onDropped' | 'inspect' | 'onAccepted' | 'position',
+): void {
   if (o[name] !== undefined && typeof o[name] !== 'function') throw optionError(name, 'a function', o[name]);
 }
 
-function oneOf<K extends 'errorPolicy' | 'overflow' | 'output'>(o: AgentOperatorOptions<unknown>, name: K, allowed: readonly string[]): void {
+function oneOf<K extends 'errorPolicy' | 'overflow' | 'output'>(
+  o: AgentOperatorOptions<unknown>,
+  name: K,
+  allowed: readonly string[],
+): void {
   const value = o[name];
   if (value !== undefined && !allowed.includes(value as string)) {
     throw optionError(name, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value);

@@ -51,12 +51,24 @@ export function runAgent<In, Out, T extends In = In>(
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function'
+  );
 }
 
 /** Runs the agent over a pull source, taking the next input only when the input buffer has room. */
-function pulled<In, T extends In>(agent: Agent<In, unknown>, inputs: AsyncIterable<T>, options: AgentOperatorOptions<T>, maxInFlight: number): Observable<unknown> {
-  return runtimeStarter(agent, options as AgentOperatorOptions<In> | undefined)((runtime, subscriber) => {
+function pulled<In, T extends In>(
+  agent: Agent<In, unknown>,
+  inputs: AsyncIterable<T>,
+  options: AgentOperatorOptions<T>,
+  maxInFlight: number,
+): Observable<unknown> {
+  return runtimeStarter(
+    agent,
+    options as AgentOperatorOptions<In> | undefined,
+  )((runtime, subscriber) => {
     const iterator = inputs[Symbol.asyncIterator]();
     subscriber.add(() => void iterator.return?.()?.catch(() => undefined));
     const pump = async (): Promise<void> => {

@@ -75,7 +75,14 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
   /** Runs the first sync block. */
   start(): void {
     const rt = this.agentRun.rt;
-    if (rt.inspect !== undefined) rt.emit({ type: 'action.started', ...this.base(), action: this.def.name, activation: this.id, event: this.event.id });
+    if (rt.inspect !== undefined)
+      rt.emit({
+        type: 'action.started',
+        ...this.base(),
+        action: this.def.name,
+        activation: this.id,
+        event: this.event.id,
+      });
     if (this.def.style === 'async') return this.startAsync();
     const prev = rt.current;
     rt.current = this;
@@ -102,7 +109,12 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
   private startAsync(): void {
     let promise: PromiseLike<void>;
     try {
-      promise = asyncScope.run(this, this.def.fn as (e: AgentEvent, c: RunnerContext) => PromiseLike<void>, this.event, this);
+      promise = asyncScope.run(
+        this,
+        this.def.fn as (e: AgentEvent, c: RunnerContext) => PromiseLike<void>,
+        this.event,
+        this,
+      );
     } catch (error) {
       return this.fail(error);
     }
@@ -119,7 +131,8 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
     this.waitingOn = null;
     this.state = RUNNING;
     const rt = this.agentRun.rt;
-    if (rt.inspect !== undefined) rt.emit({ type: 'action.resumed', ...this.base(), action: this.def.name, activation: this.id });
+    if (rt.inspect !== undefined)
+      rt.emit({ type: 'action.resumed', ...this.base(), action: this.def.name, activation: this.id });
     const prev = rt.current;
     rt.current = this;
     try {
@@ -149,7 +162,8 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
         call.waiter = this;
         this.state = SUSPENDED;
         const rt = this.agentRun.rt;
-        if (rt.inspect !== undefined) rt.emit({ type: 'action.suspended', ...this.base(), action: this.def.name, activation: this.id });
+        if (rt.inspect !== undefined)
+          rt.emit({ type: 'action.suspended', ...this.base(), action: this.def.name, activation: this.id });
         return;
       }
       call.observed = true;
@@ -170,7 +184,8 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
     const run = this.agentRun;
     if (run.ended) return;
     const rt = run.rt;
-    if (rt.inspect !== undefined) rt.emit({ type: 'action.finished', ...this.base(), action: this.def.name, activation: this.id });
+    if (rt.inspect !== undefined)
+      rt.emit({ type: 'action.finished', ...this.base(), action: this.def.name, activation: this.id });
     const unread = this.failures?.find((c) => !c.observed);
     if (unread !== undefined) return this.failAfterDone(unread.error);
     run.live--;
@@ -188,7 +203,8 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
 
   private failAfterDone(error: unknown): void {
     const rt = this.agentRun.rt;
-    if (rt.inspect !== undefined) rt.emit({ type: 'action.failed', ...this.base(), action: this.def.name, activation: this.id, error });
+    if (rt.inspect !== undefined)
+      rt.emit({ type: 'action.failed', ...this.base(), action: this.def.name, activation: this.id, error });
     rt.actionFailed(this, error);
   }
 
@@ -216,7 +232,10 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
   private guard(member: string): void {
     const allowed = this.def.style === 'async' ? asyncScope.getStore() === this : this.agentRun.rt.current === this;
     if (!allowed) throw new AsyncBlockAccessError(this.def.name, member);
-    if (this.agentRun.ended) throw new AbortedError(`run ${this.agentRun.seq} of key \`${String(this.agentRun.key)}\` has ended; \`ctx.${member}\` is no longer available`);
+    if (this.agentRun.ended)
+      throw new AbortedError(
+        `run ${this.agentRun.seq} of key \`${String(this.agentRun.key)}\` has ended; \`ctx.${member}\` is no longer available`,
+      );
   }
 
   sendEvent(event: AgentEvent): void {
@@ -228,17 +247,29 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
     return this.call(undefined, fn, args);
   }
 
-  executeAsyncWith<A extends unknown[], R>(options: AsyncCallOptions, fn: (...args: A) => R, ...args: A): AsyncCall<BlockResult<R>> {
+  executeAsyncWith<A extends unknown[], R>(
+    options: AsyncCallOptions,
+    fn: (...args: A) => R,
+    ...args: A
+  ): AsyncCall<BlockResult<R>> {
     if (typeof options !== 'object' || options === null) {
-      throw new TypeError(`Expected the options of executeAsyncWith in action \`${this.def.name}\` to be an object, got ${String(options)}.`);
+      throw new TypeError(
+        `Expected the options of executeAsyncWith in action \`${this.def.name}\` to be an object, got ${String(options)}.`,
+      );
     }
     return this.call(options, fn, args);
   }
 
-  private call<R>(options: AsyncCallOptions | undefined, fn: (...args: never[]) => unknown, args: readonly unknown[]): AsyncCall<R> {
+  private call<R>(
+    options: AsyncCallOptions | undefined,
+    fn: (...args: never[]) => unknown,
+    args: readonly unknown[],
+  ): AsyncCall<R> {
     this.guard('executeAsync');
     if (typeof fn !== 'function') {
-      throw new TypeError(`Expected executeAsync in action \`${this.def.name}\` to get a function, got \`${String(fn)}\` (${typeof fn}).`);
+      throw new TypeError(
+        `Expected executeAsync in action \`${this.def.name}\` to get a function, got \`${String(fn)}\` (${typeof fn}).`,
+      );
     }
     const call = new AsyncCall<R>(this, this.callCount++, fn, args, options);
     this.agentRun.rt.submit(call as AsyncCall<unknown>);
@@ -248,7 +279,9 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
   all<const T extends readonly AsyncCall<unknown>[]>(calls: T): AsyncCall<AllResults<T>> {
     this.guard('all');
     if (!Array.isArray(calls) || calls.some((c) => !(c instanceof AsyncCall))) {
-      throw new TypeError(`Expected ctx.all in action \`${this.def.name}\` to get an array of calls made by ctx.executeAsync.`);
+      throw new TypeError(
+        `Expected ctx.all in action \`${this.def.name}\` to get an array of calls made by ctx.executeAsync.`,
+      );
     }
     const combined = new AsyncCall<AllResults<T>>(this, `all${this.callCount++}`, noop, [], undefined);
     this.agentRun.live++;
@@ -285,7 +318,13 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
       throw new RxAgentsError(
         'ERR_UNKNOWN_RESOURCE',
         `Action \`${this.def.name}\` asked for resource \`${name}\`, but agent \`${this.agentRun.rt.agent.name}\` has ` +
-          `${Object.keys(resources).length ? Object.keys(resources).map((n) => `\`${n}\``).join(', ') : 'no resources'}.`,
+          `${
+            Object.keys(resources).length
+              ? Object.keys(resources)
+                  .map((n) => `\`${n}\``)
+                  .join(', ')
+              : 'no resources'
+          }.`,
       );
     }
     return resources[name] as T;
@@ -302,7 +341,6 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
     this.agentRun.rt.memoryChanged(this.agentRun, kind);
   }
 
-
   // ---- CallHost ---------------------------------------------------------------------------
 
   invokeBlock(call: AsyncCall<unknown>): unknown {
@@ -312,7 +350,9 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
     try {
       // S13: an in-doubt call after a crash runs its reconciler instead of the block.
       const fn = call.reconciling && call.options?.reconcile !== undefined ? call.options.reconcile : call.fn;
-      return rt.agent.hasAsyncActions ? asyncScope.run(IN_BLOCK, fn, ...(call.args as never[])) : fn(...(call.args as never[]));
+      return rt.agent.hasAsyncActions
+        ? asyncScope.run(IN_BLOCK, fn, ...(call.args as never[]))
+        : fn(...(call.args as never[]));
     } finally {
       rt.current = prev;
     }
@@ -320,7 +360,8 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
 
   callStarted(call: AsyncCall<unknown>): void {
     const rt = this.agentRun.rt;
-    if (rt.inspect !== undefined) rt.emit({ type: 'async.started', ...this.base(), action: this.def.name, call: call.id });
+    if (rt.inspect !== undefined)
+      rt.emit({ type: 'async.started', ...this.base(), action: this.def.name, call: call.id });
   }
 
   callSettled(call: AsyncCall<unknown>): void {

@@ -137,7 +137,11 @@ export class AsyncCall<T> implements PromiseLike<T>, ExecutorTask {
       return this.failed(error);
     }
     if (isObservable(result)) this.subscribeTo(result);
-    else if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
+    else if (
+      result !== null &&
+      typeof result === 'object' &&
+      typeof (result as PromiseLike<unknown>).then === 'function'
+    ) {
       // Bound methods rather than arrows: two small objects and no closure context per Promise-returning block
       // (this is the per-call allocation of the I/O path; the closures kept `start`'s whole context alive).
       (result as PromiseLike<unknown>).then(this.fulfil.bind(this), this.failed.bind(this));
@@ -149,7 +153,10 @@ export class AsyncCall<T> implements PromiseLike<T>, ExecutorTask {
   // The closures below live in their own methods, so that `start` allocates no closure context.
 
   private startTimer(timeout: number): void {
-    this.timer = this.host.schedule(() => this.settle(REJECTED, new AsyncTimeoutError(this.host.actionName, timeout)), timeout);
+    this.timer = this.host.schedule(
+      () => this.settle(REJECTED, new AsyncTimeoutError(this.host.actionName, timeout)),
+      timeout,
+    );
   }
 
   private subscribeTo(observable: Observable<unknown>): void {
@@ -161,7 +168,8 @@ export class AsyncCall<T> implements PromiseLike<T>, ExecutorTask {
         seen = true;
       },
       error: (e) => this.failed(e),
-      complete: () => (seen ? this.settle(FULFILLED, last) : this.failed(new EmptyAsyncResultError(this.host.actionName))),
+      complete: () =>
+        seen ? this.settle(FULFILLED, last) : this.failed(new EmptyAsyncResultError(this.host.actionName)),
     });
   }
 
@@ -204,7 +212,9 @@ export class AsyncCall<T> implements PromiseLike<T>, ExecutorTask {
   }
 
   next(): IteratorResult<AsyncCall<unknown>, T> {
-    return this.status === PENDING ? { done: false, value: this as AsyncCall<unknown> } : { done: true, value: this.outcome() };
+    return this.status === PENDING
+      ? { done: false, value: this as AsyncCall<unknown> }
+      : { done: true, value: this.outcome() };
   }
 
   throw(error: unknown): IteratorResult<AsyncCall<unknown>, T> {
@@ -221,8 +231,10 @@ export class AsyncCall<T> implements PromiseLike<T>, ExecutorTask {
   ): Promise<R1 | R2> {
     this.observed = true;
     if (this.promised === null) {
-      if (this.status === FULFILLED) this.promised = { promise: Promise.resolve(this.result), resolve: null, reject: null };
-      else if (this.status === REJECTED) this.promised = { promise: Promise.reject(this.result), resolve: null, reject: null };
+      if (this.status === FULFILLED)
+        this.promised = { promise: Promise.resolve(this.result), resolve: null, reject: null };
+      else if (this.status === REJECTED)
+        this.promised = { promise: Promise.reject(this.result), resolve: null, reject: null };
       else {
         const promised: Promised = { promise: null as unknown as Promise<unknown>, resolve: null, reject: null };
         promised.promise = new Promise<unknown>((resolve, reject) => {

@@ -22,11 +22,21 @@ export type LifecycleEvent =
       readonly duration: number;
       readonly error?: unknown;
     })
-  | (Base & { readonly type: 'action.started'; readonly action: string; readonly activation: string; readonly event: string })
+  | (Base & {
+      readonly type: 'action.started';
+      readonly action: string;
+      readonly activation: string;
+      readonly event: string;
+    })
   | (Base & { readonly type: 'action.suspended'; readonly action: string; readonly activation: string })
   | (Base & { readonly type: 'action.resumed'; readonly action: string; readonly activation: string })
   | (Base & { readonly type: 'action.finished'; readonly action: string; readonly activation: string })
-  | (Base & { readonly type: 'action.failed'; readonly action: string; readonly activation: string; readonly error: unknown })
+  | (Base & {
+      readonly type: 'action.failed';
+      readonly action: string;
+      readonly activation: string;
+      readonly error: unknown;
+    })
   | (Base & { readonly type: 'async.queued'; readonly action: string; readonly call: string })
   | (Base & { readonly type: 'async.started'; readonly action: string; readonly call: string })
   | (Base & {
@@ -38,8 +48,19 @@ export type LifecycleEvent =
       readonly replayed: boolean;
       readonly error?: unknown;
     })
-  | (Base & { readonly type: 'event.sent'; readonly eventType: string; readonly event: string; readonly action: string; readonly payload: unknown })
-  | (Base & { readonly type: 'event.routed'; readonly eventType: string; readonly event: string; readonly actions: readonly string[] })
+  | (Base & {
+      readonly type: 'event.sent';
+      readonly eventType: string;
+      readonly event: string;
+      readonly action: string;
+      readonly payload: unknown;
+    })
+  | (Base & {
+      readonly type: 'event.routed';
+      readonly eventType: string;
+      readonly event: string;
+      readonly actions: readonly string[];
+    })
   | (Base & { readonly type: 'output.emitted'; readonly event: string; readonly payload: unknown });
 
 export type LifecycleEventType = LifecycleEvent['type'];

@@ -1,7 +1,8 @@
 import { MemoryPathError, MemoryValueError } from '../errors';
 
 /** JSON-like data: what memory can hold and what survives a round trip through a store. */
-export type MemoryValue = null | boolean | number | string | readonly MemoryValue[] | { readonly [k: string]: MemoryValue };
+export type MemoryValue =
+  null | boolean | number | string | readonly MemoryValue[] | { readonly [k: string]: MemoryValue };
 
 /**
  * A view of one memory (short-term: per key, survives runs; sensory: per run).
@@ -75,7 +76,8 @@ export class MemoryNode {
       const part = parts[i] as string;
       let next = node.children.get(part);
       // A stored plain object becomes a level, so deleting inside it works the same before and after a restore.
-      if (!(next instanceof MemoryNode)) node.children.set(part, (next = MemoryNode.fromJSON(next as Record<string, MemoryValue>)));
+      if (!(next instanceof MemoryNode))
+        node.children.set(part, (next = MemoryNode.fromJSON(next as Record<string, MemoryValue>)));
       node = next;
     }
     return node.children.delete(last);
@@ -98,7 +100,12 @@ export class MemoryNode {
     let current: MemoryNode | MemoryValue | undefined = this;
     for (const part of parts) {
       if (current instanceof MemoryNode) current = current.children.get(part);
-      else if (current !== null && typeof current === 'object' && !Array.isArray(current) && Object.hasOwn(current, part)) {
+      else if (
+        current !== null &&
+        typeof current === 'object' &&
+        !Array.isArray(current) &&
+        Object.hasOwn(current, part)
+      ) {
         current = (current as Record<string, MemoryValue>)[part];
       } else return undefined;
     }
@@ -146,11 +153,19 @@ export function checkValue(value: unknown, path: string, seen: Set<object> = new
     const proto = Object.getPrototypeOf(obj);
     if (proto !== Object.prototype && proto !== null) {
       const name = (obj.constructor as { name?: string } | undefined)?.name ?? 'unknown';
-      throw new MemoryValueError(path, `a ${name} instance is not storable${name === 'Date' ? ' (store date.toISOString())' : ''}`);
+      throw new MemoryValueError(
+        path,
+        `a ${name} instance is not storable${name === 'Date' ? ' (store date.toISOString())' : ''}`,
+      );
     }
     const copy: Record<string, MemoryValue> = {};
-    if (Object.hasOwn(obj, '__proto__')) throw new MemoryValueError(`${path}.__proto__`, 'the key `__proto__` is not storable (it would change the prototype of restored objects)');
-    for (const name of Object.keys(obj)) copy[name] = checkValue((obj as Record<string, unknown>)[name], `${path}.${name}`, seen);
+    if (Object.hasOwn(obj, '__proto__'))
+      throw new MemoryValueError(
+        `${path}.__proto__`,
+        'the key `__proto__` is not storable (it would change the prototype of restored objects)',
+      );
+    for (const name of Object.keys(obj))
+      copy[name] = checkValue((obj as Record<string, unknown>)[name], `${path}.${name}`, seen);
     out = Object.freeze(copy);
   }
   seen.delete(obj);

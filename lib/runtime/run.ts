@@ -76,7 +76,10 @@ export class Run {
       if (schema !== undefined) {
         const parsed = schema.safeParse(payload);
         if (!parsed.success) {
-          const where = eventType !== undefined ? `sent by action \`${from.def.name}\`` : `sent by action \`${from.def.name}\` (agent \`${rt.agent.name}\`'s output schema)`;
+          const where =
+            eventType !== undefined
+              ? `sent by action \`${from.def.name}\``
+              : `sent by action \`${from.def.name}\` (agent \`${rt.agent.name}\`'s output schema)`;
           throw new EventValidationError(type as string, toIssues(parsed.error), where, { cause: parsed.error });
         }
         payload = parsed.data;
@@ -84,7 +87,17 @@ export class Run {
     }
     const routed = new RoutedEvent(type as string, payload, from, index);
     this.enqueue(routed);
-    if (rt.inspect !== undefined) rt.emit({ type: 'event.sent', time: rt.scheduler.now(), key: this.key, run: this.seq, eventType: type as string, event: routed.id, action: from.def.name, payload });
+    if (rt.inspect !== undefined)
+      rt.emit({
+        type: 'event.sent',
+        time: rt.scheduler.now(),
+        key: this.key,
+        run: this.seq,
+        eventType: type as string,
+        event: routed.id,
+        action: from.def.name,
+        payload,
+      });
     rt.post(this);
   }
 
@@ -116,7 +129,16 @@ export class Run {
         continue;
       }
       const actions = rt.agent.routes.get(event.type) ?? [];
-      if (rt.inspect !== undefined) rt.emit({ type: 'event.routed', time: rt.scheduler.now(), key: this.key, run: this.seq, eventType: event.type, event: event.id, actions: actions.map((a) => a.name) });
+      if (rt.inspect !== undefined)
+        rt.emit({
+          type: 'event.routed',
+          time: rt.scheduler.now(),
+          key: this.key,
+          run: this.seq,
+          eventType: event.type,
+          event: event.id,
+          actions: actions.map((a) => a.name),
+        });
       for (let i = 0; i < actions.length && !this.ended; i++) {
         const activation = new Activation(this, actions[i]!, event);
         this.live++;

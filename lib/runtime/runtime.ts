@@ -116,8 +116,15 @@ export class Runtime {
     // A virtual asapScheduler (TestScheduler.run) reports virtual time; the real one reports the wall clock (a check, not timing).
     this.microtaskWake = settings.scheduler === asapScheduler && Math.abs(asapScheduler.now() - Date.now()) < 60_000;
     if (settings.store !== undefined) {
-      const host = { scheduler: this.scheduler, fail: (error: unknown) => this.fail(error), callback: (name: string, fn: () => void) => this.callback(name, fn) };
-      this.journal = new Journal(settings.store, agent.name, host, { onAccepted: settings.onAccepted, position: settings.position });
+      const host = {
+        scheduler: this.scheduler,
+        fail: (error: unknown) => this.fail(error),
+        callback: (name: string, fn: () => void) => this.callback(name, fn),
+      };
+      this.journal = new Journal(settings.store, agent.name, host, {
+        onAccepted: settings.onAccepted,
+        position: settings.position,
+      });
     }
   }
 
@@ -133,7 +140,10 @@ export class Runtime {
     }
     if (!(snapshot instanceof Promise)) return this.restore(journal, snapshot);
     this.held = [];
-    snapshot.then((loaded) => this.restore(journal, loaded), (error: unknown) => this.fail(error));
+    snapshot.then(
+      (loaded) => this.restore(journal, loaded),
+      (error: unknown) => this.fail(error),
+    );
   }
 
   private restore(journal: Journal, snapshot: Awaited<ReturnType<AgentStore['load']>>): void {
@@ -200,7 +210,8 @@ export class Runtime {
     }
     if (ks.active === null) {
       if (encoded !== undefined) this.journal?.accepted(seq, input, encoded);
-      if (this.inspect !== undefined) this.emit({ type: 'input.accepted', time: this.scheduler.now(), key, run: seq, buffered: false, input });
+      if (this.inspect !== undefined)
+        this.emit({ type: 'input.accepted', time: this.scheduler.now(), key, run: seq, buffered: false, input });
       this.startRun(ks, input, seq, this.stamp());
       this.loop();
       return;
@@ -211,7 +222,8 @@ export class Runtime {
     if (ks.pending === null) ks.pending = [pending];
     else ks.pending.push(pending);
     this.buffered++;
-    if (this.inspect !== undefined) this.emit({ type: 'input.accepted', time: this.scheduler.now(), key, run: seq, buffered: true, input });
+    if (this.inspect !== undefined)
+      this.emit({ type: 'input.accepted', time: this.scheduler.now(), key, run: seq, buffered: true, input });
   }
 
   /** The buffer is full. Returns whether the new input may still be queued. */
@@ -233,7 +245,8 @@ export class Runtime {
   }
 
   private dropped(input: unknown, key: unknown, seq: number, reason: 'drop-newest' | 'drop-oldest' | 'aborted'): void {
-    if (this.inspect !== undefined) this.emit({ type: 'input.dropped', time: this.scheduler.now(), key, run: seq, reason });
+    if (this.inspect !== undefined)
+      this.emit({ type: 'input.dropped', time: this.scheduler.now(), key, run: seq, reason });
     this.callback('onDropped', () => this.settings.onDropped?.(input, key));
   }
 
@@ -248,7 +261,13 @@ export class Runtime {
 
   /** What the runtime holds right now: per-key states, short-term memories, buffered inputs, active runs, queued work (S10). */
   footprint(): { keys: number; memories: number; buffered: number; activeRuns: number; mailbox: number } {
-    return { keys: this.keys.size, memories: this.memories.size, buffered: this.buffered, activeRuns: this.activeRuns, mailbox: this.mailbox.length - this.mailboxHead };
+    return {
+      keys: this.keys.size,
+      memories: this.memories.size,
+      buffered: this.buffered,
+      activeRuns: this.activeRuns,
+      mailbox: this.mailbox.length - this.mailboxHead,
+    };
   }
 
   // ---- inspection -------------------------------------------------------------------------
@@ -274,14 +293,23 @@ export class Runtime {
     const run = new Run(this, ks, seq, input, now);
     ks.active = run;
     this.activeRuns++;
-    if (this.inspect !== undefined) this.emit({ type: 'run.started', time: now, key: ks.key, run: seq, waited: Number.isNaN(acceptedAt) ? 0 : now - acceptedAt });
+    if (this.inspect !== undefined)
+      this.emit({
+        type: 'run.started',
+        time: now,
+        key: ks.key,
+        run: seq,
+        waited: Number.isNaN(acceptedAt) ? 0 : now - acceptedAt,
+      });
     let payload = input;
     if (this.agent.input !== undefined) {
       // safeParse first: the error's "where" text is built only for an invalid input.
       const parsed = this.agent.input.safeParse(input);
       if (!parsed.success) {
         const where = `for the input of run ${seq} (agent \`${this.agent.name}\`'s input schema)`;
-        run.rejected = new EventValidationError(InputEvent.type, toIssues(parsed.error), where, { cause: parsed.error });
+        run.rejected = new EventValidationError(InputEvent.type, toIssues(parsed.error), where, {
+          cause: parsed.error,
+        });
         return this.post(run);
       }
       payload = parsed.data;
@@ -301,7 +329,15 @@ export class Runtime {
     if (memory !== undefined && memory.size === 0) this.memories.delete(ks.key);
     if (this.inspect !== undefined) {
       const now = this.scheduler.now();
-      this.emit({ type: 'run.ended', time: now, key: ks.key, run: run.seq, outcome, duration: Number.isNaN(run.startedAt) ? 0 : now - run.startedAt, ...(error === undefined ? {} : { error }) });
+      this.emit({
+        type: 'run.ended',
+        time: now,
+        key: ks.key,
+        run: run.seq,
+        outcome,
+        duration: Number.isNaN(run.startedAt) ? 0 : now - run.startedAt,
+        ...(error === undefined ? {} : { error }),
+      });
     }
     const next = ks.shift();
     if (next !== undefined) {
@@ -344,7 +380,9 @@ export class Runtime {
     if (this.settings.errorPolicy === 'fail') return this.fail(error);
     run.abandon(`run ${run.seq} of key \`${String(run.key)}\` failed`);
     this.endRun(run, 'failed', error);
-    this.callback('onRunFailed', () => this.settings.onRunFailed?.({ key: run.key, run: run.seq, input: run.input, error }));
+    this.callback('onRunFailed', () =>
+      this.settings.onRunFailed?.({ key: run.key, run: run.seq, input: run.input, error }),
+    );
     this.completeIfFinished();
   }
 
@@ -387,13 +425,22 @@ export class Runtime {
   submit(call: AsyncCall<unknown>): void {
     const activation = call.host as Activation;
     activation.agentRun.track(call);
-    if (this.inspect !== undefined) this.emit({ type: 'async.queued', time: this.scheduler.now(), key: activation.agentRun.key, run: activation.agentRun.seq, action: activation.def.name, call: call.id });
+    if (this.inspect !== undefined)
+      this.emit({
+        type: 'async.queued',
+        time: this.scheduler.now(),
+        key: activation.agentRun.key,
+        run: activation.agentRun.seq,
+        action: activation.def.name,
+        call: call.id,
+      });
     const journal = this.journal;
     if (journal !== null) {
       // S13: a journaled outcome settles the call without running it; a reconciled call starts once its start is durable.
       call.journaled = true;
       if (journal.replay(activation.agentRun.seq, call)) return;
-      if (call.options?.reconcile !== undefined) return journal.starting(activation.agentRun.seq, call, () => this.settings.executor.submit(call));
+      if (call.options?.reconcile !== undefined)
+        return journal.starting(activation.agentRun.seq, call, () => this.settings.executor.submit(call));
     }
     this.settings.executor.submit(call);
   }
@@ -410,8 +457,14 @@ export class Runtime {
     if (this.inspect !== undefined) {
       const activation = call.host as Activation;
       this.emit({
-        type: 'async.completed', time: this.scheduler.now(), key: activation.agentRun.key, run: activation.agentRun.seq,
-        action: activation.def.name, call: call.id, ok: call.status === 1, replayed: call.replayed,
+        type: 'async.completed',
+        time: this.scheduler.now(),
+        key: activation.agentRun.key,
+        run: activation.agentRun.seq,
+        action: activation.def.name,
+        call: call.id,
+        ok: call.status === 1,
+        replayed: call.replayed,
         ...(call.status === 2 ? { error: call.error } : {}),
       });
     }
@@ -420,8 +473,18 @@ export class Runtime {
   // ---- output side ------------------------------------------------------------------------
 
   output(run: Run, event: AgentEvent): void {
-    if (this.inspect !== undefined) this.emit({ type: 'output.emitted', time: this.scheduler.now(), key: run.key, run: run.seq, event: event.id, payload: event.payload });
-    this.sink.next(this.settings.envelope ? { key: run.key, run: run.seq, id: event.id, payload: event.payload } : event.payload);
+    if (this.inspect !== undefined)
+      this.emit({
+        type: 'output.emitted',
+        time: this.scheduler.now(),
+        key: run.key,
+        run: run.seq,
+        event: event.id,
+        payload: event.payload,
+      });
+    this.sink.next(
+      this.settings.envelope ? { key: run.key, run: run.seq, id: event.id, payload: event.payload } : event.payload,
+    );
   }
 
   emit(event: LifecycleEvent): void {
@@ -438,8 +501,17 @@ export class Runtime {
     const now = this.scheduler.now();
     for (const ks of this.keys.values()) {
       const run = ks.active;
-      if (run !== null) this.emit({ type: 'run.ended', time: now, key: ks.key, run: run.seq, outcome: 'aborted', duration: Number.isNaN(run.startedAt) ? 0 : now - run.startedAt });
-      for (let p = ks.shift(); p !== undefined; p = ks.shift()) this.emit({ type: 'input.dropped', time: now, key: ks.key, run: p.seq, reason: 'aborted' });
+      if (run !== null)
+        this.emit({
+          type: 'run.ended',
+          time: now,
+          key: ks.key,
+          run: run.seq,
+          outcome: 'aborted',
+          duration: Number.isNaN(run.startedAt) ? 0 : now - run.startedAt,
+        });
+      for (let p = ks.shift(); p !== undefined; p = ks.shift())
+        this.emit({ type: 'input.dropped', time: now, key: ks.key, run: p.seq, reason: 'aborted' });
     }
   }
 

@@ -83,7 +83,13 @@ function toJson(value: unknown, where: string, path: string, seen: Set<object>):
     out = { [TAG]: 'date', v: obj.getTime() };
     if (Number.isNaN(obj.getTime())) out = { [TAG]: 'date', v: null };
   } else if (obj instanceof Map) {
-    out = { [TAG]: 'map', v: Array.from(obj, ([k, v], i) => [toJson(k, where, `${path}<key ${i}>`, seen), toJson(v, where, `${path}<value ${i}>`, seen)]) };
+    out = {
+      [TAG]: 'map',
+      v: Array.from(obj, ([k, v], i) => [
+        toJson(k, where, `${path}<key ${i}>`, seen),
+        toJson(v, where, `${path}<value ${i}>`, seen),
+      ]),
+    };
   } else if (obj instanceof Set) {
     out = { [TAG]: 'set', v: Array.from(obj, (v, i) => toJson(v, where, `${path}<item ${i}>`, seen)) };
   } else {
@@ -93,7 +99,8 @@ function toJson(value: unknown, where: string, path: string, seen: Set<object>):
       throw new JournalValueError(where, path, `a ${name} instance is not data`);
     }
     const copy: Record<string, unknown> = {};
-    for (const name of Object.keys(obj)) put(copy, name, toJson((obj as Record<string, unknown>)[name], where, `${path}.${name}`, seen));
+    for (const name of Object.keys(obj))
+      put(copy, name, toJson((obj as Record<string, unknown>)[name], where, `${path}.${name}`, seen));
     out = Object.hasOwn(obj, TAG) ? { [TAG]: 'obj', v: copy } : copy;
   }
   seen.delete(obj);
@@ -141,13 +148,16 @@ function fromTagged(obj: Record<string, unknown>): unknown {
       return error;
     }
     default:
-      throw new TypeError(`rx-agents journal: unknown value tag ${JSON.stringify(obj[TAG])} (was the store written by a newer version?)`);
+      throw new TypeError(
+        `rx-agents journal: unknown value tag ${JSON.stringify(obj[TAG])} (was the store written by a newer version?)`,
+      );
   }
 }
 
 /** Assigns an own property, also for the name `__proto__` (a plain assignment would set the prototype instead). */
 function put(target: Record<string, unknown>, name: string, value: unknown): void {
-  if (name === '__proto__') Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
+  if (name === '__proto__')
+    Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
   else target[name] = value;
 }
 

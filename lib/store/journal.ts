@@ -3,7 +3,17 @@ import { JournalValueError, NonDeterminismError, StoreUnavailableError, StoreWri
 import type { AsyncCall } from '../runtime/async-call';
 import type { MemoryNode, MemoryValue } from '../runtime/memory';
 import { decodeError, decodeValue, encodeError, encodeValue, fingerprint } from './codec';
-import { CALL_FAILED, CALL_OK, CALL_STARTED, type AgentStore, type JournalBatch, type JournalSnapshot, type JournaledCall, type JournaledInput, type RunEnd } from './store';
+import {
+  CALL_FAILED,
+  CALL_OK,
+  CALL_STARTED,
+  type AgentStore,
+  type JournalBatch,
+  type JournalSnapshot,
+  type JournaledCall,
+  type JournaledInput,
+  type RunEnd,
+} from './store';
 
 /** What the journal needs from the runtime that owns it. */
 export interface JournalHost {
@@ -99,7 +109,8 @@ export class Journal {
    */
   load(): JournalSnapshot | Promise<JournalSnapshot> {
     const previous = this.previous;
-    if (previous !== undefined && !previous.released) return new Promise<void>((resolve) => previous.releaseWaiters.push(resolve)).then(() => this.lockAndLoad());
+    if (previous !== undefined && !previous.released)
+      return new Promise<void>((resolve) => previous.releaseWaiters.push(resolve)).then(() => this.lockAndLoad());
     return this.lockAndLoad();
   }
 
@@ -196,7 +207,13 @@ export class Journal {
   /** A call with a reconciler is about to start: its start must be durable first. Calls `run` once it is. */
   starting(seq: number, call: AsyncCall<unknown>, run: () => void): void {
     if (call.reconciling) return run();
-    this.calls.push({ seq, id: call.id, fingerprint: fingerprint(call.fn, call.args), state: CALL_STARTED, value: null });
+    this.calls.push({
+      seq,
+      id: call.id,
+      fingerprint: fingerprint(call.fn, call.args),
+      state: CALL_STARTED,
+      value: null,
+    });
     this.durableWaiters.push(run);
     this.rows++;
     this.flush();
@@ -209,7 +226,13 @@ export class Journal {
   settled(seq: number, call: AsyncCall<unknown>): void {
     const ok = call.fulfilled;
     const value = ok ? encodeValue(call.value, `the result of call \`${call.id}\``) : encodeError(call.error);
-    this.calls.push({ seq, id: call.id, fingerprint: fingerprint(call.fn, call.args), state: ok ? CALL_OK : CALL_FAILED, value });
+    this.calls.push({
+      seq,
+      id: call.id,
+      fingerprint: fingerprint(call.fn, call.args),
+      state: ok ? CALL_OK : CALL_FAILED,
+      value,
+    });
     this.written();
   }
 
@@ -217,7 +240,11 @@ export class Journal {
   ended(seq: number, key: unknown, memory: MemoryNode | undefined, changed: boolean): void {
     this.recorded.delete(seq);
     let data: string | null | undefined;
-    if (changed) data = memory === undefined || memory.size === 0 ? null : encodeValue(memory.toJSON(), `the memory of key \`${String(key)}\``);
+    if (changed)
+      data =
+        memory === undefined || memory.size === 0
+          ? null
+          : encodeValue(memory.toJSON(), `the memory of key \`${String(key)}\``);
     // A run accepted and ended within one batch is committed as its end alone (atomically with its memory).
     const prune = !this.batchSeqs.has(seq);
     if (!prune) this.elided.add(seq);
@@ -227,7 +254,8 @@ export class Journal {
 
   private written(): void {
     if (++this.rows >= this.maxBatch) this.flush();
-    else if (this.tick === null && !this.closed) this.tick = this.host.scheduler.schedule(() => this.flush(), this.store.commitDelay ?? 0);
+    else if (this.tick === null && !this.closed)
+      this.tick = this.host.scheduler.schedule(() => this.flush(), this.store.commitDelay ?? 0);
   }
 
   /** Group commit: writes everything waiting as one batch (chained after a commit still in flight). */
@@ -277,9 +305,14 @@ export class Journal {
     );
   }
 
-  private committed(acks: ReadonlyArray<{ readonly input: unknown; readonly seq: number }>, waiters: ReadonlyArray<() => void>, reports: ReadonlyArray<() => void>): void {
+  private committed(
+    acks: ReadonlyArray<{ readonly input: unknown; readonly seq: number }>,
+    waiters: ReadonlyArray<() => void>,
+    reports: ReadonlyArray<() => void>,
+  ): void {
     const onAccepted = this.options.onAccepted;
-    if (onAccepted !== undefined) for (const { input, seq } of acks) this.host.callback('onAccepted', () => onAccepted(input as never, seq));
+    if (onAccepted !== undefined)
+      for (const { input, seq } of acks) this.host.callback('onAccepted', () => onAccepted(input as never, seq));
     for (const report of reports) report();
     if (!this.closed) for (const run of waiters) run();
   }
@@ -380,5 +413,9 @@ function encodeKey(key: unknown): string {
       return 'u';
   }
   if (key === null) return 'null';
-  throw new JournalValueError('a key', '(key)', `${typeof key === 'object' ? 'an object' : `a ${typeof key}`} (\`${String(key)}\`) cannot identify a key across restarts; return a string or a number from the key selector`);
+  throw new JournalValueError(
+    'a key',
+    '(key)',
+    `${typeof key === 'object' ? 'an object' : `a ${typeof key}`} (\`${String(key)}\`) cannot identify a key across restarts; return a string or a number from the key selector`,
+  );
 }

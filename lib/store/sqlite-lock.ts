@@ -33,7 +33,12 @@ export class SqliteAgentLock {
   private constructor(private readonly conn: BetterSqlite3.Database) {}
 
   /** Takes the lock or throws {@link StoreUnavailableError}; `owner` reads the recorded owner for the message. */
-  static acquire(Database: typeof BetterSqlite3, path: string, agent: string, owner: () => Owner | undefined): SqliteAgentLock {
+  static acquire(
+    Database: typeof BetterSqlite3,
+    path: string,
+    agent: string,
+    owner: () => Owner | undefined,
+  ): SqliteAgentLock {
     const file = sqliteLockPath(path, agent);
     let conn: BetterSqlite3.Database | undefined;
     try {
@@ -44,16 +49,20 @@ export class SqliteAgentLock {
       conn?.close();
       if ((cause as { code?: string }).code === 'SQLITE_BUSY') {
         const o = owner();
-        const who = o === undefined
-          ? 'another connection'
-          : `${o.pid === process.pid && o.host === hostname() ? 'this process' : 'another process'} (pid ${o.pid} on host \`${o.host}\`, since ${o.since})`;
+        const who =
+          o === undefined
+            ? 'another connection'
+            : `${o.pid === process.pid && o.host === hostname() ? 'this process' : 'another process'} (pid ${o.pid} on host \`${o.host}\`, since ${o.since})`;
         throw new StoreUnavailableError(
           `The journal of agent \`${agent}\` in \`${path}\` is locked by ${who}; one journal has one writer. ` +
             'Stop that writer first, or give this operator another agent name. A crashed owner does not block: its lock ends with its process.',
           { cause },
         );
       }
-      throw new StoreUnavailableError(`Could not lock the journal of agent \`${agent}\` in \`${path}\` (lock file \`${file}\`): ${(cause as Error).message}.`, { cause });
+      throw new StoreUnavailableError(
+        `Could not lock the journal of agent \`${agent}\` in \`${path}\` (lock file \`${file}\`): ${(cause as Error).message}.`,
+        { cause },
+      );
     }
   }
 

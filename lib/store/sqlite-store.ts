@@ -41,7 +41,8 @@ CREATE TABLE calls (agent TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL,
 CREATE TABLE memory (agent TEXT NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (agent, key)) WITHOUT ROWID;
 `;
 /** Who holds each agent's writer lock (informational, for messages; the lock itself is the lock file). Added to version-1 files in place. */
-const OWNERS = 'CREATE TABLE IF NOT EXISTS owners (agent TEXT PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL, since TEXT NOT NULL) WITHOUT ROWID';
+const OWNERS =
+  'CREATE TABLE IF NOT EXISTS owners (agent TEXT PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL, since TEXT NOT NULL) WITHOUT ROWID';
 
 /**
  * The embedded durable store: one SQLite file in WAL mode, through the optional peer dependency
@@ -65,12 +66,16 @@ const OWNERS = 'CREATE TABLE IF NOT EXISTS owners (agent TEXT PRIMARY KEY, pid I
  */
 export function sqliteStore(path: string, options: SqliteStoreOptions = {}): SqliteStore {
   if (typeof path !== 'string' || path.length === 0) {
-    throw new TypeError(`Expected the path of sqliteStore to be a non-empty file path (or ':memory:'), got \`${String(path)}\` (${typeof path}).`);
+    throw new TypeError(
+      `Expected the path of sqliteStore to be a non-empty file path (or ':memory:'), got \`${String(path)}\` (${typeof path}).`,
+    );
   }
   const synchronous = options.synchronous ?? 'NORMAL';
   const commitDelay = options.commitDelay ?? 1;
   if (!(typeof commitDelay === 'number' && commitDelay >= 0 && Number.isFinite(commitDelay))) {
-    throw new TypeError(`Expected \`commitDelay\` to be a number of ms >= 0, got \`${String(commitDelay)}\` (${typeof commitDelay}).`);
+    throw new TypeError(
+      `Expected \`commitDelay\` to be a number of ms >= 0, got \`${String(commitDelay)}\` (${typeof commitDelay}).`,
+    );
   }
   if (synchronous !== 'NORMAL' && synchronous !== 'FULL') {
     throw new TypeError(`Expected \`synchronous\` to be 'NORMAL' or 'FULL', got \`${String(synchronous)}\`.`);
@@ -102,7 +107,9 @@ function openDatabase(Database: typeof BetterSqlite3, path: string): BetterSqlit
   try {
     return new Database(path);
   } catch (cause) {
-    throw new StoreOpenError('ERR_STORE_CORRUPT', path, `SQLite could not open it (${(cause as Error).message})`, { cause });
+    throw new StoreOpenError('ERR_STORE_CORRUPT', path, `SQLite could not open it (${(cause as Error).message})`, {
+      cause,
+    });
   }
 }
 
@@ -113,13 +120,19 @@ function checkSchema(db: BetterSqlite3.Database, path: string): void {
   try {
     appId = db.pragma('application_id', { simple: true }) as number;
     version = db.pragma('user_version', { simple: true }) as number;
-    tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+    tables = (
+      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]
+    ).map((r) => r.name);
     const check = db.pragma('quick_check', { simple: true });
-    if (check !== 'ok') throw new StoreOpenError('ERR_STORE_CORRUPT', path, `PRAGMA quick_check reports: ${String(check)}`);
+    if (check !== 'ok')
+      throw new StoreOpenError('ERR_STORE_CORRUPT', path, `PRAGMA quick_check reports: ${String(check)}`);
   } catch (cause) {
     if (cause instanceof StoreOpenError) throw cause;
     const code = (cause as { code?: string }).code ?? '';
-    const reason = code === 'SQLITE_NOTADB' ? 'it is not a SQLite database' : `SQLite reports ${code || 'an error'} (${(cause as Error).message})`;
+    const reason =
+      code === 'SQLITE_NOTADB'
+        ? 'it is not a SQLite database'
+        : `SQLite reports ${code || 'an error'} (${(cause as Error).message})`;
     throw new StoreOpenError('ERR_STORE_CORRUPT', path, reason, { cause });
   }
   if (appId === SQLITE_APPLICATION_ID) {
@@ -160,7 +173,9 @@ class SqliteJournalStore implements SqliteStore {
     private readonly Database: typeof BetterSqlite3,
   ) {
     this.insertInput = db.prepare('INSERT INTO inputs (agent, seq, input) VALUES (?, ?, ?)');
-    this.upsertCall = db.prepare('INSERT OR REPLACE INTO calls (agent, seq, id, fingerprint, state, value) VALUES (?, ?, ?, ?, ?, ?)');
+    this.upsertCall = db.prepare(
+      'INSERT OR REPLACE INTO calls (agent, seq, id, fingerprint, state, value) VALUES (?, ?, ?, ?, ?, ?)',
+    );
     this.deleteInput = db.prepare('DELETE FROM inputs WHERE agent = ? AND seq = ?');
     this.deleteCalls = db.prepare('DELETE FROM calls WHERE agent = ? AND seq = ?');
     this.upsertMemory = db.prepare('INSERT OR REPLACE INTO memory (agent, key, data) VALUES (?, ?, ?)');
@@ -171,7 +186,8 @@ class SqliteJournalStore implements SqliteStore {
     this.applyBatch = db.transaction((agent: string, batch: JournalBatch) => {
       this.upsertAgent.run(agent, batch.nextSeq, batch.position ?? null);
       for (const input of batch.inputs) this.insertInput.run(agent, input.seq, input.input);
-      for (const call of batch.calls) this.upsertCall.run(agent, call.seq, call.id, call.fingerprint, call.state, call.value);
+      for (const call of batch.calls)
+        this.upsertCall.run(agent, call.seq, call.id, call.fingerprint, call.state, call.value);
       for (const end of batch.ends) {
         if (end.prune) {
           this.deleteInput.run(agent, end.seq);
@@ -186,14 +202,24 @@ class SqliteJournalStore implements SqliteStore {
   /** Takes `agent`'s writer lock across processes (see {@link SqliteAgentLock}); throws {@link StoreUnavailableError} while another writer holds it. */
   acquire(agent: string): void {
     this.open();
-    if (this.locks.has(agent)) throw new StoreUnavailableError(`The journal of agent \`${agent}\` in \`${this.location}\` is already locked by this store; one journal has one writer.`);
+    if (this.locks.has(agent))
+      throw new StoreUnavailableError(
+        `The journal of agent \`${agent}\` in \`${this.location}\` is already locked by this store; one journal has one writer.`,
+      );
     if (this.location === ':memory:') return void this.locks.set(agent, null);
-    const lock = SqliteAgentLock.acquire(this.Database, this.location, agent, () =>
-      this.db.prepare('SELECT pid, host, since FROM owners WHERE agent = ?').get(agent) as { pid: number; host: string; since: string } | undefined,
+    const lock = SqliteAgentLock.acquire(
+      this.Database,
+      this.location,
+      agent,
+      () =>
+        this.db.prepare('SELECT pid, host, since FROM owners WHERE agent = ?').get(agent) as
+          { pid: number; host: string; since: string } | undefined,
     );
     this.locks.set(agent, lock);
     const { pid, host, since } = currentOwner();
-    this.db.prepare('INSERT OR REPLACE INTO owners (agent, pid, host, since) VALUES (?, ?, ?, ?)').run(agent, pid, host, since);
+    this.db
+      .prepare('INSERT OR REPLACE INTO owners (agent, pid, host, since) VALUES (?, ?, ?, ?)')
+      .run(agent, pid, host, since);
   }
 
   /** Releases `agent`'s writer lock (a no-op if this store does not hold it). */
@@ -208,10 +234,18 @@ class SqliteJournalStore implements SqliteStore {
 
   load(agent: string): JournalSnapshot {
     this.open();
-    const head = this.db.prepare('SELECT next_seq, position FROM agents WHERE agent = ?').get(agent) as { next_seq: number; position: string | null } | undefined;
-    const inputs = this.db.prepare('SELECT seq, input FROM inputs WHERE agent = ? ORDER BY seq').all(agent) as JournaledInput[];
-    const calls = this.db.prepare('SELECT seq, id, fingerprint, state, value FROM calls WHERE agent = ?').all(agent) as JournaledCall[];
-    const memory = this.db.prepare('SELECT key, data FROM memory WHERE agent = ?').all(agent) as { key: string; data: string }[];
+    const head = this.db.prepare('SELECT next_seq, position FROM agents WHERE agent = ?').get(agent) as
+      { next_seq: number; position: string | null } | undefined;
+    const inputs = this.db
+      .prepare('SELECT seq, input FROM inputs WHERE agent = ? ORDER BY seq')
+      .all(agent) as JournaledInput[];
+    const calls = this.db
+      .prepare('SELECT seq, id, fingerprint, state, value FROM calls WHERE agent = ?')
+      .all(agent) as JournaledCall[];
+    const memory = this.db.prepare('SELECT key, data FROM memory WHERE agent = ?').all(agent) as {
+      key: string;
+      data: string;
+    }[];
     return { nextSeq: head?.next_seq ?? 0, position: head?.position ?? undefined, inputs, calls, memory };
   }
 
@@ -222,7 +256,8 @@ class SqliteJournalStore implements SqliteStore {
 
   size(agent: string): { inputs: number; calls: number; keys: number } {
     this.open();
-    const count = (table: string): number => (this.db.prepare(`SELECT count(*) AS n FROM ${table} WHERE agent = ?`).get(agent) as { n: number }).n;
+    const count = (table: string): number =>
+      (this.db.prepare(`SELECT count(*) AS n FROM ${table} WHERE agent = ?`).get(agent) as { n: number }).n;
     return { inputs: count('inputs'), calls: count('calls'), keys: count('memory') };
   }
 
@@ -234,6 +269,9 @@ class SqliteJournalStore implements SqliteStore {
   }
 
   private open(): void {
-    if (this.closed) throw new StoreUnavailableError(`The sqliteStore at \`${this.location}\` was closed; create a new one with sqliteStore(path).`);
+    if (this.closed)
+      throw new StoreUnavailableError(
+        `The sqliteStore at \`${this.location}\` was closed; create a new one with sqliteStore(path).`,
+      );
   }
 }

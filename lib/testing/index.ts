@@ -12,7 +12,9 @@ export { TestScheduler };
  * (e.g. {@link virtualDelay}); the agent is then deterministic in virtual time (S11).
  * Promises are invisible to TestScheduler: a Promise-returning block never completes inside `run()`.
  */
-export function createTestScheduler(assertEqual: (actual: unknown, expected: unknown) => void = deepStrictEqual): TestScheduler {
+export function createTestScheduler(
+  assertEqual: (actual: unknown, expected: unknown) => void = deepStrictEqual,
+): TestScheduler {
   return new TestScheduler(assertEqual);
 }
 
@@ -45,20 +47,27 @@ export interface FakeAsyncFn<A extends unknown[], T> {
  * // in an action: const answer = yield* ctx.executeAsync(llm, 'hi');
  */
 export function fakeAsyncFn<A extends unknown[], T>(
-  behaviour: (...args: A) => { readonly value: T; readonly frames: number } | { readonly error: unknown; readonly frames: number },
+  behaviour: (
+    ...args: A
+  ) => { readonly value: T; readonly frames: number } | { readonly error: unknown; readonly frames: number },
   scheduler?: SchedulerLike,
 ): FakeAsyncFn<A, T> {
   const calls: FakeCall<A>[] = [];
   const fake = (...args: A): Observable<T> => {
     calls.push({ args });
     const outcome = behaviour(...args);
-    return 'error' in outcome ? virtualFailure(outcome.error, outcome.frames, scheduler) : virtualDelay(outcome.value, outcome.frames, scheduler);
+    return 'error' in outcome
+      ? virtualFailure(outcome.error, outcome.frames, scheduler)
+      : virtualDelay(outcome.value, outcome.frames, scheduler);
   };
   return Object.assign(fake, { calls });
 }
 
 /** Collects lifecycle events: pass `recorder.inspect` as the `inspect` option. */
-export function recordLifecycle(): { readonly events: LifecycleEvent[]; readonly inspect: (event: LifecycleEvent) => void } {
+export function recordLifecycle(): {
+  readonly events: LifecycleEvent[];
+  readonly inspect: (event: LifecycleEvent) => void;
+} {
   const events: LifecycleEvent[] = [];
   return { events, inspect: (event) => void events.push(event) };
 }

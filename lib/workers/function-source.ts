@@ -10,7 +10,9 @@ import { WorkerFunctionError } from '../errors';
  */
 export function functionSource(fn: unknown): string {
   if (typeof fn !== 'function') {
-    throw new WorkerFunctionError(`Expected pool.fn() to get a function, got \`${String(fn)}\` (${fn === null ? 'null' : typeof fn}).`);
+    throw new WorkerFunctionError(
+      `Expected pool.fn() to get a function, got \`${String(fn)}\` (${fn === null ? 'null' : typeof fn}).`,
+    );
   }
   const label = functionLabel(fn);
   const src = Function.prototype.toString.call(fn);
@@ -20,10 +22,13 @@ export function functionSource(fn: unknown): string {
         'Pass a plain function or arrow function and give bound values as arguments.',
     );
   }
-  if (/^class[\s{]/.test(src)) throw new WorkerFunctionError(`pool.fn() got the class \`${label}\`; give it a function.`);
+  if (/^class[\s{]/.test(src))
+    throw new WorkerFunctionError(`pool.fn() got the class \`${label}\`; give it a function.`);
   const name = fn.constructor?.name;
   if (name === 'GeneratorFunction' || name === 'AsyncGeneratorFunction') {
-    throw new WorkerFunctionError(`pool.fn() got the generator function \`${label}\`; a worker task must return a value or a Promise.`);
+    throw new WorkerFunctionError(
+      `pool.fn() got the generator function \`${label}\`; a worker task must return a value or a Promise.`,
+    );
   }
   // Method shorthand (`{ hash(x) {…} }`) prints without the `function` keyword; put it back.
   const candidates = [src, src.startsWith('async ') ? `async function ${src.slice(6)}` : `function ${src}`];

@@ -13,7 +13,9 @@ import { workerFunction, type TaskRunner, type WorkerFunction } from './worker-f
 import { WORKER_SCRIPT } from './worker-script';
 
 /** How a worker finds a function the first time it sees its id. */
-type FnSpec = { readonly label: string; readonly src: string } | { readonly label: string; readonly path: string; readonly name: string };
+type FnSpec =
+  | { readonly label: string; readonly src: string }
+  | { readonly label: string; readonly path: string; readonly name: string };
 
 interface Task {
   readonly id: number;
@@ -37,7 +39,13 @@ interface Reply {
   readonly id: number;
   readonly ok: boolean;
   readonly value?: unknown;
-  readonly error?: { name: string; message: string; stack?: string; kind: 'task' | 'capture' | 'function'; variable?: string };
+  readonly error?: {
+    name: string;
+    message: string;
+    stack?: string;
+    kind: 'task' | 'capture' | 'function';
+    variable?: string;
+  };
 }
 
 /**
@@ -70,9 +78,14 @@ export class ThreadPool implements TaskRunner {
     return workerFunction(this, this.specId(`src:${src}`, { label: functionLabel(fn), src }), functionLabel(fn));
   }
 
-  task<F extends (...args: never[]) => unknown>(modulePath: string, exportName = 'default'): WorkerFunction<Parameters<F>, Awaited<ReturnType<F>>> {
-    if (typeof modulePath !== 'string' || modulePath.length === 0) throw optionError('modulePath', 'a module path (e.g. require.resolve("./tasks"))', modulePath);
-    if (typeof exportName !== 'string' || exportName.length === 0) throw optionError('exportName', 'the name of an exported function', exportName);
+  task<F extends (...args: never[]) => unknown>(
+    modulePath: string,
+    exportName = 'default',
+  ): WorkerFunction<Parameters<F>, Awaited<ReturnType<F>>> {
+    if (typeof modulePath !== 'string' || modulePath.length === 0)
+      throw optionError('modulePath', 'a module path (e.g. require.resolve("./tasks"))', modulePath);
+    if (typeof exportName !== 'string' || exportName.length === 0)
+      throw optionError('exportName', 'the name of an exported function', exportName);
     let path: string;
     try {
       path = createRequire(`${process.cwd()}/[rx-agents]`).resolve(modulePath);
@@ -130,11 +143,21 @@ export class ThreadPool implements TaskRunner {
     const spec = this.specs[task.fnId] as FnSpec;
     const first = !slot.known.has(task.fnId);
     try {
-      slot.worker.postMessage(first ? { id: task.id, fn: task.fnId, args: task.args, ...spec } : { id: task.id, fn: task.fnId, args: task.args });
+      slot.worker.postMessage(
+        first
+          ? { id: task.id, fn: task.fnId, args: task.args, ...spec }
+          : { id: task.id, fn: task.fnId, args: task.args },
+      );
     } catch (error) {
       this.idle.push(slot);
       task.state = 2;
-      task.settle(false, new WorkerFunctionError(`The arguments of worker task \`${spec.label}\` cannot be sent to a worker thread: ${(error as Error).message}. Pass plain data (structured-cloneable values).`, { cause: error }));
+      task.settle(
+        false,
+        new WorkerFunctionError(
+          `The arguments of worker task \`${spec.label}\` cannot be sent to a worker thread: ${(error as Error).message}. Pass plain data (structured-cloneable values).`,
+          { cause: error },
+        ),
+      );
       return;
     }
     if (first) slot.known.add(task.fnId);
@@ -146,7 +169,10 @@ export class ThreadPool implements TaskRunner {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(WORKER_SCRIPT, { eval: true, ...(this.execArgv === undefined ? {} : { execArgv: [...this.execArgv] }) });
+    const worker = new Worker(WORKER_SCRIPT, {
+      eval: true,
+      ...(this.execArgv === undefined ? {} : { execArgv: [...this.execArgv] }),
+    });
     const slot: Slot = { worker, task: null, known: new Set(), retired: false };
     this.slots.add(slot);
     worker.unref();
@@ -164,7 +190,11 @@ export class ThreadPool implements TaskRunner {
     slot.worker.unref();
     this.idle.push(slot);
     if (reply.ok) task.settle(true, reply.value);
-    else task.settle(false, this.toError((this.specs[task.fnId] as FnSpec).label, reply.error as NonNullable<Reply['error']>));
+    else
+      task.settle(
+        false,
+        this.toError((this.specs[task.fnId] as FnSpec).label, reply.error as NonNullable<Reply['error']>),
+      );
     this.pump();
   }
 
@@ -173,7 +203,8 @@ export class ThreadPool implements TaskRunner {
     const remote = new Error(e.message);
     remote.name = e.name;
     if (e.stack !== undefined) remote.stack = e.stack;
-    if (e.kind === 'function') return new WorkerFunctionError(`Worker task \`${label}\` cannot run: ${e.message}.`, { cause: remote });
+    if (e.kind === 'function')
+      return new WorkerFunctionError(`Worker task \`${label}\` cannot run: ${e.message}.`, { cause: remote });
     return new WorkerTaskError(label, remote);
   }
 
@@ -196,7 +227,10 @@ export class ThreadPool implements TaskRunner {
     if (task !== null && task.state === 1) {
       this.finish(task);
       const label = (this.specs[task.fnId] as FnSpec).label;
-      task.settle(false, this.closed ? new WorkerPoolClosedError(label) : new WorkerCrashedError(label, reason, { cause }));
+      task.settle(
+        false,
+        this.closed ? new WorkerPoolClosedError(label) : new WorkerCrashedError(label, reason, { cause }),
+      );
     }
     if (!this.closed) this.pump();
   }

@@ -36,7 +36,11 @@ export interface TaskRunner {
 }
 
 /** Wraps pool submission as a {@link WorkerFunction}. */
-export function workerFunction<A extends readonly unknown[], R>(runner: TaskRunner, fnId: number, label: string): WorkerFunction<A, R> {
+export function workerFunction<A extends readonly unknown[], R>(
+  runner: TaskRunner,
+  fnId: number,
+  label: string,
+): WorkerFunction<A, R> {
   const call = (...args: A): Observable<R> =>
     new Observable<R>((subscriber) =>
       runner.submit(fnId, args, (ok, value) => {
@@ -49,7 +53,8 @@ export function workerFunction<A extends readonly unknown[], R>(runner: TaskRunn
     (signal?: AbortSignal) =>
     (...args: A): Promise<R> =>
       new Promise<R>((resolve, reject) => {
-        if (signal?.aborted) return reject(new AbortedError(`the signal of worker task \`${label}\` was aborted before it started`));
+        if (signal?.aborted)
+          return reject(new AbortedError(`the signal of worker task \`${label}\` was aborted before it started`));
         const onAbort = (): void => {
           cancel();
           reject(new AbortedError(`the signal of worker task \`${label}\` was aborted`));

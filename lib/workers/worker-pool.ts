@@ -68,7 +68,10 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
   if (typeof options !== 'object' || options === null) throw optionError('options', 'an object', options);
   const threads = options.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) throw optionError('threads', 'an integer >= 1', threads);
-  if (options.execArgv !== undefined && !(Array.isArray(options.execArgv) && options.execArgv.every((a) => typeof a === 'string'))) {
+  if (
+    options.execArgv !== undefined &&
+    !(Array.isArray(options.execArgv) && options.execArgv.every((a) => typeof a === 'string'))
+  ) {
     throw optionError('execArgv', 'an array of strings', options.execArgv);
   }
   return new ThreadPool(threads, options.execArgv);

@@ -1,6 +1,14 @@
 import { expect } from 'chai';
 import { z } from 'zod';
-import { AgentDefinitionError, action, defineAgent, defineEvent, InputEvent, OutputEvent, type ActionDef } from '../../lib';
+import {
+  AgentDefinitionError,
+  action,
+  defineAgent,
+  defineEvent,
+  InputEvent,
+  OutputEvent,
+  type ActionDef,
+} from '../../lib';
 
 const noop = (): void => {};
 const Other = defineEvent('other', z.string());
@@ -33,14 +41,46 @@ describe('defineAgent / action: definition-time validation', () => {
   });
 
   const cases: Array<[string, () => unknown, string]> = [
-    ['no name', () => defineAgent({ name: '', actions: [action('a', InputEvent, noop)] }), 'Expected the agent name to be a non-empty string, got "" (string).'],
-    ['no actions', () => defineAgent({ name: 'x', actions: [] }), 'Agent `x` has no actions: give at least one action triggered by InputEvent.'],
-    ['no trigger', () => action('a', [], noop), "action `a` has no trigger: pass the event type(s) that start it, e.g. action('a', InputEvent, fn)."],
-    ['a trigger that is not an event type', () => action('a', ['input' as never], noop), 'Trigger 0 of action `a` is not an event type (got "input" (string)): make one with defineEvent(type, schema).'],
-    ['OutputEvent as trigger', () => action('a', OutputEvent, noop), 'action `a` is triggered by OutputEvent, but OutputEvents go downstream and are never routed to actions.'],
-    ['empty action name', () => action('', InputEvent, noop), 'Expected the action name to be a non-empty string, got `` (string).'],
-    ['not a function', () => action('a', InputEvent, 42 as never), 'Expected the function of action `a` to be a function, got `42` (number).'],
-    ['async generator', () => action('a', InputEvent, async function* () {} as never), 'action `a` is an async generator, which is not supported: use a generator (yield* ctx.executeAsync(...)) or an async function (await ctx.executeAsync(...)).'],
+    [
+      'no name',
+      () => defineAgent({ name: '', actions: [action('a', InputEvent, noop)] }),
+      'Expected the agent name to be a non-empty string, got "" (string).',
+    ],
+    [
+      'no actions',
+      () => defineAgent({ name: 'x', actions: [] }),
+      'Agent `x` has no actions: give at least one action triggered by InputEvent.',
+    ],
+    [
+      'no trigger',
+      () => action('a', [], noop),
+      "action `a` has no trigger: pass the event type(s) that start it, e.g. action('a', InputEvent, fn).",
+    ],
+    [
+      'a trigger that is not an event type',
+      () => action('a', ['input' as never], noop),
+      'Trigger 0 of action `a` is not an event type (got "input" (string)): make one with defineEvent(type, schema).',
+    ],
+    [
+      'OutputEvent as trigger',
+      () => action('a', OutputEvent, noop),
+      'action `a` is triggered by OutputEvent, but OutputEvents go downstream and are never routed to actions.',
+    ],
+    [
+      'empty action name',
+      () => action('', InputEvent, noop),
+      'Expected the action name to be a non-empty string, got `` (string).',
+    ],
+    [
+      'not a function',
+      () => action('a', InputEvent, 42 as never),
+      'Expected the function of action `a` to be a function, got `42` (number).',
+    ],
+    [
+      'async generator',
+      () => action('a', InputEvent, async function* () {} as never),
+      'action `a` is an async generator, which is not supported: use a generator (yield* ctx.executeAsync(...)) or an async function (await ctx.executeAsync(...)).',
+    ],
     [
       'duplicate names',
       () => defineAgent({ name: 'dup', actions: [action('a', InputEvent, noop), action('a', Other, noop)] }),
@@ -53,7 +93,11 @@ describe('defineAgent / action: definition-time validation', () => {
     ],
     [
       'two event types with one name',
-      () => defineAgent({ name: 'clash', actions: [action('a', [InputEvent, Other], noop), action('b', defineEvent('other', z.number()), noop)] }),
+      () =>
+        defineAgent({
+          name: 'clash',
+          actions: [action('a', [InputEvent, Other], noop), action('b', defineEvent('other', z.number()), noop)],
+        }),
       'Agent `clash` uses two different event types named `other`: give each defineEvent a unique type name.',
     ],
     [
@@ -61,8 +105,16 @@ describe('defineAgent / action: definition-time validation', () => {
       () => defineAgent({ name: 'raw', actions: [{ name: 'a' } as unknown as ActionDef] }),
       'Action 0 of agent `raw` was not made with action(name, triggers, fn); got an object.',
     ],
-    ['a bad input schema', () => defineAgent({ name: 's', input: {} as never, actions: [action('a', InputEvent, noop)] }), 'The `input` of agent `s` must be a zod schema, got an object.'],
-    ['bad resources', () => defineAgent({ name: 'r', resources: [] as never, actions: [action('a', InputEvent, noop)] }), 'The `resources` of agent `r` must be an object of named resources, got an array.'],
+    [
+      'a bad input schema',
+      () => defineAgent({ name: 's', input: {} as never, actions: [action('a', InputEvent, noop)] }),
+      'The `input` of agent `s` must be a zod schema, got an object.',
+    ],
+    [
+      'bad resources',
+      () => defineAgent({ name: 'r', resources: [] as never, actions: [action('a', InputEvent, noop)] }),
+      'The `resources` of agent `r` must be an object of named resources, got an array.',
+    ],
   ];
   for (const [what, fn, message] of cases) {
     it(`rejects ${what} with a message that says what to fix`, () => {

@@ -35,7 +35,13 @@ describe('defineEvent', () => {
   });
 
   it('rejects a bad type name or schema at definition', () => {
-    expect(() => defineEvent('', z.string())).to.throw(TypeError, 'Expected the event type name to be a non-empty string, got `` (string)');
-    expect(() => defineEvent('x', {} as never)).to.throw(TypeError, 'Expected the schema of event `x` to be a zod schema (e.g. z.object({...})), got object');
+    expect(() => defineEvent('', z.string())).to.throw(
+      TypeError,
+      'Expected the event type name to be a non-empty string, got `` (string)',
+    );
+    expect(() => defineEvent('x', {} as never)).to.throw(
+      TypeError,
+      'Expected the schema of event `x` to be a zod schema (e.g. z.object({...})), got object',
+    );
   });
 });

@@ -35,7 +35,9 @@ describe('observe: demo progress and --timeline', () => {
     await new Promise((r) => setImmediate(r));
     expect(term.text()).to.match(/^\r\x1b\[2Kdemo ░{24} 0\/3 runs · 0\/s · 0 keys active · 0 async/);
     expect(term.text().endsWith(`\r\x1b[2K${summary}\n`)).to.equal(true);
-    expect(summary).to.match(/^demo: 3 runs in \d+ ms \(\d+ runs\/s\), 0 failed; peak 2 active keys, 4 async blocks in flight; 3 outputs$/);
+    expect(summary).to.match(
+      /^demo: 3 runs in \d+ ms \(\d+ runs\/s\), 0 failed; peak 2 active keys, 4 async blocks in flight; 3 outputs$/,
+    );
   });
 
   it('not on a TTY: no control characters, only the plain summary', async () => {
@@ -54,22 +56,43 @@ describe('observe: demo progress and --timeline', () => {
     try {
       const out = join(dir, 'demo.html');
       const root = join(__dirname, '..', '..');
-      const { stdout, stderr } = await promisify(execFile)(process.execPath, ['-r', 'ts-node/register/transpile-only', 'examples/demo.ts', '--timeline', out], { cwd: root });
+      const { stdout, stderr } = await promisify(execFile)(
+        process.execPath,
+        ['-r', 'ts-node/register/transpile-only', 'examples/demo.ts', '--timeline', out],
+        { cwd: root },
+      );
       expect(stdout).to.include(`timeline of the rx-agents run written to ${out}`);
-      expect(stderr).to.match(/^serial: 200 runs in \d+ ms/m).and.match(/^rx-agents: 200 runs in \d+ ms .*peak 40 active keys/m);
+      expect(stderr)
+        .to.match(/^serial: 200 runs in \d+ ms/m)
+        .and.match(/^rx-agents: 200 runs in \d+ ms .*peak 40 active keys/m);
       expect(stderr).to.not.include('\x1b'); // not a TTY: plain summaries only
       const html = readFileSync(out, 'utf8');
       expect(html.match(/<g class="lane"/g)).to.have.length(40);
       expect(html).to.include('40 keys · 200 runs');
       if (!existsSync('/usr/bin/chromium')) return; // the rendering itself is checked in a browser by timeline.spec.ts
       const { chromium } = await import('playwright-core');
-      const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+      const browser = await chromium.launch({
+        executablePath: '/usr/bin/chromium',
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
+      });
       try {
         const page = await browser.newPage({ viewport: { width: 1240, height: 640 } });
         await page.goto(`file://${out}`);
-        const labels = (await page.evaluate(`[...document.querySelectorAll('g.lane .lane-label')].map((t) => t.firstChild.textContent)`)) as string[];
+        const labels = (await page.evaluate(
+          `[...document.querySelectorAll('g.lane .lane-label')].map((t) => t.firstChild.textContent)`,
+        )) as string[];
         expect(labels).to.deep.equal(Array.from({ length: 40 }, (_, i) => `c${i}`));
-        if (process.env['TIMELINE_SCREENSHOT_DEMO'] !== undefined) await page.screenshot({ path: process.env['TIMELINE_SCREENSHOT_DEMO'] });
+        if (process.env['TIMELINE_SCREENSHOT_DEMO'] !== undefined)
+          await page.screenshot({ path: process.env['TIMELINE_SCREENSHOT_DEMO'] });
       } finally {
         await browser.close();
       }

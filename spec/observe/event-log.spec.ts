@@ -9,14 +9,24 @@ import { createTestScheduler } from '../../lib/testing';
 import { byKey, jobAgent, type Job } from './fixtures';
 
 const readLines = (path: string): Array<Record<string, unknown>> =>
-  readFileSync(path, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 /** Runs the job agent in virtual time: two keys, one failing run (isolated). */
 function runJobs(inspect: (e: LifecycleEvent) => void): void {
   const ts = createTestScheduler();
   ts.run(({ cold }) => {
-    const jobs = { a: { id: 1, key: 'x', work: 3 }, b: { id: 2, key: 'y', work: 2, fail: true }, c: { id: 3, key: 'x', work: 1 } };
-    cold<Job>('(abc)|', jobs).pipe(agentOperator(jobAgent(), { key: byKey, scheduler: ts, errorPolicy: 'isolate', inspect })).subscribe();
+    const jobs = {
+      a: { id: 1, key: 'x', work: 3 },
+      b: { id: 2, key: 'y', work: 2, fail: true },
+      c: { id: 3, key: 'x', work: 1 },
+    };
+    cold<Job>('(abc)|', jobs)
+      .pipe(agentOperator(jobAgent(), { key: byKey, scheduler: ts, errorPolicy: 'isolate', inspect }))
+      .subscribe();
   });
 }
 
@@ -39,12 +49,22 @@ describe('observe: createEventLog (JSON lines)', () => {
       if (level === 'errors') {
         expect([...types].sort()).to.deep.equal(['action.failed', 'async.completed', 'run.ended']);
         expect(lines.find((l) => l['type'] === 'run.ended')).to.include({ outcome: 'failed', key: 'y', run: 1 });
-        expect(lines.find((l) => l['type'] === 'action.failed')!['error']).to.deep.equal({ name: 'Error', message: 'lookup 2 broke' });
+        expect(lines.find((l) => l['type'] === 'action.failed')!['error']).to.deep.equal({
+          name: 'Error',
+          message: 'lookup 2 broke',
+        });
       }
       if (level === 'runs') {
         expect(types).to.include('run.started').and.include('output.emitted').and.not.include('action.started');
         const accepted = lines.find((l) => l['type'] === 'input.accepted' && l['run'] === 0)!;
-        expect(accepted).to.deep.equal({ type: 'input.accepted', time: 0, key: 'x', run: 0, buffered: false, input: { id: 1, key: 'x', work: 3 } });
+        expect(accepted).to.deep.equal({
+          type: 'input.accepted',
+          time: 0,
+          key: 'x',
+          run: 0,
+          buffered: false,
+          input: { id: 1, key: 'x', work: 3 },
+        });
       }
       if (level === 'actions') expect(types).to.include('event.sent').and.not.include('async.started');
       if (level === 'all') expect(types).to.include('async.queued').and.include('async.started');
@@ -71,10 +91,20 @@ describe('observe: createEventLog (JSON lines)', () => {
   });
 
   it('boundedJson: cycles, bigints, errors, toJSON, non-finite numbers', () => {
-    const a: Record<string, unknown> = { n: 1n, inf: Infinity, d: new Date(0), e: Object.assign(new Error('boom'), { code: 'E_X' }), f: () => 1 };
+    const a: Record<string, unknown> = {
+      n: 1n,
+      inf: Infinity,
+      d: new Date(0),
+      e: Object.assign(new Error('boom'), { code: 'E_X' }),
+      f: () => 1,
+    };
     a['self'] = a;
     expect(JSON.parse(boundedJson(a, 1000))).to.deep.equal({
-      n: '1', inf: null, d: '1970-01-01T00:00:00.000Z', e: { name: 'Error', code: 'E_X', message: 'boom' }, self: '[Circular]',
+      n: '1',
+      inf: null,
+      d: '1970-01-01T00:00:00.000Z',
+      e: { name: 'Error', code: 'E_X', message: 'boom' },
+      self: '[Circular]',
     });
     expect(boundedJson([1, [2, [3]]], 100)).to.equal('[1,[2,[3]]]');
   });
@@ -92,7 +122,8 @@ describe('observe: createEventLog (JSON lines)', () => {
     const total = 2000;
     for (let i = 0; i < total; i++) log.inspect({ type: 'run.started', time: i, key: `k${i}`, run: i, waited: 0 });
     await new Promise((r) => setImmediate(r));
-    for (let i = 0; i < total; i++) log.inspect({ type: 'run.started', time: i, key: `k${i}`, run: total + i, waited: 0 });
+    for (let i = 0; i < total; i++)
+      log.inspect({ type: 'run.started', time: i, key: `k${i}`, run: total + i, waited: 0 });
     await log.flush();
     const s = log.stats();
     expect(s.dropped).to.be.greaterThan(0);
@@ -136,7 +167,10 @@ describe('observe: createEventLog (JSON lines)', () => {
   it('rejects bad options with clear TypeErrors', () => {
     expect(() => createEventLog({})).to.throw(TypeError, /exactly one of `path`/);
     expect(() => createEventLog({ path: 'a', stream: process.stderr })).to.throw(TypeError, /exactly one of `path`/);
-    expect(() => createEventLog({ stream: process.stderr, level: 'verbose' as never })).to.throw(TypeError, "Expected `level` to be one of 'errors', 'runs', 'actions', 'all', got `verbose` (string)");
+    expect(() => createEventLog({ stream: process.stderr, level: 'verbose' as never })).to.throw(
+      TypeError,
+      "Expected `level` to be one of 'errors', 'runs', 'actions', 'all', got `verbose` (string)",
+    );
     expect(() => createEventLog({ stream: process.stderr, maxPayloadChars: 3 })).to.throw(TypeError, /maxPayloadChars/);
   });
 });

@@ -25,7 +25,10 @@ export function jobAgent() {
       action('lookup', InputEvent, function* (event, ctx) {
         const job = event.payload;
         const value = yield* ctx.executeAsync(
-          (j: Job) => (j.fail === true ? virtualFailure(new Error(`lookup ${j.id} broke`), j.work) : virtualDelay(`v${j.id}`, j.work)),
+          (j: Job) =>
+            j.fail === true
+              ? virtualFailure(new Error(`lookup ${j.id} broke`), j.work)
+              : virtualDelay(`v${j.id}`, j.work),
           job,
         );
         ctx.sendEvent(Looked.of({ id: job.id, value }));
@@ -34,7 +37,9 @@ export function jobAgent() {
         yield* ctx.executeAsync(() => virtualDelay(true, 1));
         ctx.sensoryMemory.set('audited', event.payload.id);
       }),
-      action('reply', Looked, (event, ctx) => ctx.sendEvent(OutputEvent.of(`${event.payload.id}:${event.payload.value}`))),
+      action('reply', Looked, (event, ctx) =>
+        ctx.sendEvent(OutputEvent.of(`${event.payload.id}:${event.payload.value}`)),
+      ),
     ],
   });
 }

@@ -18,7 +18,15 @@ export function recordScenario(): LifecycleEvent[] {
   }
   ts.run(({ cold }) => {
     cold<Job>('abcde 2ms fghij 2ms klmno|', jobs)
-      .pipe(agentOperator(jobAgent(), { key: byKey, scheduler: ts, concurrency: 4, errorPolicy: 'isolate', inspect: (e) => void events.push(e) }))
+      .pipe(
+        agentOperator(jobAgent(), {
+          key: byKey,
+          scheduler: ts,
+          concurrency: 4,
+          errorPolicy: 'isolate',
+          inspect: (e) => void events.push(e),
+        }),
+      )
       .subscribe();
   });
   return events;

@@ -17,7 +17,14 @@ interface Seen {
     readonly bottom: number;
     readonly waits: number;
     readonly asyncs: number;
-    readonly runs: ReadonlyArray<{ readonly run: number; readonly left: number; readonly right: number; readonly top: number; readonly bottom: number; readonly fill: string }>;
+    readonly runs: ReadonlyArray<{
+      readonly run: number;
+      readonly left: number;
+      readonly right: number;
+      readonly top: number;
+      readonly bottom: number;
+      readonly fill: string;
+    }>;
   }>;
 }
 
@@ -58,7 +65,10 @@ describe('observe: renderTimeline', () => {
     const html = renderTimeline(recordScenario(), { maxLanes: 2 });
     expect(html.match(/<g class="lane"/g)).to.have.length(2);
     expect(html).to.include('3 more keys not drawn');
-    expect(() => renderTimeline(recordScenario(), { width: 10 })).to.throw(TypeError, 'Expected `width` to be an integer >= 400, got `10` (number)');
+    expect(() => renderTimeline(recordScenario(), { width: 10 })).to.throw(
+      TypeError,
+      'Expected `width` to be an integer >= 400, got `10` (number)',
+    );
     expect(() => renderTimeline(null as never)).to.throw(TypeError, /`events` to be an iterable/);
   });
 
@@ -67,7 +77,9 @@ describe('observe: renderTimeline', () => {
     let dir: string;
     before(function () {
       if (!existsSync(CHROMIUM)) {
-        console.log(`      (skipped: ${CHROMIUM} not found — install it with \`apt-get install -y chromium\`; .ci/run does)`);
+        console.log(
+          `      (skipped: ${CHROMIUM} not found — install it with \`apt-get install -y chromium\`; .ci/run does)`,
+        );
         this.skip();
       }
       dir = mkdtempSync(join(tmpdir(), 'rx-agents-timeline-'));
@@ -80,7 +92,16 @@ describe('observe: renderTimeline', () => {
       writeFileSync(file, renderTimeline(recordScenario(), { unit: 'frames', title: 'scenario' }));
       const browser = await chromium.launch({
         executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
       });
       try {
         const page = await browser.newPage({ viewport: { width: 1240, height: 800 } });
@@ -113,9 +134,11 @@ describe('observe: renderTimeline', () => {
             expect(r.right - r.left, `run ${r.run} is drawn`).to.be.greaterThan(2);
             expect(r.top).to.be.within(lane.top, lane.bottom); // inside its lane
           }
-          for (let i = 1; i < lane.runs.length; i++) expect(lane.runs[i]!.left).to.be.at.least(lane.runs[i - 1]!.right - 0.5); // serial per key
+          for (let i = 1; i < lane.runs.length; i++)
+            expect(lane.runs[i]!.left).to.be.at.least(lane.runs[i - 1]!.right - 0.5); // serial per key
         }
-        for (let i = 1; i < seen.lanes.length; i++) expect(seen.lanes[i]!.top).to.be.at.least(seen.lanes[i - 1]!.bottom - 0.5); // lanes stacked
+        for (let i = 1; i < seen.lanes.length; i++)
+          expect(seen.lanes[i]!.top).to.be.at.least(seen.lanes[i - 1]!.bottom - 0.5); // lanes stacked
         // Parallel across keys: the first runs of k0 and k1 overlap horizontally.
         const [a, b] = [seen.lanes[0]!.runs[0]!, seen.lanes[1]!.runs[0]!];
         expect(Math.min(a.right, b.right)).to.be.greaterThan(Math.max(a.left, b.left));

@@ -1,5 +1,10 @@
 import { trace, SpanStatusCode } from '@opentelemetry/api';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+} from '@opentelemetry/sdk-trace-base';
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { agentOperator, createTracing, type LifecycleEvent } from '../../lib';
@@ -19,7 +24,9 @@ function setup() {
 function run(inspect: (e: LifecycleEvent) => void, marbles: string, jobs: Record<string, Job>): void {
   const ts = createTestScheduler();
   ts.run(({ cold }) => {
-    cold<Job>(marbles, jobs).pipe(agentOperator(jobAgent(), { key: byKey, scheduler: ts, errorPolicy: 'isolate', inspect })).subscribe();
+    cold<Job>(marbles, jobs)
+      .pipe(agentOperator(jobAgent(), { key: byKey, scheduler: ts, errorPolicy: 'isolate', inspect }))
+      .subscribe();
   });
 }
 
@@ -32,8 +39,20 @@ describe('observe: createTracing (OpenTelemetry)', () => {
     const spans = exporter.getFinishedSpans();
     const runs = spans.filter((s) => s.name === 'run jobs');
     expect(runs.map((s) => s.attributes)).to.deep.equal([
-      { 'rx_agents.agent': 'jobs', 'rx_agents.key': 'x', 'rx_agents.run': 0, 'rx_agents.queue_wait': 0, 'rx_agents.outcome': 'completed' },
-      { 'rx_agents.agent': 'jobs', 'rx_agents.key': 'x', 'rx_agents.run': 1, 'rx_agents.queue_wait': 3, 'rx_agents.outcome': 'completed' },
+      {
+        'rx_agents.agent': 'jobs',
+        'rx_agents.key': 'x',
+        'rx_agents.run': 0,
+        'rx_agents.queue_wait': 0,
+        'rx_agents.outcome': 'completed',
+      },
+      {
+        'rx_agents.agent': 'jobs',
+        'rx_agents.key': 'x',
+        'rx_agents.run': 1,
+        'rx_agents.queue_wait': 3,
+        'rx_agents.outcome': 'completed',
+      },
     ]);
     expect(runs.map(duration)).to.deep.equal([5, 3]);
     for (const r of runs) expect(parentOf(r)).to.equal(undefined);
@@ -41,13 +60,25 @@ describe('observe: createTracing (OpenTelemetry)', () => {
     expect(new Set(runs.map((r) => r.spanContext().traceId)).size).to.equal(2);
     const run0 = runs[0]!;
     const inRun0 = spans.filter((s) => s.spanContext().traceId === run0.spanContext().traceId);
-    expect(inRun0.map((s) => s.name).sort()).to.deep.equal(['action audit', 'action lookup', 'action reply', 'async audit', 'async lookup', 'run jobs']);
+    expect(inRun0.map((s) => s.name).sort()).to.deep.equal([
+      'action audit',
+      'action lookup',
+      'action reply',
+      'async audit',
+      'async lookup',
+      'run jobs',
+    ]);
     const byName = (n: string): ReadableSpan => inRun0.find((s) => s.name === n)!;
     expect(parentOf(byName('action lookup'))).to.equal(run0.spanContext().spanId);
     expect(parentOf(byName('action reply'))).to.equal(run0.spanContext().spanId);
     expect(parentOf(byName('async lookup'))).to.equal(byName('action lookup').spanContext().spanId);
     expect(parentOf(byName('async audit'))).to.equal(byName('action audit').spanContext().spanId);
-    expect(byName('async lookup').attributes).to.include({ 'rx_agents.call': '0>lookup#0', 'rx_agents.executor_wait': 0, 'rx_agents.key': 'x', 'rx_agents.run': 0 });
+    expect(byName('async lookup').attributes).to.include({
+      'rx_agents.call': '0>lookup#0',
+      'rx_agents.executor_wait': 0,
+      'rx_agents.key': 'x',
+      'rx_agents.run': 0,
+    });
     expect(duration(byName('async lookup'))).to.equal(5);
     expect(duration(byName('action lookup'))).to.equal(5);
     expect(byName('action lookup').events.map((e) => e.name)).to.deep.equal(['suspended', 'resumed', 'event.sent']);
@@ -73,7 +104,9 @@ describe('observe: createTracing (OpenTelemetry)', () => {
     const tracing = createTracing({ tracer });
     const ts = createTestScheduler();
     ts.run(({ cold }) => {
-      const sub = cold<Job>('a', { a: { id: 1, key: 'x', work: 100 } }).pipe(agentOperator(jobAgent(), { key: byKey, scheduler: ts, inspect: tracing.inspect })).subscribe();
+      const sub = cold<Job>('a', { a: { id: 1, key: 'x', work: 100 } })
+        .pipe(agentOperator(jobAgent(), { key: byKey, scheduler: ts, inspect: tracing.inspect }))
+        .subscribe();
       ts.schedule(() => sub.unsubscribe(), 10);
     });
     expect(tracing.openSpans()).to.equal(0);
@@ -140,7 +173,9 @@ describe('observe: createTracing (OpenTelemetry)', () => {
       try { createTracing(); console.log('no error'); } catch (e) { console.log(e.name + '|' + e.code + '|' + e.message); }
     `;
     const out = execFileSync(process.execPath, ['-e', script], { cwd: `${__dirname}/../..`, encoding: 'utf8' }).trim();
-    expect(out).to.match(/^MissingPeerDependencyError\|ERR_MISSING_PEER_DEPENDENCY\|createTracing needs the optional peer dependency `@opentelemetry\/api`/);
+    expect(out).to.match(
+      /^MissingPeerDependencyError\|ERR_MISSING_PEER_DEPENDENCY\|createTracing needs the optional peer dependency `@opentelemetry\/api`/,
+    );
     expect(out).to.include('npm install @opentelemetry/api');
   });
 });
@@ -162,13 +197,18 @@ describe('observe: createTracing with a real store (replay after a restart, S13)
           ctx.sendEvent(Step.of({ n: a }));
         }),
         action('second', Step, function* (event, ctx) {
-          const b = yield* ctx.executeAsync((n: number) => (gateOpen ? Promise.resolve(n + 1) : new Promise<number>(() => {})), event.payload.n);
+          const b = yield* ctx.executeAsync(
+            (n: number) => (gateOpen ? Promise.resolve(n + 1) : new Promise<number>(() => {})),
+            event.payload.n,
+          );
           ctx.sendEvent(OutputEvent.of(b));
         }),
       ],
     });
     const store = memoryStore();
-    const sub = concat(of({ key: 'k', n: 1 }), NEVER).pipe(agentOperator(agent, { key: (x) => x.key, store })).subscribe();
+    const sub = concat(of({ key: 'k', n: 1 }), NEVER)
+      .pipe(agentOperator(agent, { key: (x) => x.key, store }))
+      .subscribe();
     await settle();
     await settle();
     sub.unsubscribe(); // "crash": first's call is journaled, second's is in flight
@@ -176,10 +216,20 @@ describe('observe: createTracing with a real store (replay after a restart, S13)
     gateOpen = true;
     const { exporter, tracer } = setup();
     const tracing = createTracing({ tracer, agentName: 'traced' });
-    const out = await lastValueFrom(of<{ key: string; n: number }>().pipe(agentOperator(agent, { key: (x) => x.key, store, inspect: tracing.inspect })), { defaultValue: undefined });
+    const out = await lastValueFrom(
+      of<{ key: string; n: number }>().pipe(
+        agentOperator(agent, { key: (x) => x.key, store, inspect: tracing.inspect }),
+      ),
+      { defaultValue: undefined },
+    );
     expect(out).to.equal(11);
     const spans = exporter.getFinishedSpans();
-    expect(spans.map((s) => s.name).sort()).to.deep.equal(['action first', 'action second', 'async second', 'run traced']);
+    expect(spans.map((s) => s.name).sort()).to.deep.equal([
+      'action first',
+      'action second',
+      'async second',
+      'run traced',
+    ]);
     const replayed = spans.find((s) => s.name === 'action first')!.events.filter((e) => e.name === 'call.replayed');
     expect(replayed.map((e) => e.attributes)).to.deep.equal([{ 'rx_agents.call': '0>first#0', 'rx_agents.ok': true }]);
     expect(tracing.openSpans()).to.equal(0);

@@ -21,10 +21,12 @@ const v = (key: string, n: number): In => ({ key, n });
 const inputs = { a: v('k', 1), b: v('k', 2), c: v('k', 3), d: v('j', 1), e: v('k', 4) };
 
 describe('S10 admission: maxBufferedInputs and overflow policies', () => {
-  it("error (default policy): the output errors with BufferOverflowError when the bound is passed", () => {
+  it('error (default policy): the output errors with BufferOverflowError when the bound is passed', () => {
     const ts = createTestScheduler();
     ts.run(({ cold, expectObservable }) => {
-      const out = cold<In>('abc|', inputs).pipe(agentOperator(agent, { key: (x) => x.key, scheduler: ts, maxBufferedInputs: 1 }));
+      const out = cold<In>('abc|', inputs).pipe(
+        agentOperator(agent, { key: (x) => x.key, scheduler: ts, maxBufferedInputs: 1 }),
+      );
       expectObservable(out).toBe('--#', undefined, new BufferOverflowError(1));
     });
     expect(new BufferOverflowError(1).message).to.equal(
@@ -37,7 +39,13 @@ describe('S10 admission: maxBufferedInputs and overflow policies', () => {
     const dropped: string[] = [];
     ts.run(({ cold, expectObservable }) => {
       const out = cold<In>('abcd|', inputs).pipe(
-        agentOperator(agent, { key: (x) => x.key, scheduler: ts, maxBufferedInputs: 1, overflow: 'drop-newest', onDropped: (x) => dropped.push(`${x.key}${x.n}`) }),
+        agentOperator(agent, {
+          key: (x) => x.key,
+          scheduler: ts,
+          maxBufferedInputs: 1,
+          overflow: 'drop-newest',
+          onDropped: (x) => dropped.push(`${x.key}${x.n}`),
+        }),
       );
       // k1 runs 0–10, k2 waits (runs 10–20), k3 dropped; j1 runs 3–13.
       expectObservable(out).toBe('10ms a 2ms d 6ms (b|)', { a: 'k1', d: 'j1', b: 'k2' });
@@ -50,14 +58,20 @@ describe('S10 admission: maxBufferedInputs and overflow policies', () => {
     const dropped: string[] = [];
     ts.run(({ cold, expectObservable }) => {
       const out = cold<In>('abc|', inputs).pipe(
-        agentOperator(agent, { key: (x) => x.key, scheduler: ts, maxBufferedInputs: 1, overflow: 'drop-oldest', onDropped: (x) => dropped.push(`${x.key}${x.n}`) }),
+        agentOperator(agent, {
+          key: (x) => x.key,
+          scheduler: ts,
+          maxBufferedInputs: 1,
+          overflow: 'drop-oldest',
+          onDropped: (x) => dropped.push(`${x.key}${x.n}`),
+        }),
       );
       expectObservable(out).toBe('10ms a 9ms (c|)', { a: 'k1', c: 'k3' });
     });
     expect(dropped).to.deep.equal(['k2']);
   });
 
-  it("envelope output: { key, run, id, payload } with deterministic ids", () => {
+  it('envelope output: { key, run, id, payload } with deterministic ids', () => {
     const ts = createTestScheduler();
     const seen: AgentOutput<unknown>[] = [];
     ts.run(({ cold }) => {

@@ -1,5 +1,17 @@
 import { expect } from 'chai';
-import { EMPTY, NEVER, Subject, asyncScheduler, firstValueFrom, from, lastValueFrom, of, range, type SchedulerLike, type Subscription } from 'rxjs';
+import {
+  EMPTY,
+  NEVER,
+  Subject,
+  asyncScheduler,
+  firstValueFrom,
+  from,
+  lastValueFrom,
+  of,
+  range,
+  type SchedulerLike,
+  type Subscription,
+} from 'rxjs';
 import { take, tap, toArray } from 'rxjs/operators';
 import { z } from 'zod';
 import { ActionError, CallbackError, agentOperator, defineAgent, InputEvent, OutputEvent, type Agent } from '../../lib';
@@ -41,12 +53,16 @@ function countingScheduler(): SchedulerLike & { readonly pending: number } {
       pending++;
       let live = true;
       const done = (): void => {
-        if (live) (live = false), pending--;
+        if (live) ((live = false), pending--);
       };
-      const sub = asyncScheduler.schedule(function (this: unknown, s?: unknown) {
-        done();
-        work.call(this, s);
-      }, delay, state);
+      const sub = asyncScheduler.schedule(
+        function (this: unknown, s?: unknown) {
+          done();
+          work.call(this, s);
+        },
+        delay,
+        state,
+      );
       sub.add(done);
       return sub;
     },
@@ -70,7 +86,9 @@ describe('agentOperator: the rxjs operator checklist', () => {
 
   it('one value and many values, sync and async actions', async () => {
     expect(await lastValueFrom(of(1).pipe(agentOperator(echo()), toArray()))).to.deep.equal([10]);
-    expect(await lastValueFrom(from([1, 2, 3]).pipe(agentOperator(echo(), { key: (x) => x % 2 }), toArray()))).to.have.members([10, 20, 30]);
+    expect(
+      await lastValueFrom(from([1, 2, 3]).pipe(agentOperator(echo(), { key: (x) => x % 2 }), toArray())),
+    ).to.have.members([10, 20, 30]);
     const many = await lastValueFrom(range(0, 200).pipe(agentOperator(echo(1), { key: (x) => x % 7 }), toArray()));
     expect(many.slice().sort((a, b) => a - b)).to.deep.equal(Array.from({ length: 200 }, (_, i) => i * 10));
   });
@@ -82,7 +100,9 @@ describe('agentOperator: the rxjs operator checklist', () => {
       actions: (action) => [
         action('wait', InputEvent, async (_e, ctx) => {
           const signal = ctx.signal;
-          await ctx.executeAsync(() => sleep(10_000, signal).catch((e: unknown) => (aborted.push(signal.aborted), Promise.reject(e))));
+          await ctx.executeAsync(() =>
+            sleep(10_000, signal).catch((e: unknown) => (aborted.push(signal.aborted), Promise.reject(e))),
+          );
         }),
       ],
     });
@@ -113,11 +133,17 @@ describe('agentOperator: the rxjs operator checklist', () => {
         }),
       ],
     });
-    const sub = of(1, 2, 3).pipe(agentOperator(agent, { key: (x) => x, scheduler })).subscribe();
+    const sub = of(1, 2, 3)
+      .pipe(agentOperator(agent, { key: (x) => x, scheduler }))
+      .subscribe();
     await sleep(5);
     expect(scheduler.pending).to.equal(3); // the three 60 s timeouts
     sub.unsubscribe();
-    expect(seen).to.deep.equal(['abort:Aborted: unsubscribed.', 'abort:Aborted: unsubscribed.', 'abort:Aborted: unsubscribed.']);
+    expect(seen).to.deep.equal([
+      'abort:Aborted: unsubscribed.',
+      'abort:Aborted: unsubscribed.',
+      'abort:Aborted: unsubscribed.',
+    ]);
     expect(scheduler.pending).to.equal(0);
     await sleep(5);
     expect(seen).to.not.include('resumed');
@@ -148,7 +174,9 @@ describe('agentOperator: the rxjs operator checklist', () => {
         }),
       ],
     });
-    const error = (await lastValueFrom(of('x').pipe(agentOperator(agent, { key: (x) => x }))).catch((e: unknown) => e)) as ActionError;
+    const error = (await lastValueFrom(of('x').pipe(agentOperator(agent, { key: (x) => x }))).catch(
+      (e: unknown) => e,
+    )) as ActionError;
     expect(error).to.be.instanceOf(ActionError);
     expect(error.message).to.equal('Action `explode` failed in run 0 of key `x`: RangeError: bad input');
     expect(error.cause).to.be.instanceOf(RangeError);

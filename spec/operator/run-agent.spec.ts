@@ -58,7 +58,9 @@ describe('runAgent (AsyncIterable outputs via rxjs-for-await)', () => {
       for await (const _ of runAgent(agent, [{ user: 'a', n: -1 }])) void _;
     })().catch((e: unknown) => e);
     expect(error).to.be.instanceOf(ActionError);
-    expect((error as Error).message).to.equal('Action `double` failed in run 0 of key `undefined`: RangeError: negative');
+    expect((error as Error).message).to.equal(
+      'Action `double` failed in run 0 of key `undefined`: RangeError: negative',
+    );
   });
 });
 
@@ -104,7 +106,10 @@ describe('runAgent over an AsyncIterable: real backpressure', () => {
     }
     expect(done).to.equal(50);
     expect(maxUnfinished).to.be.at.most(4);
-    expect(() => runAgent(agent, source, { maxInFlight: 0 })).to.throw(TypeError, 'Expected `maxInFlight` to be an integer >= 1 or Infinity, got `0` (number)');
+    expect(() => runAgent(agent, source, { maxInFlight: 0 })).to.throw(
+      TypeError,
+      'Expected `maxInFlight` to be an integer >= 1 or Infinity, got `0` (number)',
+    );
   });
 
   it('keys still run concurrently and in order when pulled', async () => {

@@ -64,7 +64,12 @@ describe('agentOperator semantics in virtual time (marble tests)', () => {
       const inputs = cold<In>('ab|', { a: { id: 1, key: 'k' }, b: { id: 2, key: 'k' } });
       const out = inputs.pipe(agentOperator(seedAgent(), { key: byKey, scheduler: ts }));
       // run 1: frames 0–15; run 2 starts at 15: its outputs at 25 and 30.
-      expectObservable(out).toBe('10ms o 4ms a 9ms p 4ms (b|)', { o: 'other(1)', a: 'f1(1)f2(1)', p: 'other(2)', b: 'f1(2)f2(2)' });
+      expectObservable(out).toBe('10ms o 4ms a 9ms p 4ms (b|)', {
+        o: 'other(1)',
+        a: 'f1(1)f2(1)',
+        p: 'other(2)',
+        b: 'f1(2)f2(2)',
+      });
     });
   });
 
@@ -134,7 +139,9 @@ describe('agentOperator semantics in virtual time (marble tests)', () => {
       ],
     });
     const seen = timeline(ts, (cold) =>
-      cold<In>('ab|', { a: { id: 1, key: 'k' }, b: { id: 2, key: 'k' } }).pipe(agentOperator(agent, { key: byKey, scheduler: ts })),
+      cold<In>('ab|', { a: { id: 1, key: 'k' }, b: { id: 2, key: 'k' } }).pipe(
+        agentOperator(agent, { key: byKey, scheduler: ts }),
+      ),
     );
     // run 1: frames 0–4; run 2 starts at 4 (it arrived at 1 and waited).
     expect(seen).to.deep.equal(['0:1.1', '0:1.2', '1:1.3', '4:1.4', '4:2.1', '4:2.2', '5:2.3', '8:2.4', '8:|']);
@@ -165,7 +172,10 @@ describe('agentOperator semantics in virtual time (marble tests)', () => {
       const ts = createTestScheduler();
       ts.run(({ cold, expectObservable }) => {
         const inputs = cold<In>('abcd|', {
-          a: { id: 1, key: 'k' }, b: { id: 2, key: 'j' }, c: { id: 3, key: 'k' }, d: { id: 4, key: 'j' },
+          a: { id: 1, key: 'k' },
+          b: { id: 2, key: 'j' },
+          c: { id: 3, key: 'k' },
+          d: { id: 4, key: 'j' },
         });
         const out = inputs.pipe(agentOperator(seedAgent(), { key: byKey }));
         const seen: string[] = [];
@@ -173,8 +183,14 @@ describe('agentOperator semantics in virtual time (marble tests)', () => {
         results.push(seen);
         // key k: runs at 0–15 and 15–30; key j: 1–16 and 16–31.
         expectObservable(out).toBe('10ms ab 3ms cd 8ms ef 3ms g (h|)', {
-          a: 'other(1)', b: 'other(2)', c: 'f1(1)f2(1)', d: 'f1(2)f2(2)',
-          e: 'other(3)', f: 'other(4)', g: 'f1(3)f2(3)', h: 'f1(4)f2(4)',
+          a: 'other(1)',
+          b: 'other(2)',
+          c: 'f1(1)f2(1)',
+          d: 'f1(2)f2(2)',
+          e: 'other(3)',
+          f: 'other(4)',
+          g: 'f1(3)f2(3)',
+          h: 'f1(4)f2(4)',
         });
       });
     }
@@ -202,7 +218,9 @@ describe('agentOperator semantics in virtual time (marble tests)', () => {
       ],
     });
     ts.run(({ cold, expectObservable }) => {
-      const out = cold<In>('(a|)', { a: { id: 1, key: 'k' } }).pipe(agentOperator(agent, { key: byKey, scheduler: ts }));
+      const out = cold<In>('(a|)', { a: { id: 1, key: 'k' } }).pipe(
+        agentOperator(agent, { key: byKey, scheduler: ts }),
+      );
       expectObservable(out).toBe('(ab|)', { a: 1, b: 2 });
     });
     expect(log).to.deep.equal(['start:begin', 'start:end', 'ping:1', 'ping:2']);

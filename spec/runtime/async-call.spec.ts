@@ -3,8 +3,16 @@ import { lastValueFrom, of } from 'rxjs';
 import { toArray } from 'rxjs/operators';
 import { z } from 'zod';
 import {
-  ActionError, AsyncTimeoutError, EmptyAsyncResultError, EventValidationError, agentOperator, defineAgent, defineEvent,
-  InputEvent, OutputEvent, type RunnerContext,
+  ActionError,
+  AsyncTimeoutError,
+  EmptyAsyncResultError,
+  EventValidationError,
+  agentOperator,
+  defineAgent,
+  defineEvent,
+  InputEvent,
+  OutputEvent,
+  type RunnerContext,
 } from '../../lib';
 import { createTestScheduler, virtualDelay, virtualFailure } from '../../lib/testing';
 import { EMPTY } from 'rxjs';
@@ -13,16 +21,22 @@ import { EMPTY } from 'rxjs';
 function runOne(body: (ctx: RunnerContext) => Generator<unknown, void, unknown>): string[] {
   const agent = defineAgent({
     name: 'one',
-    actions: (action) => [action('act', InputEvent, function* (_e, ctx) { yield* body(ctx) as Generator<never, void, unknown>; })],
+    actions: (action) => [
+      action('act', InputEvent, function* (_e, ctx) {
+        yield* body(ctx) as Generator<never, void, unknown>;
+      }),
+    ],
   });
   const ts = createTestScheduler();
   const seen: string[] = [];
   ts.run(({ cold }) => {
-    cold('(a|)').pipe(agentOperator(agent, { scheduler: ts })).subscribe({
-      next: (v) => seen.push(`${ts.now()}:${JSON.stringify(v)}`),
-      error: (e: Error) => seen.push(`${ts.now()}:# ${e.message}`),
-      complete: () => seen.push(`${ts.now()}:|`),
-    });
+    cold('(a|)')
+      .pipe(agentOperator(agent, { scheduler: ts }))
+      .subscribe({
+        next: (v) => seen.push(`${ts.now()}:${JSON.stringify(v)}`),
+        error: (e: Error) => seen.push(`${ts.now()}:# ${e.message}`),
+        complete: () => seen.push(`${ts.now()}:|`),
+      });
   });
   return seen;
 }
@@ -85,7 +99,9 @@ describe('executeAsync: results, failures, timeouts, retries', () => {
       yield* ctx.executeAsync(() => EMPTY);
     });
     expect(seen).to.have.length(1);
-    expect(seen[0]).to.match(/^0:# Action `act` failed in run 0 of key `undefined`: EmptyAsyncResultError: An Observable given to executeAsync/);
+    expect(seen[0]).to.match(
+      /^0:# Action `act` failed in run 0 of key `undefined`: EmptyAsyncResultError: An Observable given to executeAsync/,
+    );
     expect(new EmptyAsyncResultError('act').code).to.equal('ERR_EMPTY_ASYNC_RESULT');
   });
 
@@ -172,6 +188,8 @@ describe('sendEvent validation', () => {
       actions: (action) => [action('start', InputEvent, (_e, ctx) => void ctx.resource('cache'))],
     });
     const error = (await lastValueFrom(of(1).pipe(agentOperator(agent))).catch((e: ActionError) => e)) as ActionError;
-    expect((error.cause as Error).message).to.equal('Action `start` asked for resource `cache`, but agent `res` has `llm`, `db`.');
+    expect((error.cause as Error).message).to.equal(
+      'Action `start` asked for resource `cache`, but agent `res` has `llm`, `db`.',
+    );
   });
 });

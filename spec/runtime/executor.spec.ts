@@ -6,7 +6,13 @@ import { agentOperator, createExecutor, defineAgent, InputEvent, OutputEvent, ty
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A task that records when it starts and finishes after `ms` real milliseconds. */
-function task(key: unknown, log: string[], name: string, ms: number, probe: { running: number; max: number }): ExecutorTask {
+function task(
+  key: unknown,
+  log: string[],
+  name: string,
+  ms: number,
+  probe: { running: number; max: number },
+): ExecutorTask {
   return {
     key,
     wanted: true,
@@ -64,14 +70,18 @@ describe('executor (createExecutor)', () => {
       name: 'nested',
       actions: (action) => [
         action('fan', InputEvent, function* (event, ctx) {
-          const calls = [1, 2, 3].map((i) => ctx.executeAsync((x: number) => sleep(1).then(() => x * i), event.payload as number));
+          const calls = [1, 2, 3].map((i) =>
+            ctx.executeAsync((x: number) => sleep(1).then(() => x * i), event.payload as number),
+          );
           const results = yield* ctx.all(calls);
           const again = yield* ctx.executeAsync(() => sleep(1).then(() => results.reduce((a, b) => a + b, 0)));
           ctx.sendEvent(OutputEvent.of(again));
         }),
       ],
     });
-    const out = await lastValueFrom(range(1, 20).pipe(agentOperator(agent, { key: (x: number) => x % 5, concurrency: 1 }), toArray()));
+    const out = await lastValueFrom(
+      range(1, 20).pipe(agentOperator(agent, { key: (x: number) => x % 5, concurrency: 1 }), toArray()),
+    );
     expect((out as number[]).sort((a, b) => a - b)).to.deep.equal(Array.from({ length: 20 }, (_, i) => (i + 1) * 6));
   });
 
@@ -93,8 +103,12 @@ describe('executor (createExecutor)', () => {
         }),
       ],
     });
-    const a = lastValueFrom(range(0, 10).pipe(agentOperator(agent, { key: (x: number) => x, executor: pool }), toArray()));
-    const b = lastValueFrom(range(0, 10).pipe(agentOperator(agent, { key: (x: number) => x, executor: pool }), toArray()));
+    const a = lastValueFrom(
+      range(0, 10).pipe(agentOperator(agent, { key: (x: number) => x, executor: pool }), toArray()),
+    );
+    const b = lastValueFrom(
+      range(0, 10).pipe(agentOperator(agent, { key: (x: number) => x, executor: pool }), toArray()),
+    );
     await Promise.all([a, b]);
     expect(max).to.equal(2);
   });

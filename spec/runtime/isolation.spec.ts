@@ -3,7 +3,13 @@ import { lastValueFrom, of } from 'rxjs';
 import { toArray } from 'rxjs/operators';
 import { z } from 'zod';
 import {
-  ActionError, AsyncBlockAccessError, agentOperator, defineAgent, defineEvent, InputEvent, OutputEvent,
+  ActionError,
+  AsyncBlockAccessError,
+  agentOperator,
+  defineAgent,
+  defineEvent,
+  InputEvent,
+  OutputEvent,
   type RunFailure,
 } from '../../lib';
 import { createTestScheduler, virtualDelay, virtualFailure } from '../../lib/testing';
@@ -97,7 +103,9 @@ describe('S9 error policies', () => {
       }),
       action('work', Step, function* (event, ctx) {
         const key = event.payload.key;
-        const r = yield* ctx.executeAsync(() => (key === 'bad' ? virtualFailure(new Error('model timeout'), 3) : virtualDelay(key, 5)));
+        const r = yield* ctx.executeAsync(() =>
+          key === 'bad' ? virtualFailure(new Error('model timeout'), 3) : virtualDelay(key, 5),
+        );
         ctx.sendEvent(OutputEvent.of(`${r}:${String(ctx.shortTermMemory.get('runs'))}`));
       }),
     ],
@@ -106,7 +114,9 @@ describe('S9 error policies', () => {
   it("fail (default): the output errors with ActionError once a run fails; other keys' in-flight runs are aborted", () => {
     const ts = createTestScheduler();
     ts.run(({ cold, expectObservable }) => {
-      const out = cold('abc|', { a: 'x', b: 'bad', c: 'y' }).pipe(agentOperator(agent, { key: (k) => k, scheduler: ts }));
+      const out = cold('abc|', { a: 'x', b: 'bad', c: 'y' }).pipe(
+        agentOperator(agent, { key: (k) => k, scheduler: ts }),
+      );
       const error = new ActionError('work', 'bad', 1, new Error('model timeout'));
       expectObservable(out).toBe('----#', undefined, error);
     });
@@ -117,7 +127,12 @@ describe('S9 error policies', () => {
     const failures: RunFailure[] = [];
     ts.run(({ cold, expectObservable }) => {
       const out = cold('ab-bc|', { a: 'x', b: 'bad', c: 'y' }).pipe(
-        agentOperator(agent, { key: (k) => k, scheduler: ts, errorPolicy: 'isolate', onRunFailed: (f) => failures.push(f) }),
+        agentOperator(agent, {
+          key: (k) => k,
+          scheduler: ts,
+          errorPolicy: 'isolate',
+          onRunFailed: (f) => failures.push(f),
+        }),
       );
       expectObservable(out).toBe('-----a---(c|)', { a: 'x:1', c: 'y:1' });
     });

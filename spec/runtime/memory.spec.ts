@@ -62,7 +62,10 @@ describe('memory (MemoryRef)', () => {
 
   it('names the bad spot inside a nested value, and rejects cycles', () => {
     const m = new MemoryNode();
-    expect(() => m.set('v', { list: [1, { when: new Date(0) }] } as never)).to.throw(MemoryValueError, 'memory path `v.list[1].when`');
+    expect(() => m.set('v', { list: [1, { when: new Date(0) }] } as never)).to.throw(
+      MemoryValueError,
+      'memory path `v.list[1].when`',
+    );
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     expect(() => m.set('c', cyclic as never)).to.throw(MemoryValueError, 'the value contains a cycle');
@@ -71,7 +74,10 @@ describe('memory (MemoryRef)', () => {
   it('rejects malformed paths with MemoryPathError', () => {
     const m = new MemoryNode();
     for (const path of ['', 'a..b', '.a', 'a.']) {
-      expect(() => m.set(path, 1)).to.throw(MemoryPathError, `Expected a memory path like \`a.b.c\` (non-empty segments separated by dots), got \`${path}\` (string).`);
+      expect(() => m.set(path, 1)).to.throw(
+        MemoryPathError,
+        `Expected a memory path like \`a.b.c\` (non-empty segments separated by dots), got \`${path}\` (string).`,
+      );
     }
   });
 });
@@ -97,13 +103,17 @@ describe('S10 per-key state is freed when a key has no work left', () => {
     let outputs = 0;
     let completed!: () => void;
     const done = new Promise<void>((resolve) => (completed = resolve));
-    const runtime = new Runtime(agent, { ...settings, executor: makeExecutor() }, {
-      next: () => void outputs++,
-      error: (e) => {
-        throw e;
+    const runtime = new Runtime(
+      agent,
+      { ...settings, executor: makeExecutor() },
+      {
+        next: () => void outputs++,
+        error: (e) => {
+          throw e;
+        },
+        complete: () => completed(),
       },
-      complete: () => completed(),
-    });
+    );
     for (let i = 0; i < 100_000; i++) runtime.accept(i);
     expect(runtime.footprint().activeRuns).to.be.greaterThan(0);
     runtime.sourceComplete();
@@ -117,7 +127,11 @@ describe('S10 per-key state is freed when a key has no work left', () => {
   it('while the stream stays open, idle keys are freed but memories that hold data stay', async () => {
     const { makeExecutor, ...settings } = resolveOptions({ key: (x: unknown) => x } as never);
     let outputs = 0;
-    const runtime = new Runtime(agent, { ...settings, executor: makeExecutor() }, { next: () => void outputs++, error: () => {}, complete: () => {} });
+    const runtime = new Runtime(
+      agent,
+      { ...settings, executor: makeExecutor() },
+      { next: () => void outputs++, error: () => {}, complete: () => {} },
+    );
     for (let i = 0; i < 100_000; i++) runtime.accept(i);
     while (outputs < 100_000) await new Promise((r) => setImmediate(r));
     await new Promise((r) => setImmediate(r));

@@ -1,7 +1,15 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { z } from 'zod';
-import { agentOperator, defineAgent, defineEvent, InputEvent, OutputEvent, type AgentOutput, type LifecycleEvent } from '../../lib';
+import {
+  agentOperator,
+  defineAgent,
+  defineEvent,
+  InputEvent,
+  OutputEvent,
+  type AgentOutput,
+  type LifecycleEvent,
+} from '../../lib';
 import { createTestScheduler, virtualDelay } from '../../lib/testing';
 
 interface Job {
@@ -43,7 +51,10 @@ const jobs = fc
   )
   .map((list) => list.map((j, seq) => ({ ...j, seq })));
 
-function simulate(list: readonly Job[], concurrency: number): { outputs: Array<AgentOutput<string> & { frame: number }>; events: LifecycleEvent[] } {
+function simulate(
+  list: readonly Job[],
+  concurrency: number,
+): { outputs: Array<AgentOutput<string> & { frame: number }>; events: LifecycleEvent[] } {
   const ts = createTestScheduler();
   const outputs: Array<AgentOutput<string> & { frame: number }> = [];
   const events: LifecycleEvent[] = [];
@@ -56,7 +67,15 @@ function simulate(list: readonly Job[], concurrency: number): { outputs: Array<A
       marble += name + '-'.repeat(job.gap);
     });
     cold(marble + '|', values)
-      .pipe(agentOperator(agent as import('../../lib').Agent<Job, string>, { key: (j) => j.key, scheduler: ts, concurrency, output: 'envelope', inspect: (e) => events.push(e) }))
+      .pipe(
+        agentOperator(agent as import('../../lib').Agent<Job, string>, {
+          key: (j) => j.key,
+          scheduler: ts,
+          concurrency,
+          output: 'envelope',
+          inspect: (e) => events.push(e),
+        }),
+      )
       .subscribe((o) => outputs.push({ ...o, frame: ts.now() }));
   });
   return { outputs, events };
@@ -71,7 +90,10 @@ describe('ordering properties (fast-check, virtual time)', () => {
         const started: Array<[unknown, number]> = [];
         for (const e of events) {
           if (e.type === 'run.started') {
-            expect(active.has(e.key), `key ${String(e.key)} already has run ${active.get(e.key)} when run ${e.run} starts`).to.equal(false);
+            expect(
+              active.has(e.key),
+              `key ${String(e.key)} already has run ${active.get(e.key)} when run ${e.run} starts`,
+            ).to.equal(false);
             active.set(e.key, e.run);
             started.push([e.key, e.run]);
           } else if (e.type === 'run.ended') {
@@ -119,7 +141,9 @@ describe('ordering properties (fast-check, virtual time)', () => {
         const { events } = simulate(list, Infinity);
         const routed = events.filter((e) => e.type === 'event.routed');
         for (const r of routed) {
-          const starts = events.filter((e) => e.type === 'action.started' && e.event === (r as { event: string }).event);
+          const starts = events.filter(
+            (e) => e.type === 'action.started' && e.event === (r as { event: string }).event,
+          );
           expect(starts.every((s) => s.time === r.time)).to.equal(true);
         }
         // With unlimited concurrency, each run starts when its input arrives or when the key's previous run ends.
@@ -135,7 +159,10 @@ describe('ordering properties (fast-check, virtual time)', () => {
           if (e.type !== 'run.started') continue;
           const job = list[e.run] as Job;
           const previous = list.filter((j) => j.key === job.key && j.seq < job.seq).pop();
-          const ready = Math.max(arrivals[e.run] as number, previous === undefined ? 0 : (ended.get(previous.seq) as number));
+          const ready = Math.max(
+            arrivals[e.run] as number,
+            previous === undefined ? 0 : (ended.get(previous.seq) as number),
+          );
           expect(e.time).to.equal(ready);
         }
       }),

@@ -11,16 +11,23 @@ import { agentOperator, defineAgent, defineEvent, InputEvent, OutputEvent, type 
 import { createTestScheduler, virtualDelay, virtualFailure } from '../../lib/testing';
 
 /** Runs `agent` over `marbles` in virtual time; returns `frame:value` notifications. */
-function run(agent: Parameters<typeof agentOperator>[0], marbles: string, options: { isolate?: (f: RunFailure) => void } = {}): string[] {
+function run(
+  agent: Parameters<typeof agentOperator>[0],
+  marbles: string,
+  options: { isolate?: (f: RunFailure) => void } = {},
+): string[] {
   const ts = createTestScheduler();
   const seen: string[] = [];
   ts.run(({ cold }) => {
-    const policy = options.isolate === undefined ? {} : { errorPolicy: 'isolate' as const, onRunFailed: options.isolate };
-    cold(marbles).pipe(agentOperator(agent, { scheduler: ts, ...policy })).subscribe({
-      next: (v) => seen.push(`${ts.now()}:${JSON.stringify(v)}`),
-      error: (e: Error) => seen.push(`${ts.now()}:# ${e.message}`),
-      complete: () => seen.push(`${ts.now()}:|`),
-    });
+    const policy =
+      options.isolate === undefined ? {} : { errorPolicy: 'isolate' as const, onRunFailed: options.isolate };
+    cold(marbles)
+      .pipe(agentOperator(agent, { scheduler: ts, ...policy }))
+      .subscribe({
+        next: (v) => seen.push(`${ts.now()}:${JSON.stringify(v)}`),
+        error: (e: Error) => seen.push(`${ts.now()}:# ${e.message}`),
+        complete: () => seen.push(`${ts.now()}:|`),
+      });
   });
   return seen;
 }
@@ -60,7 +67,9 @@ describe('runtime: run lists (event queue, calls, activations) and unread failur
         }),
       ],
     });
-    expect(run(agent, '(a|)')).to.deep.equal(['4:# Action `act` failed in run 0 of key `undefined`: Error: dropped on the floor']);
+    expect(run(agent, '(a|)')).to.deep.equal([
+      '4:# Action `act` failed in run 0 of key `undefined`: Error: dropped on the floor',
+    ]);
   });
 
   it('a failed call that the action read (caught) before finishing does not fail it', () => {
@@ -152,7 +161,16 @@ describe('runtime: run lists (event queue, calls, activations) and unread failur
     });
     const failures: RunFailure[] = [];
     expect(run(agent, '(a|)', { isolate: (f) => failures.push(f) })).to.deep.equal(['2:|']);
-    expect(failures.map((f) => f.error.message)).to.deep.equal(['Action `failing` failed in run 0 of key `undefined`: Error: stop']);
-    expect(log).to.deep.equal(['unsubscribed c1', 'unsubscribed c2', 'unsubscribed c3', 'unsubscribed c4', 'first finally', 'second finally']);
+    expect(failures.map((f) => f.error.message)).to.deep.equal([
+      'Action `failing` failed in run 0 of key `undefined`: Error: stop',
+    ]);
+    expect(log).to.deep.equal([
+      'unsubscribed c1',
+      'unsubscribed c2',
+      'unsubscribed c3',
+      'unsubscribed c4',
+      'first finally',
+      'second finally',
+    ]);
   });
 });

@@ -8,10 +8,22 @@ describe('store: journal value codec', () => {
   it('round-trips what JSON would change: -0, NaN, ±Infinity, undefined, BigInt, Date, Map, Set, `$rx` and `__proto__` keys', () => {
     const proto = JSON.parse('{"__proto__": {"polluted": true}}') as object;
     const value = {
-      zero: -0, nan: NaN, inf: Infinity, ninf: -Infinity, undef: undefined, holes: [1, undefined, 3],
-      big: 12345678901234567890n, date: new Date(1_700_000_000_123), bad: new Date(NaN),
-      map: new Map<unknown, unknown>([[1, 'a'], [{ k: 1 }, new Set([1n])]]), set: new Set(['x', -0]),
-      tagged: { $rx: 'num', v: 'Infinity' }, proto,
+      zero: -0,
+      nan: NaN,
+      inf: Infinity,
+      ninf: -Infinity,
+      undef: undefined,
+      holes: [1, undefined, 3],
+      big: 12345678901234567890n,
+      date: new Date(1_700_000_000_123),
+      bad: new Date(NaN),
+      map: new Map<unknown, unknown>([
+        [1, 'a'],
+        [{ k: 1 }, new Set([1n])],
+      ]),
+      set: new Set(['x', -0]),
+      tagged: { $rx: 'num', v: 'Infinity' },
+      proto,
     };
     const back = decodeValue(encodeValue(value, 'test')) as typeof value;
     expect(back).to.deep.equal(value);
@@ -23,25 +35,42 @@ describe('store: journal value codec', () => {
   });
 
   it('round-trips any JSON-like value exactly (property)', () => {
-    fc.assert(fc.property(fc.jsonValue(), (value) => {
-      expect(decodeValue(encodeValue(value, 'test'))).to.deep.equal(value);
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(decodeValue(encodeValue(value, 'test'))).to.deep.equal(value);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('rejects what it cannot store faithfully, naming the spot', () => {
     class Client {}
     const cyclic: Record<string, unknown> = {};
     cyclic['self'] = cyclic;
-    expect(() => encodeValue({ a: [0, new Client()] }, 'the result of call `x`')).to.throw(JournalValueError, 'Cannot journal the result of call `x`: at `(value).a[1]`, a Client instance is not data.');
-    expect(() => encodeValue({ f: Symbol('s') }, 'it')).to.throw(JournalValueError, 'at `(value).f`, a symbol is not data');
-    expect(() => encodeValue(cyclic, 'it')).to.throw(JournalValueError, 'at `(value).self`, the value contains a cycle');
+    expect(() => encodeValue({ a: [0, new Client()] }, 'the result of call `x`')).to.throw(
+      JournalValueError,
+      'Cannot journal the result of call `x`: at `(value).a[1]`, a Client instance is not data.',
+    );
+    expect(() => encodeValue({ f: Symbol('s') }, 'it')).to.throw(
+      JournalValueError,
+      'at `(value).f`, a symbol is not data',
+    );
+    expect(() => encodeValue(cyclic, 'it')).to.throw(
+      JournalValueError,
+      'at `(value).self`, the value contains a cycle',
+    );
   });
 
   it('rethrows recorded errors faithfully', () => {
     const error = Object.assign(new TypeError('bad arg'), { code: 'E_ARG' });
     const back = decodeError(encodeError(error)) as Error & { code: string };
     expect(back).to.be.instanceOf(Error);
-    expect([back.name, back.message, back.code, back.stack]).to.deep.equal(['TypeError', 'bad arg', 'E_ARG', error.stack]);
+    expect([back.name, back.message, back.code, back.stack]).to.deep.equal([
+      'TypeError',
+      'bad arg',
+      'E_ARG',
+      error.stack,
+    ]);
     expect(decodeError(encodeError('plain string'))).to.equal('plain string');
     expect(decodeError(encodeError({ reason: 42 }))).to.deep.equal({ reason: 42 });
   });
@@ -52,14 +81,19 @@ describe('store: journal value codec', () => {
     expect(fingerprint(fetchIt, [1])).to.not.equal(fingerprint(fetchIt, [2]));
     expect(fingerprint(fetchIt, ['1'])).to.not.equal(fingerprint(fetchIt, [1]));
     expect(fingerprint(fetchIt, [1])).to.match(/^fetchIt\/1\//);
-    expect(fingerprint(() => {}, [new AbortController().signal])).to.equal(fingerprint(() => {}, [new AbortController().signal]));
+    expect(fingerprint(() => {}, [new AbortController().signal])).to.equal(
+      fingerprint(() => {}, [new AbortController().signal]),
+    );
   });
 });
 
 describe('memory: values that would not survive a store are rejected at set time', () => {
   it('rejects `__proto__` as a key or path segment', () => {
     const node = new MemoryNode();
-    expect(() => node.set('a', JSON.parse('{"__proto__": 1}'))).to.throw(MemoryValueError, 'Cannot store a value at memory path `a.__proto__`');
+    expect(() => node.set('a', JSON.parse('{"__proto__": 1}'))).to.throw(
+      MemoryValueError,
+      'Cannot store a value at memory path `a.__proto__`',
+    );
     expect(() => node.set('a.__proto__.b', 1)).to.throw(MemoryPathError);
   });
 

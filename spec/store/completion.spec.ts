@@ -1,8 +1,17 @@
 import { expect } from 'chai';
 import { NEVER, Subject, concat, from, lastValueFrom, of, toArray } from 'rxjs';
 import {
-  agentOperator, defineAgent, InputEvent, memoryStore, OutputEvent, StoreWriteError,
-  type AgentStore, type JournalBatch, type JournalSnapshot, type MemoryStore, type RunFailure,
+  agentOperator,
+  defineAgent,
+  InputEvent,
+  memoryStore,
+  OutputEvent,
+  StoreWriteError,
+  type AgentStore,
+  type JournalBatch,
+  type JournalSnapshot,
+  type MemoryStore,
+  type RunFailure,
 } from '../../lib';
 
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -57,14 +66,16 @@ describe('store: completion waits for the last commit (S9 + S13)', () => {
     state.open = false;
     const events: string[] = [];
     const acked: number[] = [];
-    const sub = from([1, 2, 3]).pipe(agentOperator(counter, { store, onAccepted: (x) => acked.push(x) })).subscribe({
-      next: (v) => events.push(`next ${v}`),
-      complete: () => {
-        // At completion the journal holds the finished state: no unfinished run, the memory of all three runs.
-        const snapshot = (inner.load('counter') as JournalSnapshot);
-        events.push(`complete inputs=${snapshot.inputs.length} memory=${snapshot.memory.map((m) => m.data).join()}`);
-      },
-    });
+    const sub = from([1, 2, 3])
+      .pipe(agentOperator(counter, { store, onAccepted: (x) => acked.push(x) }))
+      .subscribe({
+        next: (v) => events.push(`next ${v}`),
+        complete: () => {
+          // At completion the journal holds the finished state: no unfinished run, the memory of all three runs.
+          const snapshot = inner.load('counter') as JournalSnapshot;
+          events.push(`complete inputs=${snapshot.inputs.length} memory=${snapshot.memory.map((m) => m.data).join()}`);
+        },
+      });
     for (let i = 0; i < 5; i++) await settle();
     expect(events).to.deep.equal(['next 1', 'next 2', 'next 3']); // every run ended; the commit is still in flight
     expect(acked).to.deep.equal([]);
@@ -79,13 +90,23 @@ describe('store: completion waits for the last commit (S9 + S13)', () => {
     const { store } = gatedStore(inner);
     const slow = defineAgent({
       name: 'slow',
-      actions: (action) => [action('a', InputEvent, function* (event, ctx) {
-        // Run 1 ends at once (no call), while inputs 2 and 3 are still being admitted.
-        const v = event.payload === 1 ? 1 : yield* ctx.executeAsync((x: unknown) => new Promise((resolve) => setTimeout(() => resolve(x), 20)), event.payload);
-        ctx.sendEvent(OutputEvent.of(v));
-      })],
+      actions: (action) => [
+        action('a', InputEvent, function* (event, ctx) {
+          // Run 1 ends at once (no call), while inputs 2 and 3 are still being admitted.
+          const v =
+            event.payload === 1
+              ? 1
+              : yield* ctx.executeAsync(
+                  (x: unknown) => new Promise((resolve) => setTimeout(() => resolve(x), 20)),
+                  event.payload,
+                );
+          ctx.sendEvent(OutputEvent.of(v));
+        }),
+      ],
     });
-    expect(await lastValueFrom(from([1, 2, 3]).pipe(agentOperator(slow, { store, key: (x) => x }), toArray()))).to.deep.equal([1, 2, 3]);
+    expect(
+      await lastValueFrom(from([1, 2, 3]).pipe(agentOperator(slow, { store, key: (x) => x }), toArray())),
+    ).to.deep.equal([1, 2, 3]);
   });
 
   it('with an async store, a failing final commit fails the stream with StoreWriteError instead of completing', async () => {
@@ -96,7 +117,9 @@ describe('store: completion waits for the last commit (S9 + S13)', () => {
       (e: unknown) => e,
     );
     expect(error).to.be.instanceOf(StoreWriteError);
-    expect((error as Error).message).to.equal('Writing the journal of agent `counter` failed: Error: disk full. The stream stops; restart it on the same store to resume.');
+    expect((error as Error).message).to.equal(
+      'Writing the journal of agent `counter` failed: Error: disk full. The stream stops; restart it on the same store to resume.',
+    );
     expect(state.commits).to.equal(1); // nothing written after the failed batch
     expect((inner.load('counter') as JournalSnapshot).memory).to.deep.equal([]);
   });
@@ -110,12 +133,15 @@ describe('store: completion waits for the last commit (S9 + S13)', () => {
       },
       close: () => undefined,
     };
-    const error = await lastValueFrom(of(1).pipe(agentOperator(counter, { store: failing }))).then(() => 'completed', (e: unknown) => e);
+    const error = await lastValueFrom(of(1).pipe(agentOperator(counter, { store: failing }))).then(
+      () => 'completed',
+      (e: unknown) => e,
+    );
     expect(error).to.be.instanceOf(StoreWriteError);
     expect(error).to.have.property('code', 'ERR_STORE_WRITE');
   });
 
-  it('a next subscription on the same store loads only after the previous one\'s last commit landed', async () => {
+  it("a next subscription on the same store loads only after the previous one's last commit landed", async () => {
     const { store, state, release } = gatedStore(inner);
     const sub = concat(of(1), NEVER).pipe(agentOperator(counter, { store })).subscribe();
     for (let i = 0; i < 5; i++) await settle();
@@ -125,7 +151,12 @@ describe('store: completion waits for the last commit (S9 + S13)', () => {
     for (let i = 0; i < 5; i++) await settle();
     sub2.unsubscribe(); // run 2 ended; its end and memory (n = 2) are in a commit still in flight
     // No live subscription holds the journal, so a third may subscribe at once — and must see n = 2.
-    const reader = defineAgent({ name: 'counter', actions: (action) => [action('count', InputEvent, (_e, ctx) => ctx.sendEvent(OutputEvent.of(ctx.shortTermMemory.get('n'))))] });
+    const reader = defineAgent({
+      name: 'counter',
+      actions: (action) => [
+        action('count', InputEvent, (_e, ctx) => ctx.sendEvent(OutputEvent.of(ctx.shortTermMemory.get('n')))),
+      ],
+    });
     const out = lastValueFrom(of(0).pipe(agentOperator(reader, { store }), toArray()));
     for (let i = 0; i < 5; i++) await settle();
     release();
@@ -134,7 +165,10 @@ describe('store: completion waits for the last commit (S9 + S13)', () => {
 
   it('a store answering with thenables of another Promise library (not native Promises) is loaded and waited for all the same', async () => {
     const foreign = <T>(fn: () => T): Promise<T> =>
-      ({ then: (ok?: (v: T) => unknown, fail?: (e: unknown) => unknown) => new Promise<T>((resolve) => setImmediate(() => resolve(fn()))).then(ok, fail) }) as unknown as Promise<T>;
+      ({
+        then: (ok?: (v: T) => unknown, fail?: (e: unknown) => unknown) =>
+          new Promise<T>((resolve) => setImmediate(() => resolve(fn()))).then(ok, fail),
+      }) as unknown as Promise<T>;
     const store: AgentStore = {
       location: 'foreign-thenables',
       load: (agent) => foreign(() => inner.load(agent) as JournalSnapshot),
@@ -142,7 +176,9 @@ describe('store: completion waits for the last commit (S9 + S13)', () => {
       close: () => undefined,
     };
     const completedWith: string[] = [];
-    const out = await lastValueFrom(from([1, 2, 3]).pipe(agentOperator(counter, { store }), toArray())).finally(() => completedWith.push((inner.load('counter') as JournalSnapshot).memory.map((m) => m.data).join()));
+    const out = await lastValueFrom(from([1, 2, 3]).pipe(agentOperator(counter, { store }), toArray())).finally(() =>
+      completedWith.push((inner.load('counter') as JournalSnapshot).memory.map((m) => m.data).join()),
+    );
     expect(out).to.deep.equal([1, 2, 3]);
     expect(completedWith).to.deep.equal(['{"n":3}']); // completion came after the last commit
   });
@@ -152,7 +188,10 @@ describe('store: run sequence numbers stay unique across restarts (S13)', () => 
   let store: MemoryStore;
   beforeEach(() => (store = memoryStore()));
 
-  const echo = defineAgent({ name: 'echo', actions: (action) => [action('a', InputEvent, (e, ctx) => ctx.sendEvent(OutputEvent.of(e.payload)))] });
+  const echo = defineAgent({
+    name: 'echo',
+    actions: (action) => [action('a', InputEvent, (e, ctx) => ctx.sendEvent(OutputEvent.of(e.payload)))],
+  });
   const key = (x: { k?: string; bad?: boolean; f?: () => void }): string => {
     if (x.bad === true) throw new Error('no key');
     return x.k ?? 'k';
@@ -161,19 +200,37 @@ describe('store: run sequence numbers stay unique across restarts (S13)', () => 
   it('a sequence number used by an input whose key selector threw is not handed out again after a restart', async () => {
     const failures: RunFailure[] = [];
     const first = await lastValueFrom(
-      of({ bad: true }).pipe(agentOperator(echo, { store, key, errorPolicy: 'isolate', onRunFailed: (f) => failures.push(f), output: 'envelope' }), toArray()),
+      of({ bad: true }).pipe(
+        agentOperator(echo, {
+          store,
+          key,
+          errorPolicy: 'isolate',
+          onRunFailed: (f) => failures.push(f),
+          output: 'envelope',
+        }),
+        toArray(),
+      ),
     );
     expect(first).to.deep.equal([]);
     expect(failures.map((f) => [f.run, f.error.code])).to.deep.equal([[0, 'ERR_CALLBACK_FAILED']]);
     expect((store.load('echo') as JournalSnapshot).nextSeq).to.equal(1); // journaled although no input was
-    const second = await lastValueFrom(of({ k: 'a' }).pipe(agentOperator(echo, { store, key, output: 'envelope' }), toArray()));
+    const second = await lastValueFrom(
+      of({ k: 'a' }).pipe(agentOperator(echo, { store, key, output: 'envelope' }), toArray()),
+    );
     expect(second.map((o) => o.run)).to.deep.equal([1]);
   });
 
   it('so is one used by an input that cannot be journaled', async () => {
     const failures: number[] = [];
-    await lastValueFrom(of({ f: () => undefined }).pipe(agentOperator(echo, { store, key, errorPolicy: 'isolate', onRunFailed: (f) => failures.push(f.run) })), { defaultValue: null });
-    const second = await lastValueFrom(of({ k: 'a' }).pipe(agentOperator(echo, { store, key, output: 'envelope' }), toArray()));
+    await lastValueFrom(
+      of({ f: () => undefined }).pipe(
+        agentOperator(echo, { store, key, errorPolicy: 'isolate', onRunFailed: (f) => failures.push(f.run) }),
+      ),
+      { defaultValue: null },
+    );
+    const second = await lastValueFrom(
+      of({ k: 'a' }).pipe(agentOperator(echo, { store, key, output: 'envelope' }), toArray()),
+    );
     expect([failures, second.map((o) => o.run)]).to.deep.equal([[0], [1]]);
   });
 
@@ -182,7 +239,12 @@ describe('store: run sequence numbers stay unique across restarts (S13)', () => 
     state.open = false;
     const failures: number[] = [];
     const source = new Subject<{ bad?: boolean; k?: string }>();
-    const done = lastValueFrom(source.pipe(agentOperator(echo, { store: slow, key, errorPolicy: 'isolate', onRunFailed: (f) => failures.push(f.run) })), { defaultValue: null });
+    const done = lastValueFrom(
+      source.pipe(
+        agentOperator(echo, { store: slow, key, errorPolicy: 'isolate', onRunFailed: (f) => failures.push(f.run) }),
+      ),
+      { defaultValue: null },
+    );
     for (let i = 0; i < 3; i++) await settle(); // the journal has loaded
     source.next({ bad: true });
     for (let i = 0; i < 3; i++) await settle();

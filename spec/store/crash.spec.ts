@@ -36,13 +36,28 @@ interface Files {
 }
 
 function startChild(files: Files): { child: ChildProcess; ready: Promise<void>; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', CHILD, files.db, files.effects, files.outputs, String(INPUTS), String(KEYS)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true' },
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '-r',
+      'ts-node/register/transpile-only',
+      CHILD,
+      files.db,
+      files.effects,
+      files.outputs,
+      String(INPUTS),
+      String(KEYS),
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true' },
+    },
+  );
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const ready = new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()));
+  const ready = new Promise<void>((resolve) =>
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()),
+  );
   const exited = new Promise<number | null>((resolve) =>
     child.on('exit', (code) => {
       if (code !== null && code !== 0) process.stderr.write(stderr);
@@ -53,13 +68,18 @@ function startChild(files: Files): { child: ChildProcess; ready: Promise<void>; 
 }
 
 function lines(path: string): string[] {
-  return existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter((l) => l.length > 0) : [];
+  return existsSync(path)
+    ? readFileSync(path, 'utf8')
+        .split('\n')
+        .filter((l) => l.length > 0)
+    : [];
 }
 
 /** Effect tag of a journaled call id (ids are `<seq>>a#<n>` and `<seq>>a:0>b#0`; seq = input i here). */
 function tagOf(id: string): string | undefined {
   const m = /^(\d+)>a#(\d+)$/.exec(id);
-  if (m !== null) return m[2] === '0' ? `A:${m[1]}` : m[2] === '1' ? `P:${m[1]}:0` : m[2] === '2' ? `P:${m[1]}:1` : undefined;
+  if (m !== null)
+    return m[2] === '0' ? `A:${m[1]}` : m[2] === '1' ? `P:${m[1]}:0` : m[2] === '2' ? `P:${m[1]}:1` : undefined;
   const r = /^(\d+)>a:0>b#0$/.exec(id);
   return r === null ? undefined : `R:${r[1]}`;
 }
@@ -70,13 +90,18 @@ function durableTags(db: string): { tags: Set<string>; nextSeq: number } {
   if (!existsSync(db)) return { tags, nextSeq: 0 };
   const conn = new Database(db);
   try {
-    const head = conn.prepare("SELECT next_seq FROM agents WHERE agent = 'crash'").get() as { next_seq: number } | undefined;
+    const head = conn.prepare("SELECT next_seq FROM agents WHERE agent = 'crash'").get() as
+      { next_seq: number } | undefined;
     const nextSeq = head?.next_seq ?? 0;
-    const pending = new Set((conn.prepare("SELECT seq FROM inputs WHERE agent = 'crash'").all() as { seq: number }[]).map((r) => r.seq));
+    const pending = new Set(
+      (conn.prepare("SELECT seq FROM inputs WHERE agent = 'crash'").all() as { seq: number }[]).map((r) => r.seq),
+    );
     for (let i = 0; i < nextSeq; i++) {
       if (!pending.has(i)) for (const t of [`A:${i}`, `P:${i}:0`, `P:${i}:1`, `R:${i}`]) tags.add(t); // run completed: all its calls are done
     }
-    for (const { id } of conn.prepare("SELECT id FROM calls WHERE agent = 'crash' AND state != 0").all() as { id: string }[]) {
+    for (const { id } of conn.prepare("SELECT id FROM calls WHERE agent = 'crash' AND state != 0").all() as {
+      id: string;
+    }[]) {
       const tag = tagOf(id);
       if (tag !== undefined) tags.add(tag);
     }
@@ -89,8 +114,13 @@ function durableTags(db: string): { tags: Set<string>; nextSeq: number } {
 function finalMemory(db: string): Record<string, unknown> {
   const conn = new Database(db, { readonly: true });
   try {
-    const rows = conn.prepare("SELECT key, data FROM memory WHERE agent = 'crash' ORDER BY key").all() as { key: string; data: string }[];
-    const counts = conn.prepare("SELECT (SELECT count(*) FROM inputs) AS inputs, (SELECT count(*) FROM calls) AS calls").get() as { inputs: number; calls: number };
+    const rows = conn.prepare("SELECT key, data FROM memory WHERE agent = 'crash' ORDER BY key").all() as {
+      key: string;
+      data: string;
+    }[];
+    const counts = conn
+      .prepare('SELECT (SELECT count(*) FROM inputs) AS inputs, (SELECT count(*) FROM calls) AS calls')
+      .get() as { inputs: number; calls: number };
     return { memory: Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.data)])), ...counts };
   } finally {
     conn.close();
@@ -104,14 +134,22 @@ describe('store: crash recovery with SIGKILLed child processes (S13)', function 
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('loses no accepted input, never re-executes a journaled call, and ends with the memory of a crash-free run', async () => {
-    const reference: Files = { db: join(dir, 'ref.db'), effects: join(dir, 'ref.effects'), outputs: join(dir, 'ref.outputs') };
+    const reference: Files = {
+      db: join(dir, 'ref.db'),
+      effects: join(dir, 'ref.effects'),
+      outputs: join(dir, 'ref.outputs'),
+    };
     const ref = startChild(reference);
     expect(await ref.exited).to.equal(0);
     const expected = finalMemory(reference.db);
 
     const seed = Number(process.env['CRASH_SEED'] ?? 20261125);
     const random = prng(seed);
-    const files: Files = { db: join(dir, 'crash.db'), effects: join(dir, 'crash.effects'), outputs: join(dir, 'crash.outputs') };
+    const files: Files = {
+      db: join(dir, 'crash.db'),
+      effects: join(dir, 'crash.effects'),
+      outputs: join(dir, 'crash.outputs'),
+    };
     const durable = new Set<string>();
     const progress: number[] = [];
     let killed = 0;
@@ -125,20 +163,35 @@ describe('store: crash recovery with SIGKILLed child processes (S13)', function 
       const code = await exited;
       if (!done && code === null) killed++;
       // Calls executed by this process must not include any call that was durable before it started.
-      const executed = lines(files.effects).filter((l) => l.split(' ')[1] === String(child.pid)).map((l) => l.split(' ')[0] as string);
+      const executed = lines(files.effects)
+        .filter((l) => l.split(' ')[1] === String(child.pid))
+        .map((l) => l.split(' ')[0] as string);
       const again = executed.filter((tag) => durable.has(tag));
       expect(again, `seed ${seed}, process ${k}: journaled calls executed again`).to.deep.equal([]);
       const after = durableTags(files.db);
       progress.push(after.nextSeq);
       for (const tag of after.tags) durable.add(tag);
     }
-    if (process.env['CRASH_DEBUG']) console.log({ killed, progress, reconciled: lines(files.effects).filter((l) => l.startsWith('~')).map((l) => l.split(' ')[2]), effects: lines(files.effects).length });
+    if (process.env['CRASH_DEBUG'])
+      console.log({
+        killed,
+        progress,
+        reconciled: lines(files.effects)
+          .filter((l) => l.startsWith('~'))
+          .map((l) => l.split(' ')[2]),
+        effects: lines(files.effects).length,
+      });
     expect(killed, 'most children were killed mid-way').to.be.greaterThan(KILLS / 2);
 
     const last = startChild(files);
     expect(await last.exited).to.equal(0);
-    const executed = lines(files.effects).filter((l) => l.split(' ')[1] === String(last.child.pid)).map((l) => l.split(' ')[0] as string);
-    expect(executed.filter((tag) => durable.has(tag)), `seed ${seed}: journaled calls executed again`).to.deep.equal([]);
+    const executed = lines(files.effects)
+      .filter((l) => l.split(' ')[1] === String(last.child.pid))
+      .map((l) => l.split(' ')[0] as string);
+    expect(
+      executed.filter((tag) => durable.has(tag)),
+      `seed ${seed}: journaled calls executed again`,
+    ).to.deep.equal([]);
 
     // Memory equals the crash-free run: every input processed exactly once, per-key order kept.
     const got = finalMemory(files.db);
@@ -147,12 +200,15 @@ describe('store: crash recovery with SIGKILLed child processes (S13)', function 
     expect(got['calls']).to.equal(0);
     const memory = got['memory'] as Record<string, { seen: number[] }>;
     for (let k = 0; k < KEYS; k++) {
-      expect(memory[`sk${k}`]!.seen).to.deep.equal(Array.from({ length: INPUTS }, (_, i) => i).filter((i) => i % KEYS === k));
+      expect(memory[`sk${k}`]!.seen).to.deep.equal(
+        Array.from({ length: INPUTS }, (_, i) => i).filter((i) => i % KEYS === k),
+      );
     }
 
     // Reconciled calls: executed exactly once across all crashes; other calls at least once.
     const counts = new Map<string, number>();
-    for (const line of lines(files.effects)) counts.set(line.split(' ')[0]!, (counts.get(line.split(' ')[0]!) ?? 0) + 1);
+    for (const line of lines(files.effects))
+      counts.set(line.split(' ')[0]!, (counts.get(line.split(' ')[0]!) ?? 0) + 1);
     for (let i = 0; i < INPUTS; i++) {
       expect(counts.get(`R:${i}`), `R:${i}`).to.equal(1);
       for (const tag of [`A:${i}`, `P:${i}:0`, `P:${i}:1`]) expect(counts.get(tag) ?? 0, tag).to.be.at.least(1);

@@ -49,13 +49,22 @@ const finisher = defineAgent({
 /** The child's agent, in this process: its call never settles, so its run stays unfinished. */
 const holder = defineAgent({
   name: 'locked',
-  actions: (action) => [action('wait', InputEvent, function* (_e, ctx) {
-    yield* ctx.executeAsync(() => new Promise(() => undefined));
-  })],
+  actions: (action) => [
+    action('wait', InputEvent, function* (_e, ctx) {
+      yield* ctx.executeAsync(() => new Promise(() => undefined));
+    }),
+  ],
 });
-const other = defineAgent({ name: 'other', actions: (action) => [action('a', InputEvent, (e, ctx) => ctx.sendEvent(OutputEvent.of(e.payload)))] });
+const other = defineAgent({
+  name: 'other',
+  actions: (action) => [action('a', InputEvent, (e, ctx) => ctx.sendEvent(OutputEvent.of(e.payload)))],
+});
 
-const errorOf = (p: Promise<unknown>): Promise<unknown> => p.then(() => 'completed', (e: unknown) => e);
+const errorOf = (p: Promise<unknown>): Promise<unknown> =>
+  p.then(
+    () => 'completed',
+    (e: unknown) => e,
+  );
 
 describe('store: sqliteStore single-writer lock across processes (S13)', function () {
   this.timeout(30_000);
@@ -77,7 +86,11 @@ describe('store: sqliteStore single-writer lock across processes (S13)', functio
 
     // A second process: its stream fails with StoreUnavailableError naming the owner.
     const second = startChild(db);
-    expect(await second.output).to.match(new RegExp(`^error ERR_STORE_UNAVAILABLE The journal of agent \`locked\` in \`.*agents\\.db\` is locked by another process \\(pid ${pid} on host \`${hostname()}\`, since \\d{4}-`));
+    expect(await second.output).to.match(
+      new RegExp(
+        `^error ERR_STORE_UNAVAILABLE The journal of agent \`locked\` in \`.*agents\\.db\` is locked by another process \\(pid ${pid} on host \`${hostname()}\`, since \\d{4}-`,
+      ),
+    );
     expect(await second.exited).to.equal(3);
 
     // This process (a third one), on its own store: refused too; another agent in the same file is not affected.
@@ -104,16 +117,23 @@ describe('store: sqliteStore single-writer lock across processes (S13)', functio
     const a = sqliteStore(db);
     const b = sqliteStore(db);
     try {
-      const sub = concat(of('a'), NEVER).pipe(agentOperator(holder, { store: a })).subscribe();
+      const sub = concat(of('a'), NEVER)
+        .pipe(agentOperator(holder, { store: a }))
+        .subscribe();
       const owners = new Database(db, { readonly: true });
-      expect(owners.prepare('SELECT agent, pid FROM owners').all()).to.deep.equal([{ agent: 'locked', pid: process.pid }]);
+      expect(owners.prepare('SELECT agent, pid FROM owners').all()).to.deep.equal([
+        { agent: 'locked', pid: process.pid },
+      ]);
       const error = await errorOf(lastValueFrom(of('b').pipe(agentOperator(finisher, { store: b }))));
       expect(error).to.have.property('code', 'ERR_STORE_UNAVAILABLE');
       expect((error as Error).message).to.include(`is locked by this process (pid ${process.pid} on host`);
       sub.unsubscribe(); // 'a' stays unfinished in the journal
       expect(owners.prepare('SELECT agent, pid FROM owners').all()).to.deep.equal([]);
       owners.close();
-      expect(await lastValueFrom(of('b').pipe(agentOperator(finisher, { store: b }), toArray()))).to.deep.equal(['a', 'b']);
+      expect(await lastValueFrom(of('b').pipe(agentOperator(finisher, { store: b }), toArray()))).to.deep.equal([
+        'a',
+        'b',
+      ]);
       expect(existsSync(sqliteLockPath(db, 'locked'))).to.equal(true); // kept on purpose: deleting could split the lock
     } finally {
       a.close();
@@ -125,13 +145,18 @@ describe('store: sqliteStore single-writer lock across processes (S13)', functio
     const a = sqliteStore(db);
     let accepted!: () => void;
     const durable = new Promise<void>((resolve) => (accepted = resolve));
-    const sub = concat(of('a'), NEVER).pipe(agentOperator(holder, { store: a, onAccepted: () => accepted() })).subscribe();
+    const sub = concat(of('a'), NEVER)
+      .pipe(agentOperator(holder, { store: a, onAccepted: () => accepted() }))
+      .subscribe();
     await durable;
     a.close();
     sub.unsubscribe(); // its last commit fails on the closed store; nothing to report to after unsubscribe
     const b = sqliteStore(db);
     try {
-      expect(await lastValueFrom(of('b').pipe(agentOperator(finisher, { store: b }), toArray()))).to.deep.equal(['a', 'b']);
+      expect(await lastValueFrom(of('b').pipe(agentOperator(finisher, { store: b }), toArray()))).to.deep.equal([
+        'a',
+        'b',
+      ]);
     } finally {
       b.close();
     }

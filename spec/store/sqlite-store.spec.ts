@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { NEVER, concat, lastValueFrom, of, range, toArray, map } from 'rxjs';
 import {
-  agentOperator, defineAgent, InputEvent, OutputEvent, sqliteStore, StoreOpenError, StoreVersionError, SQLITE_APPLICATION_ID,
+  agentOperator,
+  defineAgent,
+  InputEvent,
+  OutputEvent,
+  sqliteStore,
+  StoreOpenError,
+  StoreVersionError,
+  SQLITE_APPLICATION_ID,
 } from '../../lib';
 
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -18,8 +25,15 @@ describe('store: sqliteStore (real SQLite files)', () => {
   describe('refuses files it cannot trust (never a silent fresh start)', () => {
     it('a file that is not a SQLite database', () => {
       const path = join(dir, 'junk.db');
-      writeFileSync(path, Buffer.from('this is definitely not a database file, it is a text file of a reasonable length '.repeat(60)));
-      expect(() => sqliteStore(path)).to.throw(StoreOpenError, `Cannot open the rx-agents store at \`${path}\`: it is not a SQLite database. Restore it from a backup`)
+      writeFileSync(
+        path,
+        Buffer.from('this is definitely not a database file, it is a text file of a reasonable length '.repeat(60)),
+      );
+      expect(() => sqliteStore(path))
+        .to.throw(
+          StoreOpenError,
+          `Cannot open the rx-agents store at \`${path}\`: it is not a SQLite database. Restore it from a backup`,
+        )
         .with.property('code', 'ERR_STORE_CORRUPT');
       expect(readFileSync(path, 'utf8')).to.match(/^this is definitely/); // untouched
     });
@@ -29,7 +43,11 @@ describe('store: sqliteStore (real SQLite files)', () => {
       const db = new Database(path);
       db.exec('CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)');
       db.close();
-      expect(() => sqliteStore(path)).to.throw(StoreOpenError, 'it is a SQLite database of another application (application_id 0, tables: users). Point the store at a file of its own')
+      expect(() => sqliteStore(path))
+        .to.throw(
+          StoreOpenError,
+          'it is a SQLite database of another application (application_id 0, tables: users). Point the store at a file of its own',
+        )
         .with.property('code', 'ERR_STORE_FOREIGN');
     });
 
@@ -39,7 +57,11 @@ describe('store: sqliteStore (real SQLite files)', () => {
       const db = new Database(path);
       db.pragma('user_version = 7');
       db.close();
-      expect(() => sqliteStore(path)).to.throw(StoreVersionError, `The rx-agents store at \`${path}\` has schema version 7, but this version of rx-agents reads version 1. Upgrade rx-agents`)
+      expect(() => sqliteStore(path))
+        .to.throw(
+          StoreVersionError,
+          `The rx-agents store at \`${path}\` has schema version 7, but this version of rx-agents reads version 1. Upgrade rx-agents`,
+        )
         .with.property('code', 'ERR_STORE_VERSION');
     });
 
@@ -55,7 +77,9 @@ describe('store: sqliteStore (real SQLite files)', () => {
       expect(bytes.length).to.be.greaterThan(pageSize); // more than the header page
       bytes.fill(0xa5, pageSize, bytes.length); // scribble over every page after the first (the schema pages)
       writeFileSync(path, bytes);
-      expect(() => sqliteStore(path)).to.throw(StoreOpenError).with.property('code', 'ERR_STORE_CORRUPT');
+      expect(() => sqliteStore(path))
+        .to.throw(StoreOpenError)
+        .with.property('code', 'ERR_STORE_CORRUPT');
     });
 
     it('opens an empty file as a fresh store and marks it as ours', () => {
@@ -89,10 +113,14 @@ describe('store: sqliteStore (real SQLite files)', () => {
           action('a', InputEvent, function* (event, ctx) {
             let result: unknown;
             try {
-              result = yield* ctx.executeAsyncWith({ reconcile }, function charge(order: string) {
-                log.push(`charge ${order}`);
-                return new Promise(() => {}); // never settles before the crash
-              }, event.payload as string);
+              result = yield* ctx.executeAsyncWith(
+                { reconcile },
+                function charge(order: string) {
+                  log.push(`charge ${order}`);
+                  return new Promise(() => {}); // never settles before the crash
+                },
+                event.payload as string,
+              );
             } catch (error) {
               result = `failed: ${(error as Error).message}`;
             }
@@ -102,7 +130,7 @@ describe('store: sqliteStore (real SQLite files)', () => {
       });
     }
 
-    it('resolves an in-doubt call by the reconciler\'s return value, without running the block again', async () => {
+    it("resolves an in-doubt call by the reconciler's return value, without running the block again", async () => {
       const path = join(dir, 'r1.db');
       const log: string[] = [];
       const agent = reconcilingAgent(log, (order) => {
@@ -118,7 +146,7 @@ describe('store: sqliteStore (real SQLite files)', () => {
       store.close();
     });
 
-    it('resolves an in-doubt call by the reconciler\'s thrown error, which becomes the recorded outcome', async () => {
+    it("resolves an in-doubt call by the reconciler's thrown error, which becomes the recorded outcome", async () => {
       const path = join(dir, 'r2.db');
       const log: string[] = [];
       const gate: Array<() => void> = [];
@@ -187,11 +215,16 @@ describe('store: sqliteStore (real SQLite files)', () => {
     });
     const pages: number[] = [];
     for (let round = 0; round < 4; round++) {
-      const out = await lastValueFrom(range(round * 2000, 2000).pipe(agentOperator(agent, { store, key: (n) => n % 50 }), toArray()));
+      const out = await lastValueFrom(
+        range(round * 2000, 2000).pipe(agentOperator(agent, { store, key: (n) => n % 50 }), toArray()),
+      );
       expect(out).to.have.length(2000);
       expect(store.size('ret')).to.deep.equal({ inputs: 0, calls: 0, keys: 50 });
       const db = new Database(path, { readonly: true });
-      pages.push((db.pragma('page_count', { simple: true }) as number) - (db.pragma('freelist_count', { simple: true }) as number));
+      pages.push(
+        (db.pragma('page_count', { simple: true }) as number) -
+          (db.pragma('freelist_count', { simple: true }) as number),
+      );
       db.close();
     }
     // The pages in use do not grow with the number of runs processed.
@@ -201,7 +234,16 @@ describe('store: sqliteStore (real SQLite files)', () => {
 
   it('round-trips short-term memory exactly through a restart (Flink Agents #1029, #872)', async () => {
     const path = join(dir, 'mem.db');
-    const value = { n: -0, big: 1e300, tiny: 5e-324, s: 'é\u0000\ud83d\ude00', list: [1, null, [true, { deep: 'x' }]], empty: {}, none: [], $rx: 'tag-like' };
+    const value = {
+      n: -0,
+      big: 1e300,
+      tiny: 5e-324,
+      s: 'é\u0000\ud83d\ude00',
+      list: [1, null, [true, { deep: 'x' }]],
+      empty: {},
+      none: [],
+      $rx: 'tag-like',
+    };
     const agent = defineAgent({
       name: 'mem',
       actions: (action) => [
@@ -237,8 +279,17 @@ describe('store: sqliteStore (real SQLite files)', () => {
       commits++;
       return commit(agent, batch);
     };
-    const agent = defineAgent({ name: 'batch', actions: (action) => [action('a', InputEvent, (e, ctx) => ctx.sendEvent(OutputEvent.of(e.payload)))] });
-    const out = await lastValueFrom(range(0, 1000).pipe(map((i) => ({ i })), agentOperator(agent, { store, key: (x) => x.i % 10 }), toArray()));
+    const agent = defineAgent({
+      name: 'batch',
+      actions: (action) => [action('a', InputEvent, (e, ctx) => ctx.sendEvent(OutputEvent.of(e.payload)))],
+    });
+    const out = await lastValueFrom(
+      range(0, 1000).pipe(
+        map((i) => ({ i })),
+        agentOperator(agent, { store, key: (x) => x.i % 10 }),
+        toArray(),
+      ),
+    );
     expect(out).to.have.length(1000);
     expect(commits).to.be.at.most(2);
     store.close();

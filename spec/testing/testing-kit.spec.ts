@@ -25,7 +25,9 @@ describe('rx-agents/testing', () => {
 
   it('fakeAsyncFn failures and recordLifecycle', () => {
     const ts = createTestScheduler();
-    const flaky = fakeAsyncFn((n: number) => (n > 1 ? { error: new Error(`no ${n}`), frames: 2 } : { value: n, frames: 1 }));
+    const flaky = fakeAsyncFn((n: number) =>
+      n > 1 ? { error: new Error(`no ${n}`), frames: 2 } : { value: n, frames: 1 },
+    );
     const recorder = recordLifecycle();
     const agent = defineAgent({
       name: 'f',
@@ -40,13 +42,26 @@ describe('rx-agents/testing', () => {
       ],
     });
     ts.run(({ cold, expectObservable }) => {
-      const out = cold('ab|', { a: 1, b: 2 }).pipe(agentOperator(agent, { scheduler: ts, key: (x: number) => x, inspect: recorder.inspect }));
+      const out = cold('ab|', { a: 1, b: 2 }).pipe(
+        agentOperator(agent, { scheduler: ts, key: (x: number) => x, inspect: recorder.inspect }),
+      );
       expectObservable(out).toBe('-a-(b|)', { a: 1, b: 'no 2' });
     });
     const kinds = recorder.events.filter((e) => e.run === 0).map((e) => e.type);
     expect(kinds).to.deep.equal([
-      'input.accepted', 'run.started', 'event.routed', 'action.started', 'async.queued', 'async.started',
-      'action.suspended', 'async.completed', 'action.resumed', 'event.sent', 'action.finished', 'output.emitted', 'run.ended',
+      'input.accepted',
+      'run.started',
+      'event.routed',
+      'action.started',
+      'async.queued',
+      'async.started',
+      'action.suspended',
+      'async.completed',
+      'action.resumed',
+      'event.sent',
+      'action.finished',
+      'output.emitted',
+      'run.ended',
     ]);
     expect(virtualFailure).to.be.a('function');
   });

@@ -46,7 +46,9 @@ describe('worker pool inside agents (executeAsync on worker threads)', () => {
     });
     const inputs = [1, 2, 3, 4].map((id) => ({ id, key: `k${id % 2}` }));
     const out = await lastValueFrom(from(inputs).pipe(agentOperator(agent, { key: (x) => x.key }), toArray()));
-    expect((out as Array<{ id: number }>).sort((a, b) => a.id - b.id)).to.deep.equal(inputs.map(({ id }) => ({ id, r1: myFunc1(id), r2: myFunc2(id, 'k') })));
+    expect((out as Array<{ id: number }>).sort((a, b) => a.id - b.id)).to.deep.equal(
+      inputs.map(({ id }) => ({ id, r1: myFunc1(id), r2: myFunc2(id, 'k') })),
+    );
   });
 
   it("a worker crash fails only the run that used it (errorPolicy 'isolate')", async () => {
@@ -62,7 +64,10 @@ describe('worker pool inside agents (executeAsync on worker threads)', () => {
     });
     const failures: RunFailure[] = [];
     const out = await lastValueFrom(
-      from([1, 2, 3, 4, 5]).pipe(agentOperator(agent, { key: (n) => n % 2, errorPolicy: 'isolate', onRunFailed: (f) => failures.push(f) }), toArray()),
+      from([1, 2, 3, 4, 5]).pipe(
+        agentOperator(agent, { key: (n) => n % 2, errorPolicy: 'isolate', onRunFailed: (f) => failures.push(f) }),
+        toArray(),
+      ),
     );
     expect((out as number[]).sort((a, b) => a - b)).to.deep.equal([10, 20, 40, 50]);
     expect(failures).to.have.length(1);
@@ -73,7 +78,10 @@ describe('worker pool inside agents (executeAsync on worker threads)', () => {
 
   it('unsubscribing the stream aborts the worker task (it never completes)', async () => {
     const marker = join(dir, 'unsubscribed');
-    const slow = pool.fn((path: string) => new Promise((resolve) => setTimeout(() => resolve(require('node:fs').writeFileSync(path, 'x')), 300)));
+    const slow = pool.fn(
+      (path: string) =>
+        new Promise((resolve) => setTimeout(() => resolve(require('node:fs').writeFileSync(path, 'x')), 300)),
+    );
     const agent = defineAgent({
       name: 'slow',
       input: z.string(),
@@ -109,7 +117,10 @@ describe('worker pool inside agents (executeAsync on worker threads)', () => {
         }),
       ],
     });
-    const error = await lastValueFrom(from([5_000]).pipe(agentOperator(agent))).then(() => null, (e: unknown) => e);
+    const error = await lastValueFrom(from([5_000]).pipe(agentOperator(agent))).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).to.be.instanceOf(ActionError);
     expect((error as ActionError).cause).to.be.instanceOf(AsyncTimeoutError);
     expect(pool.running).to.equal(0); // the spinning worker was terminated, not left burning a core
@@ -126,19 +137,25 @@ describe('worker pool inside agents (executeAsync on worker threads)', () => {
         }),
       ],
     });
-    const out = await lastValueFrom(from([1, 2]).pipe(agentOperator(agent, { key: (n) => n }), closeWorkerPoolOnEnd(pool), toArray()));
+    const out = await lastValueFrom(
+      from([1, 2]).pipe(agentOperator(agent, { key: (n) => n }), closeWorkerPoolOnEnd(pool), toArray()),
+    );
     expect((out as number[]).sort()).to.deep.equal([2, 3]);
     expect(pool.closed).to.equal(true);
   });
 
   it('leaves no process hanging: a script that never closes its pool exits on its own', function () {
     this.timeout(30_000);
-    const child = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, 'fixtures', 'no-hang.ts')], {
-      cwd: join(__dirname, '..', '..'),
-      encoding: 'utf8',
-      timeout: 25_000,
-      killSignal: 'SIGKILL',
-    });
+    const child = spawnSync(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', join(__dirname, 'fixtures', 'no-hang.ts')],
+      {
+        cwd: join(__dirname, '..', '..'),
+        encoding: 'utf8',
+        timeout: 25_000,
+        killSignal: 'SIGKILL',
+      },
+    );
     expect(child.signal, 'the child had to be killed: something kept it alive').to.equal(null);
     expect(child.status, child.stderr).to.equal(0);
     expect(child.stdout.trim()).to.equal('[1,4,9]');

@@ -35,7 +35,10 @@ describe('createWorkerPool (real worker threads)', () => {
 
   describe('pool.fn (self-contained functions)', () => {
     it('runs the function on another thread with explicit arguments', async () => {
-      const where = pool.fn((a: number, b: number) => ({ sum: a + b, thread: require('node:worker_threads').threadId as number }));
+      const where = pool.fn((a: number, b: number) => ({
+        sum: a + b,
+        thread: require('node:worker_threads').threadId as number,
+      }));
       const result = await lastValueFrom(where(2, 3));
       expect(result.sum).to.equal(5);
       expect(result.thread).to.not.equal(threadId);
@@ -48,7 +51,9 @@ describe('createWorkerPool (real worker threads)', () => {
         return 'spun';
       });
       const order: string[] = [];
-      const task = spin.withSignal()(400).then((v) => void order.push(v));
+      const task = spin
+        .withSignal()(400)
+        .then((v) => void order.push(v));
       await sleep(10).then(() => void order.push('main-thread timer'));
       await task;
       expect(order).to.deep.equal(['main-thread timer', 'spun']);
@@ -56,7 +61,9 @@ describe('createWorkerPool (real worker threads)', () => {
 
     it('warmUp() starts the threads; tasks then run on them', async () => {
       await pool.warmUp();
-      const ids = await Promise.all([1, 2].map(() => pool.fn(() => require('node:worker_threads').threadId as number).withSignal()()));
+      const ids = await Promise.all(
+        [1, 2].map(() => pool.fn(() => require('node:worker_threads').threadId as number).withSignal()()),
+      );
       expect(ids.every((id) => id !== threadId)).to.equal(true);
     });
 
@@ -67,14 +74,23 @@ describe('createWorkerPool (real worker threads)', () => {
     });
 
     it('accepts method shorthand', async () => {
-      const tasks = { triple(n: number) { return n * 3; } };
+      const tasks = {
+        triple(n: number) {
+          return n * 3;
+        },
+      };
       expect(await pool.fn(tasks.triple).withSignal()(4)).to.equal(12);
     });
 
     it('fails a function that captures an outer variable with WorkerCaptureError naming the variable', async () => {
       const factor = 10;
       const scale = pool.fn((n: number) => n * factor);
-      const error = await scale.withSignal()(2).then(() => null, (e: unknown) => e);
+      const error = await scale
+        .withSignal()(2)
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
       expect(error).to.be.instanceOf(WorkerCaptureError);
       expect((error as WorkerCaptureError).code).to.equal('ERR_WORKER_CAPTURE');
       expect((error as WorkerCaptureError).variable).to.equal('factor');
@@ -84,20 +100,33 @@ describe('createWorkerPool (real worker threads)', () => {
 
     it('names a captured TypeScript import and says what it is', async () => {
       const twice = pool.fn((n: number) => double(n));
-      const error = await twice.withSignal()(2).then(() => null, (e: unknown) => e);
+      const error = await twice
+        .withSignal()(2)
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
       expect(error).to.be.instanceOf(WorkerCaptureError);
       expect((error as Error).message).to.match(/`helper_1` looks like a module import compiled by TypeScript/);
     });
 
     it('does not mistake a ReferenceError about a name the function does not mention for a capture', async () => {
       const indirect = pool.fn(() => (0, eval)(['not', 'Defined', 'Anywhere'].join('') + ' + 1'));
-      const error = await indirect.withSignal()().then(() => null, (e: unknown) => e);
+      const error = await indirect
+        .withSignal()()
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
       expect(error).to.be.instanceOf(WorkerTaskError);
       expect((error as Error).message).to.match(/ReferenceError: notDefinedAnywhere is not defined/);
     });
 
     it('rejects what cannot travel as source text at pool.fn() time', () => {
-      expect(() => pool.fn(42 as never)).to.throw(WorkerFunctionError, /Expected pool\.fn\(\) to get a function, got `42` \(number\)/);
+      expect(() => pool.fn(42 as never)).to.throw(
+        WorkerFunctionError,
+        /Expected pool\.fn\(\) to get a function, got `42` \(number\)/,
+      );
       expect(() => pool.fn(Math.max)).to.throw(WorkerFunctionError, /native or bound/);
       expect(() => pool.fn(((n: number) => n).bind(null))).to.throw(WorkerFunctionError, /native or bound/);
       expect(() => pool.fn(class Foo {} as never)).to.throw(WorkerFunctionError, /class `Foo`/);
@@ -108,7 +137,12 @@ describe('createWorkerPool (real worker threads)', () => {
       const boom = pool.fn(function boom(m: string) {
         throw new TypeError(m);
       });
-      const error = (await boom.withSignal()('bad input').then(() => null, (e: unknown) => e)) as WorkerTaskError;
+      const error = (await boom
+        .withSignal()('bad input')
+        .then(
+          () => null,
+          (e: unknown) => e,
+        )) as WorkerTaskError;
       expect(error).to.be.instanceOf(WorkerTaskError);
       expect(error.code).to.equal('ERR_WORKER_TASK');
       expect(error.message).to.equal('Worker task `boom` failed: TypeError: bad input');
@@ -118,7 +152,12 @@ describe('createWorkerPool (real worker threads)', () => {
 
     it('fails a task whose result cannot be cloned, and the worker stays usable', async () => {
       const returnsFn = pool.fn(() => () => 1);
-      const error = await returnsFn.withSignal()().then(() => null, (e: unknown) => e);
+      const error = await returnsFn
+        .withSignal()()
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
       expect(error).to.be.instanceOf(WorkerFunctionError);
       expect((error as Error).message).to.match(/cannot be sent between threads/);
       expect(await pool.fn((n: number) => n + 1).withSignal()(1)).to.equal(2);
@@ -126,7 +165,12 @@ describe('createWorkerPool (real worker threads)', () => {
 
     it('fails uncloneable arguments with WorkerFunctionError', async () => {
       const id = pool.fn((x: unknown) => x);
-      const error = await id.withSignal()(() => 1).then(() => null, (e: unknown) => e);
+      const error = await id
+        .withSignal()(() => 1)
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
       expect(error).to.be.instanceOf(WorkerFunctionError);
       expect((error as Error).message).to.match(/cannot be sent to a worker thread/);
     });
@@ -146,14 +190,28 @@ describe('createWorkerPool (real worker threads)', () => {
 
     it('reports a missing or non-function export with the exports it has', async () => {
       for (const name of ['missing', 'notAFunction']) {
-        const error = await pool.task(TASKS, name).withSignal()().then(() => null, (e: unknown) => e);
+        const error = await pool
+          .task(TASKS, name)
+          .withSignal()()
+          .then(
+            () => null,
+            (e: unknown) => e,
+          );
         expect(error).to.be.instanceOf(WorkerFunctionError);
-        expect((error as Error).message).to.match(new RegExp(`no function export "${name}" \\(its function exports: square, whereAmI, later, fails\\)`));
+        expect((error as Error).message).to.match(
+          new RegExp(`no function export "${name}" \\(its function exports: square, whereAmI, later, fails\\)`),
+        );
       }
     });
 
     it('passes errors thrown by module functions through as WorkerTaskError', async () => {
-      const error = await pool.task(TASKS, 'fails').withSignal()('out of range').then(() => null, (e: unknown) => e);
+      const error = await pool
+        .task(TASKS, 'fails')
+        .withSignal()('out of range')
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
       expect(error).to.be.instanceOf(WorkerTaskError);
       expect((error as Error).message).to.match(/RangeError: out of range/);
     });
@@ -174,10 +232,20 @@ describe('createWorkerPool (real worker threads)', () => {
     });
 
     it('an uncaught error thrown later inside the worker fails the task it was running', async () => {
-      const bomb = pool.fn(() => new Promise(() => setTimeout(() => {
-        throw new Error('kaboom');
-      }, 5)));
-      const error = await bomb.withSignal()().then(() => null, (e: unknown) => e);
+      const bomb = pool.fn(
+        () =>
+          new Promise(() =>
+            setTimeout(() => {
+              throw new Error('kaboom');
+            }, 5),
+          ),
+      );
+      const error = await bomb
+        .withSignal()()
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
       expect(error).to.be.instanceOf(WorkerCrashedError);
       expect((error as Error).message).to.match(/uncaught Error: kaboom/);
     });
@@ -221,11 +289,20 @@ describe('createWorkerPool (real worker threads)', () => {
       const pending = pool.fn(writeLater).withSignal(controller.signal)(marker, 300);
       await sleep(100);
       controller.abort();
-      const error = await pending.then(() => null, (e: unknown) => e);
+      const error = await pending.then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(error).to.be.instanceOf(AbortedError);
       await sleep(400);
       expect(existsSync(marker)).to.equal(false);
-      const aborted = await pool.fn(() => 1).withSignal(controller.signal)().then(() => null, (e: unknown) => e);
+      const aborted = await pool
+        .fn(() => 1)
+        .withSignal(controller.signal)()
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
       expect(aborted).to.be.instanceOf(AbortedError);
     });
 
@@ -233,9 +310,23 @@ describe('createWorkerPool (real worker threads)', () => {
       const signal = new AbortController().signal;
       const id = pool.fn((x: unknown) => x);
       expect(await id.withSignal(signal)(1)).to.equal(1);
-      expect(await id.withSignal(signal)(() => 1).then(() => null, (e: unknown) => e)).to.be.instanceOf(WorkerFunctionError);
+      expect(
+        await id
+          .withSignal(signal)(() => 1)
+          .then(
+            () => null,
+            (e: unknown) => e,
+          ),
+      ).to.be.instanceOf(WorkerFunctionError);
       await pool.close();
-      expect(await id.withSignal(signal)(1).then(() => null, (e: unknown) => e)).to.be.instanceOf(WorkerPoolClosedError);
+      expect(
+        await id
+          .withSignal(signal)(1)
+          .then(
+            () => null,
+            (e: unknown) => e,
+          ),
+      ).to.be.instanceOf(WorkerPoolClosedError);
       expect(getEventListeners(signal, 'abort')).to.have.length(0);
     });
   });
@@ -256,18 +347,36 @@ describe('createWorkerPool (real worker threads)', () => {
 
     it('close() fails running and queued tasks with WorkerPoolClosedError, and later calls too', async () => {
       const later = pool.task<(ms: number, v: number) => Promise<number>>(TASKS, 'later');
-      const pending = [1, 2, 3].map((v) => later.withSignal()(1000, v).then(() => null, (e: unknown) => e));
+      const pending = [1, 2, 3].map((v) =>
+        later
+          .withSignal()(1000, v)
+          .then(
+            () => null,
+            (e: unknown) => e,
+          ),
+      );
       await pool.close();
       for (const error of await Promise.all(pending)) expect(error).to.be.instanceOf(WorkerPoolClosedError);
       expect(pool.closed).to.equal(true);
-      const after = await later.withSignal()(1, 1).then(() => null, (e: unknown) => e);
+      const after = await later
+        .withSignal()(1, 1)
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
       expect(after).to.be.instanceOf(WorkerPoolClosedError);
       expect((after as Error).message).to.match(/its worker pool was closed/);
     });
 
     it('validates its options', () => {
-      expect(() => createWorkerPool({ threads: 0 })).to.throw(TypeError, 'Expected `threads` to be an integer >= 1, got `0` (number)');
-      expect(() => createWorkerPool({ execArgv: 'x' as never })).to.throw(TypeError, /Expected `execArgv` to be an array of strings/);
+      expect(() => createWorkerPool({ threads: 0 })).to.throw(
+        TypeError,
+        'Expected `threads` to be an integer >= 1, got `0` (number)',
+      );
+      expect(() => createWorkerPool({ execArgv: 'x' as never })).to.throw(
+        TypeError,
+        /Expected `execArgv` to be an array of strings/,
+      );
       expect(() => pool.task('' as string)).to.throw(TypeError, /Expected `modulePath`/);
     });
   });
