@@ -487,6 +487,11 @@ export class Runtime {
     );
   }
 
+  /** S16: a chunk streamed by a running call (see run-channel.ts) goes downstream as it arrives. */
+  streamed(chunk: unknown): void {
+    this.sink.next(chunk);
+  }
+
   emit(event: LifecycleEvent): void {
     // Same contract as callback(), without allocating a closure per event (this is the hot path when inspecting).
     try {
