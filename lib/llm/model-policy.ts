@@ -100,7 +100,11 @@ export function withModelPolicy(model: ChatModel, policy: ModelPolicy = {}): Cha
             }
             const final = withAttempts(error, attempts);
             if (fallback !== undefined && !streamed) {
-              inner = fallback.call(request).subscribe(subscriber);
+              inner = fallback.call(request).subscribe({
+                next: (v) => subscriber.next(v),
+                error: (e: unknown) => subscriber.error(e),
+                complete: () => subscriber.complete(),
+              });
               return;
             }
             subscriber.error(final);
@@ -126,7 +130,12 @@ function withTimeout(
   scheduler: SchedulerLike,
 ): Observable<ModelEvent> {
   return new Observable<ModelEvent>((subscriber) => {
-    const inner = source.subscribe(subscriber);
+    // An observer, not `subscriber` itself: subscribing a Subscriber reuses it, and unsubscribing `inner` would close the outer one.
+    const inner = source.subscribe({
+      next: (v) => subscriber.next(v),
+      error: (e: unknown) => subscriber.error(e),
+      complete: () => subscriber.complete(),
+    });
     const deadline = scheduler.schedule(() => {
       inner.unsubscribe();
       subscriber.error(
