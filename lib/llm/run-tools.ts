@@ -105,9 +105,32 @@ export function runTools(
   // 2. Start them all, then wait for all (S12).
   const channel = runChannel(ctx);
   const started = channel?.inspecting === true ? channel.now() : 0;
+  const report = (c: AsyncCall<ToolMessage>, tool: string): void => {
+    if (channel?.inspecting !== true) return;
+    c.onSettled((settled) => {
+      const message = settled.value as ToolMessage | undefined;
+      channel.report({
+        type: 'tool.called',
+        action: ctx.action,
+        call: settled.id,
+        tool,
+        ok: message !== undefined && !message.isError,
+        replayed: settled.replayed,
+        started,
+        ...(message === undefined ? { error: settled.error } : message.isError ? { error: message.content } : {}),
+      });
+    });
+  };
   const pending = plans.map((plan) => {
-    if ('error' in plan)
-      return ctx.executeAsync(failedTool, plan.call.name, toolResult(plan.call, errorContent(plan.error), true));
+    if ('error' in plan) {
+      const refused = ctx.executeAsync(
+        failedTool,
+        plan.call.name,
+        toolResult(plan.call, errorContent(plan.error), true),
+      );
+      report(refused, plan.call.name);
+      return refused;
+    }
     const { call, tool, args } = plan;
     const signal = ctx.signal;
     function callTool(_name: string, _args: unknown): Observable<ToolMessage> {
@@ -116,23 +139,7 @@ export function runTools(
         .pipe(map((o) => (o.ok ? toolResult(call, o.value) : toolResult(call, errorContent(o.error), true))));
     }
     const c = ctx.executeAsync(callTool, call.name, call.arguments);
-    if (channel?.inspecting === true)
-      c.onSettled((s) =>
-        channel.report({
-          type: 'tool.called',
-          action: ctx.action,
-          call: s.id,
-          tool: call.name,
-          ok: s.fulfilled && !(s.value as ToolMessage).isError,
-          replayed: s.replayed,
-          started,
-          ...(s.fulfilled
-            ? (s.value as ToolMessage).isError
-              ? { error: (s.value as ToolMessage).content }
-              : {}
-            : { error: s.error }),
-        }),
-      );
+    report(c, call.name);
     return c;
   });
   return ctx.all(pending) as unknown as AsyncCall<ToolMessage[]>;
