@@ -55,9 +55,11 @@ export class Inspection {
       this.emit(inspect, { type: 'input.accepted', time: this.scheduler.now(), key, run, buffered, input });
   }
 
-  inputDropped(key: unknown, run: number, reason: DropReason, time = this.scheduler.now()): void {
+  /** `time`: when the drop happened (`scheduler.now()` if not given). */
+  inputDropped(key: unknown, run: number, reason: DropReason, time?: number): void {
     const inspect = this.listener();
-    if (inspect !== undefined) this.emit(inspect, { type: 'input.dropped', time, key, run, reason });
+    if (inspect !== undefined)
+      this.emit(inspect, { type: 'input.dropped', time: time ?? this.scheduler.now(), key, run, reason });
   }
 
   /** `now` and `acceptedAt` come from {@link stamp}. */
@@ -73,26 +75,28 @@ export class Inspection {
       });
   }
 
-  /** `startedAt` comes from {@link stamp}. */
+  /** `startedAt` comes from {@link stamp}; `time`: when it ended (`scheduler.now()` if not given). */
   runEnded(
     key: unknown,
     run: number,
     outcome: 'completed' | 'failed' | 'aborted',
     startedAt: number,
     error?: unknown,
-    now = this.scheduler.now(),
+    time?: number,
   ): void {
     const inspect = this.listener();
-    if (inspect !== undefined)
-      this.emit(inspect, {
-        type: 'run.ended',
-        time: now,
-        key,
-        run,
-        outcome,
-        duration: Number.isNaN(startedAt) ? 0 : now - startedAt,
-        ...(error === undefined ? {} : { error }),
-      });
+    if (inspect === undefined) return;
+    // The clock is read only now that someone listens (a default parameter would read it on every run end).
+    const now = time ?? this.scheduler.now();
+    this.emit(inspect, {
+      type: 'run.ended',
+      time: now,
+      key,
+      run,
+      outcome,
+      duration: Number.isNaN(startedAt) ? 0 : now - startedAt,
+      ...(error === undefined ? {} : { error }),
+    });
   }
 
   actionStarted(a: InspectedActivation): void {
