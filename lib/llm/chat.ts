@@ -1,7 +1,7 @@
 import type { Observable } from 'rxjs';
 import { filter, map, tap } from 'rxjs/operators';
-import type { RunnerContext } from '../agent/runner-context';
-import type { AsyncCall } from '../runtime/async-call';
+import type { RunnerContext } from '../context/runner-context';
+import type { Call } from '../context/call';
 import { runChannel } from '../runtime/run-channel';
 import type { ChatModel, ChatResponse, ModelEvent, ModelRequest } from './chat-model';
 
@@ -23,7 +23,7 @@ import type { ChatModel, ChatResponse, ModelEvent, ModelRequest } from './chat-m
  *   ctx.sendEvent(OutputEvent.of(response.message.content));
  * })
  */
-export function chat(ctx: RunnerContext, model: ChatModel, request: ModelRequest): AsyncCall<ChatResponse> {
+export function chat(ctx: RunnerContext, model: ChatModel, request: ModelRequest): Call<ChatResponse> {
   const channel = runChannel(ctx);
   const streaming = request.stream === true && channel !== undefined;
   // Chunks that arrive before executeAsync returned (a synchronous model) wait for the call id; they are
@@ -45,20 +45,21 @@ export function chat(ctx: RunnerContext, model: ChatModel, request: ModelRequest
   const started = channel?.inspecting === true ? channel.now() : 0;
   const call = ctx.executeAsync(callModel, `${model.provider}/${model.modelId}`, request);
   if (streaming) {
-    source = call.id;
-    for (const e of early) channel.chunk(source, index++, e);
+    const id = call.id;
+    source = id;
+    for (const e of early) channel.chunk(id, index++, e);
     early.length = 0;
   }
   if (channel?.inspecting === true) {
-    call.onSettled((c) => {
-      const response = c.value as ChatResponse | undefined;
+    channel.whenSettled(call, (c) => {
+      const response = c.value;
       channel.report({
         type: 'model.called',
         action: ctx.action,
         call: c.id,
         provider: response?.provider ?? model.provider,
         model: response?.model ?? model.modelId,
-        ok: c.fulfilled,
+        ok: c.ok,
         replayed: c.replayed,
         started,
         ...(response === undefined
@@ -67,5 +68,5 @@ export function chat(ctx: RunnerContext, model: ChatModel, request: ModelRequest
       });
     });
   }
-  return call as AsyncCall<ChatResponse>;
+  return call;
 }

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { defineAgent, type ActionDef, type ActionFactory, type Agent } from '../agent/define-agent';
 import { AgentDefinitionError, optionError } from '../errors';
 import { InputEvent, OutputEvent } from '../events/define-event';
-import type { RunnerContext } from '../agent/runner-context';
+import type { RunnerContext } from '../context/runner-context';
 import { chat } from './chat';
 import type { CallSettings, ChatModel, TokenUsage } from './chat-model';
 import { toToolSpec, type Tool } from './define-tool';

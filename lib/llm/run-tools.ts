@@ -1,7 +1,7 @@
 import { asyncScheduler, type Observable, type SchedulerLike } from 'rxjs';
 import { map } from 'rxjs/operators';
-import type { RunnerContext } from '../agent/runner-context';
-import type { AsyncCall } from '../runtime/async-call';
+import type { RunnerContext } from '../context/runner-context';
+import type { Call } from '../context/call';
 import { runChannel } from '../runtime/run-channel';
 import type { Tool } from './define-tool';
 import { ToolCallError } from './errors';
@@ -50,7 +50,7 @@ export function runTools(
   tools: readonly Tool[] | ReadonlyMap<string, Tool>,
   calls: readonly ToolCall[],
   options: RunToolsOptions = {},
-): AsyncCall<ToolMessage[]> {
+): Call<ToolMessage[]> {
   const byName = tools instanceof Map ? tools : new Map((tools as readonly Tool[]).map((t) => [t.name, t]));
   const scheduler = options.scheduler ?? asyncScheduler;
   const approvals = options.approvals ?? {};
@@ -105,10 +105,10 @@ export function runTools(
   // 2. Start them all, then wait for all (S12).
   const channel = runChannel(ctx);
   const started = channel?.inspecting === true ? channel.now() : 0;
-  const report = (c: AsyncCall<ToolMessage>, tool: string): void => {
+  const report = (c: Call<ToolMessage>, tool: string): void => {
     if (channel?.inspecting !== true) return;
-    c.onSettled((settled) => {
-      const message = settled.value as ToolMessage | undefined;
+    channel.whenSettled(c, (settled) => {
+      const message = settled.value;
       channel.report({
         type: 'tool.called',
         action: ctx.action,
@@ -142,7 +142,7 @@ export function runTools(
     report(c, call.name);
     return c;
   });
-  return ctx.all(pending) as unknown as AsyncCall<ToolMessage[]>;
+  return ctx.all(pending) as unknown as Call<ToolMessage[]>;
 }
 
 /** The block of a call refused before running: its result is the error (journaled like any result). */

@@ -1,5 +1,7 @@
-import type { RunnerContext } from '../agent/runner-context';
+import type { Call } from '../context/call';
+import type { RunnerContext } from '../context/runner-context';
 import { Activation } from './activation';
+import { AsyncCall } from './async-call';
 import type { ExtensionEvent } from './lifecycle';
 
 const CHUNK = Symbol.for('rx-agents.stream-chunk');
@@ -40,25 +42,43 @@ export interface RunChannel {
   chunk(source: string, index: number, chunk: unknown): void;
   /** Reports an extension lifecycle event (time, key and run are filled in). */
   report(event: ExtensionEvent): void;
+  /** Calls `listener` when `call` settles (at once if it has), before the runtime reports `async.completed` when it can. */
+  whenSettled<T>(call: Call<T>, listener: (outcome: SettledCall<T>) => void): void;
+}
+
+/** The outcome of a settled call, as {@link RunChannel.whenSettled} reports it. */
+export interface SettledCall<T> {
+  readonly id: string;
+  readonly ok: boolean;
+  readonly value: T | undefined;
+  readonly error: unknown;
+  /** The outcome came from the journal (S13): the block did not run. */
+  readonly replayed: boolean;
 }
 
 /** The channel of the run that `ctx` belongs to; `undefined` for a context not made by the runtime (a test double). */
 export function runChannel(ctx: RunnerContext): RunChannel | undefined {
   if (!(ctx instanceof Activation)) return undefined;
-  const run = ctx.agentRun;
-  const rt = run.rt;
+  const run = ctx.runHost;
   return {
-    inspecting: rt.inspect !== undefined,
-    now: () => rt.scheduler.now(),
+    get inspecting() {
+      return run.inspection.on;
+    },
+    now: () => run.scheduler.now(),
     chunk: (source, index, chunk) => {
-      if (run.ended || rt.closed) return;
+      if (run.ended) return;
       const value: StreamChunk = { kind: 'chunk', key: run.key, run: run.seq, source, index, chunk };
       Object.defineProperty(value, CHUNK, { value: true });
-      rt.streamed(value);
+      run.stream(value);
     },
     report: (event) => {
-      if (rt.inspect === undefined || run.ended) return;
-      rt.emit({ ...event, time: rt.scheduler.now(), key: run.key, run: run.seq } as Parameters<typeof rt.emit>[0]);
+      if (!run.ended) run.inspection.extension(run.key, run.seq, event);
+    },
+    whenSettled: <T>(call: Call<T>, listener: (outcome: SettledCall<T>) => void) => {
+      if (!(call instanceof AsyncCall)) return;
+      (call as AsyncCall<T>).onSettled((c) =>
+        listener({ id: c.id, ok: c.fulfilled, value: c.value as T | undefined, error: c.error, replayed: c.replayed }),
+      );
     },
   };
 }
