@@ -20,6 +20,19 @@ export interface StreamChunk<C = unknown> {
   readonly chunk: C;
 }
 
+/** The chunks' class: the brand lives on its prototype, so a chunk costs one small object (the streaming hot path). */
+class Chunk implements StreamChunk {
+  readonly kind = 'chunk' as const;
+  constructor(
+    readonly key: unknown,
+    readonly run: number,
+    readonly source: string,
+    readonly index: number,
+    readonly chunk: unknown,
+  ) {}
+}
+Object.defineProperty(Chunk.prototype, CHUNK, { value: true });
+
 /** Is `value` a {@link StreamChunk} (and not an output)? */
 export function isStreamChunk(value: unknown): value is StreamChunk {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[CHUNK] === true;
@@ -67,9 +80,7 @@ export function runChannel(ctx: RunnerContext): RunChannel | undefined {
     now: () => run.scheduler.now(),
     chunk: (source, index, chunk) => {
       if (run.ended) return;
-      const value: StreamChunk = { kind: 'chunk', key: run.key, run: run.seq, source, index, chunk };
-      Object.defineProperty(value, CHUNK, { value: true });
-      run.stream(value);
+      run.stream(new Chunk(run.key, run.seq, source, index, chunk));
     },
     report: (event) => {
       if (!run.ended) run.inspection.extension(run.key, run.seq, event);
