@@ -28,7 +28,6 @@ let api: OtelApi | undefined;
 function loadApi(): OtelApi {
   if (api !== undefined) return api;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     api = require('@opentelemetry/api') as OtelApi;
   } catch (error) {
     throw new MissingPeerDependencyError('@opentelemetry/api', 'createTracing', error);
