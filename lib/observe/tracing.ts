@@ -1,7 +1,6 @@
 import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api';
 import { MissingPeerDependencyError, describe, optionError } from '../errors';
 import type { Inspector, LifecycleEvent } from '../runtime/lifecycle';
-import { activationOfCall, activationOfEvent } from './activation-id';
 
 /** Options of {@link createTracing}. */
 export interface TracingOptions {
@@ -189,7 +188,7 @@ export function createTracing(options: TracingOptions = {}): AgentTracing {
           call.span.addEvent('retry', e.time);
           return;
         }
-        const action = run.actions.get(activationOfCall(e.call));
+        const action = run.actions.get(e.activation);
         call.span = start(
           `async ${e.action}`,
           e.time,
@@ -211,7 +210,7 @@ export function createTracing(options: TracingOptions = {}): AgentTracing {
         const call = run.calls.get(e.call);
         run.calls.delete(e.call);
         if (e.replayed) {
-          const target = run.actions.get(activationOfCall(e.call))?.span ?? run.span;
+          const target = run.actions.get(e.activation)?.span ?? run.span;
           target.addEvent('call.replayed', { 'rx_agents.call': e.call, 'rx_agents.ok': e.ok }, e.time);
           if (call?.span != null) {
             call.span.setAttribute('rx_agents.replayed', true);
@@ -227,7 +226,7 @@ export function createTracing(options: TracingOptions = {}): AgentTracing {
       case 'event.sent':
         runs
           .get(e.run)
-          ?.actions.get(activationOfEvent(e.event))
+          ?.actions.get(e.activation)
           ?.span.addEvent('event.sent', { 'rx_agents.event_type': e.eventType, 'rx_agents.event': e.event }, e.time);
         return;
       case 'output.emitted':
