@@ -30,6 +30,8 @@ export interface RestateServerOptions {
   readonly logFile?: string;
   /** Give up when the admin and ingress are not healthy after this many ms. @default 60000 */
   readonly startTimeout?: number;
+  /** Remove `baseDir` when the server is stopped. @default true for the temp dir it made, false for a given dir */
+  readonly removeBaseDir?: boolean;
   /** The `restate-server` binary. @default the one of the installed `@restatedev/restate-server-<os>-<arch>` package */
   readonly binary?: string;
 }
@@ -99,11 +101,12 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
 export async function startRestateServer(options: RestateServerOptions = {}): Promise<RestateServer> {
   if (typeof options !== 'object' || options === null) throw optionError('options', 'an object', options);
   const bindIp = options.bindIp ?? '127.0.0.1';
-  const madeDir = options.baseDir === undefined;
+  const madeDir = options.removeBaseDir ?? options.baseDir === undefined;
   const baseDir = options.baseDir ?? mkdtempSync(join(tmpdir(), 'rx-agents-restate-'));
   const resolved = {
     ...options,
     baseDir,
+    removeBaseDir: madeDir,
     bindIp,
     ingressPort: options.ingressPort ?? (await freePort(bindIp)),
     adminPort: options.adminPort ?? (await freePort(bindIp)),
