@@ -1,10 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ActionDef } from '../agent/define-agent';
-import type { AllResults, RunnerContext } from '../agent/runner-context';
+import type { AsyncCallOptions, BlockResult, Call } from '../context/call';
+import type { MemoryRef } from '../context/memory-ref';
+import type { AllResults, RunnerContext } from '../context/runner-context';
 import { AbortedError, AsyncBlockAccessError, RxAgentsError } from '../errors';
 import type { AgentEvent } from '../events/define-event';
-import type { AsyncCall, AsyncCallOptions, BlockResult } from '../runtime/async-call';
-import type { MemoryNode, MemoryRef } from '../runtime/memory';
+import type { MemoryNode } from '../runtime/memory';
 import { MemoryView, type MemoryKind } from '../runtime/memory-view';
 import { RestateStepError } from './errors';
 import { RestateCall } from './restate-call';
@@ -220,7 +221,7 @@ export class RestateActivation implements RunnerContext {
     this.host.send(this, event, this.sendCount++);
   }
 
-  executeAsync<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): AsyncCall<BlockResult<R>> {
+  executeAsync<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Call<BlockResult<R>> {
     return this.call(undefined, fn as (...args: never[]) => unknown, args);
   }
 
@@ -228,7 +229,7 @@ export class RestateActivation implements RunnerContext {
     options: AsyncCallOptions,
     fn: (...args: A) => R,
     ...args: A
-  ): AsyncCall<BlockResult<R>> {
+  ): Call<BlockResult<R>> {
     if (typeof options !== 'object' || options === null) {
       throw new TypeError(
         `Expected the options of executeAsyncWith in action \`${this.def.name}\` to be an object, got ${String(options)}.`,
@@ -241,7 +242,7 @@ export class RestateActivation implements RunnerContext {
     options: AsyncCallOptions | undefined,
     fn: (...args: never[]) => unknown,
     args: readonly unknown[],
-  ): AsyncCall<R> {
+  ): Call<R> {
     this.guard('executeAsync');
     if (typeof fn !== 'function') {
       throw new TypeError(
@@ -249,12 +250,10 @@ export class RestateActivation implements RunnerContext {
       );
     }
     const call = this.host.startCall(this, `${this.id}#${this.callCount++}`, fn, args, options);
-    // The context's declared type is the embedded runtime's call class; RestateCall has the same
-    // protocol (iterable for yield*, thenable for await), which is all an action can rely on.
-    return call as unknown as AsyncCall<R>;
+    return call as RestateCall<R>;
   }
 
-  all<const T extends readonly AsyncCall<unknown>[]>(calls: T): AsyncCall<AllResults<T>> {
+  all<const T extends readonly Call<unknown>[]>(calls: T): Call<AllResults<T>> {
     this.guard('all');
     const list = calls as unknown as readonly RestateCall<unknown>[];
     if (!Array.isArray(list) || list.some((c) => !(c instanceof RestateCall))) {
@@ -276,7 +275,7 @@ export class RestateActivation implements RunnerContext {
         }
       });
     });
-    return combined as unknown as AsyncCall<AllResults<T>>;
+    return combined as unknown as RestateCall<AllResults<T>>;
   }
 
   get shortTermMemory(): MemoryRef {

@@ -1,3 +1,5 @@
+import type { Call } from '../context/call';
+
 /** Who owns a call: told when it settles, so a waiting action resumes. */
 export interface RestateCallOwner {
   callSettled(call: RestateCall<unknown>): void;
@@ -9,7 +11,7 @@ export interface RestateCallOwner {
  * actions); unlike it, it never settles by itself: the run driver settles it, in the order the
  * calls were made, with the outcome Restate journaled (see `RestateRun`).
  */
-export class RestateCall<T> implements PromiseLike<T> {
+export class RestateCall<T> implements Call<T> {
   status: 'pending' | 'fulfilled' | 'rejected' = 'pending';
   private result: unknown = undefined;
   /** Someone read the outcome (yield*, await, ctx.all). A failure nobody read fails the action. */

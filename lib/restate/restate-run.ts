@@ -13,8 +13,9 @@ import {
   describe,
 } from '../errors';
 import { InputEvent, OutputEvent, toIssues, type AgentEvent } from '../events/define-event';
-import type { AsyncCallOptions } from '../runtime/async-call';
-import { MemoryNode, checkValue, type MemoryValue } from '../runtime/memory';
+import type { AsyncCallOptions } from '../context/call';
+import type { MemoryValue } from '../context/memory-ref';
+import { MemoryNode, checkValue } from '../runtime/memory';
 import type { MemoryKind } from '../runtime/memory-view';
 import { RestateBlockError, RestateSerializationError } from './errors';
 import { IN_BLOCK, RestateActivation, restateScope, type ActivationHost } from './restate-activation';
