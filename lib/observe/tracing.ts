@@ -1,7 +1,6 @@
 import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api';
 import { MissingPeerDependencyError, describe, optionError } from '../errors';
 import type { Inspector, LifecycleEvent } from '../runtime/lifecycle';
-import { activationOfCall, activationOfEvent } from './activation-id';
 
 /** Options of {@link createTracing}. */
 export interface TracingOptions {
@@ -28,7 +27,6 @@ let api: OtelApi | undefined;
 function loadApi(): OtelApi {
   if (api !== undefined) return api;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     api = require('@opentelemetry/api') as OtelApi;
   } catch (error) {
     throw new MissingPeerDependencyError('@opentelemetry/api', 'createTracing', error);
@@ -190,7 +188,7 @@ export function createTracing(options: TracingOptions = {}): AgentTracing {
           call.span.addEvent('retry', e.time);
           return;
         }
-        const action = run.actions.get(activationOfCall(e.call));
+        const action = run.actions.get(e.activation);
         call.span = start(
           `async ${e.action}`,
           e.time,
@@ -212,7 +210,7 @@ export function createTracing(options: TracingOptions = {}): AgentTracing {
         const call = run.calls.get(e.call);
         run.calls.delete(e.call);
         if (e.replayed) {
-          const target = run.actions.get(activationOfCall(e.call))?.span ?? run.span;
+          const target = run.actions.get(e.activation)?.span ?? run.span;
           target.addEvent('call.replayed', { 'rx_agents.call': e.call, 'rx_agents.ok': e.ok }, e.time);
           if (call?.span != null) {
             call.span.setAttribute('rx_agents.replayed', true);
@@ -228,7 +226,7 @@ export function createTracing(options: TracingOptions = {}): AgentTracing {
       case 'event.sent':
         runs
           .get(e.run)
-          ?.actions.get(activationOfEvent(e.event))
+          ?.actions.get(e.activation)
           ?.span.addEvent('event.sent', { 'rx_agents.event_type': e.eventType, 'rx_agents.event': e.event }, e.time);
         return;
       case 'output.emitted':
@@ -258,7 +256,7 @@ export function createTracing(options: TracingOptions = {}): AgentTracing {
             : { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': e.tool };
         const name = e.type === 'model.called' ? `chat ${e.model}` : `execute_tool ${e.tool}`;
         if (span == null) {
-          const action = run?.actions.get(activationOfCall(e.call));
+          const action = run?.actions.get(e.activation);
           if (e.replayed) {
             // the block did not run: noted on the action's span
             action?.span.addEvent(e.type, { ...attributes, 'rx_agents.call': e.call }, e.time);

@@ -142,6 +142,7 @@ export class Inspection {
         key: a.key,
         run: a.run,
         action: a.action,
+        activation: a.id,
         call: call.id,
       });
   }
@@ -155,6 +156,7 @@ export class Inspection {
         key: a.key,
         run: a.run,
         action: a.action,
+        activation: a.id,
         call: call.id,
       });
   }
@@ -168,6 +170,7 @@ export class Inspection {
         key: a.key,
         run: a.run,
         action: a.action,
+        activation: a.id,
         call: call.id,
         ok: call.fulfilled,
         replayed: call.replayed,
@@ -186,6 +189,7 @@ export class Inspection {
         eventType: event.type,
         event: event.id,
         action: from.action,
+        activation: from.id,
         payload,
       });
   }

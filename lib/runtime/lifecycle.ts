@@ -37,11 +37,23 @@ export type LifecycleEvent =
       readonly activation: string;
       readonly error: unknown;
     })
-  | (Base & { readonly type: 'async.queued'; readonly action: string; readonly call: string })
-  | (Base & { readonly type: 'async.started'; readonly action: string; readonly call: string })
+  | (Base & {
+      readonly type: 'async.queued';
+      readonly action: string;
+      /** The activation that made the call (`<event id>><action name>`). */
+      readonly activation: string;
+      readonly call: string;
+    })
+  | (Base & {
+      readonly type: 'async.started';
+      readonly action: string;
+      readonly activation: string;
+      readonly call: string;
+    })
   | (Base & {
       readonly type: 'async.completed';
       readonly action: string;
+      readonly activation: string;
       readonly call: string;
       readonly ok: boolean;
       /** true when the outcome came from the journal instead of running the block (replay). */
@@ -53,6 +65,8 @@ export type LifecycleEvent =
       readonly eventType: string;
       readonly event: string;
       readonly action: string;
+      /** The activation that sent it. */
+      readonly activation: string;
       readonly payload: unknown;
     })
   | (Base & {
@@ -80,6 +94,8 @@ export type ExtensionEvent =
   | {
       readonly type: 'model.called';
       readonly action: string;
+      /** The activation that made the call (filled in by the run channel). */
+      readonly activation: string;
       readonly call: string;
       readonly provider: string;
       readonly model: string;
@@ -93,6 +109,8 @@ export type ExtensionEvent =
   | {
       readonly type: 'tool.called';
       readonly action: string;
+      /** The activation that made the call (filled in by the run channel). */
+      readonly activation: string;
       readonly call: string;
       readonly tool: string;
       readonly ok: boolean;
