@@ -1,6 +1,6 @@
 import type { Call } from '../context/call';
 import type { RunnerContext } from '../context/runner-context';
-import { Activation } from './activation';
+import { Activation, type ActivationHost } from './activation';
 import { AsyncCall } from './async-call';
 import type { ExtensionEvent } from './lifecycle';
 
@@ -78,25 +78,34 @@ export interface SettledCall<T> {
 
 /** The channel of the run that `ctx` belongs to; `undefined` for a context not made by the runtime (a test double). */
 export function runChannel(ctx: RunnerContext): RunChannel | undefined {
-  if (!(ctx instanceof Activation)) return undefined;
-  const run = ctx.runHost;
-  return {
-    get inspecting() {
-      return run.inspection.on;
-    },
-    now: () => run.scheduler.now(),
-    chunk: (source, index, chunk) => {
-      if (run.ended) return;
-      run.stream(new Chunk(run.key, run.seq, source, index, chunk));
-    },
-    report: (event) => {
-      if (!run.ended) run.inspection.extension(run.key, run.seq, { ...event, activation: ctx.id } as ExtensionEvent);
-    },
-    whenSettled: <T>(call: Call<T>, listener: (outcome: SettledCall<T>) => void) => {
-      if (!(call instanceof AsyncCall)) return;
-      (call as AsyncCall<T>).onSettled((c) =>
-        listener({ id: c.id, ok: c.fulfilled, value: c.value as T | undefined, error: c.error, replayed: c.replayed }),
-      );
-    },
-  };
+  return ctx instanceof Activation ? new Channel(ctx) : undefined;
+}
+
+/** A class, not an object literal with closures: one small allocation per model or tool turn (the per-call path). */
+class Channel implements RunChannel {
+  private readonly run: ActivationHost;
+  constructor(private readonly activation: Activation) {
+    this.run = activation.runHost;
+  }
+  get inspecting(): boolean {
+    return this.run.inspection.on;
+  }
+  now(): number {
+    return this.run.scheduler.now();
+  }
+  chunk(source: string, index: number, chunk: unknown): void {
+    const run = this.run;
+    if (!run.ended) run.stream(new Chunk(run.key, run.seq, source, index, chunk));
+  }
+  report(event: ExtensionReport): void {
+    const run = this.run;
+    if (!run.ended)
+      run.inspection.extension(run.key, run.seq, { ...event, activation: this.activation.id } as ExtensionEvent);
+  }
+  whenSettled<T>(call: Call<T>, listener: (outcome: SettledCall<T>) => void): void {
+    if (!(call instanceof AsyncCall)) return;
+    (call as AsyncCall<T>).onSettled((c) =>
+      listener({ id: c.id, ok: c.fulfilled, value: c.value as T | undefined, error: c.error, replayed: c.replayed }),
+    );
+  }
 }
