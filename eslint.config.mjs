@@ -27,6 +27,11 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
+    // Tool configs at the root (dependency-cruiser) are CommonJS.
+    files: ['*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+  },
+  {
     files: ['spec/workers/fixtures/*.js'],
     languageOptions: {
       sourceType: 'commonjs',
