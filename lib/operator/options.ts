@@ -4,6 +4,7 @@ import { createExecutor, type Executor } from '../runtime/executor';
 import type { Inspector } from '../runtime/lifecycle';
 import type { RunFailure, RuntimeSettings } from '../runtime/runtime';
 import type { AgentStore } from '../store/store';
+import type { Budgets } from '../runtime/budgets';
 
 /** Options of {@link agentOperator}. Every field is optional. */
 export interface AgentOperatorOptions<In = unknown> {
@@ -65,6 +66,12 @@ export interface AgentOperatorOptions<In = unknown> {
    * @default none
    */
   readonly position?: (input: In) => string | number;
+  /**
+   * Named budgets (`createBudgets({ openai: 8 })`) that calls take permits of with
+   * `ctx.executeAsyncWith({ budget: 'openai' }, fn)`. Share one between operators to share the
+   * limits across agents. @default none
+   */
+  readonly budgets?: Budgets;
 }
 
 const KNOWN = new Set([
@@ -83,6 +90,7 @@ const KNOWN = new Set([
   'store',
   'onAccepted',
   'position',
+  'budgets',
 ]);
 
 const singleKey = (): undefined => undefined;
@@ -144,6 +152,11 @@ export function resolveOptions(
   ) {
     throw optionError('scheduler', 'an RxJS SchedulerLike (e.g. asapScheduler or a TestScheduler)', o.scheduler);
   }
+  if (
+    o.budgets !== undefined &&
+    (typeof o.budgets !== 'object' || o.budgets === null || typeof o.budgets.submit !== 'function')
+  )
+    throw optionError('budgets', 'budgets made by createBudgets({ ... })', o.budgets);
   oneOf(o, 'errorPolicy', ['fail', 'isolate']);
   oneOf(o, 'overflow', ['error', 'drop-newest', 'drop-oldest']);
   oneOf(o, 'output', ['payload', 'envelope']);
@@ -171,6 +184,7 @@ export function resolveOptions(
     store: o.store,
     onAccepted: o.onAccepted,
     position: o.position,
+    budgets: o.budgets,
     makeExecutor: () => executor ?? createExecutor(concurrency),
   };
 }

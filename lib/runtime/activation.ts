@@ -4,7 +4,9 @@ import type { ActionDef } from '../agent/define-agent';
 import type { AllResults, RunnerContext } from '../agent/runner-context';
 import { AbortedError, AsyncBlockAccessError, RxAgentsError } from '../errors';
 import type { AgentEvent } from '../events/define-event';
+import { UnknownBudgetError } from '../waits/errors';
 import { AsyncCall, type AsyncCallOptions, type BlockResult, type CallHost } from './async-call';
+import { checkCallOptions } from './call-options';
 import type { MemoryNode, MemoryRef } from './memory';
 import { MemoryView, type MemoryHost, type MemoryKind } from './memory-view';
 import type { Run } from './run';
@@ -257,6 +259,13 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
         `Expected the options of executeAsyncWith in action \`${this.def.name}\` to be an object, got ${String(options)}.`,
       );
     }
+    checkCallOptions(options, this.def.name);
+    const budget = options.budget;
+    if (budget !== undefined) {
+      const budgets = this.agentRun.rt.settings.budgets;
+      if (budgets === undefined || !budgets.names.includes(budget))
+        throw new UnknownBudgetError(budget, this.def.name, budgets?.names ?? []);
+    }
     return this.call(options, fn, args);
   }
 
@@ -382,6 +391,10 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
 
   schedule(work: () => void, delay: number): Subscription {
     return this.agentRun.rt.scheduler.schedule(work, delay);
+  }
+
+  resubmit(call: AsyncCall<unknown>): void {
+    if (!this.agentRun.ended) this.agentRun.rt.dispatch(call);
   }
 
   private base(): { time: number; key: unknown; run: number } {

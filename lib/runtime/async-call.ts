@@ -1,5 +1,7 @@
 import { isObservable, type Observable, type Subscription } from 'rxjs';
 import { AbortedError, AsyncTimeoutError, EmptyAsyncResultError } from '../errors';
+import { RetryPolicyError } from '../waits/errors';
+import type { RetryDelay } from './backoff';
 import type { ExecutorTask } from './executor';
 
 /** The result type of an async block: an Observable's last value, a Promise's value, or the value itself. */
@@ -11,8 +13,23 @@ export interface AsyncCallOptions {
   readonly timeout?: number;
   /** Run the block again after a failure, up to this many extra attempts, waiting `retryDelay` ms (scheduler time) between. @default 0 */
   readonly retries?: number;
-  /** @default 0 */
-  readonly retryDelay?: number;
+  /**
+   * The wait before each retry, in scheduler ms: a fixed number, or a function of the attempt
+   * (1 for the first retry) and the error, e.g. `exponentialBackoff({ initial: 100 })`. While it
+   * waits, the call holds no executor slot and no budget permit. @default 0
+   */
+  readonly retryDelay?: number | RetryDelay;
+  /**
+   * Retry only errors this returns `true` for (e.g. HTTP 429 and 5xx); other errors fail the call
+   * at once. A throw fails the call with `RetryPolicyError`. @default every error is retried
+   */
+  readonly retryIf?: (error: unknown, attempt: number) => boolean;
+  /**
+   * Takes a permit of this named budget (the operator's `budgets: createBudgets({ ... })`) before
+   * the block runs, and gives it back when the block settles; each retry takes a new one. An
+   * unknown name fails the action with `UnknownBudgetError`. @default no budget
+   */
+  readonly budget?: string;
   /**
    * Durable calls only (with a `store`): decides the outcome of a call that was started before a
    * crash but has no recorded outcome. It is called, on recovery only, with the call's arguments
@@ -37,6 +54,8 @@ export interface CallHost {
   callStarted(call: AsyncCall<unknown>): void;
   /** Schedules `work` after `delay` ms on the operator's scheduler. */
   schedule(work: () => void, delay: number): Subscription;
+  /** Hands the call (already submitted once, now retrying) back to its budget and executor. */
+  resubmit(call: AsyncCall<unknown>): void;
 }
 
 /** The Promise behind `await call`, with its settle functions (typed `unknown`, so that AsyncCall<T> stays covariant in T). */
@@ -249,20 +268,39 @@ export class AsyncCall<T> implements PromiseLike<T>, ExecutorTask {
 
   private failed(error: unknown): void {
     if (this.status !== PENDING) return;
-    const retries = this.options?.retries ?? 0;
-    if (this.attempt <= retries) {
-      this.cleanup();
-      const restart = (): void => {
-        if (this.status !== PENDING) return;
-        const done = this.done;
-        if (done !== null) this.start(done);
-      };
-      const delay = this.options?.retryDelay ?? 0;
-      if (delay > 0) this.subscription = this.host.schedule(restart, delay);
-      else restart();
+    const options = this.options;
+    const retries = options?.retries ?? 0;
+    if (this.attempt > retries) return this.settle(REJECTED, error);
+    let delay = 0;
+    let asking: 'retryIf' | 'retryDelay' = 'retryIf';
+    try {
+      if (options?.retryIf !== undefined && options.retryIf(error, this.attempt) !== true)
+        return this.settle(REJECTED, error);
+      asking = 'retryDelay';
+      const retryDelay = options?.retryDelay ?? 0;
+      delay = typeof retryDelay === 'function' ? retryDelay(this.attempt, error) : retryDelay;
+      if (!(typeof delay === 'number' && delay >= 0 && delay < Infinity))
+        throw new TypeError(
+          `retryDelay returned \`${String(delay)}\` for attempt ${this.attempt}, not a number of ms >= 0`,
+        );
+    } catch (thrown) {
+      return this.settle(REJECTED, new RetryPolicyError(this.host.actionName, asking, thrown));
+    }
+    this.cleanup();
+    // Waiting or budgeted: give the slot (and permit) back, and queue again after the delay.
+    if (delay > 0 || options?.budget !== undefined) {
+      this.release();
+      if (delay > 0) this.subscription = this.host.schedule(this.retry.bind(this), delay);
+      else this.retry();
       return;
     }
-    this.settle(REJECTED, error);
+    const done = this.done;
+    if (done !== null) this.start(done);
+  }
+
+  private retry(): void {
+    this.subscription = null;
+    if (this.status === PENDING) this.host.resubmit(this as AsyncCall<unknown>);
   }
 
   private settle(status: 1 | 2, valueOrError: unknown): void {

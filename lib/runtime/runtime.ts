@@ -3,6 +3,7 @@ import type { Agent } from '../agent/define-agent';
 import { ActionError, BufferOverflowError, CallbackError, EventValidationError, RxAgentsError } from '../errors';
 import { InputEvent, toIssues, type AgentEvent } from '../events/define-event';
 import type { AgentStore } from '../store/store';
+import type { Budgets } from './budgets';
 import { Journal } from '../store/journal';
 import { Activation } from './activation';
 import type { AsyncCall } from './async-call';
@@ -57,6 +58,8 @@ export interface RuntimeSettings {
   readonly onAccepted: ((input: unknown, seq: number) => void) | undefined;
   /** The source position of an input, saved with each commit (with a store). */
   readonly position: ((input: unknown) => unknown) | undefined;
+  /** Named budgets calls may take permits of (`executeAsyncWith({ budget })`). */
+  readonly budgets: Budgets | undefined;
 }
 
 /**
@@ -440,9 +443,16 @@ export class Runtime {
       call.journaled = true;
       if (journal.replay(activation.agentRun.seq, call)) return;
       if (call.options?.reconcile !== undefined)
-        return journal.starting(activation.agentRun.seq, call, () => this.settings.executor.submit(call));
+        return journal.starting(activation.agentRun.seq, call, () => this.dispatch(call));
     }
-    this.settings.executor.submit(call);
+    this.dispatch(call);
+  }
+
+  /** Hands a call to its budget (if it names one) and the executor. */
+  dispatch(call: AsyncCall<unknown>): void {
+    const budget = call.options?.budget;
+    if (budget === undefined || this.settings.budgets === undefined) this.settings.executor.submit(call);
+    else this.settings.budgets.submit(budget, call, this.settings.executor);
   }
 
   callSettled(call: AsyncCall<unknown>): void {
