@@ -1,6 +1,8 @@
 export { defineEvent, isEventType, InputEvent, OutputEvent } from './events/define-event';
 export type { AgentEvent, EventType, EventOf, PayloadOf } from './events/define-event';
 export { defineAgent, action } from './agent/define-agent';
+export { allOf } from './agent/all-of';
+export type { JoinTrigger, JoinedEvents } from './agent/all-of';
 export type {
   Agent,
   AgentConfig,

@@ -9,15 +9,16 @@ import {
   type EventType,
 } from '../events/define-event';
 import type { AsyncCall } from '../runtime/async-call';
+import { isJoinTrigger, type JoinedEvents, type JoinTrigger } from './all-of';
 import type { RunnerContext } from './runner-context';
 
 /** How an action's code is split into blocks. */
 export type ActionStyle = 'plain' | 'generator' | 'async';
 
 /** An action function: plain (one sync block), generator (`yield*`), or async (`await`). */
-export type ActionFn<E> = (
+export type ActionFn<E, In = unknown> = (
   event: E,
-  ctx: RunnerContext,
+  ctx: RunnerContext<In>,
 ) => void | PromiseLike<void> | Generator<AsyncCall<unknown>, void, unknown>;
 
 /** An action: a named function triggered by one or more event types. */
@@ -26,6 +27,8 @@ export interface ActionDef {
   readonly triggers: readonly EventType[];
   readonly fn: ActionFn<AgentEvent>;
   readonly style: ActionStyle;
+  /** Set for a join (`allOf(A, B)`): the action starts with one event of each of these types, in this order. */
+  readonly join?: readonly EventType[];
 }
 
 /** The event an action receives for a trigger; the input event carries the agent's input type. */
@@ -35,11 +38,16 @@ export type TriggerEvent<E, In> =
 /** Makes actions typed for one agent's input (the `action` given to `defineAgent({ actions })`). */
 // `any` lets event types of every payload type be listed as triggers; the payload types come back out through EventOf.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type ActionFactory<In> = <const Ts extends EventType<string, any> | readonly EventType<string, any>[]>(
+export type ActionFactory<In> = <
+  const Ts extends
+    EventType<string, any> | readonly EventType<string, any>[] | JoinTrigger<readonly EventType<string, any>[]>,
+>(
   name: string,
   triggers: Ts,
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  fn: ActionFn<TriggerEvent<Ts extends readonly EventType<string, any>[] ? Ts[number] : Ts, In>>,
+  fn: Ts extends JoinTrigger<infer L>
+    ? ActionFn<JoinedEvents<L, In>, In>
+    : // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      ActionFn<TriggerEvent<Ts extends readonly EventType<string, any>[] ? Ts[number] : Ts, In>, In>,
 ) => ActionDef;
 
 /** An agent: a named, validated set of actions. Made by {@link defineAgent}. */
@@ -85,7 +93,8 @@ const AsyncGeneratorFunction = Object.getPrototypeOf(async function* () {}).cons
  * })
  */
 export const action: ActionFactory<unknown> = (name, triggers, fn) => {
-  const list: readonly unknown[] = Array.isArray(triggers) ? triggers : [triggers];
+  const join = isJoinTrigger(triggers) ? triggers.types : undefined;
+  const list: readonly unknown[] = join ?? (Array.isArray(triggers) ? triggers : [triggers]);
   const where = `action \`${String(name)}\``;
   if (typeof name !== 'string' || name.length === 0) {
     throw new AgentDefinitionError(
@@ -124,6 +133,7 @@ export const action: ActionFactory<unknown> = (name, triggers, fn) => {
     triggers: Object.freeze([...list]) as readonly EventType[],
     fn: fn as ActionFn<AgentEvent>,
     style,
+    ...(join === undefined ? {} : { join }),
   });
 };
 

@@ -12,9 +12,14 @@ export type AllResults<T extends readonly AsyncCall<unknown>[]> = {
  * `action` is for sync blocks only: used inside an `executeAsync` block it throws
  * `AsyncBlockAccessError` (S5).
  */
-export interface RunnerContext {
+export interface RunnerContext<In = unknown> {
   /** The run's key (what the key selector returned). */
   readonly key: unknown;
+  /**
+   * The run's input (after the agent's `input` schema, if it has one), in every action of the run,
+   * not only the one triggered by `InputEvent`. Readable anywhere, like `key`; treat it as read-only.
+   */
+  readonly input: In;
   /** The run sequence number: the input's position in the accepted stream. */
   readonly run: number;
   /** The name of the running action. */

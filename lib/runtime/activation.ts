@@ -68,6 +68,14 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
   get signal(): AbortSignal {
     return this.agentRun.signal;
   }
+  get input(): unknown {
+    return this.agentRun.payload;
+  }
+
+  /** What the action function gets: its event, or for a join (`allOf`) the joined events. */
+  private trigger(): AgentEvent {
+    return this.def.join === undefined ? this.event : (this.event.payload as AgentEvent);
+  }
   now(): number {
     return this.agentRun.rt.scheduler.now();
   }
@@ -89,7 +97,7 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
     const prev = rt.current;
     rt.current = this;
     try {
-      const result = this.def.fn(this.event, this);
+      const result = this.def.fn(this.trigger(), this);
       if (result === undefined) this.finish();
       else if (typeof (result as Generator).next === 'function' && typeof (result as Generator).throw === 'function') {
         this.gen = result as Generator<unknown, void, unknown>;
@@ -114,7 +122,7 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
       promise = asyncScope.run(
         this,
         this.def.fn as (e: AgentEvent, c: RunnerContext) => PromiseLike<void>,
-        this.event,
+        this.trigger(),
         this,
       );
     } catch (error) {

@@ -1,6 +1,7 @@
 import { AbortedError, EventValidationError, RxAgentsError } from '../errors';
-import { OutputEvent, toIssues, type AgentEvent } from '../events/define-event';
+import { OutputEvent, toIssues, type AgentEvent, type EventType } from '../events/define-event';
 import { Activation } from './activation';
+import type { ActionDef } from '../agent/define-agent';
 import type { AsyncCall } from './async-call';
 import type { KeyState } from './key-state';
 import { MemoryNode } from './memory';
@@ -21,6 +22,10 @@ export class Run {
   rejected: RxAgentsError | null = null;
   /** A sync block of this run changed the key's short-term memory (journaled at run end, S13). */
   memoryChanged = false;
+  /** The input after the agent's input schema (`ctx.input`). */
+  payload: unknown = undefined;
+  /** Events collected for join actions (`allOf`), per action, per joined type (see {@link collect}). */
+  private joins: Map<ActionDef, RoutedEvent[][]> | null = null;
   /** Activations not done plus calls not settled (S7). */
   live = 0;
   /** Sent events not yet routed, oldest first. */
@@ -140,7 +145,10 @@ export class Run {
           actions: actions.map((a) => a.name),
         });
       for (let i = 0; i < actions.length && !this.ended; i++) {
-        const activation = new Activation(this, actions[i]!, event);
+        const def = actions[i]!;
+        const trigger = def.join === undefined ? event : this.collect(def, def.join, event);
+        if (trigger === null) continue;
+        const activation = new Activation(this, def, trigger);
         this.live++;
         activation.start();
         // Only activations still going need cancelling if the run is abandoned (most sync ones are done here).
@@ -152,6 +160,20 @@ export class Run {
       }
     }
     this.endIfDone();
+  }
+
+  /**
+   * A join action (`allOf`) got one of its events: collect it; once every joined type has one,
+   * take the oldest of each and return the joined event that starts the action (else `null`).
+   */
+  private collect(def: ActionDef, types: readonly EventType[], event: RoutedEvent): RoutedEvent | null {
+    const joins = (this.joins ??= new Map<ActionDef, RoutedEvent[][]>());
+    let slots = joins.get(def);
+    if (slots === undefined) joins.set(def, (slots = types.map((): RoutedEvent[] => [])));
+    slots[types.findIndex((t) => t.type === event.type)]?.push(event);
+    if (slots.some((slot) => slot.length === 0)) return null;
+    const events = slots.map((slot) => slot.shift() as RoutedEvent);
+    return new RoutedEvent(JOINED, events, { id: events.map((e) => e.id).join('+') }, 0);
   }
 
   /** S7: a run ends when no action is running or suspended, no call is in flight and no sent event waits. */
@@ -184,5 +206,9 @@ export class Run {
     this.firstCall = this.lastCall = null;
     this.firstActivation = this.lastActivation = null;
     this.firstEvent = this.lastEvent = null;
+    this.joins = null;
   }
 }
+
+/** The type of the event a join action is started with; its payload is the joined events. */
+const JOINED = 'rx-agents/joined';

@@ -317,6 +317,7 @@ export class Runtime {
       }
       payload = parsed.data;
     }
+    run.payload = payload;
     run.enqueue(new RoutedEvent(InputEvent.type, payload, null, seq));
     this.post(run);
   }
