@@ -12,7 +12,7 @@ export type {
   ActionStyle,
   TriggerEvent,
 } from './agent/define-agent';
-export type { RunnerContext, AllResults } from './agent/runner-context';
+export type { RunnerContext, AllResults, AnyResult, WaitOptions, SendOptions } from './agent/runner-context';
 export { agentOperator } from './operator/agent-operator';
 export { runAgent } from './operator/run-agent';
 export type { RunAgentOptions } from './operator/run-agent';
@@ -25,7 +25,10 @@ export { createBudgets } from './runtime/budgets';
 export type { Budgets, BudgetsConfig, BudgetSpec, BudgetStats, BudgetsOptions } from './runtime/budgets';
 export { exponentialBackoff } from './runtime/backoff';
 export type { BackoffOptions, RetryDelay } from './runtime/backoff';
-export { UnknownBudgetError, RetryPolicyError } from './waits/errors';
+export { UnknownBudgetError, RetryPolicyError, WaitTimeoutError, WaitError, SignalRejectedError } from './waits/errors';
+export type { SignalRejection } from './waits/errors';
+export { signal } from './waits/signal';
+export type { Signal } from './waits/signal';
 export type { Executor, ExecutorTask } from './runtime/executor';
 export type { MemoryRef, MemoryValue } from './runtime/memory';
 export type { LifecycleEvent, LifecycleEventType, Inspector } from './runtime/lifecycle';

@@ -63,6 +63,8 @@ export interface Agent<In = unknown, Out = unknown> {
   readonly eventTypes: ReadonlyMap<string, EventType>;
   /** Some action is an async function (the runtime then tracks async contexts for S5). */
   readonly hasAsyncActions: boolean;
+  /** Event type name → the external event types runs may wait for (`waitForEvent`, S14). */
+  readonly signalTypes: ReadonlyMap<string, EventType>;
 }
 
 export interface AgentConfig<In, Out> {
@@ -74,6 +76,11 @@ export interface AgentConfig<In, Out> {
   readonly output?: z.ZodType<Out>;
   /** Shared objects actions reach with `ctx.resource(name)` (clients, models, prompts). @default {} */
   readonly resources?: Readonly<Record<string, unknown>>;
+  /**
+   * The external event types runs of this agent may wait for with `ctx.waitForEvent` (S14): a
+   * signal of another type is rejected, and a signal is validated by its type's schema. @default []
+   */
+  readonly signals?: readonly EventType[];
   /** The actions, as a list or as a function of a typed `action` factory. */
   readonly actions: readonly ActionDef[] | ((action: ActionFactory<In>) => readonly ActionDef[]);
 }
@@ -159,7 +166,7 @@ export function defineAgent<In = unknown, Out = unknown>(config: AgentConfig<In,
       `Expected defineAgent to get a config object { name, actions }, got ${describe(config)}.`,
     );
   }
-  const { name, input, output, resources = {}, actions } = config;
+  const { name, input, output, resources = {}, actions, signals = [] } = config;
   if (typeof name !== 'string' || name.length === 0) {
     throw new AgentDefinitionError(`Expected the agent name to be a non-empty string, got ${describe(name)}.`);
   }
@@ -212,6 +219,27 @@ export function defineAgent<In = unknown, Out = unknown>(config: AgentConfig<In,
       else if (!routed.includes(def)) routed.push(def);
     }
   });
+  const signalTypes = new Map<string, EventType>();
+  if (!Array.isArray(signals))
+    throw new AgentDefinitionError(
+      `The \`signals\` of agent \`${name}\` must be an array of event types, got ${describe(signals)}.`,
+    );
+  signals.forEach((t: unknown, i: number) => {
+    if (!isEventType(t))
+      throw new AgentDefinitionError(
+        `Signal ${i} of agent \`${name}\` is not an event type: make one with defineEvent(type, schema).`,
+      );
+    if (t.type === OutputEvent.type || t.type === InputEvent.type)
+      throw new AgentDefinitionError(
+        `Agent \`${name}\` lists \`${t.type}\` as a signal; signals are external event types made with defineEvent.`,
+      );
+    const known = signalTypes.get(t.type) ?? eventTypes.get(t.type);
+    if (known !== undefined && known !== t)
+      throw new AgentDefinitionError(
+        `Agent \`${name}\` uses two different event types named \`${t.type}\`: give each defineEvent a unique type name.`,
+      );
+    signalTypes.set(t.type, t);
+  });
   if (!routes.has(InputEvent.type)) {
     throw new AgentDefinitionError(
       `Agent \`${name}\` has no action triggered by InputEvent, so its runs would do nothing: add action('start', InputEvent, fn).`,
@@ -226,6 +254,7 @@ export function defineAgent<In = unknown, Out = unknown>(config: AgentConfig<In,
     routes,
     eventTypes,
     hasAsyncActions: list.some((def: ActionDef) => def.style === 'async'),
+    signalTypes,
   });
 }
 

@@ -5,6 +5,9 @@ import type { Inspector } from '../runtime/lifecycle';
 import type { RunFailure, RuntimeSettings } from '../runtime/runtime';
 import type { AgentStore } from '../store/store';
 import type { Budgets } from '../runtime/budgets';
+import { isObservable, type Observable } from 'rxjs';
+import type { Signal } from '../waits/signal';
+import type { SignalRejectedError } from '../waits/errors';
 
 /** Options of {@link agentOperator}. Every field is optional. */
 export interface AgentOperatorOptions<In = unknown> {
@@ -72,6 +75,22 @@ export interface AgentOperatorOptions<In = unknown> {
    * limits across agents. @default none
    */
   readonly budgets?: Budgets;
+  /**
+   * S14: external events for keys, e.g. a `Subject<Signal>` fed by a webhook or a UI:
+   * `signals.next(signal(key, Approval.of({ ok: true })))`. Each is validated by its type's schema
+   * (the type must be in the agent's `signals`) and goes to the key's current run: to the oldest
+   * `waitForEvent` of its type, else into the run's buffer. Subscribed with the operator; its
+   * completion changes nothing, its error fails the stream. @default none
+   */
+  readonly signals?: Observable<Signal>;
+  /**
+   * S14: receives each signal that was not delivered (`SignalRejectedError`, its `code` says why:
+   * invalid, unknown type, no run for the key, buffer overflow, or still buffered when its run
+   * ended). @default none: such a signal fails the stream
+   */
+  readonly onSignalRejected?: (error: SignalRejectedError) => void;
+  /** S14: signals buffered per run and event type before a wait takes them; the next one is rejected (`ERR_SIGNAL_OVERFLOW`). @default 64 */
+  readonly maxBufferedSignals?: number;
 }
 
 const KNOWN = new Set([
@@ -91,6 +110,9 @@ const KNOWN = new Set([
   'onAccepted',
   'position',
   'budgets',
+  'signals',
+  'onSignalRejected',
+  'maxBufferedSignals',
 ]);
 
 const singleKey = (): undefined => undefined;
@@ -157,6 +179,15 @@ export function resolveOptions(
     (typeof o.budgets !== 'object' || o.budgets === null || typeof o.budgets.submit !== 'function')
   )
     throw optionError('budgets', 'budgets made by createBudgets({ ... })', o.budgets);
+  if (o.signals !== undefined && !isObservable(o.signals))
+    throw optionError('signals', 'an Observable of signals (e.g. a Subject<Signal>)', o.signals);
+  if (o.onSignalRejected !== undefined && typeof o.onSignalRejected !== 'function')
+    throw optionError('onSignalRejected', 'a function', o.onSignalRejected);
+  if (
+    o.maxBufferedSignals !== undefined &&
+    !((Number.isInteger(o.maxBufferedSignals) && o.maxBufferedSignals >= 0) || o.maxBufferedSignals === Infinity)
+  )
+    throw optionError('maxBufferedSignals', 'an integer >= 0 or Infinity', o.maxBufferedSignals);
   oneOf(o, 'errorPolicy', ['fail', 'isolate']);
   oneOf(o, 'overflow', ['error', 'drop-newest', 'drop-oldest']);
   oneOf(o, 'output', ['payload', 'envelope']);
@@ -185,6 +216,9 @@ export function resolveOptions(
     onAccepted: o.onAccepted,
     position: o.position,
     budgets: o.budgets,
+    signals: o.signals,
+    onSignalRejected: o.onSignalRejected,
+    maxBufferedSignals: o.maxBufferedSignals ?? 64,
     makeExecutor: () => executor ?? createExecutor(concurrency),
   };
 }

@@ -1,9 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Subscription } from 'rxjs';
 import type { ActionDef } from '../agent/define-agent';
-import type { AllResults, RunnerContext } from '../agent/runner-context';
+import type { AllResults, AnyResult, RunnerContext, SendOptions, WaitOptions } from '../agent/runner-context';
 import { AbortedError, AsyncBlockAccessError, RxAgentsError } from '../errors';
-import type { AgentEvent } from '../events/define-event';
+import type { AgentEvent, EventOf, EventType } from '../events/define-event';
+import { WaitTimeoutError } from '../waits/errors';
+import { checkTime, checkWait, SEND_LATER_FN, SLEEP_FN, SLEEP_UNTIL_FN, WAIT_FN } from '../waits/parking';
 import { UnknownBudgetError } from '../waits/errors';
 import { AsyncCall, type AsyncCallOptions, type BlockResult, type CallHost } from './async-call';
 import { checkCallOptions } from './call-options';
@@ -248,9 +250,59 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
       );
   }
 
-  sendEvent(event: AgentEvent): void {
+  sendEvent(event: AgentEvent, options?: SendOptions): void {
     this.guard('sendEvent');
-    this.agentRun.send(this, event, this.sendCount++);
+    const delay = options?.delay;
+    if (delay === undefined || delay === 0) return this.agentRun.send(this, event, this.sendCount++);
+    checkTime(this.def.name, 'delay', delay);
+    // A delayed send is a timer call (durable with a store); the event is validated now, routed when it fires.
+    const run = this.agentRun;
+    const routed = run.prepare(this, event, this.sendCount++);
+    const call = new AsyncCall<void>(this, this.callCount++, SEND_LATER_FN, [routed.type, delay], undefined);
+    call.observed = true;
+    call.onSettled((c) => {
+      if (c.fulfilled && !run.ended) run.sendPrepared(this, routed);
+    });
+    run.rt.park(call as AsyncCall<unknown>, { deadline: this.deadline(delay), fire: fulfil });
+  }
+
+  waitForEvent<E extends EventType>(type: E, options?: WaitOptions<EventOf<E>>): AsyncCall<EventOf<E>> {
+    this.guard('waitForEvent');
+    checkWait(this.agentRun.rt.agent, this.def.name, type, options);
+    const timeout = options?.timeout;
+    const call = new AsyncCall<EventOf<E>>(this, this.callCount++, WAIT_FN, [type.type], undefined);
+    const action = this.def.name;
+    this.agentRun.rt.park(call as AsyncCall<unknown>, {
+      type: type.type,
+      match: options?.match as ((event: AgentEvent) => boolean) | undefined,
+      deadline: timeout === undefined ? undefined : this.deadline(timeout),
+      fire: (c) => c.resolveWith(false, new WaitTimeoutError(action, type.type, timeout as number)),
+    });
+    return call;
+  }
+
+  sleep(ms: number): AsyncCall<void> {
+    this.guard('sleep');
+    checkTime(this.def.name, 'ms', ms);
+    const call = new AsyncCall<void>(this, this.callCount++, SLEEP_FN, [ms], undefined);
+    this.agentRun.rt.park(call as AsyncCall<unknown>, { deadline: this.deadline(ms), fire: fulfil });
+    return call;
+  }
+
+  sleepUntil(time: number): AsyncCall<void> {
+    this.guard('sleepUntil');
+    if (typeof time !== 'number' || Number.isNaN(time)) checkTime(this.def.name, 'time', NaN);
+    const call = new AsyncCall<void>(this, this.callCount++, SLEEP_UNTIL_FN, [time], undefined);
+    this.agentRun.rt.park(call as AsyncCall<unknown>, {
+      deadline: Number.isFinite(time) || time === -Infinity ? Math.max(time, this.now()) : undefined,
+      fire: fulfil,
+    });
+    return call;
+  }
+
+  /** Absolute deadline `ms` from now; `undefined` for Infinity (never). */
+  private deadline(ms: number): number | undefined {
+    return Number.isFinite(ms) ? this.now() + ms : undefined;
   }
 
   executeAsync<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): AsyncCall<BlockResult<R>> {
@@ -315,6 +367,32 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
         }
       });
     });
+    return combined;
+  }
+
+  any<const T extends readonly AsyncCall<unknown>[]>(calls: T): AsyncCall<AnyResult<T>> {
+    this.guard('any');
+    if (!Array.isArray(calls) || calls.length === 0 || calls.some((c) => !(c instanceof AsyncCall))) {
+      throw new TypeError(
+        `Expected ctx.any in action \`${this.def.name}\` to get a non-empty array of calls (executeAsync, waitForEvent, sleep).`,
+      );
+    }
+    const combined = new AsyncCall<AnyResult<T>>(this, `any${this.callCount++}`, noop, [], undefined);
+    this.agentRun.live++;
+    const list = calls as readonly AsyncCall<unknown>[];
+    const settled = (winner: AsyncCall<unknown>): void => {
+      if (combined.settled) return;
+      const index = list.indexOf(winner);
+      if (winner.fulfilled) combined.resolveWith(true, { index, value: winner.value });
+      else combined.resolveWith(false, winner.error);
+      // The others lost the race: cancel them (not journaled, so a replay races them again).
+      for (const c of list) if (c !== winner && !c.settled) c.cancel('another call of ctx.any settled first');
+    };
+    for (const c of list) c.observed = true;
+    // Already settled ones first, in list order (a replay settles recorded calls at once).
+    const first = list.find((c) => c.settled);
+    if (first !== undefined) settled(first);
+    else for (const c of list) c.onSettled(settled);
     return combined;
   }
 
@@ -411,3 +489,7 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
 }
 
 function noop(): void {}
+
+function fulfil(call: AsyncCall<unknown>): void {
+  call.resolveWith(true, undefined);
+}

@@ -87,6 +87,8 @@ export class AsyncCall<T> implements PromiseLike<T>, ExecutorTask {
   journaled = false;
   /** S13: the call was started before a crash and has no recorded outcome: its `reconcile` runs instead of the block. */
   reconciling = false;
+  /** Cancelled because it lost a `ctx.any` race: its AbortedError is not journaled (S13). */
+  cancelled = false;
   /** The action suspended on this call, woken when it settles. */
   waiter: { wake(call: AsyncCall<unknown>): void } | null = null;
   /** The next call made in the same run (the run's intrusive call list). */
@@ -204,6 +206,13 @@ export class AsyncCall<T> implements PromiseLike<T>, ExecutorTask {
 
   abort(reason: string): void {
     this.settle(REJECTED, new AbortedError(reason));
+  }
+
+  /** Cancelled by the action itself (it lost a `ctx.any` race): aborted, and its outcome is not journaled. */
+  cancel(reason: string): void {
+    if (this.status !== PENDING) return;
+    this.cancelled = true;
+    this.abort(reason);
   }
 
   /** Registers a listener for settlement (used by `ctx.all`). */

@@ -61,7 +61,16 @@ export type LifecycleEvent =
       readonly event: string;
       readonly actions: readonly string[];
     })
-  | (Base & { readonly type: 'output.emitted'; readonly event: string; readonly payload: unknown });
+  | (Base & { readonly type: 'output.emitted'; readonly event: string; readonly payload: unknown })
+  /** S14: a signal reached its key's run: handed to a parked wait (`delivered`) or buffered for a later one. */
+  | (Base & {
+      readonly type: 'signal.received';
+      readonly eventType: string;
+      readonly signal: string;
+      readonly delivered: boolean;
+    })
+  /** S14: a signal was not delivered (`run` is -1); the same error goes to `onSignalRejected`. */
+  | (Base & { readonly type: 'signal.rejected'; readonly code: string; readonly error: unknown });
 
 export type LifecycleEventType = LifecycleEvent['type'];
 

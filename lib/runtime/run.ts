@@ -6,6 +6,7 @@ import type { AsyncCall } from './async-call';
 import type { KeyState } from './key-state';
 import { MemoryNode } from './memory';
 import { RoutedEvent } from './routed-event';
+import type { RunWaits } from '../waits/run-waits';
 import type { Runtime } from './runtime';
 
 /**
@@ -24,6 +25,8 @@ export class Run {
   memoryChanged = false;
   /** The input after the agent's input schema (`ctx.input`). */
   payload: unknown = undefined;
+  /** S14: the run's parked waits and buffered signals (made on the first wait or signal). */
+  waits: RunWaits | null = null;
   /** Events collected for join actions (`allOf`), per action, per joined type (see {@link collect}). */
   private joins: Map<ActionDef, RoutedEvent[][]> | null = null;
   /** Activations not done plus calls not settled (S7). */
@@ -62,6 +65,11 @@ export class Run {
 
   /** Validates and enqueues an event; it is routed after the current sync block (S4). `index` is the send's position in `from` (its id). */
   send(from: Activation, event: AgentEvent, index: number): void {
+    this.sendPrepared(from, this.prepare(from, event, index));
+  }
+
+  /** Validates an event sent by `from` (throws what sendEvent throws) and makes its routed form. */
+  prepare(from: Activation, event: AgentEvent, index: number): RoutedEvent {
     const rt = this.rt;
     const type = typeof event === 'object' && event !== null ? event.type : undefined;
     const isOutput = type === OutputEvent.type;
@@ -90,7 +98,12 @@ export class Run {
         payload = parsed.data;
       }
     }
-    const routed = new RoutedEvent(type as string, payload, from, index);
+    return new RoutedEvent(type as string, payload, from, index);
+  }
+
+  /** Enqueues a validated event (now, or when a delayed send's timer fires) and wakes the run. */
+  sendPrepared(from: Activation, routed: RoutedEvent): void {
+    const rt = this.rt;
     this.enqueue(routed);
     if (rt.inspect !== undefined)
       rt.emit({
@@ -98,10 +111,10 @@ export class Run {
         time: rt.scheduler.now(),
         key: this.key,
         run: this.seq,
-        eventType: type as string,
+        eventType: routed.type,
         event: routed.id,
         action: from.def.name,
-        payload,
+        payload: routed.payload,
       });
     rt.post(this);
   }
@@ -207,6 +220,7 @@ export class Run {
     this.firstActivation = this.lastActivation = null;
     this.firstEvent = this.lastEvent = null;
     this.joins = null;
+    this.waits = null;
   }
 }
 

@@ -13,6 +13,12 @@ import { MemoryNode } from './memory';
 import { KeyState } from './key-state';
 import { RoutedEvent } from './routed-event';
 import { Run } from './run';
+import type { Observable } from 'rxjs';
+import { SignalRejectedError, type SignalRejection } from '../waits/errors';
+import { park, type ParkSpec } from '../waits/parking';
+import { RunWaits } from '../waits/run-waits';
+
+const SIGNAL_ADVICE = 'Pass `onSignalRejected` to agentOperator to handle signals that cannot be delivered.';
 
 /** What goes downstream when `output: 'envelope'` is chosen. */
 export interface AgentOutput<Out = unknown> {
@@ -60,6 +66,12 @@ export interface RuntimeSettings {
   readonly position: ((input: unknown) => unknown) | undefined;
   /** Named budgets calls may take permits of (`executeAsyncWith({ budget })`). */
   readonly budgets: Budgets | undefined;
+  /** S14: external events for keys (`waitForEvent`). */
+  readonly signals: Observable<unknown> | undefined;
+  /** S14: receives each signal that was not delivered; without it, such a signal fails the stream. */
+  readonly onSignalRejected: ((error: SignalRejectedError) => void) | undefined;
+  /** S14: signals buffered per run and event type before a wait takes them. */
+  readonly maxBufferedSignals: number;
 }
 
 /**
@@ -104,6 +116,8 @@ export class Runtime {
   private readonly journal: Journal | null = null;
   /** Inputs that arrived while an async store was still loading (S13). */
   private held: unknown[] | null = null;
+  /** Signals that arrived while an async store was still loading (S14). */
+  private heldSignals: unknown[] | null = null;
   /** The output is waiting for the journal's last commit before it completes (S13). */
   private completing = false;
   /** restore() is admitting the journal's unfinished inputs and the inputs held during an async load. */
@@ -116,6 +130,8 @@ export class Runtime {
   ) {
     this.inspector = settings.inspect;
     this.scheduler = settings.scheduler;
+    this.parking.scheduler = settings.scheduler;
+    this.parking.maxBufferedSignals = settings.maxBufferedSignals;
     // A virtual asapScheduler (TestScheduler.run) reports virtual time; the real one reports the wall clock (a check, not timing).
     this.microtaskWake = settings.scheduler === asapScheduler && Math.abs(asapScheduler.now() - Date.now()) < 60_000;
     if (settings.store !== undefined) {
@@ -175,6 +191,9 @@ export class Runtime {
     const held = this.held;
     this.held = null;
     if (held !== null) for (const input of held) this.accept(input);
+    const heldSignals = this.heldSignals;
+    this.heldSignals = null;
+    if (heldSignals !== null) for (const s of heldSignals) this.signal(s);
     this.restoring = false;
     this.completeIfFinished();
   }
@@ -318,6 +337,7 @@ export class Runtime {
       payload = parsed.data;
     }
     run.payload = payload;
+    if (this.journal !== null) this.restoreSignals(run);
     run.enqueue(new RoutedEvent(InputEvent.type, payload, null, seq));
     this.post(run);
   }
@@ -325,6 +345,7 @@ export class Runtime {
   /** Ends a run: frees per-run state, frees the key if it has nothing waiting (S10), starts the key's next input (S1, S7). */
   endRun(run: Run, outcome: 'completed' | 'failed', error: unknown): void {
     const ks = run.ks;
+    if (run.waits !== null) for (const left of run.waits.leftovers()) this.unconsumed(run, left);
     run.release();
     ks.active = null;
     this.activeRuns--;
@@ -457,7 +478,7 @@ export class Runtime {
   }
 
   callSettled(call: AsyncCall<unknown>): void {
-    if (this.journal !== null && call.journaled && !call.replayed) {
+    if (this.journal !== null && call.journaled && !call.replayed && !call.cancelled) {
       const activation = call.host as Activation;
       try {
         this.journal.settled(activation.agentRun.seq, call);
@@ -479,6 +500,155 @@ export class Runtime {
         ...(call.status === 2 ? { error: call.error } : {}),
       });
     }
+  }
+
+  // ---- S14: parked calls and signals -------------------------------------------------------
+
+  /** Parks a wait or timer: tracked by its run, journaled with its absolute deadline, never given to the executor. */
+  park(call: AsyncCall<unknown>, spec: ParkSpec): void {
+    const run = (call.host as Activation).agentRun;
+    run.track(call);
+    let deadline = spec.deadline;
+    const journal = this.journal;
+    if (journal !== null) {
+      call.journaled = true;
+      const replay = journal.replayParked(run.seq, call);
+      if (replay === 'settled') return;
+      if (replay === 'timed-out') {
+        call.replayed = true;
+        return spec.fire(call);
+      }
+      if (replay !== undefined) deadline = replay.deadline ?? undefined;
+      else
+        try {
+          journal.parked(run.seq, call, deadline);
+        } catch (error) {
+          return call.resolveWith(false, error);
+        }
+    }
+    park(this.parking, run, call, spec, deadline);
+  }
+
+  private readonly parking = {
+    scheduler: null as unknown as SchedulerLike, // set in the constructor (parameter properties are assigned after field initialisers)
+    maxBufferedSignals: 0,
+    deliver: (call: AsyncCall<unknown>, event: AgentEvent): void => {
+      const journal = this.journal;
+      if (journal === null) return call.resolveWith(true, event);
+      // S14: the signal's journal row is committed before the run consumes it.
+      journal.afterCommit(() => call.resolveWith(true, event));
+    },
+  };
+
+  /** A signal arrived (the `signals` option): validate it and hand it to its key's run (S14). */
+  signal(value: unknown): void {
+    if (this.closed) return;
+    if (this.held !== null) return void (this.heldSignals ??= []).push(value);
+    const event = (value as { event?: unknown } | null)?.event as AgentEvent | undefined;
+    const key = (value as { key?: unknown } | null)?.key;
+    const typeName = typeof event === 'object' && event !== null ? event.type : undefined;
+    if (typeof value !== 'object' || value === null || typeof typeName !== 'string')
+      return this.signalRejected(
+        'ERR_SIGNAL_SHAPE',
+        key,
+        undefined,
+        'A signal must be `{ key, event }` with an event made by an event type (use signal(key, Type.of(payload))).',
+      );
+    const type = this.agent.signalTypes.get(typeName);
+    if (type === undefined)
+      return this.signalRejected(
+        'ERR_SIGNAL_UNKNOWN_TYPE',
+        key,
+        typeName,
+        `A signal of type \`${typeName}\` arrived for key \`${String(key)}\`, but agent \`${this.agent.name}\` lists no such type in its \`signals\`.`,
+      );
+    const parsed = type.schema.safeParse((event as AgentEvent).payload);
+    if (!parsed.success)
+      return this.signalRejected(
+        'ERR_SIGNAL_INVALID',
+        key,
+        typeName,
+        new EventValidationError(typeName, toIssues(parsed.error), `in a signal for key \`${String(key)}\``).message,
+        parsed.error,
+      );
+    const run = this.keys.get(key)?.active;
+    if (run === undefined || run === null || run.ended)
+      return this.signalRejected(
+        'ERR_SIGNAL_NO_RUN',
+        key,
+        typeName,
+        `A signal of type \`${typeName}\` arrived for key \`${String(key)}\`, which has no run going: signals go to the key's current run only.`,
+      );
+    const waits = (run.waits ??= new RunWaits(this.settings.maxBufferedSignals));
+    const id = `${run.seq}:signal#${waits.signals}`;
+    const delivered = { type: typeName, id, payload: parsed.data };
+    const offered = waits.offer(delivered);
+    if (offered.to === 'overflow')
+      return this.signalRejected(
+        'ERR_SIGNAL_OVERFLOW',
+        key,
+        typeName,
+        `A signal of type \`${typeName}\` for key \`${String(key)}\` found ${this.settings.maxBufferedSignals} signals of its type already buffered in run ${run.seq} (maxBufferedSignals); it was not buffered.`,
+      );
+    waits.signals++;
+    try {
+      this.journal?.signalled(run.seq, id, typeName, parsed.data);
+    } catch (error) {
+      return this.runFailed(run, error as RxAgentsError);
+    }
+    if (this.inspect !== undefined)
+      this.emit({
+        type: 'signal.received',
+        time: this.scheduler.now(),
+        key,
+        run: run.seq,
+        eventType: typeName,
+        signal: id,
+        delivered: offered.to !== 'buffered',
+      });
+    if (offered.to === 'buffered') return;
+    if (offered.error !== undefined) offered.to.call.resolveWith(false, new CallbackError('match', offered.error));
+    else this.parking.deliver(offered.to.call, delivered);
+  }
+
+  /** Recovery: the signals journaled for a run that no wait consumed go back in its buffer. */
+  private restoreSignals(run: Run): void {
+    const { events, count } = (this.journal as Journal).takeSignals(run.seq);
+    if (count === 0) return;
+    const waits = (run.waits = new RunWaits(Infinity));
+    waits.signals = count;
+    for (const e of events) waits.buffer(e);
+  }
+
+  private unconsumed(run: Run, event: AgentEvent): void {
+    this.signalRejected(
+      'ERR_SIGNAL_UNCONSUMED',
+      run.key,
+      event.type,
+      `Signal \`${event.id}\` of type \`${event.type}\` for key \`${String(run.key)}\` was buffered, but run ${run.seq} ended without a wait taking it.`,
+    );
+  }
+
+  /** A signal was not delivered: reported to onSignalRejected (else the stream fails), never dropped silently. */
+  private signalRejected(
+    code: SignalRejection,
+    key: unknown,
+    eventType: string | undefined,
+    message: string,
+    cause?: unknown,
+  ): void {
+    const error = new SignalRejectedError(
+      code,
+      key,
+      eventType,
+      `${message} ${SIGNAL_ADVICE}`,
+      cause === undefined ? undefined : { cause },
+    );
+    if (this.inspect !== undefined)
+      this.emit({ type: 'signal.rejected', time: this.scheduler.now(), key, run: -1, code, error });
+    const onRejected = this.settings.onSignalRejected;
+    if (onRejected === undefined) return this.fail(error);
+    this.callback('onSignalRejected', () => onRejected(error));
   }
 
   // ---- output side ------------------------------------------------------------------------
@@ -612,6 +782,7 @@ export class Runtime {
     this.mailbox = [];
     this.mailboxHead = 0;
     this.held = null;
+    this.heldSignals = null;
     this.journal?.close();
     this.wakeRoomWaiters();
   }

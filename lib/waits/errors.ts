@@ -43,3 +43,57 @@ export class RetryPolicyError extends RxAgentsError {
     );
   }
 }
+
+/** A `waitForEvent` timed out: thrown into the action at its deadline (catch it to go on without the event). */
+export class WaitTimeoutError extends RxAgentsError {
+  override readonly name = 'WaitTimeoutError';
+  constructor(
+    readonly action: string,
+    readonly eventType: string,
+    readonly timeout: number,
+  ) {
+    super(
+      'ERR_WAIT_TIMEOUT',
+      `Action \`${action}\` waited ${timeout} ms for event \`${eventType}\` and none arrived for its key. ` +
+        'Catch WaitTimeoutError to go on without it, or give a longer `timeout`.',
+    );
+  }
+}
+
+/** A wait or a timer was asked for wrongly (a wait on OutputEvent, an undeclared signal type, a bad timeout or delay). */
+export class WaitError extends RxAgentsError {
+  override readonly name = 'WaitError';
+  constructor(
+    code: 'ERR_WAIT_OUTPUT' | 'ERR_WAIT_UNDECLARED' | 'ERR_WAIT_TIME',
+    readonly action: string,
+    message: string,
+  ) {
+    super(code, message);
+  }
+}
+
+/** Why a signal was not delivered. */
+export type SignalRejection =
+  | 'ERR_SIGNAL_SHAPE'
+  | 'ERR_SIGNAL_UNKNOWN_TYPE'
+  | 'ERR_SIGNAL_INVALID'
+  | 'ERR_SIGNAL_NO_RUN'
+  | 'ERR_SIGNAL_OVERFLOW'
+  | 'ERR_SIGNAL_UNCONSUMED';
+
+/**
+ * A signal (an external event for a key) was not delivered; it goes to `onSignalRejected`, or —
+ * without that callback — fails the stream. Never dropped in silence.
+ */
+export class SignalRejectedError extends RxAgentsError {
+  override readonly name = 'SignalRejectedError';
+  constructor(
+    code: SignalRejection,
+    readonly key: unknown,
+    readonly eventType: string | undefined,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+  }
+}
