@@ -89,6 +89,12 @@ export interface AgentOperatorOptions<In = unknown> {
    * ended). @default none: such a signal fails the stream
    */
   readonly onSignalRejected?: (error: SignalRejectedError) => void;
+  /**
+   * S14: called with each delivered or buffered signal once it is safe: with a `store`, after the
+   * commit holding it (from then on it survives a crash, so a sender may acknowledge it); without
+   * one, at once. Rejected signals go to `onSignalRejected` instead. @default none
+   */
+  readonly onSignalAccepted?: (signal: Signal) => void;
   /** S14: signals buffered per run and event type before a wait takes them; the next one is rejected (`ERR_SIGNAL_OVERFLOW`). @default 64 */
   readonly maxBufferedSignals?: number;
 }
@@ -112,6 +118,7 @@ const KNOWN = new Set([
   'budgets',
   'signals',
   'onSignalRejected',
+  'onSignalAccepted',
   'maxBufferedSignals',
 ]);
 
@@ -183,6 +190,8 @@ export function resolveOptions(
     throw optionError('signals', 'an Observable of signals (e.g. a Subject<Signal>)', o.signals);
   if (o.onSignalRejected !== undefined && typeof o.onSignalRejected !== 'function')
     throw optionError('onSignalRejected', 'a function', o.onSignalRejected);
+  if (o.onSignalAccepted !== undefined && typeof o.onSignalAccepted !== 'function')
+    throw optionError('onSignalAccepted', 'a function', o.onSignalAccepted);
   if (
     o.maxBufferedSignals !== undefined &&
     !((Number.isInteger(o.maxBufferedSignals) && o.maxBufferedSignals >= 0) || o.maxBufferedSignals === Infinity)
@@ -218,6 +227,7 @@ export function resolveOptions(
     budgets: o.budgets,
     signals: o.signals,
     onSignalRejected: o.onSignalRejected,
+    onSignalAccepted: o.onSignalAccepted,
     maxBufferedSignals: o.maxBufferedSignals ?? 64,
     makeExecutor: () => executor ?? createExecutor(concurrency),
   };

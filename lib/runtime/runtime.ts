@@ -17,6 +17,7 @@ import type { Observable } from 'rxjs';
 import { SignalRejectedError, type SignalRejection } from '../waits/errors';
 import { park, type ParkSpec } from '../waits/parking';
 import { RunWaits } from '../waits/run-waits';
+import type { Signal } from '../waits/signal';
 
 const SIGNAL_ADVICE = 'Pass `onSignalRejected` to agentOperator to handle signals that cannot be delivered.';
 
@@ -70,6 +71,8 @@ export interface RuntimeSettings {
   readonly signals: Observable<unknown> | undefined;
   /** S14: receives each signal that was not delivered; without it, such a signal fails the stream. */
   readonly onSignalRejected: ((error: SignalRejectedError) => void) | undefined;
+  /** S14: receives each accepted signal once it is durable (with a store) or at once. */
+  readonly onSignalAccepted: ((signal: Signal) => void) | undefined;
   /** S14: signals buffered per run and event type before a wait takes them. */
   readonly maxBufferedSignals: number;
 }
@@ -606,6 +609,12 @@ export class Runtime {
         signal: id,
         delivered: offered.to !== 'buffered',
       });
+    const onAccepted = this.settings.onSignalAccepted;
+    if (onAccepted !== undefined) {
+      const ack = (): void => this.callback('onSignalAccepted', () => onAccepted(value as Signal));
+      if (this.journal === null) ack();
+      else this.journal.afterCommit(ack);
+    }
     if (offered.to === 'buffered') return;
     if (offered.error !== undefined) offered.to.call.resolveWith(false, new CallbackError('match', offered.error));
     else this.parking.deliver(offered.to.call, delivered);
