@@ -556,6 +556,7 @@ export class Runtime {
         key,
         undefined,
         'A signal must be `{ key, event }` with an event made by an event type (use signal(key, Type.of(payload))).',
+        event,
       );
     const type = this.agent.signalTypes.get(typeName);
     if (type === undefined)
@@ -564,6 +565,7 @@ export class Runtime {
         key,
         typeName,
         `A signal of type \`${typeName}\` arrived for key \`${String(key)}\`, but agent \`${this.agent.name}\` lists no such type in its \`signals\`.`,
+        event,
       );
     const parsed = type.schema.safeParse((event as AgentEvent).payload);
     if (!parsed.success)
@@ -572,6 +574,7 @@ export class Runtime {
         key,
         typeName,
         new EventValidationError(typeName, toIssues(parsed.error), `in a signal for key \`${String(key)}\``).message,
+        event,
         parsed.error,
       );
     const run = this.keys.get(key)?.active;
@@ -581,6 +584,7 @@ export class Runtime {
         key,
         typeName,
         `A signal of type \`${typeName}\` arrived for key \`${String(key)}\`, which has no run going: signals go to the key's current run only.`,
+        event,
       );
     const waits = (run.waits ??= new RunWaits(this.settings.maxBufferedSignals));
     const id = `${run.seq}:signal#${waits.signals}`;
@@ -592,6 +596,7 @@ export class Runtime {
         key,
         typeName,
         `A signal of type \`${typeName}\` for key \`${String(key)}\` found ${this.settings.maxBufferedSignals} signals of its type already buffered in run ${run.seq} (maxBufferedSignals); it was not buffered.`,
+        event,
       );
     waits.signals++;
     try {
@@ -635,6 +640,7 @@ export class Runtime {
       run.key,
       event.type,
       `Signal \`${event.id}\` of type \`${event.type}\` for key \`${String(run.key)}\` was buffered, but run ${run.seq} ended without a wait taking it.`,
+      event,
     );
   }
 
@@ -644,6 +650,7 @@ export class Runtime {
     key: unknown,
     eventType: string | undefined,
     message: string,
+    event: unknown,
     cause?: unknown,
   ): void {
     const error = new SignalRejectedError(
@@ -651,6 +658,7 @@ export class Runtime {
       key,
       eventType,
       `${message} ${SIGNAL_ADVICE}`,
+      event,
       cause === undefined ? undefined : { cause },
     );
     if (this.inspect !== undefined)

@@ -92,6 +92,8 @@ export class SignalRejectedError extends RxAgentsError {
     readonly key: unknown,
     readonly eventType: string | undefined,
     message: string,
+    /** The signal's event as it arrived (`ERR_SIGNAL_UNCONSUMED`: as it was buffered), so a sender can send it again later. */
+    readonly event: unknown,
     options?: { cause?: unknown },
   ) {
     super(code, message, options);
