@@ -12,25 +12,24 @@ export type {
   ActionStyle,
   TriggerEvent,
 } from './agent/define-agent';
-export type { RunnerContext, AllResults, AnyResult, WaitOptions, SendOptions } from './agent/runner-context';
+export type { RunnerContext, AllResults, AnyResult, WaitOptions, SendOptions } from './context/runner-context';
 export { agentOperator } from './operator/agent-operator';
 export { runAgent } from './operator/run-agent';
 export type { RunAgentOptions } from './operator/run-agent';
 export type { AgentOperatorOptions } from './operator/options';
 export type { AgentOutput, RunFailure } from './runtime/runtime';
-export { AsyncCall } from './runtime/async-call';
-export type { AsyncCallOptions, BlockResult } from './runtime/async-call';
+export type { AsyncCall, AsyncCallOptions, BlockResult, Call, RetryDelay } from './context/call';
 export { createExecutor } from './runtime/executor';
 export { createBudgets } from './runtime/budgets';
 export type { Budgets, BudgetsConfig, BudgetSpec, BudgetStats, BudgetsOptions } from './runtime/budgets';
 export { exponentialBackoff } from './runtime/backoff';
-export type { BackoffOptions, RetryDelay } from './runtime/backoff';
+export type { BackoffOptions } from './runtime/backoff';
 export { UnknownBudgetError, RetryPolicyError, WaitTimeoutError, WaitError, SignalRejectedError } from './waits/errors';
 export type { SignalRejection } from './waits/errors';
 export { signal } from './waits/signal';
 export type { Signal } from './waits/signal';
 export type { Executor, ExecutorTask } from './runtime/executor';
-export type { MemoryRef, MemoryValue } from './runtime/memory';
+export type { MemoryRef, MemoryValue } from './context/memory-ref';
 export type { LifecycleEvent, LifecycleEventType, Inspector } from './runtime/lifecycle';
 export { createInspector } from './observe/inspector';
 export type { AgentInspector, InspectorOptions } from './observe/inspector';

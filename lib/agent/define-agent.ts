@@ -8,9 +8,9 @@ import {
   type EventOf,
   type EventType,
 } from '../events/define-event';
-import type { AsyncCall } from '../runtime/async-call';
+import type { Call } from '../context/call';
+import type { RunnerContext } from '../context/runner-context';
 import { isJoinTrigger, type JoinedEvents, type JoinTrigger } from './all-of';
-import type { RunnerContext } from './runner-context';
 
 /** How an action's code is split into blocks. */
 export type ActionStyle = 'plain' | 'generator' | 'async';
@@ -19,7 +19,7 @@ export type ActionStyle = 'plain' | 'generator' | 'async';
 export type ActionFn<E, In = unknown> = (
   event: E,
   ctx: RunnerContext<In>,
-) => void | PromiseLike<void> | Generator<AsyncCall<unknown>, void, unknown>;
+) => void | PromiseLike<void> | Generator<Call<unknown>, void, unknown>;
 
 /** An action: a named function triggered by one or more event types. */
 export interface ActionDef {

@@ -1,7 +1,5 @@
+import type { RetryDelay } from '../context/call';
 import { optionError } from '../errors';
-
-/** How long to wait before retry number `attempt` (1 for the first retry) after `error`, in scheduler ms. */
-export type RetryDelay = (attempt: number, error: unknown) => number;
 
 /** Options of {@link exponentialBackoff}. */
 export interface BackoffOptions {

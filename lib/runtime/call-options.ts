@@ -1,4 +1,4 @@
-import type { AsyncCallOptions } from './async-call';
+import type { AsyncCallOptions } from '../context/call';
 
 /**
  * Checks the options of `ctx.executeAsyncWith` where they are given, so a typo fails the action

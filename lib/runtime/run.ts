@@ -1,22 +1,60 @@
-import { AbortedError, EventValidationError, RxAgentsError } from '../errors';
+import type { SchedulerLike } from 'rxjs';
+import type { ActionDef, Agent } from '../agent/define-agent';
+import { AbortedError, ActionError, EventValidationError, RxAgentsError } from '../errors';
 import { OutputEvent, toIssues, type AgentEvent, type EventType } from '../events/define-event';
-import { Activation } from './activation';
-import type { ActionDef } from '../agent/define-agent';
-import type { AsyncCall } from './async-call';
-import type { KeyState } from './key-state';
-import { MemoryNode } from './memory';
-import { RoutedEvent } from './routed-event';
+import type { ParkSpec } from '../waits/parking';
 import type { RunWaits } from '../waits/run-waits';
-import type { Runtime } from './runtime';
+import { Activation, type ActivationHost } from './activation';
+import type { KeyState } from './admission';
+import type { AsyncCall } from './async-call';
+import type { Budgets } from './budgets';
+import type { Inspection } from './inspection';
+import { MemoryNode } from './memory';
+import type { MemoryKind } from './memory-view';
+import { RoutedEvent } from './routed-event';
+import type { SyncBlocks } from './sync-blocks';
+
+/** What a run needs from the runtime (implemented by `Runtime`). */
+export interface RunHost {
+  readonly agent: Agent;
+  /** Validate sent events against their schemas (the `validateEvents` option). */
+  readonly validateEvents: boolean;
+  readonly scheduler: SchedulerLike;
+  readonly inspection: Inspection;
+  readonly blocks: SyncBlocks;
+  /** The stream has ended: stop at once. */
+  readonly closed: boolean;
+  /** Queues a run (events to route) or an activation (to resume) in the mailbox. */
+  post(item: Run | Activation): void;
+  /** An OutputEvent of `run` goes downstream (S8). */
+  output(run: Run, event: RoutedEvent): void;
+  /** `run` has nothing left to do (S7). */
+  completed(run: Run): void;
+  /** `run` failed: the error policy decides (S9). */
+  failed(run: Run, error: RxAgentsError): void;
+  /** The short-term memory of `key`. */
+  shortTermMemory(key: unknown): MemoryNode;
+  /** A call of `run` is made: replay it or run it (S13). */
+  submit(run: Run, from: Activation, call: AsyncCall<unknown>): void;
+  /** A call of `run` settled: record and report it. */
+  settled(run: Run, from: Activation, call: AsyncCall<unknown>): void;
+  /** Named budgets calls may take permits of. */
+  readonly budgets: Budgets | undefined;
+  /** A retrying call goes back to its budget and the executor. */
+  dispatch(call: AsyncCall<unknown>): void;
+  /** S14: a wait or timer of `run` parks (journaled with its deadline, never given to the executor). */
+  park(run: Run, from: Activation, call: AsyncCall<unknown>, spec: ParkSpec): void;
+}
 
 /**
- * One agent run: the events it has sent and not yet routed, and the work still going on.
+ * One agent run: the events it has sent and not yet routed, and the work still going on. It is
+ * the host of its activations ({@link ActivationHost}).
  *
  * Its event queue, its calls and its activations are intrusive linked lists (each item points
  * to the next one): a run allocates no array for them. At 10k keys the live runs' arrays were
  * the largest part of the heap that every scavenge copies (`[x].push(y)` reserves 17 slots).
  */
-export class Run {
+export class Run implements ActivationHost {
   posted = false;
   ended = false;
   /** The input failed the agent's input schema: the run fails when the mailbox reaches it (no recursion through a key's queue). */
@@ -30,7 +68,7 @@ export class Run {
   /** Events collected for join actions (`allOf`), per action, per joined type (see {@link collect}). */
   private joins: Map<ActionDef, RoutedEvent[][]> | null = null;
   /** Activations not done plus calls not settled (S7). */
-  live = 0;
+  private live = 0;
   /** Sent events not yet routed, oldest first. */
   private firstEvent: RoutedEvent | null = null;
   private lastEvent: RoutedEvent | null = null;
@@ -44,7 +82,7 @@ export class Run {
   private lastActivation: Activation | null = null;
 
   constructor(
-    readonly rt: Runtime,
+    private readonly host: RunHost,
     readonly ks: KeyState,
     readonly seq: number,
     readonly input: unknown,
@@ -59,104 +97,41 @@ export class Run {
     return (this.controller ??= new AbortController()).signal;
   }
 
-  sensory(): MemoryNode {
-    return (this.sensoryNode ??= new MemoryNode());
+  get agent(): Agent {
+    return this.host.agent;
   }
 
-  /** Validates and enqueues an event; it is routed after the current sync block (S4). `index` is the send's position in `from` (its id). */
-  send(from: Activation, event: AgentEvent, index: number): void {
-    this.sendPrepared(from, this.prepare(from, event, index));
+  get scheduler(): SchedulerLike {
+    return this.host.scheduler;
   }
 
-  /** Validates an event sent by `from` (throws what sendEvent throws) and makes its routed form. */
-  prepare(from: Activation, event: AgentEvent, index: number): RoutedEvent {
-    const rt = this.rt;
-    const type = typeof event === 'object' && event !== null ? event.type : undefined;
-    const isOutput = type === OutputEvent.type;
-    const eventType = isOutput ? undefined : rt.agent.eventTypes.get(type as string);
-    if (!isOutput && eventType === undefined) {
-      throw new RxAgentsError(
-        'ERR_UNROUTED_EVENT',
-        `Action \`${from.def.name}\` sent ${type === undefined ? 'something that is not an event' : `event \`${String(type)}\``}, ` +
-          `but no action of agent \`${rt.agent.name}\` is triggered by it, so it would be lost. ` +
-          'Send an event made by an event type that some action lists as a trigger, or OutputEvent.of(...) to emit downstream.',
-      );
-    }
-    let payload = event.payload;
-    if (rt.settings.validateEvents) {
-      // safeParse directly: the error's "where" text is built only when a payload is invalid.
-      const schema = eventType !== undefined ? eventType.schema : rt.agent.output;
-      if (schema !== undefined) {
-        const parsed = schema.safeParse(payload);
-        if (!parsed.success) {
-          const where =
-            eventType !== undefined
-              ? `sent by action \`${from.def.name}\``
-              : `sent by action \`${from.def.name}\` (agent \`${rt.agent.name}\`'s output schema)`;
-          throw new EventValidationError(type as string, toIssues(parsed.error), where, { cause: parsed.error });
-        }
-        payload = parsed.data;
-      }
-    }
-    return new RoutedEvent(type as string, payload, from, index);
+  get inspection(): Inspection {
+    return this.host.inspection;
   }
 
-  /** Enqueues a validated event (now, or when a delayed send's timer fires) and wakes the run. */
-  sendPrepared(from: Activation, routed: RoutedEvent): void {
-    const rt = this.rt;
-    this.enqueue(routed);
-    if (rt.inspect !== undefined)
-      rt.emit({
-        type: 'event.sent',
-        time: rt.scheduler.now(),
-        key: this.key,
-        run: this.seq,
-        eventType: routed.type,
-        event: routed.id,
-        action: from.def.name,
-        payload: routed.payload,
-      });
-    rt.post(this);
+  get blocks(): SyncBlocks {
+    return this.host.blocks;
   }
 
-  enqueue(event: RoutedEvent): void {
-    if (this.lastEvent === null) this.firstEvent = event;
-    else this.lastEvent.next = event;
-    this.lastEvent = event;
+  get budgets(): Budgets | undefined {
+    return this.host.budgets;
   }
 
-  /** Takes the oldest event not yet routed. */
-  private dequeue(): RoutedEvent | null {
-    const event = this.firstEvent;
-    if (event === null) return null;
-    this.firstEvent = event.next;
-    if (this.firstEvent === null) this.lastEvent = null;
-    event.next = null;
-    return event;
-  }
+  // ---- the run's turn ---------------------------------------------------------------------
 
-  /** Mailbox step: routes waiting events (starting every action each triggers, S3), then checks for the end of the run. */
+  /** Mailbox turn: routes waiting events (starting every action each triggers, S3), then checks for the end of the run. */
   process(): void {
-    const rt = this.rt;
-    if (this.rejected !== null) return rt.runFailed(this, this.rejected);
+    const host = this.host;
+    if (this.rejected !== null) return host.failed(this, this.rejected);
     while (this.firstEvent !== null && !this.ended) {
       const event = this.dequeue() as RoutedEvent;
       if (event.type === OutputEvent.type) {
-        rt.output(this, event);
-        if (rt.closed) return;
+        host.output(this, event);
+        if (host.closed) return;
         continue;
       }
-      const actions = rt.agent.routes.get(event.type) ?? [];
-      if (rt.inspect !== undefined)
-        rt.emit({
-          type: 'event.routed',
-          time: rt.scheduler.now(),
-          key: this.key,
-          run: this.seq,
-          eventType: event.type,
-          event: event.id,
-          actions: actions.map((a) => a.name),
-        });
+      const actions = host.agent.routes.get(event.type) ?? [];
+      host.inspection.eventRouted(this.key, this.seq, event, actions);
       for (let i = 0; i < actions.length && !this.ended; i++) {
         const def = actions[i]!;
         const trigger = def.join === undefined ? event : this.collect(def, def.join, event);
@@ -165,14 +140,15 @@ export class Run {
         this.live++;
         activation.start();
         // Only activations still going need cancelling if the run is abandoned (most sync ones are done here).
-        if (activation.state !== 2) {
+        if (!activation.done) {
           if (this.lastActivation === null) this.firstActivation = activation;
           else this.lastActivation.nextInRun = activation;
           this.lastActivation = activation;
         }
       }
     }
-    this.endIfDone();
+    // S7: a run ends when no action is running or suspended, no call is in flight and no sent event waits.
+    if (!this.ended && this.live === 0 && this.firstEvent === null) host.completed(this);
   }
 
   /**
@@ -189,17 +165,127 @@ export class Run {
     return new RoutedEvent(JOINED, events, { id: events.map((e) => e.id).join('+') }, 0);
   }
 
-  /** S7: a run ends when no action is running or suspended, no call is in flight and no sent event waits. */
-  private endIfDone(): void {
-    if (!this.ended && this.live === 0 && this.firstEvent === null) this.rt.endRun(this, 'completed', undefined);
+  /** Queues the run's input event (its first event). */
+  enqueue(event: RoutedEvent): void {
+    if (this.lastEvent === null) this.firstEvent = event;
+    else this.lastEvent.next = event;
+    this.lastEvent = event;
   }
 
-  track(call: AsyncCall<unknown>): void {
+  /** Takes the oldest event not yet routed. */
+  private dequeue(): RoutedEvent | null {
+    const event = this.firstEvent;
+    if (event === null) return null;
+    this.firstEvent = event.next;
+    if (this.firstEvent === null) this.lastEvent = null;
+    event.next = null;
+    return event;
+  }
+
+  // ---- ActivationHost ---------------------------------------------------------------------
+
+  /** Validates and enqueues an event; it is routed after the current sync block (S4). `index` is the send's position in `from` (its id). */
+  send(from: Activation, event: AgentEvent, index: number): void {
+    this.sendPrepared(from, this.prepare(from, event, index));
+  }
+
+  /** Validates an event sent by `from` (throws what sendEvent throws) and makes its routed form. */
+  prepare(from: Activation, event: AgentEvent, index: number): RoutedEvent {
+    const agent = this.host.agent;
+    const type = typeof event === 'object' && event !== null ? event.type : undefined;
+    const isOutput = type === OutputEvent.type;
+    const eventType = isOutput ? undefined : agent.eventTypes.get(type as string);
+    if (!isOutput && eventType === undefined) {
+      throw new RxAgentsError(
+        'ERR_UNROUTED_EVENT',
+        `Action \`${from.def.name}\` sent ${type === undefined ? 'something that is not an event' : `event \`${String(type)}\``}, ` +
+          `but no action of agent \`${agent.name}\` is triggered by it, so it would be lost. ` +
+          'Send an event made by an event type that some action lists as a trigger, or OutputEvent.of(...) to emit downstream.',
+      );
+    }
+    let payload = event.payload;
+    if (this.host.validateEvents) {
+      // safeParse directly: the error's "where" text is built only when a payload is invalid.
+      const schema = eventType !== undefined ? eventType.schema : agent.output;
+      if (schema !== undefined) {
+        const parsed = schema.safeParse(payload);
+        if (!parsed.success) {
+          const where =
+            eventType !== undefined
+              ? `sent by action \`${from.def.name}\``
+              : `sent by action \`${from.def.name}\` (agent \`${agent.name}\`'s output schema)`;
+          throw new EventValidationError(type as string, toIssues(parsed.error), where, { cause: parsed.error });
+        }
+        payload = parsed.data;
+      }
+    }
+    return new RoutedEvent(type as string, payload, from, index);
+  }
+
+  /** Enqueues a validated event (now, or when a delayed send's timer fires) and wakes the run. */
+  sendPrepared(from: Activation, routed: RoutedEvent): void {
+    this.enqueue(routed);
+    this.host.inspection.eventSent(from, routed, routed.payload);
+    this.host.post(this);
+  }
+
+  submit(from: Activation, call: AsyncCall<unknown>): void {
+    this.track(call);
+    this.host.submit(this, from, call);
+  }
+
+  park(from: Activation, call: AsyncCall<unknown>, spec: ParkSpec): void {
+    this.track(call);
+    this.host.park(this, from, call, spec);
+  }
+
+  resubmit(call: AsyncCall<unknown>): void {
+    if (!this.ended) this.host.dispatch(call);
+  }
+
+  /** A call counts as work of the run until it settles, and is aborted if the run is abandoned. */
+  private track(call: AsyncCall<unknown>): void {
     this.live++;
     if (this.lastCall === null) this.firstCall = call;
     else this.lastCall.nextInRun = call;
     this.lastCall = call;
   }
+
+  combine(): void {
+    this.live++;
+  }
+
+  settled(from: Activation, call: AsyncCall<unknown>): void {
+    this.live--;
+    this.host.settled(this, from, call);
+  }
+
+  resume(from: Activation): void {
+    this.host.post(from);
+  }
+
+  postRun(): void {
+    this.host.post(this);
+  }
+
+  finished(): void {
+    this.live--;
+    this.host.post(this);
+  }
+
+  failed(from: Activation, cause: unknown): void {
+    if (!this.ended) this.host.failed(this, new ActionError(from.def.name, this.key, this.seq, cause));
+  }
+
+  memory(kind: MemoryKind): MemoryNode {
+    return kind === 'shortTermMemory' ? this.host.shortTermMemory(this.key) : (this.sensoryNode ??= new MemoryNode());
+  }
+
+  memoryWritten(kind: MemoryKind): void {
+    if (kind === 'shortTermMemory') this.memoryChanged = true;
+  }
+
+  // ---- the end ----------------------------------------------------------------------------
 
   /** Abandons the run: aborts its signal and in-flight calls, lets suspended generators clean up. */
   abandon(reason: string): void {
@@ -213,6 +299,7 @@ export class Run {
     for (; activation !== null; activation = activation.nextInRun) activation.cancel();
   }
 
+  /** The run ended: drops what it holds. */
   release(): void {
     this.ended = true;
     this.sensoryNode = null;

@@ -1,17 +1,17 @@
 import type { AgentEvent, EventOf, EventType } from '../events/define-event';
-import type { AsyncCall, AsyncCallOptions, BlockResult } from '../runtime/async-call';
-import type { MemoryRef } from '../runtime/memory';
+import type { AsyncCallOptions, BlockResult, Call } from './call';
+import type { MemoryRef } from './memory-ref';
 
-/** The outcomes of several calls, in order. */
-export type AllResults<T extends readonly AsyncCall<unknown>[]> = {
-  -readonly [K in keyof T]: T[K] extends AsyncCall<infer V> ? V : never;
+/** The outcomes of several calls, in order: what `yield* ctx.all([a, b])` returns. */
+export type AllResults<T extends readonly Call<unknown>[]> = {
+  -readonly [K in keyof T]: T[K] extends Call<infer V> ? V : never;
 };
 
 /** The result of `ctx.any`: which call won (`index`, its position in the list) and its value. */
-export type AnyResult<T extends readonly AsyncCall<unknown>[]> = {
+export type AnyResult<T extends readonly Call<unknown>[]> = {
   [K in keyof T]: {
     readonly index: K extends `${infer N extends number}` ? N : number;
-    readonly value: T[K] extends AsyncCall<infer V> ? V : never;
+    readonly value: T[K] extends Call<infer V> ? V : never;
   };
 }[number];
 
@@ -33,6 +33,13 @@ export interface SendOptions {
  * What an action sees of the runtime. Everything here except `signal`, `key`, `run` and
  * `action` is for sync blocks only: used inside an `executeAsync` block it throws
  * `AsyncBlockAccessError` (S5).
+ *
+ * @example
+ * action('score', InputEvent, function* (event, ctx: RunnerContext) {
+ *   const score = yield* ctx.executeAsync(fetchScore, event.payload.id);
+ *   ctx.shortTermMemory.set('last', score);
+ *   ctx.sendEvent(OutputEvent.of({ score }));
+ * })
  */
 export interface RunnerContext<In = unknown> {
   /** The run's key (what the key selector returned). */
@@ -60,32 +67,32 @@ export interface RunnerContext<In = unknown> {
    * `await` (async actions). `fn` may return a value, a Promise or an Observable (its last value).
    * The block starts now, so calls made before waiting overlap (S12).
    */
-  executeAsync<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): AsyncCall<BlockResult<R>>;
+  executeAsync<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Call<BlockResult<R>>;
   /** {@link executeAsync} with options: timeout, retries, and a reconciler for durable calls. */
   executeAsyncWith<A extends unknown[], R>(
     options: AsyncCallOptions,
     fn: (...args: A) => R,
     ...args: A
-  ): AsyncCall<BlockResult<R>>;
+  ): Call<BlockResult<R>>;
   /** Waits for several calls at once (like `Promise.all`): `const [a, b] = yield* ctx.all([c1, c2])`. */
-  all<const T extends readonly AsyncCall<unknown>[]>(calls: T): AsyncCall<AllResults<T>>;
+  all<const T extends readonly Call<unknown>[]>(calls: T): Call<AllResults<T>>;
   /**
    * Waits for the first of several calls, waits or timers to settle (like `Promise.race`) and
    * cancels the others: `const r = yield* ctx.any([ctx.waitForEvent(Approval), ctx.sleep(60_000)])`,
    * then `r.index` says which one won and `r.value` is its value (a failure of the winner is thrown).
    */
-  any<const T extends readonly AsyncCall<unknown>[]>(calls: T): AsyncCall<AnyResult<T>>;
+  any<const T extends readonly Call<unknown>[]>(calls: T): Call<AnyResult<T>>;
   /**
    * S14: parks the action until a signal of `type` arrives for this run's key (from the
    * operator's `signals`), or throws `WaitTimeoutError` after `timeout` ms of scheduler time. The
    * parked run keeps its key busy (S1) but holds no executor slot. `type` must be listed in the
    * agent's `signals`. A signal that arrived earlier in the run is taken from the buffer at once.
    */
-  waitForEvent<E extends EventType>(type: E, options?: WaitOptions<EventOf<E>>): AsyncCall<EventOf<E>>;
+  waitForEvent<E extends EventType>(type: E, options?: WaitOptions<EventOf<E>>): Call<EventOf<E>>;
   /** Parks the action for `ms` of scheduler time (virtual under TestScheduler); durable with a store. */
-  sleep(ms: number): AsyncCall<void>;
+  sleep(ms: number): Call<void>;
   /** Parks the action until `scheduler.now() >= time`; durable with a store. */
-  sleepUntil(time: number): AsyncCall<void>;
+  sleepUntil(time: number): Call<void>;
   /** Per-key memory that outlives runs. */
   readonly shortTermMemory: MemoryRef;
   /** Per-run memory, cleared when the run ends. */
