@@ -5,6 +5,8 @@ import type { Inspector } from '../runtime/lifecycle';
 import type { RunFailure, RuntimeSettings } from '../runtime/runtime';
 import type { AgentStore } from '../store/store';
 import type { Budgets } from '../runtime/budgets';
+import { checkBusy, type BusyOption } from '../runtime/busy-policy';
+import type { InputDropReason } from '../runtime/runtime';
 import { isObservable, type Observable } from 'rxjs';
 import type { Signal } from '../waits/signal';
 import type { SignalRejectedError } from '../waits/errors';
@@ -41,7 +43,16 @@ export interface AgentOperatorOptions<In = unknown> {
    */
   readonly overflow?: 'error' | 'drop-newest' | 'drop-oldest';
   /** Receives each dropped input. @default none */
-  readonly onDropped?: (input: In, key: unknown) => void;
+  readonly onDropped?: (input: In, key: unknown, reason: InputDropReason) => void;
+  /**
+   * S15: what an input does while its key's run is still going: `queue` (wait behind it),
+   * `reject` (do not run), `latest` (wait, replacing the key's waiting inputs), `interrupt`
+   * (abort the running run and run this one; the aborted run's memory writes are kept),
+   * `rollback` (as interrupt, and the key's short-term memory goes back to what it was when the
+   * aborted run started). A function chooses per input (and so per key). Every input or run
+   * this stops is reported to `onDropped` with its reason and to `inspect`. @default 'queue'
+   */
+  readonly busy?: BusyOption<In>;
   /** Validate every sent event's payload against its schema. Turn off only for trusted agents in hot paths. @default true */
   readonly validateEvents?: boolean;
   /** `payload`: emit OutputEvent payloads. `envelope`: emit `{ key, run, id, payload }`. @default 'payload' */
@@ -109,6 +120,7 @@ const KNOWN = new Set([
   'maxBufferedInputs',
   'overflow',
   'onDropped',
+  'busy',
   'validateEvents',
   'output',
   'inspect',
@@ -197,6 +209,7 @@ export function resolveOptions(
     !((Number.isInteger(o.maxBufferedSignals) && o.maxBufferedSignals >= 0) || o.maxBufferedSignals === Infinity)
   )
     throw optionError('maxBufferedSignals', 'an integer >= 0 or Infinity', o.maxBufferedSignals);
+  checkBusy(o.busy);
   oneOf(o, 'errorPolicy', ['fail', 'isolate']);
   oneOf(o, 'overflow', ['error', 'drop-newest', 'drop-oldest']);
   oneOf(o, 'output', ['payload', 'envelope']);
@@ -218,6 +231,7 @@ export function resolveOptions(
     maxBufferedInputs: o.maxBufferedInputs ?? Infinity,
     overflow: o.overflow ?? 'error',
     onDropped: o.onDropped,
+    busy: (o.busy ?? 'queue') as BusyOption,
     validateEvents: o.validateEvents ?? true,
     envelope: o.output === 'envelope',
     inspect: o.inspect,

@@ -35,7 +35,7 @@ export class KeyState {
 }
 
 /** Why an accepted or offered input did not run. */
-export type DropReason = 'drop-newest' | 'drop-oldest' | 'aborted';
+export type DropReason = 'drop-newest' | 'drop-oldest' | 'aborted' | 'rejected' | 'superseded';
 
 /**
  * What an input does while its key's run is going (S15). `queue` (the default, and today the
@@ -145,6 +145,14 @@ export class Admission {
   enqueue(ks: KeyState, input: unknown, seq: number, at: number): void {
     this.policy.busy(ks, { input, seq, at });
     this.buffered++;
+  }
+
+  /** S15 `latest`: takes every input still waiting for the key (they are dropped by the caller). */
+  takeWaiting(ks: KeyState): Pending[] {
+    const taken: Pending[] = [];
+    for (let p = ks.shift(); p !== undefined; p = ks.shift()) taken.push(p);
+    this.buffered -= taken.length;
+    return taken;
   }
 
   /** The key's active run ended: start its next input (S1, S7), or free the key (S10). */

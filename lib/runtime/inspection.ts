@@ -79,7 +79,7 @@ export class Inspection {
   runEnded(
     key: unknown,
     run: number,
-    outcome: 'completed' | 'failed' | 'aborted',
+    outcome: 'completed' | 'failed' | 'aborted' | 'interrupted' | 'rolled-back',
     startedAt: number,
     error?: unknown,
     time?: number,

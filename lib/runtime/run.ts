@@ -2,6 +2,7 @@ import type { SchedulerLike } from 'rxjs';
 import type { ActionDef, Agent } from '../agent/define-agent';
 import { AbortedError, ActionError, EventValidationError, RxAgentsError } from '../errors';
 import { OutputEvent, toIssues, type AgentEvent, type EventType } from '../events/define-event';
+import type { MemoryValue } from '../context/memory-ref';
 import type { ParkSpec } from '../waits/parking';
 import type { RunWaits } from '../waits/run-waits';
 import { Activation, type ActivationHost } from './activation';
@@ -61,6 +62,8 @@ export class Run implements ActivationHost {
   rejected: RxAgentsError | null = null;
   /** A sync block of this run changed the key's short-term memory (journaled at run end, S13). */
   memoryChanged = false;
+  /** S15: the key's short-term memory when the run started (`null`: empty), kept only when a rollback may need it. */
+  memoryAtStart: Record<string, MemoryValue> | null | undefined = undefined;
   /** The input after the agent's input schema (`ctx.input`). */
   payload: unknown = undefined;
   /** S14: the run's parked waits and buffered signals (made on the first wait or signal). */

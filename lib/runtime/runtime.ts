@@ -7,6 +7,7 @@ import { park, type ParkSpec } from '../waits/parking';
 import { RunWaits } from '../waits/run-waits';
 import type { Signal } from '../waits/signal';
 import type { Budgets } from './budgets';
+import { choosePolicy, mayRollBack, type BusyOption, type BusyPolicy } from './busy-policy';
 import type { AgentStore, JournalSnapshot } from '../store/store';
 import type { Activation } from './activation';
 import { Admission, type AdmissionHost, type KeyState, type Pending } from './admission';
@@ -20,6 +21,9 @@ import { MemoryNode } from './memory';
 import { RoutedEvent } from './routed-event';
 import { Run, type RunHost } from './run';
 import { SyncBlocks } from './sync-blocks';
+
+/** Why an input did not run (or did not run to its end): the third argument of `onDropped`. */
+export type InputDropReason = 'drop-newest' | 'drop-oldest' | 'rejected' | 'superseded' | 'interrupted' | 'rolled-back';
 
 /** What goes downstream when `output: 'envelope'` is chosen. */
 export interface AgentOutput<Out = unknown> {
@@ -55,7 +59,9 @@ export interface RuntimeSettings {
   readonly onRunFailed: ((failure: RunFailure) => void) | undefined;
   readonly maxBufferedInputs: number;
   readonly overflow: 'error' | 'drop-newest' | 'drop-oldest';
-  readonly onDropped: ((input: unknown, key: unknown) => void) | undefined;
+  readonly onDropped: ((input: unknown, key: unknown, reason: InputDropReason) => void) | undefined;
+  /** S15: what an input does while its key's run is going. */
+  readonly busy: BusyOption;
   readonly validateEvents: boolean;
   readonly envelope: boolean;
   readonly inspect: Inspector | undefined;
@@ -235,10 +241,56 @@ export class Runtime implements RunHost, AdmissionHost {
       admission.start(ks, input, seq, this.inspection.stamp());
       return this.mailbox.drain();
     }
+    // S15: the busy policy (recovered inputs were placed before the crash: they queue).
+    let policy: BusyPolicy = 'queue';
+    if (!recovered && this.settings.busy !== 'queue') {
+      try {
+        policy = choosePolicy(this.settings.busy, input, key);
+      } catch (error) {
+        return this.rejected(input, seq, key, new CallbackError('busy', error));
+      }
+    }
+    if (policy === 'reject') {
+      this.journal.skipped(seq);
+      this.inspection.inputDropped(key, seq, 'rejected');
+      return this.callback('onDropped', () => this.settings.onDropped?.(input, key, 'rejected'));
+    }
+    if (policy === 'latest')
+      for (const superseded of admission.takeWaiting(ks)) {
+        this.journal.ended(superseded.seq, key, undefined, false); // it was accepted
+        this.inspection.inputDropped(key, superseded.seq, 'superseded');
+        this.callback('onDropped', () => this.settings.onDropped?.(superseded.input, key, 'superseded'));
+      }
     if (!admission.hasRoomFor(ks, input, seq, recovered)) return;
     this.journal.accepted(seq, input, encoded);
     admission.enqueue(ks, input, seq, this.inspection.stamp());
     this.inspection.inputAccepted(key, seq, true, input);
+    if (policy === 'interrupt' || policy === 'rollback') {
+      this.interrupt(ks.active as Run, policy);
+      this.mailbox.drain();
+    }
+  }
+
+  /**
+   * S15: a newer input of the key aborts its running run (its signal fires, its calls abort); under
+   * `rollback` the key's short-term memory goes back to what it was when the run started. The run
+   * ends (journaled, so it is not replayed) and is reported; the key's next input starts.
+   */
+  private interrupt(run: Run, policy: 'interrupt' | 'rollback'): void {
+    const outcome = policy === 'interrupt' ? 'interrupted' : 'rolled-back';
+    run.abandon(
+      `run ${run.seq} of key \`${String(run.key)}\` was ${outcome === 'interrupted' ? 'interrupted' : 'rolled back'} by a newer input`,
+    );
+    if (policy === 'rollback') {
+      const before = run.memoryAtStart;
+      this.memories.set(
+        run.key,
+        before === null || before === undefined ? new MemoryNode() : MemoryNode.fromJSON(before),
+      );
+      run.memoryChanged = true;
+    }
+    this.endRun(run, outcome, undefined);
+    this.callback('onDropped', () => this.settings.onDropped?.(run.input, run.key, outcome));
   }
 
   /** {@link AdmissionHost}: the run of an admitted input starts; its input event waits for the run's first turn. */
@@ -261,6 +313,10 @@ export class Runtime implements RunHost, AdmissionHost {
       payload = parsed.data;
     }
     run.payload = payload;
+    if (mayRollBack(this.settings.busy)) {
+      const memory = this.shortTermMemory(ks.key);
+      run.memoryAtStart = memory.size === 0 ? null : memory.toJSON();
+    }
     this.restoreSignals(run);
     run.enqueue(new RoutedEvent(InputEvent.type, payload, null, seq));
     this.mailbox.post(run);
@@ -278,7 +334,7 @@ export class Runtime implements RunHost, AdmissionHost {
   }
 
   /** Ends a run: frees per-run state, journals its end with the key's memory, starts the key's next input (S1, S7, S10). */
-  private endRun(run: Run, outcome: 'completed' | 'failed', error: unknown): void {
+  private endRun(run: Run, outcome: 'completed' | 'failed' | 'interrupted' | 'rolled-back', error: unknown): void {
     const ks = run.ks;
     if (run.waits !== null) for (const left of run.waits.leftovers()) this.unconsumed(run, left);
     run.release();
@@ -304,7 +360,7 @@ export class Runtime implements RunHost, AdmissionHost {
   dropped(dropped: Pending, key: unknown, reason: 'drop-newest' | 'drop-oldest'): void {
     if (reason === 'drop-oldest') this.journal.ended(dropped.seq, key, undefined, false); // it was accepted
     this.inspection.inputDropped(key, dropped.seq, reason);
-    this.callback('onDropped', () => this.settings.onDropped?.(dropped.input, key));
+    this.callback('onDropped', () => this.settings.onDropped?.(dropped.input, key, reason));
   }
 
   /** {@link AdmissionHost}: the input buffer overflowed under `overflow: 'error'`. */
