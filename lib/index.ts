@@ -17,7 +17,7 @@ export { agentOperator } from './operator/agent-operator';
 export { runAgent } from './operator/run-agent';
 export type { RunAgentOptions } from './operator/run-agent';
 export type { AgentOperatorOptions } from './operator/options';
-export type { AgentOutput, RunFailure, InputDropReason } from './runtime/runtime';
+export type { AgentOutput, RunFailure, InputDropReason } from './runtime/settings';
 export type { BusyPolicy, BusyOption } from './runtime/busy-policy';
 export type { AsyncCall, AsyncCallOptions, BlockResult, Call, RetryDelay } from './context/call';
 export { createExecutor } from './runtime/executor';

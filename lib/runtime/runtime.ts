@@ -7,81 +7,20 @@ import { park, type ParkSpec } from '../waits/parking';
 import { RunWaits } from '../waits/run-waits';
 import type { Signal } from '../waits/signal';
 import type { Budgets } from './budgets';
-import { choosePolicy, mayRollBack, type BusyOption, type BusyPolicy } from './busy-policy';
-import type { AgentStore, JournalSnapshot } from '../store/store';
+import { choosePolicy, mayRollBack, type BusyPolicy } from './busy-policy';
+import type { JournalSnapshot } from '../store/store';
 import type { Activation } from './activation';
 import { Admission, type AdmissionHost, type KeyState, type Pending } from './admission';
 import type { AsyncCall } from './async-call';
-import type { Executor } from './executor';
 import { Inspection } from './inspection';
-import { Journal, noJournal, type Durability } from './journal';
-import type { Inspector } from './lifecycle';
+import { noJournal, type Durability } from './durability';
+import { Journal } from './journal';
 import { Mailbox } from './mailbox';
 import { MemoryNode } from './memory';
 import { RoutedEvent } from './routed-event';
 import { Run, type RunHost } from './run';
+import type { RuntimeSettings, Sink } from './settings';
 import { SyncBlocks } from './sync-blocks';
-
-/** Why an input did not run (or did not run to its end): the third argument of `onDropped`. */
-export type InputDropReason = 'drop-newest' | 'drop-oldest' | 'rejected' | 'superseded' | 'interrupted' | 'rolled-back';
-
-/** What goes downstream when `output: 'envelope'` is chosen. */
-export interface AgentOutput<Out = unknown> {
-  readonly key: unknown;
-  /** The run sequence number of the run that sent it. */
-  readonly run: number;
-  /** The OutputEvent's deterministic id: the same after a replay, so consumers can dedupe. */
-  readonly id: string;
-  readonly payload: Out;
-}
-
-/** A run that failed under `errorPolicy: 'isolate'`. */
-export interface RunFailure<In = unknown> {
-  readonly key: unknown;
-  readonly run: number;
-  readonly input: In;
-  readonly error: RxAgentsError;
-}
-
-/** Where results go (the operator's subscriber). */
-export interface Sink {
-  next(value: unknown): void;
-  error(error: unknown): void;
-  complete(): void;
-}
-
-/** The runtime's settings, already validated by the operator. */
-export interface RuntimeSettings {
-  readonly key: (input: unknown) => unknown;
-  readonly scheduler: SchedulerLike;
-  readonly executor: Executor;
-  readonly errorPolicy: 'fail' | 'isolate';
-  readonly onRunFailed: ((failure: RunFailure) => void) | undefined;
-  readonly maxBufferedInputs: number;
-  readonly overflow: 'error' | 'drop-newest' | 'drop-oldest';
-  readonly onDropped: ((input: unknown, key: unknown, reason: InputDropReason) => void) | undefined;
-  /** S15: what an input does while its key's run is going. */
-  readonly busy: BusyOption;
-  readonly validateEvents: boolean;
-  readonly envelope: boolean;
-  readonly inspect: Inspector | undefined;
-  /** S13: where the journal lives; `undefined` = no durability. */
-  readonly store: AgentStore | undefined;
-  /** Called once an input's journal entry is committed (with a store). */
-  readonly onAccepted: ((input: unknown, seq: number) => void) | undefined;
-  /** The source position of an input, saved with each commit (with a store). */
-  readonly position: ((input: unknown) => unknown) | undefined;
-  /** Named budgets calls may take permits of (`executeAsyncWith({ budget })`). */
-  readonly budgets: Budgets | undefined;
-  /** S14: external events for keys (`waitForEvent`). */
-  readonly signals: Observable<unknown> | undefined;
-  /** S14: receives each signal that was not delivered; without it, such a signal fails the stream. */
-  readonly onSignalRejected: ((error: SignalRejectedError) => void) | undefined;
-  /** S14: receives each accepted signal once it is durable (with a store) or at once. */
-  readonly onSignalAccepted: ((signal: Signal) => void) | undefined;
-  /** S14: signals buffered per run and event type before a wait takes them. */
-  readonly maxBufferedSignals: number;
-}
 
 const SIGNAL_ADVICE = 'Pass `onSignalRejected` to agentOperator to handle signals that cannot be delivered.';
 
@@ -583,6 +522,11 @@ export class Runtime implements RunHost, AdmissionHost {
     this.sink.next(
       this.settings.envelope ? { key: run.key, run: run.seq, id: event.id, payload: event.payload } : event.payload,
     );
+  }
+
+  /** {@link RunHost}: S16, a chunk streamed by a running call of `run` (see run-channel.ts) goes downstream as it arrives. */
+  streamed(_run: Run, chunk: unknown): void {
+    if (this.phase !== 'closed') this.sink.next(chunk);
   }
 
   sourceComplete(): void {
