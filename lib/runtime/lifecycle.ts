@@ -108,6 +108,8 @@ export type ExtensionEvent =
   | {
       readonly type: 'model.called';
       readonly action: string;
+      /** The activation that made the call (filled in by the run channel). */
+      readonly activation: string;
       readonly call: string;
       readonly provider: string;
       readonly model: string;
@@ -121,6 +123,8 @@ export type ExtensionEvent =
   | {
       readonly type: 'tool.called';
       readonly action: string;
+      /** The activation that made the call (filled in by the run channel). */
+      readonly activation: string;
       readonly call: string;
       readonly tool: string;
       readonly ok: boolean;

@@ -40,11 +40,18 @@ export interface RunChannel {
    * ended (nothing of run n reaches the sink after run n + 1 started). Never journaled.
    */
   chunk(source: string, index: number, chunk: unknown): void;
-  /** Reports an extension lifecycle event (time, key and run are filled in). */
-  report(event: ExtensionEvent): void;
+  /** Reports an extension lifecycle event (time, key, run and activation are filled in). */
+  report(event: ExtensionReport): void;
   /** Calls `listener` when `call` settles (at once if it has), before the runtime reports `async.completed` when it can. */
   whenSettled<T>(call: Call<T>, listener: (outcome: SettledCall<T>) => void): void;
 }
+
+/** An extension event as the agent layer reports it: the channel adds the activation. */
+export type ExtensionReport = ExtensionEvent extends infer E
+  ? E extends ExtensionEvent
+    ? Omit<E, 'activation'>
+    : never
+  : never;
 
 /** The outcome of a settled call, as {@link RunChannel.whenSettled} reports it. */
 export interface SettledCall<T> {
@@ -72,7 +79,7 @@ export function runChannel(ctx: RunnerContext): RunChannel | undefined {
       run.stream(value);
     },
     report: (event) => {
-      if (!run.ended) run.inspection.extension(run.key, run.seq, event);
+      if (!run.ended) run.inspection.extension(run.key, run.seq, { ...event, activation: ctx.id } as ExtensionEvent);
     },
     whenSettled: <T>(call: Call<T>, listener: (outcome: SettledCall<T>) => void) => {
       if (!(call instanceof AsyncCall)) return;
