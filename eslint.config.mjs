@@ -27,12 +27,7 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    // Tool configs at the root (dependency-cruiser) are CommonJS.
-    files: ['*.cjs'],
-    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
-  },
-  {
-    files: ['spec/workers/fixtures/*.js'],
+    files: ['spec/workers/fixtures/*.js', '*.cjs'],
     languageOptions: {
       sourceType: 'commonjs',
       globals: { require: 'readonly', exports: 'writable', module: 'writable', setTimeout: 'readonly' },
