@@ -34,6 +34,21 @@ export { renderTimeline } from './observe/timeline';
 export type { TimelineOptions } from './observe/timeline';
 export { sqliteStore, SQLITE_APPLICATION_ID, SQLITE_SCHEMA_VERSION } from './store/sqlite-store';
 export type { SqliteStore, SqliteStoreOptions } from './store/sqlite-store';
+export { readStore } from './store/sqlite-reader';
+export type {
+  ReadStoreOptions,
+  StoreState,
+  StoredAgent,
+  StoredCall,
+  StoredKey,
+  StoredOwner,
+  StoredRepair,
+  StoredRun,
+} from './store/sqlite-reader';
+export { diagnoseStore } from './store/sqlite-doctor';
+export type { RecoveryPlan, StoreDiagnosis } from './store/sqlite-doctor';
+export { repairStore } from './store/sqlite-repair';
+export type { StoreRepair } from './store/sqlite-repair';
 export { memoryStore } from './store/memory-store';
 export type { MemoryStore } from './store/memory-store';
 export { recordedPosition } from './store/recorded-position';
@@ -60,6 +75,9 @@ export {
   StoreVersionError,
   StoreUnavailableError,
   StoreWriteError,
+  StoreNotFoundError,
+  StoreRepairError,
+  StateAccessError,
   JournalValueError,
   NonDeterminismError,
   WorkerFunctionError,
