@@ -22,6 +22,15 @@ export { createExecutor } from './runtime/executor';
 export type { Executor, ExecutorTask } from './runtime/executor';
 export type { MemoryRef, MemoryValue } from './runtime/memory';
 export type { LifecycleEvent, LifecycleEventType, Inspector } from './runtime/lifecycle';
+export { createAgentState } from './inspect/agent-state';
+export type {
+  AgentState,
+  AgentStateSnapshot,
+  KeySnapshot,
+  RunSnapshot,
+  ActionSnapshot,
+  CallSnapshot,
+} from './inspect/agent-state';
 export { createInspector } from './observe/inspector';
 export type { AgentInspector, InspectorOptions } from './observe/inspector';
 export type { AgentStats, ActionStats } from './observe/stats';

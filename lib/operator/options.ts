@@ -4,6 +4,7 @@ import { createExecutor, type Executor } from '../runtime/executor';
 import type { Inspector } from '../runtime/lifecycle';
 import type { RunFailure, RuntimeSettings } from '../runtime/runtime';
 import type { AgentStore } from '../store/store';
+import type { StateAttachable } from '../runtime/state-probe';
 
 /** Options of {@link agentOperator}. Every field is optional. */
 export interface AgentOperatorOptions<In = unknown> {
@@ -65,6 +66,12 @@ export interface AgentOperatorOptions<In = unknown> {
    * @default none
    */
   readonly position?: (input: In) => string | number;
+  /**
+   * A state view made by `createAgentState()`: read-only, consistent snapshots of this operator's
+   * keys, memories and running runs while it is subscribed (one live subscription per view).
+   * @default none (no snapshots; zero cost)
+   */
+  readonly state?: StateAttachable;
 }
 
 const KNOWN = new Set([
@@ -83,6 +90,7 @@ const KNOWN = new Set([
   'store',
   'onAccepted',
   'position',
+  'state',
 ]);
 
 const singleKey = (): undefined => undefined;
@@ -112,6 +120,15 @@ export function resolveOptions(
       typeof o.store.commit !== 'function')
   ) {
     throw optionError('store', 'an AgentStore (e.g. sqliteStore(path) or memoryStore())', o.store);
+  }
+  if (
+    o.state !== undefined &&
+    (typeof o.state !== 'object' ||
+      o.state === null ||
+      typeof o.state.attach !== 'function' ||
+      typeof o.state.detach !== 'function')
+  ) {
+    throw optionError('state', 'a state view made by createAgentState()', o.state);
   }
   if (o.store === undefined && (o.onAccepted !== undefined || o.position !== undefined)) {
     throw new TypeError(
@@ -171,6 +188,7 @@ export function resolveOptions(
     store: o.store,
     onAccepted: o.onAccepted,
     position: o.position,
+    state: o.state,
     makeExecutor: () => executor ?? createExecutor(concurrency),
   };
 }

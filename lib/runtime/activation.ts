@@ -72,6 +72,11 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
 
   // ---- driving the action's blocks -------------------------------------------------------
 
+  /** The call a suspended generator action waits on (for state snapshots). */
+  get waitingFor(): AsyncCall<unknown> | null {
+    return this.waitingOn;
+  }
+
   /** Runs the first sync block. */
   start(): void {
     const rt = this.agentRun.rt;
@@ -360,6 +365,7 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
 
   callStarted(call: AsyncCall<unknown>): void {
     const rt = this.agentRun.rt;
+    rt.probe?.started(call);
     if (rt.inspect !== undefined)
       rt.emit({ type: 'async.started', ...this.base(), action: this.def.name, call: call.id });
   }

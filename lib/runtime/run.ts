@@ -159,6 +159,16 @@ export class Run {
     if (!this.ended && this.live === 0 && this.firstEvent === null) this.rt.endRun(this, 'completed', undefined);
   }
 
+  /** Activations still going after their first sync block, in start order (for state snapshots). */
+  *activations(): IterableIterator<Activation> {
+    for (let a = this.firstActivation; a !== null; a = a.nextInRun) yield a;
+  }
+
+  /** Every call made in the run, in call order (for state snapshots). */
+  *calls(): IterableIterator<AsyncCall<unknown>> {
+    for (let c = this.firstCall; c !== null; c = c.nextInRun) yield c;
+  }
+
   track(call: AsyncCall<unknown>): void {
     this.live++;
     if (this.lastCall === null) this.firstCall = call;

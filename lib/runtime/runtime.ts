@@ -12,6 +12,7 @@ import { MemoryNode } from './memory';
 import { KeyState } from './key-state';
 import { RoutedEvent } from './routed-event';
 import { Run } from './run';
+import { StateProbe, type StateAttachable } from './state-probe';
 
 /** What goes downstream when `output: 'envelope'` is chosen. */
 export interface AgentOutput<Out = unknown> {
@@ -53,6 +54,8 @@ export interface RuntimeSettings {
   readonly inspect: Inspector | undefined;
   /** S13: where the journal lives; `undefined` = no durability. */
   readonly store: AgentStore | undefined;
+  /** A state view to attach to (lib/inspect/agent-state.ts); `undefined` = none. */
+  readonly state?: StateAttachable | undefined;
   /** Called once an input's journal entry is committed (with a store). */
   readonly onAccepted: ((input: unknown, seq: number) => void) | undefined;
   /** The source position of an input, saved with each commit (with a store). */
@@ -105,6 +108,8 @@ export class Runtime {
   private completing = false;
   /** restore() is admitting the journal's unfinished inputs and the inputs held during an async load. */
   private restoring = false;
+  /** The seam of the state API (lib/runtime/state-probe.ts), while a state view is attached. */
+  readonly probe: StateProbe | null = null;
 
   constructor(
     readonly agent: Agent,
@@ -115,6 +120,10 @@ export class Runtime {
     this.scheduler = settings.scheduler;
     // A virtual asapScheduler (TestScheduler.run) reports virtual time; the real one reports the wall clock (a check, not timing).
     this.microtaskWake = settings.scheduler === asapScheduler && Math.abs(asapScheduler.now() - Date.now()) < 60_000;
+    if (settings.state !== undefined) {
+      this.probe = new StateProbe(this);
+      settings.state.attach(this.probe);
+    }
     if (settings.store !== undefined) {
       const host = {
         scheduler: this.scheduler,
@@ -272,6 +281,16 @@ export class Runtime {
 
   // ---- inspection -------------------------------------------------------------------------
 
+  /** For the state probe: keys with work (read-only). */
+  get keyStates(): ReadonlyMap<unknown, KeyState> {
+    return this.keys;
+  }
+
+  /** For the state probe: a key's short-term memory in this subscription, if any. */
+  memoryOf(key: unknown): MemoryNode | undefined {
+    return this.memories.get(key);
+  }
+
   /**
    * The inspector, while it wants events: every emit site checks this first, so an operator with no
    * inspector, or one whose `active` is false (nobody subscribed), builds no events at all.
@@ -283,7 +302,7 @@ export class Runtime {
 
   /** `scheduler.now()` when lifecycle events are observed (they carry waits and durations); NaN otherwise, to keep the clock off the hot path. */
   private stamp(): number {
-    return this.inspect !== undefined ? this.scheduler.now() : NaN;
+    return this.inspect !== undefined || this.probe !== null ? this.scheduler.now() : NaN;
   }
 
   // ---- runs -------------------------------------------------------------------------------
@@ -425,6 +444,7 @@ export class Runtime {
   submit(call: AsyncCall<unknown>): void {
     const activation = call.host as Activation;
     activation.agentRun.track(call);
+    this.probe?.queued(call);
     if (this.inspect !== undefined)
       this.emit({
         type: 'async.queued',
@@ -603,5 +623,6 @@ export class Runtime {
     this.held = null;
     this.journal?.close();
     this.wakeRoomWaiters();
+    if (this.probe !== null) this.settings.state?.detach(this.probe);
   }
 }
