@@ -31,6 +31,8 @@ export type {
   ActionSnapshot,
   CallSnapshot,
 } from './inspect/agent-state';
+export { serveInspector } from './inspect/serve-inspector';
+export type { InspectorServer, ServeInspectorOptions } from './inspect/serve-inspector';
 export { createInspector } from './observe/inspector';
 export type { AgentInspector, InspectorOptions } from './observe/inspector';
 export type { AgentStats, ActionStats } from './observe/stats';
@@ -39,8 +41,8 @@ export { createEventLog } from './observe/event-log';
 export type { EventLog, EventLogLevel, EventLogOptions, EventLogStats } from './observe/event-log';
 export { createTracing } from './observe/tracing';
 export type { AgentTracing, TracingOptions } from './observe/tracing';
-export { renderTimeline } from './observe/timeline';
-export type { TimelineOptions } from './observe/timeline';
+export { renderTimeline, renderTimelineParts } from './observe/timeline';
+export type { TimelineOptions, TimelineParts } from './observe/timeline';
 export { sqliteStore, SQLITE_APPLICATION_ID, SQLITE_SCHEMA_VERSION } from './store/sqlite-store';
 export type { SqliteStore, SqliteStoreOptions } from './store/sqlite-store';
 export { readStore } from './store/sqlite-reader';

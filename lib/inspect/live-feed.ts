@@ -1,0 +1,243 @@
+import type { Subscription } from 'rxjs';
+import type { AgentInspector } from '../observe/inspector';
+import { boundedJson } from '../observe/bounded-json';
+import { layoutTimeline } from '../observe/timeline-layout';
+import { renderTimelineParts } from '../observe/timeline';
+import type { LifecycleEvent } from '../runtime/lifecycle';
+import type { AgentState, KeySnapshot } from './agent-state';
+
+/** Settings of a {@link LiveFeed} (validated by `serveInspector`). */
+export interface LiveFeedSettings {
+  readonly payloads: boolean;
+  readonly maxEvents: number;
+  readonly windowMs: number;
+  readonly maxFailures: number;
+  readonly state: AgentState | undefined;
+}
+
+/** A failed run as the page lists it. */
+interface Failure {
+  readonly time: number;
+  readonly key: string;
+  readonly run: number;
+  readonly error: string;
+}
+
+/**
+ * What the live page shows, folded from an inspector: `stats()` for counters and latencies, and —
+ * only while at least one page is connected — a bounded ring of recent lifecycle events for the
+ * scrolling timeline, the failed runs and the drill-down. With no page connected it holds no
+ * subscription at all, so the agent pays nothing for it.
+ */
+export class LiveFeed {
+  private ring: LifecycleEvent[] = [];
+  private head = 0;
+  private subscription: Subscription | null = null;
+  private readonly failures: Failure[] = [];
+  private last: { readonly at: number; readonly runs: number } | undefined;
+
+  constructor(
+    private readonly inspector: AgentInspector,
+    private readonly settings: LiveFeedSettings,
+  ) {}
+
+  /** Starts recording events (a page connected). */
+  start(): void {
+    if (this.subscription !== null) return;
+    this.subscription = this.inspector.events$.subscribe((e) => this.record(e));
+  }
+
+  /** Stops recording and forgets the events (no page left). */
+  stop(): void {
+    this.subscription?.unsubscribe();
+    this.subscription = null;
+    this.ring = [];
+    this.head = 0;
+  }
+
+  private record(e: LifecycleEvent): void {
+    // A fixed-size ring: once full, the oldest event is overwritten (O(1), no allocation per event).
+    if (this.ring.length < this.settings.maxEvents) this.ring.push(e);
+    else {
+      this.ring[this.head] = e;
+      this.head = (this.head + 1) % this.settings.maxEvents;
+    }
+    if (e.type === 'run.ended' && e.outcome !== 'completed') {
+      this.failures.push({
+        time: e.time,
+        key: shortKey(e.key),
+        run: e.run,
+        error: e.outcome === 'aborted' ? 'aborted (the stream ended)' : describeError(e.error, this.settings.payloads),
+      });
+      if (this.failures.length > this.settings.maxFailures) this.failures.shift();
+    }
+  }
+
+  /** The recorded events, oldest first, within the last `windowMs` of the newest. */
+  private recent(): LifecycleEvent[] {
+    const ordered =
+      this.head === 0 ? this.ring.slice() : [...this.ring.slice(this.head), ...this.ring.slice(0, this.head)];
+    const newest = ordered[ordered.length - 1];
+    if (newest === undefined) return ordered;
+    const from = newest.time - this.settings.windowMs;
+    let i = 0;
+    while (i < ordered.length && (ordered[i] as LifecycleEvent).time < from) i++;
+    return i === 0 ? ordered : ordered.slice(i);
+  }
+
+  /** One update for the page, as JSON text (built once per tick, shared by every connected page). */
+  snapshot(wallNow: number): string {
+    const s = this.inspector.stats();
+    const done = s.runsCompleted + s.runsFailed + s.runsAborted;
+    const rate =
+      this.last === undefined || wallNow <= this.last.at
+        ? 0
+        : ((done - this.last.runs) * 1000) / (wallNow - this.last.at);
+    this.last = { at: wallNow, runs: done };
+    const events = this.recent();
+    const layout = layoutTimeline(events);
+    const timeline = renderTimelineParts(events, { width: 1100, maxLanes: 24 });
+    const open = layout.lanes.filter((l) => l.runs.some((r) => r.outcome === 'open')).map((l) => l.key);
+    const state = this.settings.state;
+    const live = state?.attached === true ? state.snapshot({ maxKeys: 50 }) : undefined;
+    const keys =
+      live !== undefined
+        ? live.keys.map((k) => ({
+            key: shortKey(k.key),
+            run: k.run?.seq ?? null,
+            age: k.run?.age ?? null,
+            waiting: k.waiting,
+            calls: k.run?.calls.filter((c) => c.state === 'queued' || c.state === 'running').length ?? 0,
+          }))
+        : open.slice(0, 50).map((key) => ({ key: shortKey(key), run: null, age: null, waiting: null, calls: null }));
+    return JSON.stringify({
+      time: s.time ?? null,
+      runsPerSecond: Math.round(rate * 10) / 10,
+      stats: {
+        activeKeys: s.activeKeys,
+        activeRuns: s.activeRuns,
+        bufferedInputs: s.bufferedInputs,
+        inFlightAsync: s.inFlightAsync,
+        queuedAsync: s.queuedAsync,
+        runningAsync: s.runningAsync,
+        runsStarted: s.runsStarted,
+        runsCompleted: s.runsCompleted,
+        runsFailed: s.runsFailed,
+        runsAborted: s.runsAborted,
+        outputs: s.outputs,
+        inputsDropped: s.inputsDropped,
+      },
+      actions: Object.entries(s.actions).map(([name, a]) => ({
+        name,
+        started: a.started,
+        finished: a.finished,
+        failed: a.failed,
+        latency: a.latency,
+        asyncLatency: a.asyncLatency,
+      })),
+      keys,
+      keysSource: live !== undefined ? 'state' : 'events',
+      failures: [...this.failures].reverse(),
+      timeline: { svg: timeline.svg, legend: timeline.legend, summary: timeline.summary, events: events.length },
+    });
+  }
+
+  /**
+   * The drill-down of one key (`key` as the page shows it, `String(key)`): with a state view, its
+   * memory and running run from a snapshot; without one, its latest run as the recorded events show it.
+   */
+  key(shown: string): string | undefined {
+    const state = this.settings.state;
+    if (state?.attached === true) {
+      const found = state.key(shown) ?? (isNumeric(shown) ? state.key(Number(shown)) : undefined);
+      if (found !== undefined) return JSON.stringify({ source: 'state', ...this.shownKey(found) });
+    }
+    const events = this.recent().filter((e) => String(e.key) === shown);
+    if (events.length === 0) return undefined;
+    const lane = layoutTimeline(events).lanes[0];
+    const run = lane?.runs[lane.runs.length - 1];
+    return JSON.stringify({
+      source: 'events',
+      key: shown,
+      memory: null,
+      memoryNote:
+        state === undefined
+          ? 'Memory needs a state view: pass the same createAgentState() to agentOperator and serveInspector.'
+          : 'The operator is not subscribed.',
+      waiting: null,
+      run:
+        run === undefined
+          ? null
+          : {
+              seq: run.run,
+              outcome: run.outcome,
+              age: run.end - run.start,
+              actions: run.actions.map((a) => ({
+                action: a.action,
+                activation: a.activation,
+                state: a.end === run.end && run.outcome === 'open' ? 'open' : a.failed ? 'failed' : 'finished',
+              })),
+              calls: run.actions.flatMap((a) =>
+                a.calls.map((c) => ({
+                  id: c.id,
+                  action: a.action,
+                  state: c.startedAt === undefined ? 'queued' : c.ok ? 'ok' : 'failed',
+                })),
+              ),
+            },
+    });
+  }
+
+  private shownKey(k: KeySnapshot): Record<string, unknown> {
+    const payloads = this.settings.payloads;
+    return {
+      key: shortKey(k.key),
+      memory: payloads ? JSON.parse(boundedJson(k.memory, 20_000)) : shapeOf(k.memory),
+      memoryNote: payloads ? undefined : 'Values hidden: start serveInspector with `payloads: true` to show them.',
+      waiting: k.waiting,
+      run:
+        k.run === null
+          ? null
+          : {
+              seq: k.run.seq,
+              outcome: 'open',
+              age: k.run.age,
+              input: payloads ? JSON.parse(boundedJson(k.run.input, 4_000)) : undefined,
+              actions: k.run.actions,
+              calls: k.run.calls,
+            },
+    };
+  }
+}
+
+/** Memory with its values replaced by their kind (`"string(12)"`, `"number"`, …): the names show, the data does not. */
+function shapeOf(value: unknown): unknown {
+  if (Array.isArray(value)) return `array(${value.length})`;
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = shapeOf(v);
+    return out;
+  }
+  return typeof value === 'string' ? `string(${value.length})` : value === null ? 'null' : typeof value;
+}
+
+function shortKey(key: unknown): string {
+  const text = String(key);
+  return text.length > 80 ? `${text.slice(0, 79)}…` : text;
+}
+
+function describeError(error: unknown, payloads: boolean): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    const cause = (error as { cause?: unknown }).cause;
+    let text = `${error.name}${typeof code === 'string' ? ` (${code})` : ''}: ${error.message}`;
+    if (cause instanceof Error && !error.message.includes(cause.message))
+      text += ` — caused by ${cause.name}: ${cause.message}`;
+    return text.length > 600 ? `${text.slice(0, 599)}…` : text;
+  }
+  return payloads ? boundedJson(error, 600) : `a thrown ${typeof error}`;
+}
+
+function isNumeric(text: string): boolean {
+  return text.trim() !== '' && Number.isFinite(Number(text));
+}
