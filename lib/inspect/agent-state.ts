@@ -1,7 +1,7 @@
 import { optionError, StateAccessError } from '../errors';
 import type { AsyncCall } from '../runtime/async-call';
-import type { KeyState } from '../runtime/key-state';
-import type { MemoryValue } from '../runtime/memory';
+import type { KeyState } from '../runtime/admission';
+import type { MemoryValue } from '../context/memory-ref';
 import type { StateAttachable, StateProbe } from '../runtime/state-probe';
 
 /** An action of a running run, as a snapshot shows it. */
@@ -22,10 +22,8 @@ export interface CallSnapshot {
   readonly state: 'queued' | 'running' | 'ok' | 'failed';
   /** Its outcome came from the journal (replay). */
   readonly replayed: boolean;
-  /** Since it was made. */
+  /** Since it was made (queued and running: how long it has been in flight). */
   readonly age: number;
-  /** Since its block started, while `running`. */
-  readonly runningFor: number | undefined;
 }
 
 /** The run a key is running. */
@@ -95,8 +93,8 @@ export interface AgentState extends StateAttachable {
  * lifecycle subscriber that the block called synchronously) throws {@link StateAccessError}
  * (`ERR_STATE_IN_SYNC_BLOCK`) instead of showing half of a block's changes. A view serves one live
  * subscription: a second one fails at subscribe with `ERR_STATE_ATTACHED`. Before and after a
- * subscription it is empty (`attached: false`). Cost: nothing until given to an operator; then two
- * WeakMap writes per async call (queue and start times) and one clock read per run; reads cost
+ * subscription it is empty (`attached: false`). Cost: nothing until given to an operator; then one
+ * WeakMap write per async call (when it was made) and one clock read per run; reads cost
  * what they copy. Limits: short-term memory restored from a store shows from the key's first run in
  * this subscription; waits (S14) are not shown yet.
  *
@@ -150,7 +148,7 @@ export function createAgentState(): AgentState {
       let waitingInputs = 0;
       for (const [key, ks] of p.host.keyStates) {
         if (ks.active !== null) activeRuns++;
-        waitingInputs += ks.waiting;
+        waitingInputs += ks.pending?.size ?? 0;
         if (keys.length < maxKeys) keys.push(keySnapshot(p, key, ks, time));
       }
       const activeKeys = p.host.keyStates.size;
@@ -161,12 +159,12 @@ export function createAgentState(): AgentState {
 
 function keySnapshot(p: StateProbe, key: unknown, ks: KeyState | undefined, time: number): KeySnapshot {
   const memory = p.host.memoryOf(key);
-  const run = ks?.active ?? null;
+  const run = ks === undefined ? null : p.runOf(ks);
   return {
     key,
     // toJSON builds fresh levels but shares its frozen leaves; structuredClone makes the copy fully the caller's.
     memory: memory === undefined ? {} : structuredClone(memory.toJSON()),
-    waiting: ks?.waiting ?? 0,
+    waiting: ks?.pending?.size ?? 0,
     run:
       run === null
         ? null
@@ -176,11 +174,11 @@ function keySnapshot(p: StateProbe, key: unknown, ks: KeyState | undefined, time
             age: time - run.startedAt,
             input: cloneOrUndefined(run.input),
             actions: [...run.activations()]
-              .filter((a) => a.state !== 2)
+              .filter((a) => !a.done)
               .map((a) => ({
                 action: a.def.name,
                 activation: a.id,
-                state: a.state === 1 ? 'suspended' : 'running',
+                state: a.waitingFor !== null ? 'suspended' : 'running',
                 waitingFor: a.waitingFor?.id ?? null,
               })),
             calls: [...run.calls()].map((c) => callSnapshot(p, c, time)),
@@ -189,15 +187,13 @@ function keySnapshot(p: StateProbe, key: unknown, ks: KeyState | undefined, time
 }
 
 function callSnapshot(p: StateProbe, call: AsyncCall<unknown>, time: number): CallSnapshot {
-  const { queuedAt, startedAt } = p.timesOf(call);
-  const state = call.settled ? (call.fulfilled ? 'ok' : 'failed') : startedAt === undefined ? 'queued' : 'running';
+  const madeAt = p.madeAt(call);
   return {
     id: call.id,
     action: call.host.actionName,
-    state,
+    state: call.settled ? (call.fulfilled ? 'ok' : 'failed') : call.started ? 'running' : 'queued',
     replayed: call.replayed,
-    age: queuedAt === undefined ? 0 : time - queuedAt,
-    runningFor: state === 'running' && startedAt !== undefined ? time - startedAt : undefined,
+    age: madeAt === undefined ? 0 : time - madeAt,
   };
 }
 

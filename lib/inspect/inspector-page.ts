@@ -83,7 +83,7 @@ ${TIMELINE_CSS}</style></head><body>
       const t = el('table'); t.className = 'run-actions';
       for (const a of k.run.actions) { const tr = el('tr'); tr.append(el('td', a.action), el('td', a.state), el('td', a.waitingFor || '')); t.append(tr); }
       const c = el('table'); c.className = 'run-calls';
-      for (const x of k.run.calls) { const tr = el('tr'); tr.append(el('td', x.id), el('td', x.state), el('td', x.runningFor !== undefined ? fmt(x.runningFor) + ' ms' : '')); c.append(tr); }
+      for (const x of k.run.calls) { const tr = el('tr'); tr.append(el('td', x.id), el('td', x.state), el('td', fmt(x.age) + ' ms')); c.append(tr); }
       parts.push(el('div', 'actions going', 'muted'), t, el('div', 'calls', 'muted'), c);
     }
     body.replaceChildren(...parts);

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import type BetterSqlite3 from 'better-sqlite3';
 import { StoreNotFoundError, StoreOpenError } from '../errors';
-import type { MemoryValue } from '../runtime/memory';
+import type { MemoryValue } from '../context/memory-ref';
 import { decodeError, decodeValue } from './codec';
 import { loadDriver, SQLITE_SCHEMA_VERSION, verifyStoreFile } from './sqlite-store';
 import { CALL_FAILED, CALL_OK } from './store';

@@ -67,7 +67,7 @@ describe('inspect: createAgentState (snapshots of a running operator)', () => {
         age: 5,
         input: { k: 'a', n: 1 },
         actions: [{ action: 'work', activation: '0>work', state: 'suspended', waitingFor: '0>work#0' }],
-        calls: [{ id: '0>work#0', action: 'work', state: 'running', replayed: false, age: 5, runningFor: 5 }],
+        calls: [{ id: '0>work#0', action: 'work', state: 'running', replayed: false, age: 5 }],
       },
     });
   });
