@@ -91,10 +91,12 @@ ${TIMELINE_CSS}</style></head><body>
   const apply = (s) => {
     tiles(s);
     $('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
-    $('tl-summary').textContent = '— ' + s.timeline.summary.replace(/&#(\\d+);/g, (_, c) => String.fromCharCode(Number(c)));
-    $('legend').innerHTML = s.timeline.legend;
-    $('timeline').innerHTML = s.timeline.svg;
-    for (const g of $('timeline').querySelectorAll('g.lane')) g.addEventListener('click', () => drill(g.dataset.key));
+    if (s.timeline !== null) {
+      $('tl-summary').textContent = '— ' + s.timeline.summary.replace(/&#(\\d+);/g, (_, c) => String.fromCharCode(Number(c)));
+      $('legend').innerHTML = s.timeline.legend;
+      $('timeline').innerHTML = s.timeline.svg;
+      for (const g of $('timeline').querySelectorAll('g.lane')) g.addEventListener('click', () => drill(g.dataset.key));
+    }
     rows('actions', s.actions, (a) => [[a.name], [a.started, 'num'], [a.failed, 'num'], [fmt(a.latency.p50), 'num'], [fmt(a.latency.p90), 'num'], [fmt(a.latency.p99), 'num'], [fmt(a.latency.max), 'num'], [fmt(a.asyncLatency.p50), 'num'], [fmt(a.asyncLatency.p99), 'num']]);
     $('keys-note').textContent = s.keysSource === 'state' ? '' : '(from recent events)';
     rows('keys', s.keys, (k) => [[k.key], [fmt(k.run), 'num'], [fmt(k.age), 'num'], [fmt(k.waiting), 'num'], [fmt(k.calls), 'num']], (k) => drill(k.key));

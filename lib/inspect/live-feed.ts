@@ -1,5 +1,5 @@
-import type { Subscription } from 'rxjs';
 import type { AgentInspector } from '../observe/inspector';
+import { listen } from '../observe/inspector-tap';
 import { boundedJson } from '../observe/bounded-json';
 import { layoutTimeline } from '../observe/timeline-layout';
 import { renderTimelineParts } from '../observe/timeline';
@@ -12,6 +12,10 @@ export interface LiveFeedSettings {
   readonly maxEvents: number;
   readonly windowMs: number;
   readonly maxFailures: number;
+  /** Keys drawn (and recorded) at most. */
+  readonly maxLanes: number;
+  /** Runs drawn at most: the timeline shows the most recent ones (bounds the update's size). */
+  readonly maxRuns: number;
   readonly state: AgentState | undefined;
 }
 
@@ -32,7 +36,14 @@ interface Failure {
 export class LiveFeed {
   private ring: LifecycleEvent[] = [];
   private head = 0;
-  private subscription: Subscription | null = null;
+  /** The keys whose events are recorded (the timeline's lanes), with the time of their last event. */
+  private readonly lanes = new Map<unknown, number>();
+  /** Events recorded since the last snapshot; none: the last drawing is reused. */
+  private fresh = 0;
+  private drawn:
+    | { readonly parts: ReturnType<typeof renderTimelineParts>; readonly open: unknown[]; readonly events: number }
+    | undefined;
+  private unlisten: (() => void) | null = null;
   private readonly failures: Failure[] = [];
   private last: { readonly at: number; readonly runs: number } | undefined;
 
@@ -43,50 +54,72 @@ export class LiveFeed {
 
   /** Starts recording events (a page connected). */
   start(): void {
-    if (this.subscription !== null) return;
-    this.subscription = this.inspector.events$.subscribe((e) => this.record(e));
+    if (this.unlisten !== null) return;
+    this.unlisten = listen(this.inspector, (e) => this.record(e));
   }
 
   /** Stops recording and forgets the events (no page left). */
   stop(): void {
-    this.subscription?.unsubscribe();
-    this.subscription = null;
+    this.unlisten?.();
+    this.unlisten = null;
     this.ring = [];
     this.head = 0;
+    this.lanes.clear();
+    this.drawn = undefined;
   }
 
   private record(e: LifecycleEvent): void {
+    if (e.type === 'run.ended' && e.outcome !== 'completed') this.failed(e);
+    // Only the keys drawn as lanes are kept: events of the others are dropped at once, so they die
+    // young (retaining every event promoted them all to the old generation: 2x slower at 1000 keys).
+    const lanes = this.lanes;
+    if (!lanes.has(e.key) && lanes.size >= this.settings.maxLanes) return;
+    lanes.set(e.key, e.time);
+    this.fresh++;
     // A fixed-size ring: once full, the oldest event is overwritten (O(1), no allocation per event).
     if (this.ring.length < this.settings.maxEvents) this.ring.push(e);
     else {
       this.ring[this.head] = e;
       this.head = (this.head + 1) % this.settings.maxEvents;
     }
-    if (e.type === 'run.ended' && e.outcome !== 'completed') {
-      this.failures.push({
-        time: e.time,
-        key: shortKey(e.key),
-        run: e.run,
-        error: e.outcome === 'aborted' ? 'aborted (the stream ended)' : describeError(e.error, this.settings.payloads),
-      });
-      if (this.failures.length > this.settings.maxFailures) this.failures.shift();
-    }
   }
 
-  /** The recorded events, oldest first, within the last `windowMs` of the newest. */
+  private failed(e: LifecycleEvent & { readonly type: 'run.ended' }): void {
+    this.failures.push({
+      time: e.time,
+      key: shortKey(e.key),
+      run: e.run,
+      error: e.outcome === 'aborted' ? 'aborted (the stream ended)' : describeError(e.error, this.settings.payloads),
+    });
+    if (this.failures.length > this.settings.maxFailures) this.failures.shift();
+  }
+
+  /**
+   * The recorded events, oldest first, within the last `windowMs` of the newest and from the start
+   * of the `maxRuns`-th most recent run on (so an update stays small however fast runs go).
+   */
   private recent(): LifecycleEvent[] {
     const ordered =
       this.head === 0 ? this.ring.slice() : [...this.ring.slice(this.head), ...this.ring.slice(0, this.head)];
     const newest = ordered[ordered.length - 1];
     if (newest === undefined) return ordered;
     const from = newest.time - this.settings.windowMs;
-    let i = 0;
-    while (i < ordered.length && (ordered[i] as LifecycleEvent).time < from) i++;
+    let i = ordered.length;
+    let runs = 0;
+    while (i > 0) {
+      const e = ordered[i - 1] as LifecycleEvent;
+      if (e.time < from) break;
+      if (e.type === 'run.started' && ++runs > this.settings.maxRuns) break;
+      i--;
+    }
     return i === 0 ? ordered : ordered.slice(i);
   }
 
-  /** One update for the page, as JSON text (built once per tick, shared by every connected page). */
-  snapshot(wallNow: number): string {
+  /**
+   * One update for the page, as JSON text (built once per tick, shared by every connected page);
+   * `withTimeline: false` leaves the drawing out (`timeline: null`): it is the bulk of an update.
+   */
+  snapshot(wallNow: number, withTimeline = true): string {
     const s = this.inspector.stats();
     const done = s.runsCompleted + s.runsFailed + s.runsAborted;
     const rate =
@@ -94,10 +127,8 @@ export class LiveFeed {
         ? 0
         : ((done - this.last.runs) * 1000) / (wallNow - this.last.at);
     this.last = { at: wallNow, runs: done };
-    const events = this.recent();
-    const layout = layoutTimeline(events);
-    const timeline = renderTimelineParts(events, { width: 1100, maxLanes: 24 });
-    const open = layout.lanes.filter((l) => l.runs.some((r) => r.outcome === 'open')).map((l) => l.key);
+    const drawn = withTimeline || this.drawn === undefined ? this.draw() : this.drawn;
+    const { parts: timeline, open, events } = drawn;
     const state = this.settings.state;
     const live = state?.attached === true ? state.snapshot({ maxKeys: 50 }) : undefined;
     const keys =
@@ -138,8 +169,29 @@ export class LiveFeed {
       keys,
       keysSource: live !== undefined ? 'state' : 'events',
       failures: [...this.failures].reverse(),
-      timeline: { svg: timeline.svg, legend: timeline.legend, summary: timeline.summary, events: events.length },
+      timeline: withTimeline ? { svg: timeline.svg, legend: timeline.legend, summary: timeline.summary, events } : null,
     });
+  }
+
+  /** The timeline of the recent events, redrawn only when events arrived; idle lanes make room for new keys. */
+  private draw(): {
+    readonly parts: ReturnType<typeof renderTimelineParts>;
+    readonly open: unknown[];
+    readonly events: number;
+  } {
+    if (this.drawn !== undefined && this.fresh === 0) return this.drawn;
+    this.fresh = 0;
+    const events = this.recent();
+    const newest = events[events.length - 1]?.time ?? 0;
+    for (const [key, last] of this.lanes) if (last < newest - this.settings.windowMs) this.lanes.delete(key);
+    // Keys with a run started and not ended in the window (the active keys, without a state view).
+    const running = new Map<unknown, number>();
+    for (const e of events)
+      if (e.type === 'run.started') running.set(e.key, e.run);
+      else if (e.type === 'run.ended' && running.get(e.key) === e.run) running.delete(e.key);
+    const open = [...running.keys()];
+    const parts = renderTimelineParts(events, { width: 1100, maxLanes: this.settings.maxLanes });
+    return (this.drawn = { parts, open, events: events.length });
   }
 
   /**

@@ -27,7 +27,11 @@ export interface ServeInspectorOptions {
   readonly interval?: number;
   /** Recent lifecycle events kept for the timeline and drill-down while a page is connected. @default 20000 */
   readonly maxEvents?: number;
-  /** The timeline shows the last this many ms (scheduler time) of those events. @default 10000 */
+  /** Keys drawn as timeline lanes (and recorded for the drill-down without a state view); idle ones make room. @default 24 */
+  readonly maxLanes?: number;
+  /** The timeline draws at most this many runs, the most recent (bounds each update's size). @default 100 */
+  readonly maxRuns?: number;
+  /** The timeline shows at most the last this many ms (scheduler time) of those events. @default 10000 */
   readonly windowMs?: number;
   /** Per page: updates are skipped (not queued) while more than this many bytes wait to be sent to it. @default 1048576 */
   readonly maxBufferedBytes?: number;
@@ -39,8 +43,18 @@ export interface InspectorServer {
   readonly url: string;
   readonly port: number;
   readonly host: string;
-  /** Pages connected now, updates sent, and updates skipped because a page read too slowly. */
-  stats(): { readonly clients: number; readonly sent: number; readonly skipped: number; readonly rejected: number };
+  /**
+   * Pages connected now, updates sent, updates skipped because a page read too slowly, requests
+   * refused, and the wall-clock ms the server spent building and writing updates (its share of the
+   * agent's thread).
+   */
+  stats(): {
+    readonly clients: number;
+    readonly sent: number;
+    readonly skipped: number;
+    readonly rejected: number;
+    readonly busyMs: number;
+  };
   /** Disconnects every page and stops listening. Never rejects. */
   close(): Promise<void>;
 }
@@ -101,6 +115,8 @@ export async function serveInspector(
     title = 'rx-agents inspector',
     interval = 500,
     maxEvents = 20_000,
+    maxLanes = 24,
+    maxRuns = 100,
     windowMs = 10_000,
     maxBufferedBytes = 1024 * 1024,
   } = options;
@@ -121,27 +137,34 @@ export async function serveInspector(
   for (const [name, value, min] of [
     ['interval', interval, 10],
     ['maxEvents', maxEvents, 1],
+    ['maxLanes', maxLanes, 1],
+    ['maxRuns', maxRuns, 1],
     ['windowMs', windowMs, 1],
     ['maxBufferedBytes', maxBufferedBytes, 1024],
   ] as const)
     if (!Number.isInteger(value) || value < min) throw optionError(name, `an integer >= ${min}`, value);
 
-  const feed = new LiveFeed(inspector, { payloads, maxEvents, windowMs, maxFailures: 20, state });
+  const feed = new LiveFeed(inspector, { payloads, maxEvents, windowMs, maxFailures: 20, maxLanes, maxRuns, state });
   const hosts = new Set([...LOOPBACK, host.toLowerCase(), ...allowedHosts.map((h) => h.toLowerCase())]);
   const clients = new Set<ServerResponse>();
-  const counts = { sent: 0, skipped: 0, rejected: 0 };
+  const counts = { sent: 0, skipped: 0, rejected: 0, busyMs: 0 };
   let timer: NodeJS.Timeout | null = null;
+  // The timeline (the bulk of an update) is redrawn and sent about once a second; counters every tick.
+  const timelineEvery = Math.max(1, Math.round(1000 / interval));
+  let tick = 0;
 
   const broadcast = (): void => {
     if (clients.size === 0) return;
+    const started = performance.now();
     let message: string;
     try {
-      message = `event: snapshot\ndata: ${feed.snapshot(performance.now())}\n\n`;
+      message = `event: snapshot\ndata: ${feed.snapshot(performance.now(), ++tick % timelineEvery === 0)}\n\n`;
     } catch (error) {
       // A snapshot must never take the process down; the page shows the message instead.
       message = `event: problem\ndata: ${JSON.stringify(String(error))}\n\n`;
     }
     for (const res of clients) send(res, message);
+    counts.busyMs += performance.now() - started;
   };
   const send = (res: ServerResponse, message: string): void => {
     if (res.writableLength > maxBufferedBytes) {
