@@ -134,11 +134,13 @@ describe('inspect: createAgentState (snapshots of a running operator)', () => {
   it('async actions: inside their blocks snapshots throw; from outside they work', async () => {
     const state = createAgentState();
     const inside: unknown[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
     const agent = defineAgent({
       name: 'async-style',
       actions: (action) => [
         action('work', InputEvent, async (_e, ctx) => {
-          await ctx.executeAsync(() => new Promise((resolve) => setTimeout(resolve, 5)));
+          await ctx.executeAsync(() => gate);
           try {
             state.snapshot();
           } catch (error) {
@@ -148,15 +150,15 @@ describe('inspect: createAgentState (snapshots of a running operator)', () => {
         }),
       ],
     });
-    const out: unknown[] = [];
-    const sub = concat(of(1), NEVER)
-      .pipe(agentOperator(agent, { state }))
-      .subscribe((o) => out.push(o));
-    await new Promise((resolve) => setTimeout(resolve, 1));
-    expect(state.snapshot().activeRuns).to.equal(1);
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    expect(out).to.deep.equal(['done']);
+    let output: (value: unknown) => void = () => undefined;
+    const emitted = new Promise((resolve) => (output = resolve));
+    const sub = concat(of(1), NEVER).pipe(agentOperator(agent, { state })).subscribe(output);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(state.snapshot().activeRuns).to.equal(1); // from outside, while the action awaits
+    release();
+    expect(await emitted).to.equal('done');
     expect(inside).to.deep.equal(['ERR_STATE_IN_SYNC_BLOCK']);
+    await new Promise((resolve) => setImmediate(resolve));
     expect(state.snapshot().activeRuns).to.equal(0);
     sub.unsubscribe();
   });
