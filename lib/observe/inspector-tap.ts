@@ -1,5 +1,5 @@
+import type { Observable } from 'rxjs';
 import type { LifecycleEvent } from '../runtime/lifecycle';
-import type { AgentInspector } from './inspector';
 
 /** Where {@link createInspector} keeps its taps (internal: not part of the `AgentInspector` contract). */
 export const TAP = Symbol('rx-agents inspector tap');
@@ -16,7 +16,7 @@ export type Tap = (listener: TapListener) => () => void;
  * quarter of the routing workload's throughput with stats on), else through `events$`. Used by the
  * live inspector server, which records events only while a page is connected.
  */
-export function listen(inspector: AgentInspector, listener: TapListener): () => void {
+export function listen(inspector: { readonly events$: Observable<LifecycleEvent> }, listener: TapListener): () => void {
   const tap = (inspector as unknown as { [TAP]?: Tap })[TAP];
   if (typeof tap === 'function') return tap(listener);
   const subscription = inspector.events$.subscribe(listener);
