@@ -55,7 +55,7 @@ export interface StoreDiagnosis {
  */
 export function diagnoseStore(path: string): StoreDiagnosis {
   const db = openReadOnly(path);
-  let integrity: string[] = [];
+  let integrity: string[];
   let applicationId: number | undefined;
   let schemaVersion: number | undefined;
   let journalMode: string | undefined;
