@@ -44,7 +44,7 @@ ${TIMELINE_CSS}</style></head><body>
 <section><h2>Latency per action (ms)</h2><table id="actions"><thead><tr><th>action</th><th class="num">started</th><th class="num">failed</th><th class="num">p50</th><th class="num">p90</th><th class="num">p99</th><th class="num">max</th><th class="num">async p50</th><th class="num">async p99</th></tr></thead><tbody></tbody></table></section>
 <section id="drill"><h2>Key <span id="drill-key" class="muted">— click a key or a lane</span></h2><div id="drill-body" class="muted">No key selected.</div></section>
 <section><h2>Active keys <span class="muted" id="keys-note"></span></h2><table id="keys"><thead><tr><th>key</th><th class="num">run</th><th class="num">age ms</th><th class="num">waiting</th><th class="num">calls in flight</th></tr></thead><tbody></tbody></table></section>
-<section><h2>Failed runs</h2><table id="failures"><thead><tr><th>time</th><th>key</th><th class="num">run</th><th>error</th></tr></thead><tbody></tbody></table></section>
+<section class="wide"><h2>Failed runs <span class="muted">(the latest 10; all are counted above)</span></h2><table id="failures"><thead><tr><th>time</th><th>key</th><th class="num">run</th><th>error</th></tr></thead><tbody></tbody></table></section>
 </main>
 <script nonce="${nonce}">
 (() => {
@@ -100,7 +100,7 @@ ${TIMELINE_CSS}</style></head><body>
     rows('actions', s.actions, (a) => [[a.name], [a.started, 'num'], [a.failed, 'num'], [fmt(a.latency.p50), 'num'], [fmt(a.latency.p90), 'num'], [fmt(a.latency.p99), 'num'], [fmt(a.latency.max), 'num'], [fmt(a.asyncLatency.p50), 'num'], [fmt(a.asyncLatency.p99), 'num']]);
     $('keys-note').textContent = s.keysSource === 'state' ? '' : '(from recent events)';
     rows('keys', s.keys, (k) => [[k.key], [fmt(k.run), 'num'], [fmt(k.age), 'num'], [fmt(k.waiting), 'num'], [fmt(k.calls), 'num']], (k) => drill(k.key));
-    rows('failures', s.failures, (f) => [[new Date(f.time).toLocaleTimeString()], [f.key], [f.run, 'num'], [f.error, 'err']]);
+    rows('failures', s.failures.slice(0, 10), (f) => [[new Date(f.time).toLocaleTimeString()], [f.key], [f.run, 'num'], [f.error, 'err']]);
     if (selected !== null) drill(selected);
   };
   const source = new EventSource('/events' + q({}));
