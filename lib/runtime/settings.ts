@@ -1,9 +1,16 @@
-import type { SchedulerLike } from 'rxjs';
+import type { Observable, SchedulerLike } from 'rxjs';
 import type { RxAgentsError } from '../errors';
 import type { AgentStore } from '../store/store';
+import type { SignalRejectedError } from '../waits/errors';
+import type { Signal } from '../waits/signal';
+import type { Budgets } from './budgets';
+import type { BusyOption } from './busy-policy';
 import type { Executor } from './executor';
 import type { Inspector } from './lifecycle';
 import type { StateAttachable } from './state-probe';
+
+/** Why an input did not run (or did not run to its end): the third argument of `onDropped`. */
+export type InputDropReason = 'drop-newest' | 'drop-oldest' | 'rejected' | 'superseded' | 'interrupted' | 'rolled-back';
 
 /**
  * What goes downstream when `output: 'envelope'` is chosen.
@@ -49,7 +56,9 @@ export interface RuntimeSettings {
   readonly onRunFailed: ((failure: RunFailure) => void) | undefined;
   readonly maxBufferedInputs: number;
   readonly overflow: 'error' | 'drop-newest' | 'drop-oldest';
-  readonly onDropped: ((input: unknown, key: unknown) => void) | undefined;
+  readonly onDropped: ((input: unknown, key: unknown, reason: InputDropReason) => void) | undefined;
+  /** S15: what an input does while its key's run is going. */
+  readonly busy: BusyOption;
   readonly validateEvents: boolean;
   readonly envelope: boolean;
   readonly inspect: Inspector | undefined;
@@ -61,4 +70,14 @@ export interface RuntimeSettings {
   readonly position: ((input: unknown) => unknown) | undefined;
   /** A state view to attach to (lib/inspect/agent-state.ts); `undefined` = none. */
   readonly state?: StateAttachable | undefined;
+  /** Named budgets calls may take permits of (`executeAsyncWith({ budget })`). */
+  readonly budgets: Budgets | undefined;
+  /** S14: external events for keys (`waitForEvent`). */
+  readonly signals: Observable<unknown> | undefined;
+  /** S14: receives each signal that was not delivered; without it, such a signal fails the stream. */
+  readonly onSignalRejected: ((error: SignalRejectedError) => void) | undefined;
+  /** S14: receives each accepted signal once it is durable (with a store) or at once. */
+  readonly onSignalAccepted: ((signal: Signal) => void) | undefined;
+  /** S14: signals buffered per run and event type before a wait takes them. */
+  readonly maxBufferedSignals: number;
 }
