@@ -73,6 +73,14 @@ module.exports = {
     side('testing', ['^lib/runtime/lifecycle\\.ts$']),
     side('workers', []),
     side('store', ['^lib/context/memory-ref\\.ts$']),
+    // The state API reads a running operator through the runtime's state probe (and the types it hands out).
+    side('inspect', [
+      '^lib/observe/',
+      '^lib/context/memory-ref\\.ts$',
+      '^lib/runtime/(lifecycle|state-probe|admission|async-call)\\.ts$',
+    ]),
+    // The command line sits on top of the store reader and the timeline renderer; nothing imports it.
+    side('cli', ['^lib/store/', '^lib/observe/', '^lib/runtime/lifecycle\\.ts$']),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

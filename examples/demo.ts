@@ -6,19 +6,22 @@
  *     runs of one key still strictly in order.
  * It prints both times and the speedup, and checks that both produced the same outputs.
  */
-import { lastValueFrom, range } from 'rxjs';
+import { interval, lastValueFrom, range, take } from 'rxjs';
 import { map, toArray } from 'rxjs/operators';
 import { z } from 'zod';
 import { writeFileSync } from 'node:fs';
 import {
   agentOperator,
+  createAgentState,
   createInspector,
   defineAgent,
   defineEvent,
   InputEvent,
   OutputEvent,
   renderTimeline,
+  serveInspector,
   type AgentOperatorOptions,
+  type InspectorServer,
   type Inspector,
   type LifecycleEvent,
 } from '../lib';
@@ -114,7 +117,60 @@ export async function runDemo({ inputs, customers, extra = {}, serialInspect }: 
   };
 }
 
-if (require.main === module) {
+/**
+ * `npm start -- --inspect [port]`: the concurrent agent on a live stream of tickets (one every
+ * `every` ms, `customers` keys), watched by the live inspector page. Runs until `durationMs`
+ * (default: until Ctrl-C); returns the server so callers (the smoke test) can look, then `stop()`.
+ */
+export async function runLive(options: {
+  readonly port: number;
+  readonly every?: number;
+  readonly customers?: number;
+  readonly durationMs?: number;
+}): Promise<{ server: InspectorServer; stop: () => Promise<void>; done: Promise<void> }> {
+  const { port, every = 5, customers = 40, durationMs } = options;
+  const inspector = createInspector();
+  const state = createAgentState();
+  const server = await serveInspector(inspector, {
+    port,
+    state,
+    payloads: true,
+    title: 'rx-agents demo: support desk',
+  });
+  const count = durationMs === undefined ? Infinity : Math.ceil(durationMs / every);
+  const sub = interval(every)
+    .pipe(
+      take(count),
+      map((id): Ticket => ({
+        id,
+        customer: `c${id % customers}`,
+        text: `ticket ${id} from customer ${id % customers}`,
+      })),
+      agentOperator(supportAgent, { key: (t) => t.customer, concurrency: 256, inspect: inspector.inspect, state }),
+    )
+    .subscribe();
+  const done = new Promise<void>((resolve) => sub.add(() => resolve()));
+  return {
+    server,
+    done,
+    stop: async () => {
+      sub.unsubscribe();
+      await server.close();
+    },
+  };
+}
+
+if (require.main === module && process.argv.includes('--inspect')) {
+  const at = process.argv.indexOf('--inspect');
+  const given = process.argv[at + 1];
+  const port = given !== undefined && /^\d+$/.test(given) ? Number(given) : 4600;
+  void runLive({ port }).then(({ server, stop }) => {
+    console.log(
+      `rx-agents demo: a ticket every 5 ms from 40 customers; live inspector at ${server.url} (Ctrl-C to stop)`,
+    );
+    process.once('SIGINT', () => void stop().then(() => process.exit(0)));
+  });
+} else if (require.main === module) {
   const inputs = 200;
   const customers = 40;
   // `npm start -- --timeline out.html` also writes the concurrent run's timeline (see README, Observability).

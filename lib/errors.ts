@@ -267,6 +267,36 @@ export class StoreWriteError extends RxAgentsError {
   }
 }
 
+/** There is no store file at the given path (the store reader, the CLI and repairs never create one). */
+export class StoreNotFoundError extends RxAgentsError {
+  override readonly name = 'StoreNotFoundError';
+  constructor(readonly location: string) {
+    super(
+      'ERR_STORE_NOT_FOUND',
+      `There is no rx-agents store at \`${location}\`: the file does not exist. Check the path (sqliteStore(path) creates the file when an agent first runs).`,
+    );
+  }
+}
+
+/** A store repair was refused: its target is not in the journal, or not in a state the repair applies to. Nothing was changed. */
+export class StoreRepairError extends RxAgentsError {
+  override readonly name = 'StoreRepairError';
+  constructor(code: 'ERR_REPAIR_NOT_FOUND' | 'ERR_REPAIR_STATE', message: string) {
+    super(code, `${message} Nothing was changed.`);
+  }
+}
+
+/**
+ * A state snapshot of a running operator was asked for where it cannot be consistent (inside a
+ * sync block, S4), or a state view was attached to a second live subscription.
+ */
+export class StateAccessError extends RxAgentsError {
+  override readonly name = 'StateAccessError';
+  constructor(code: 'ERR_STATE_IN_SYNC_BLOCK' | 'ERR_STATE_ATTACHED', message: string) {
+    super(code, message);
+  }
+}
+
 /** A value that must be journaled (an input, a key, a call result) cannot be stored faithfully. */
 export class JournalValueError extends RxAgentsError {
   override readonly name = 'JournalValueError';

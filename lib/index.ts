@@ -32,6 +32,17 @@ export type { Signal } from './waits/signal';
 export type { Executor, ExecutorTask } from './runtime/executor';
 export type { MemoryRef, MemoryValue } from './context/memory-ref';
 export type { LifecycleEvent, LifecycleEventType, Inspector } from './runtime/lifecycle';
+export { createAgentState } from './inspect/agent-state';
+export type {
+  AgentState,
+  AgentStateSnapshot,
+  KeySnapshot,
+  RunSnapshot,
+  ActionSnapshot,
+  CallSnapshot,
+} from './inspect/agent-state';
+export { serveInspector } from './inspect/serve-inspector';
+export type { InspectorServer, ServeInspectorOptions } from './inspect/serve-inspector';
 export { createInspector } from './observe/inspector';
 export type { AgentInspector, InspectorOptions } from './observe/inspector';
 export type { AgentStats, ActionStats } from './observe/stats';
@@ -40,10 +51,25 @@ export { createEventLog } from './observe/event-log';
 export type { EventLog, EventLogLevel, EventLogOptions, EventLogStats } from './observe/event-log';
 export { createTracing } from './observe/tracing';
 export type { AgentTracing, TracingOptions } from './observe/tracing';
-export { renderTimeline } from './observe/timeline';
-export type { TimelineOptions } from './observe/timeline';
+export { renderTimeline, renderTimelineParts } from './observe/timeline';
+export type { TimelineOptions, TimelineParts } from './observe/timeline';
 export { sqliteStore, SQLITE_APPLICATION_ID, SQLITE_SCHEMA_VERSION } from './store/sqlite-store';
 export type { SqliteStore, SqliteStoreOptions } from './store/sqlite-store';
+export { readStore } from './store/sqlite-reader';
+export type {
+  ReadStoreOptions,
+  StoreState,
+  StoredAgent,
+  StoredCall,
+  StoredKey,
+  StoredOwner,
+  StoredRepair,
+  StoredRun,
+} from './store/sqlite-reader';
+export { diagnoseStore } from './store/sqlite-doctor';
+export type { RecoveryPlan, StoreDiagnosis } from './store/sqlite-doctor';
+export { repairStore } from './store/sqlite-repair';
+export type { StoreRepair } from './store/sqlite-repair';
 export { memoryStore } from './store/memory-store';
 export type { MemoryStore } from './store/memory-store';
 export { recordedPosition } from './store/recorded-position';
@@ -72,6 +98,9 @@ export {
   StoreVersionError,
   StoreUnavailableError,
   StoreWriteError,
+  StoreNotFoundError,
+  StoreRepairError,
+  StateAccessError,
   JournalValueError,
   NonDeterminismError,
   WorkerFunctionError,

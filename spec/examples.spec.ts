@@ -31,6 +31,21 @@ describe('examples (smoke tests: each runs and does what it says)', () => {
     }
   });
 
+  it('demo --inspect: the live inspector serves the running demo (snapshot and a key over HTTP)', async () => {
+    const { runLive } = await import('../examples/demo');
+    const live = await runLive({ port: 0, every: 2, customers: 5, durationMs: 400 });
+    try {
+      const base = `http://127.0.0.1:${live.server.port}`;
+      await live.done;
+      const snapshot = (await (await fetch(`${base}/api/snapshot`)).json()) as { stats: { runsCompleted: number } };
+      expect(snapshot.stats.runsCompleted).to.be.greaterThan(0);
+      const page = await fetch(`${base}/`);
+      expect(await page.text()).to.include('rx-agents demo: support desk');
+    } finally {
+      await live.stop();
+    }
+  });
+
   it('demo: serial and concurrent runs give identical outputs (the speedup is measured by the demo itself, not asserted)', async () => {
     const { runDemo } = await import('../examples/demo');
     const r = await runDemo({ inputs: 20, customers: 10 });

@@ -1,6 +1,7 @@
 import { Subject, type Observable } from 'rxjs';
 import { optionError } from '../errors';
 import type { Inspector, LifecycleEvent } from '../runtime/lifecycle';
+import { TAP, type Tap, type TapListener } from './inspector-tap';
 import { StatsTracker, type AgentStats } from './stats';
 
 /** Options of {@link createInspector}. */
@@ -57,18 +58,33 @@ export function createInspector(options: InspectorOptions = {}): AgentInspector 
   const subject = new Subject<LifecycleEvent>();
   const tracker = stats ? new StatsTracker(latencyWindow) : undefined;
   const events$ = subject.asObservable();
+  /** Internal listeners (lib/observe/inspector-tap.ts): one plain call per event, no Subject dispatch. */
+  let taps: TapListener[] = [];
+  const tapped = (event: LifecycleEvent): void => {
+    for (const tap of taps) tap(event);
+  };
   const inspect: Inspector =
     tracker === undefined
       ? // Without stats, events are wanted only while events$ has a subscriber: `active` tells the runtime so,
         // and an unobserved inspector then costs one property read per step (no events are built).
-        Object.defineProperty((event: LifecycleEvent) => void subject.next(event), 'active', {
-          get: () => subject.observed,
-        })
+        Object.defineProperty(
+          (event: LifecycleEvent) => {
+            if (taps.length !== 0) tapped(event);
+            subject.next(event);
+          },
+          'active',
+          { get: () => subject.observed || taps.length !== 0 },
+        )
       : (event) => {
           tracker.record(event);
+          if (taps.length !== 0) tapped(event);
           if (subject.observed) subject.next(event);
         };
-  return {
+  const tap: Tap = (listener) => {
+    taps = [...taps, listener];
+    return () => void (taps = taps.filter((t) => t !== listener));
+  };
+  const inspector: AgentInspector = {
     inspect,
     events$,
     stats: () => {
@@ -79,4 +95,6 @@ export function createInspector(options: InspectorOptions = {}): AgentInspector 
       return tracker.snapshot();
     },
   };
+  Object.defineProperty(inspector, TAP, { value: tap });
+  return inspector;
 }

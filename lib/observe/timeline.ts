@@ -42,14 +42,70 @@ const HUES = [212, 28, 140, 282, 0, 180, 52, 330];
  * writeFileSync('timeline.html', renderTimeline(events, { title: 'support agent' }));
  */
 export function renderTimeline(events: Iterable<LifecycleEvent>, options: TimelineOptions = {}): string {
+  const { title = 'rx-agents run timeline' } = options;
+  if (typeof title !== 'string') throw optionError('title', 'a string', title);
+  const { svg, summary, legend } = renderTimelineParts(events, options);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
+<style>
+body{font:13px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:16px;color:#1d2330;background:#fff}
+h1{font-size:17px;margin:0 0 2px}
+.summary{color:#555;margin-bottom:6px}
+${TIMELINE_CSS}</style></head><body>
+<h1>${esc(title)}</h1>
+<div class="summary">${summary}</div>
+${legend}
+${svg}
+</body></html>
+`;
+}
+
+/** The timeline drawing's style rules (for pages that embed {@link renderTimelineParts}). */
+export const TIMELINE_CSS = `.legend{margin-bottom:8px;color:#333}
+.legend .swatch{display:inline-block;width:14px;height:10px;border:1px solid;margin:0 4px 0 10px;vertical-align:-1px}
+.legend .k{display:inline-block;width:22px;height:10px;margin:0 4px 0 10px;vertical-align:-1px;border:1px solid #777}
+svg text{font:11px system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+.tick{text-anchor:middle;fill:#666}
+.grid{stroke:#e6e8ec}
+.lane-bg{fill:#f7f8fa}.lane:nth-of-type(even) .lane-bg{fill:#fff}
+.lane-label{fill:#1d2330;font-weight:600}
+.run{stroke:#1f3554;stroke-width:.5}
+.run.completed{fill:#4a6fa5}.run.failed{fill:#c0392b}.run.aborted{fill:#8d8d8d}.run.open{fill:#b5c3d8}
+.wait{fill:url(#hatch);stroke:#b08900;stroke-width:.5}
+.action{stroke-width:1}
+.action.failed{stroke:#c0392b;stroke-width:2}
+.queued{fill:url(#hatch-light)}
+.run-label,.action-label{fill:#fff;pointer-events:none}
+.action-label{fill:#1d2330;font-size:9.5px}
+`;
+
+/** The parts of a timeline page: the <svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${esc(summary)}">
+<defs>
+<pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#fff8dc"/><line x1="0" y1="0" x2="0" y2="6" stroke="#e0b000" stroke-width="3"/></pattern>
+<pattern id="hatch-light" width="4" height="4" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="4" stroke="#777" stroke-opacity=".45" stroke-width="2"/></pattern>
+</defs>
+<text class="tick" x="${LABEL - 10}" y="${axisY - 6}" style="text-anchor:end">${esc(unit)}</text>
+${ticks}
+${body.join('\n')}
+</svg> drawing, its one-line summary and its legend (HTML, escaped). */
+export interface TimelineParts {
+  readonly svg: string;
+  readonly summary: string;
+  readonly legend: string;
+}
+
+/**
+ * The drawing of {@link renderTimeline} without the page around it, for pages that show a
+ * timeline among other things (the live inspector page redraws one over a sliding window).
+ * Same semantics and options (`title` is not used here).
+ */
+export function renderTimelineParts(events: Iterable<LifecycleEvent>, options: TimelineOptions = {}): TimelineParts {
   if (events === null || typeof (events as Iterable<unknown>)[Symbol.iterator] !== 'function')
     throw optionError('events', 'an iterable of lifecycle events', events);
-  const { title = 'rx-agents run timeline', width = 1200, unit = 'ms', maxLanes = 60 } = options;
-  if (typeof title !== 'string') throw optionError('title', 'a string', title);
+  const { width = 1200, unit = 'ms', maxLanes = 60 } = options;
   if (typeof unit !== 'string') throw optionError('unit', 'a string', unit);
   if (!Number.isInteger(width) || width < 400) throw optionError('width', 'an integer >= 400', width);
   if (!Number.isInteger(maxLanes) || maxLanes < 1) throw optionError('maxLanes', 'an integer >= 1', maxLanes);
-
   const layout = layoutTimeline(events);
   const lanes = layout.lanes.slice(0, maxLanes);
   const span = Math.max(layout.end - layout.start, 1e-9);
@@ -89,33 +145,10 @@ export function renderTimeline(events: Iterable<LifecycleEvent>, options: Timeli
     `${layout.lanes.length} key${layout.lanes.length === 1 ? '' : 's'} · ${layout.runCount} run${layout.runCount === 1 ? '' : 's'} · ` +
     `${fmt(layout.end - layout.start)} ${esc(unit)} · up to ${layout.maxConcurrentRuns} runs at once · up to ${layout.maxConcurrentAsync} async blocks at once` +
     (hidden > 0 ? ` · ${hidden} more key${hidden === 1 ? '' : 's'} not drawn` : '');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
-<style>
-body{font:13px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:16px;color:#1d2330;background:#fff}
-h1{font-size:17px;margin:0 0 2px}
-.summary{color:#555;margin-bottom:6px}
-.legend{margin-bottom:8px;color:#333}
-.legend .swatch{display:inline-block;width:14px;height:10px;border:1px solid;margin:0 4px 0 10px;vertical-align:-1px}
-.legend .k{display:inline-block;width:22px;height:10px;margin:0 4px 0 10px;vertical-align:-1px;border:1px solid #777}
-svg text{font:11px system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
-.tick{text-anchor:middle;fill:#666}
-.grid{stroke:#e6e8ec}
-.lane-bg{fill:#f7f8fa}.lane:nth-of-type(even) .lane-bg{fill:#fff}
-.lane-label{fill:#1d2330;font-weight:600}
-.run{stroke:#1f3554;stroke-width:.5}
-.run.completed{fill:#4a6fa5}.run.failed{fill:#c0392b}.run.aborted{fill:#8d8d8d}.run.open{fill:#b5c3d8}
-.wait{fill:url(#hatch);stroke:#b08900;stroke-width:.5}
-.action{stroke-width:1}
-.action.failed{stroke:#c0392b;stroke-width:2}
-.queued{fill:url(#hatch-light)}
-.run-label,.action-label{fill:#fff;pointer-events:none}
-.action-label{fill:#1d2330;font-size:9.5px}
-</style></head><body>
-<h1>${esc(title)}</h1>
-<div class="summary">${summary}</div>
-<div class="legend"><span class="k" style="background:#4a6fa5"></span>run <span class="k" style="background:repeating-linear-gradient(45deg,#f1c40f55 0 3px,#fff 3px 6px)"></span>input waiting in its key's queue <span class="k" style="background:#555"></span>async block running <span class="k" style="background:repeating-linear-gradient(45deg,#9995 0 2px,#fff 2px 4px)"></span>async block waiting for a slot &nbsp;│ actions:${legend}</div>
-<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${esc(summary)}">
+  return {
+    summary,
+    legend: `<div class="legend"><span class="k" style="background:#4a6fa5"></span>run <span class="k" style="background:repeating-linear-gradient(45deg,#f1c40f55 0 3px,#fff 3px 6px)"></span>input waiting in its key's queue <span class="k" style="background:#555"></span>async block running <span class="k" style="background:repeating-linear-gradient(45deg,#9995 0 2px,#fff 2px 4px)"></span>async block waiting for a slot &nbsp;│ actions:${legend}</div>`,
+    svg: `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${esc(summary)}">
 <defs>
 <pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#fff8dc"/><line x1="0" y1="0" x2="0" y2="6" stroke="#e0b000" stroke-width="3"/></pattern>
 <pattern id="hatch-light" width="4" height="4" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="4" stroke="#777" stroke-opacity=".45" stroke-width="2"/></pattern>
@@ -123,9 +156,8 @@ svg text{font:11px system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
 <text class="tick" x="${LABEL - 10}" y="${axisY - 6}" style="text-anchor:end">${esc(unit)}</text>
 ${ticks}
 ${body.join('\n')}
-</svg>
-</body></html>
-`;
+</svg>`,
+  };
 }
 
 function renderLane(

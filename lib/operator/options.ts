@@ -4,6 +4,7 @@ import { createExecutor, type Executor } from '../runtime/executor';
 import type { Inspector } from '../runtime/lifecycle';
 import type { RunFailure, RuntimeSettings } from '../runtime/settings';
 import type { AgentStore } from '../store/store';
+import type { StateAttachable } from '../runtime/state-probe';
 import type { Budgets } from '../runtime/budgets';
 import { checkBusy, type BusyOption } from '../runtime/busy-policy';
 import type { InputDropReason } from '../runtime/settings';
@@ -81,6 +82,12 @@ export interface AgentOperatorOptions<In = unknown> {
    */
   readonly position?: (input: In) => string | number;
   /**
+   * A state view made by `createAgentState()`: read-only, consistent snapshots of this operator's
+   * keys, memories and running runs while it is subscribed (one live subscription per view).
+   * @default none (no snapshots; zero cost)
+   */
+  readonly state?: StateAttachable;
+  /**
    * Named budgets (`createBudgets({ openai: 8 })`) that calls take permits of with
    * `ctx.executeAsyncWith({ budget: 'openai' }, fn)`. Share one between operators to share the
    * limits across agents. @default none
@@ -127,6 +134,7 @@ const KNOWN = new Set([
   'store',
   'onAccepted',
   'position',
+  'state',
   'budgets',
   'signals',
   'onSignalRejected',
@@ -161,6 +169,15 @@ export function resolveOptions(
       typeof o.store.commit !== 'function')
   ) {
     throw optionError('store', 'an AgentStore (e.g. sqliteStore(path) or memoryStore())', o.store);
+  }
+  if (
+    o.state !== undefined &&
+    (typeof o.state !== 'object' ||
+      o.state === null ||
+      typeof o.state.attach !== 'function' ||
+      typeof o.state.detach !== 'function')
+  ) {
+    throw optionError('state', 'a state view made by createAgentState()', o.state);
   }
   if (o.store === undefined && (o.onAccepted !== undefined || o.position !== undefined)) {
     throw new TypeError(
@@ -238,6 +255,7 @@ export function resolveOptions(
     store: o.store,
     onAccepted: o.onAccepted,
     position: o.position,
+    state: o.state,
     budgets: o.budgets,
     signals: o.signals,
     onSignalRejected: o.onSignalRejected,

@@ -148,6 +148,11 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
     return this.host.scheduler.now();
   }
 
+  /** The call a suspended generator action waits on (for state snapshots). */
+  get waitingFor(): AsyncCall<unknown> | null {
+    return this.waitingOn;
+  }
+
   /** Finished or failed: nothing of it runs any more. */
   get done(): boolean {
     return this.state === DONE;

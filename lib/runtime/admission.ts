@@ -94,6 +94,11 @@ export class Admission {
     private readonly policy: BusyPolicy = queuePolicy,
   ) {}
 
+  /** The keys with a run active or inputs waiting (read-only, for state snapshots). */
+  get keyStates(): ReadonlyMap<unknown, KeyState> {
+    return this.keys;
+  }
+
   /** Nothing runs and nothing waits. */
   get idle(): boolean {
     return this.activeRuns === 0 && this.buffered === 0;

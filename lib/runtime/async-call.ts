@@ -101,6 +101,11 @@ export class AsyncCall<T> implements Call<T>, ExecutorTask {
     return this.status === PENDING;
   }
 
+  /** Its block has started at least once (it got an executor slot). */
+  get started(): boolean {
+    return this.attempt > 0;
+  }
+
   get settled(): boolean {
     return this.status !== PENDING;
   }

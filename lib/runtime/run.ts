@@ -229,6 +229,16 @@ export class Run implements ActivationHost {
     this.host.post(this);
   }
 
+  /** Activations still going after their first sync block, in start order (for state snapshots). */
+  *activations(): IterableIterator<Activation> {
+    for (let a = this.firstActivation; a !== null; a = a.nextInRun) yield a;
+  }
+
+  /** Every call made in the run, in call order (for state snapshots). */
+  *calls(): IterableIterator<AsyncCall<unknown>> {
+    for (let c = this.firstCall; c !== null; c = c.nextInRun) yield c;
+  }
+
   submit(from: Activation, call: AsyncCall<unknown>): void {
     this.track(call);
     this.host.submit(this, from, call);

@@ -21,6 +21,7 @@ import { RoutedEvent } from './routed-event';
 import { Run, type RunHost } from './run';
 import type { RuntimeSettings, Sink } from './settings';
 import { SyncBlocks } from './sync-blocks';
+import { StateProbe } from './state-probe';
 
 const SIGNAL_ADVICE = 'Pass `onSignalRejected` to agentOperator to handle signals that cannot be delivered.';
 
@@ -54,6 +55,8 @@ export class Runtime implements RunHost, AdmissionHost {
   private sourceDone = false;
   /** Inputs that arrived while the journal was loading (phase `loading`). */
   private held: unknown[] = [];
+  /** The seam of the state API (lib/runtime/state-probe.ts), while a state view is attached. */
+  private readonly probe: StateProbe | null = null;
   /** Signals that arrived while the journal was loading (S14). */
   private heldSignals: unknown[] = [];
   /** What parking needs of the runtime (S14). */
@@ -70,6 +73,7 @@ export class Runtime implements RunHost, AdmissionHost {
   ) {
     this.scheduler = settings.scheduler;
     this.validateEvents = settings.validateEvents;
+    if (settings.state !== undefined) settings.state.attach((this.probe = new StateProbe(this)));
     this.parking = {
       scheduler: settings.scheduler,
       maxBufferedSignals: settings.maxBufferedSignals,
@@ -234,7 +238,7 @@ export class Runtime implements RunHost, AdmissionHost {
 
   /** {@link AdmissionHost}: the run of an admitted input starts; its input event waits for the run's first turn. */
   startRun(ks: KeyState, input: unknown, seq: number, acceptedAt: number): Run {
-    const now = this.inspection.stamp();
+    const now = this.probe !== null ? this.scheduler.now() : this.inspection.stamp(); // state snapshots show run ages
     const run = new Run(this, ks, seq, input, now);
     this.inspection.runStarted(ks.key, seq, now, acceptedAt);
     let payload = input;
@@ -341,6 +345,7 @@ export class Runtime implements RunHost, AdmissionHost {
   /** {@link RunHost}: a call is made. The journal is asked first (S13): a recorded outcome settles it without running. */
   submit(run: Run, from: Activation, call: AsyncCall<unknown>): void {
     this.inspection.asyncQueued(from, call);
+    this.probe?.queued(call);
     call.submitted = true;
     const replay = this.journal.replay(run.seq, call);
     if (replay.kind === 'settled') return call.resolveWith(replay.ok, replay.value, true);
@@ -543,6 +548,16 @@ export class Runtime implements RunHost, AdmissionHost {
     return this.phase === 'closed' ? undefined : this.admission.whenRoom(limit);
   }
 
+  /** For the state probe: keys with work (read-only). */
+  get keyStates(): ReadonlyMap<unknown, KeyState> {
+    return this.admission.keyStates;
+  }
+
+  /** For the state probe: a key's short-term memory in this subscription, if any. */
+  memoryOf(key: unknown): MemoryNode | undefined {
+    return this.memories.get(key);
+  }
+
   /** What the runtime holds right now: per-key states, short-term memories, buffered inputs, active runs, queued work (S10). */
   footprint(): { keys: number; memories: number; buffered: number; activeRuns: number; mailbox: number } {
     const { keys, buffered, activeRuns } = this.admission.footprint();
@@ -608,5 +623,6 @@ export class Runtime implements RunHost, AdmissionHost {
     this.held = [];
     this.heldSignals = [];
     this.journal.close();
+    if (this.probe !== null) this.settings.state?.detach(this.probe);
   }
 }

@@ -7,6 +7,7 @@ import type { Budgets } from './budgets';
 import type { BusyOption } from './busy-policy';
 import type { Executor } from './executor';
 import type { Inspector } from './lifecycle';
+import type { StateAttachable } from './state-probe';
 
 /** Why an input did not run (or did not run to its end): the third argument of `onDropped`. */
 export type InputDropReason = 'drop-newest' | 'drop-oldest' | 'rejected' | 'superseded' | 'interrupted' | 'rolled-back';
@@ -67,6 +68,8 @@ export interface RuntimeSettings {
   readonly onAccepted: ((input: unknown, seq: number) => void) | undefined;
   /** The source position of an input, saved with each commit (with a store). */
   readonly position: ((input: unknown) => unknown) | undefined;
+  /** A state view to attach to (lib/inspect/agent-state.ts); `undefined` = none. */
+  readonly state?: StateAttachable | undefined;
   /** Named budgets calls may take permits of (`executeAsyncWith({ budget })`). */
   readonly budgets: Budgets | undefined;
   /** S14: external events for keys (`waitForEvent`). */

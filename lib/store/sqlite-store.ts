@@ -94,12 +94,13 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Sql
   return new SqliteJournalStore(db, path, commitDelay, Database);
 }
 
-function loadDriver(): typeof BetterSqlite3 {
+/** Loads the optional peer `better-sqlite3` (lazily: only users of a SQLite store need it). */
+export function loadDriver(feature = 'sqliteStore'): typeof BetterSqlite3 {
   try {
     // Lazy: better-sqlite3 is an optional peer dependency, loaded only by users of this store.
     return require('better-sqlite3') as typeof BetterSqlite3;
   } catch (cause) {
-    throw new MissingPeerDependencyError('better-sqlite3@12', 'sqliteStore', cause);
+    throw new MissingPeerDependencyError('better-sqlite3@12', feature, cause);
   }
 }
 
@@ -114,6 +115,22 @@ function openDatabase(Database: typeof BetterSqlite3, path: string): BetterSqlit
 }
 
 function checkSchema(db: BetterSqlite3.Database, path: string): void {
+  if (verifyStoreFile(db, path) === 'ours') return;
+  db.transaction(() => {
+    db.exec(SCHEMA);
+    db.pragma(`application_id = ${SQLITE_APPLICATION_ID}`);
+    db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
+  })();
+}
+
+/**
+ * Checks that an open SQLite file is an rx-agents store this code can read: `'ours'`, or `'empty'`
+ * for a new or empty file (which {@link sqliteStore} initialises). Throws {@link StoreOpenError}
+ * (`ERR_STORE_CORRUPT`: not SQLite, or `PRAGMA quick_check` fails; `ERR_STORE_FOREIGN`: another
+ * application's database) or {@link StoreVersionError}. Writes nothing: the read-only store reader
+ * uses it too.
+ */
+export function verifyStoreFile(db: BetterSqlite3.Database, path: string): 'ours' | 'empty' {
   let appId: number;
   let version: number;
   let tables: string[];
@@ -137,7 +154,7 @@ function checkSchema(db: BetterSqlite3.Database, path: string): void {
   }
   if (appId === SQLITE_APPLICATION_ID) {
     if (version !== SQLITE_SCHEMA_VERSION) throw new StoreVersionError(path, version, SQLITE_SCHEMA_VERSION);
-    return;
+    return 'ours';
   }
   if (appId !== 0 || tables.length > 0) {
     throw new StoreOpenError(
@@ -146,11 +163,7 @@ function checkSchema(db: BetterSqlite3.Database, path: string): void {
       `it is a SQLite database of another application (application_id ${appId}, tables: ${tables.join(', ') || 'none'})`,
     );
   }
-  db.transaction(() => {
-    db.exec(SCHEMA);
-    db.pragma(`application_id = ${SQLITE_APPLICATION_ID}`);
-    db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
-  })();
+  return 'empty';
 }
 
 class SqliteJournalStore implements SqliteStore {

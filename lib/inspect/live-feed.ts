@@ -1,0 +1,295 @@
+import type { AgentInspector } from '../observe/inspector';
+import { listen } from '../observe/inspector-tap';
+import { boundedJson } from '../observe/bounded-json';
+import { layoutTimeline } from '../observe/timeline-layout';
+import { renderTimelineParts } from '../observe/timeline';
+import type { LifecycleEvent } from '../runtime/lifecycle';
+import type { AgentState, KeySnapshot } from './agent-state';
+
+/** Settings of a {@link LiveFeed} (validated by `serveInspector`). */
+export interface LiveFeedSettings {
+  readonly payloads: boolean;
+  readonly maxEvents: number;
+  readonly windowMs: number;
+  readonly maxFailures: number;
+  /** Keys drawn (and recorded) at most. */
+  readonly maxLanes: number;
+  /** Runs drawn at most: the timeline shows the most recent ones (bounds the update's size). */
+  readonly maxRuns: number;
+  readonly state: AgentState | undefined;
+}
+
+/** A failed run as the page lists it. */
+interface Failure {
+  readonly time: number;
+  readonly key: string;
+  readonly run: number;
+  readonly error: string;
+}
+
+/**
+ * What the live page shows, folded from an inspector: `stats()` for counters and latencies, and —
+ * only while at least one page is connected — a bounded ring of recent lifecycle events for the
+ * scrolling timeline, the failed runs and the drill-down. With no page connected it holds no
+ * subscription at all, so the agent pays nothing for it.
+ */
+export class LiveFeed {
+  private ring: LifecycleEvent[] = [];
+  private head = 0;
+  /** The keys whose events are recorded (the timeline's lanes), with the time of their last event. */
+  private readonly lanes = new Map<unknown, number>();
+  /** Events recorded since the last snapshot; none: the last drawing is reused. */
+  private fresh = 0;
+  private drawn:
+    | { readonly parts: ReturnType<typeof renderTimelineParts>; readonly open: unknown[]; readonly events: number }
+    | undefined;
+  private unlisten: (() => void) | null = null;
+  private readonly failures: Failure[] = [];
+  private last: { readonly at: number; readonly runs: number } | undefined;
+
+  constructor(
+    private readonly inspector: AgentInspector,
+    private readonly settings: LiveFeedSettings,
+  ) {}
+
+  /** Starts recording events (a page connected). */
+  start(): void {
+    if (this.unlisten !== null) return;
+    this.unlisten = listen(this.inspector, (e) => this.record(e));
+  }
+
+  /** Stops recording and forgets the events (no page left). */
+  stop(): void {
+    this.unlisten?.();
+    this.unlisten = null;
+    this.ring = [];
+    this.head = 0;
+    this.lanes.clear();
+    this.drawn = undefined;
+  }
+
+  private record(e: LifecycleEvent): void {
+    if (e.type === 'run.ended' && e.outcome !== 'completed') this.failed(e);
+    // Only the keys drawn as lanes are kept: events of the others are dropped at once, so they die
+    // young (retaining every event promoted them all to the old generation: 2x slower at 1000 keys).
+    const lanes = this.lanes;
+    if (!lanes.has(e.key) && lanes.size >= this.settings.maxLanes) return;
+    lanes.set(e.key, e.time);
+    this.fresh++;
+    // A fixed-size ring: once full, the oldest event is overwritten (O(1), no allocation per event).
+    if (this.ring.length < this.settings.maxEvents) this.ring.push(e);
+    else {
+      this.ring[this.head] = e;
+      this.head = (this.head + 1) % this.settings.maxEvents;
+    }
+  }
+
+  private failed(e: LifecycleEvent & { readonly type: 'run.ended' }): void {
+    this.failures.push({
+      time: e.time,
+      key: shortKey(e.key),
+      run: e.run,
+      error: e.outcome === 'aborted' ? 'aborted (the stream ended)' : describeError(e.error, this.settings.payloads),
+    });
+    if (this.failures.length > this.settings.maxFailures) this.failures.shift();
+  }
+
+  /**
+   * The recorded events, oldest first, within the last `windowMs` of the newest and from the start
+   * of the `maxRuns`-th most recent run on (so an update stays small however fast runs go).
+   */
+  private recent(): LifecycleEvent[] {
+    const ordered =
+      this.head === 0 ? this.ring.slice() : [...this.ring.slice(this.head), ...this.ring.slice(0, this.head)];
+    const newest = ordered[ordered.length - 1];
+    if (newest === undefined) return ordered;
+    const from = newest.time - this.settings.windowMs;
+    let i = ordered.length;
+    let runs = 0;
+    while (i > 0) {
+      const e = ordered[i - 1] as LifecycleEvent;
+      if (e.time < from) break;
+      if (e.type === 'run.started' && ++runs > this.settings.maxRuns) break;
+      i--;
+    }
+    return i === 0 ? ordered : ordered.slice(i);
+  }
+
+  /**
+   * One update for the page, as JSON text (built once per tick, shared by every connected page);
+   * `withTimeline: false` leaves the drawing out (`timeline: null`): it is the bulk of an update.
+   */
+  snapshot(wallNow: number, withTimeline = true): string {
+    const s = this.inspector.stats();
+    const done = s.runsCompleted + s.runsFailed + s.runsAborted;
+    const rate =
+      this.last === undefined || wallNow <= this.last.at
+        ? 0
+        : ((done - this.last.runs) * 1000) / (wallNow - this.last.at);
+    this.last = { at: wallNow, runs: done };
+    const drawn = withTimeline || this.drawn === undefined ? this.draw() : this.drawn;
+    const { parts: timeline, open, events } = drawn;
+    const state = this.settings.state;
+    const live = state?.attached === true ? state.snapshot({ maxKeys: 50 }) : undefined;
+    const keys =
+      live !== undefined
+        ? live.keys.map((k) => ({
+            key: shortKey(k.key),
+            run: k.run?.seq ?? null,
+            age: k.run?.age ?? null,
+            waiting: k.waiting,
+            calls: k.run?.calls.filter((c) => c.state === 'queued' || c.state === 'running').length ?? 0,
+          }))
+        : open.slice(0, 50).map((key) => ({ key: shortKey(key), run: null, age: null, waiting: null, calls: null }));
+    return JSON.stringify({
+      time: s.time ?? null,
+      runsPerSecond: Math.round(rate * 10) / 10,
+      stats: {
+        activeKeys: s.activeKeys,
+        activeRuns: s.activeRuns,
+        bufferedInputs: s.bufferedInputs,
+        inFlightAsync: s.inFlightAsync,
+        queuedAsync: s.queuedAsync,
+        runningAsync: s.runningAsync,
+        runsStarted: s.runsStarted,
+        runsCompleted: s.runsCompleted,
+        runsFailed: s.runsFailed,
+        runsAborted: s.runsAborted,
+        outputs: s.outputs,
+        inputsDropped: s.inputsDropped,
+      },
+      actions: Object.entries(s.actions).map(([name, a]) => ({
+        name,
+        started: a.started,
+        finished: a.finished,
+        failed: a.failed,
+        latency: a.latency,
+        asyncLatency: a.asyncLatency,
+      })),
+      keys,
+      keysSource: live !== undefined ? 'state' : 'events',
+      failures: [...this.failures].reverse(),
+      timeline: withTimeline ? { svg: timeline.svg, legend: timeline.legend, summary: timeline.summary, events } : null,
+    });
+  }
+
+  /** The timeline of the recent events, redrawn only when events arrived; idle lanes make room for new keys. */
+  private draw(): {
+    readonly parts: ReturnType<typeof renderTimelineParts>;
+    readonly open: unknown[];
+    readonly events: number;
+  } {
+    if (this.drawn !== undefined && this.fresh === 0) return this.drawn;
+    this.fresh = 0;
+    const events = this.recent();
+    const newest = events[events.length - 1]?.time ?? 0;
+    for (const [key, last] of this.lanes) if (last < newest - this.settings.windowMs) this.lanes.delete(key);
+    // Keys with a run started and not ended in the window (the active keys, without a state view).
+    const running = new Map<unknown, number>();
+    for (const e of events)
+      if (e.type === 'run.started') running.set(e.key, e.run);
+      else if (e.type === 'run.ended' && running.get(e.key) === e.run) running.delete(e.key);
+    const open = [...running.keys()];
+    const parts = renderTimelineParts(events, { width: 1100, maxLanes: this.settings.maxLanes });
+    return (this.drawn = { parts, open, events: events.length });
+  }
+
+  /**
+   * The drill-down of one key (`key` as the page shows it, `String(key)`): with a state view, its
+   * memory and running run from a snapshot; without one, its latest run as the recorded events show it.
+   */
+  key(shown: string): string | undefined {
+    const state = this.settings.state;
+    if (state?.attached === true) {
+      const found = state.key(shown) ?? (isNumeric(shown) ? state.key(Number(shown)) : undefined);
+      if (found !== undefined) return JSON.stringify({ source: 'state', ...this.shownKey(found) });
+    }
+    const events = this.recent().filter((e) => String(e.key) === shown);
+    if (events.length === 0) return undefined;
+    const lane = layoutTimeline(events).lanes[0];
+    const run = lane?.runs[lane.runs.length - 1];
+    return JSON.stringify({
+      source: 'events',
+      key: shown,
+      memory: null,
+      memoryNote:
+        state === undefined
+          ? 'Memory needs a state view: pass the same createAgentState() to agentOperator and serveInspector.'
+          : 'The operator is not subscribed.',
+      waiting: null,
+      run:
+        run === undefined
+          ? null
+          : {
+              seq: run.run,
+              outcome: run.outcome,
+              age: run.end - run.start,
+              actions: run.actions.map((a) => ({
+                action: a.action,
+                activation: a.activation,
+                state: a.end === run.end && run.outcome === 'open' ? 'open' : a.failed ? 'failed' : 'finished',
+              })),
+              calls: run.actions.flatMap((a) =>
+                a.calls.map((c) => ({
+                  id: c.id,
+                  action: a.action,
+                  state: c.startedAt === undefined ? 'queued' : c.ok ? 'ok' : 'failed',
+                })),
+              ),
+            },
+    });
+  }
+
+  private shownKey(k: KeySnapshot): Record<string, unknown> {
+    const payloads = this.settings.payloads;
+    return {
+      key: shortKey(k.key),
+      memory: payloads ? JSON.parse(boundedJson(k.memory, 20_000)) : shapeOf(k.memory),
+      memoryNote: payloads ? undefined : 'Values hidden: start serveInspector with `payloads: true` to show them.',
+      waiting: k.waiting,
+      run:
+        k.run === null
+          ? null
+          : {
+              seq: k.run.seq,
+              outcome: 'open',
+              age: k.run.age,
+              input: payloads ? JSON.parse(boundedJson(k.run.input, 4_000)) : undefined,
+              actions: k.run.actions,
+              calls: k.run.calls,
+            },
+    };
+  }
+}
+
+/** Memory with its values replaced by their kind (`"string(12)"`, `"number"`, …): the names show, the data does not. */
+function shapeOf(value: unknown): unknown {
+  if (Array.isArray(value)) return `array(${value.length})`;
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = shapeOf(v);
+    return out;
+  }
+  return typeof value === 'string' ? `string(${value.length})` : value === null ? 'null' : typeof value;
+}
+
+function shortKey(key: unknown): string {
+  const text = String(key);
+  return text.length > 80 ? `${text.slice(0, 79)}…` : text;
+}
+
+function describeError(error: unknown, payloads: boolean): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    const cause = (error as { cause?: unknown }).cause;
+    let text = `${error.name}${typeof code === 'string' ? ` (${code})` : ''}: ${error.message}`;
+    if (cause instanceof Error && !error.message.includes(cause.message))
+      text += ` — caused by ${cause.name}: ${cause.message}`;
+    return text.length > 600 ? `${text.slice(0, 599)}…` : text;
+  }
+  return payloads ? boundedJson(error, 600) : `a thrown ${typeof error}`;
+}
+
+function isNumeric(text: string): boolean {
+  return text.trim() !== '' && Number.isFinite(Number(text));
+}

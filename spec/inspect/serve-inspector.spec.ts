@@ -1,0 +1,279 @@
+import { expect } from 'chai';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Observable } from 'rxjs';
+import {
+  createInspector,
+  serveInspector,
+  type AgentInspector,
+  type InspectorServer,
+  type LifecycleEvent,
+} from '../../lib';
+import { startWorkload, type LiveWorkload } from './fixtures';
+
+const CHROMIUM = '/usr/bin/chromium';
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A plain HTTP GET on loopback with a chosen Host header. */
+function get(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+  method = 'GET',
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers, method }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function until<T>(
+  what: string,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  ms = 15_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+describe('inspect: serveInspector (a real HTTP server on 127.0.0.1)', function () {
+  this.timeout(60_000);
+  let work: LiveWorkload | undefined;
+  let server: InspectorServer | undefined;
+  afterEach(async () => {
+    work?.stop();
+    await server?.close();
+    work = server = undefined;
+  });
+
+  it('binds 127.0.0.1 by default; refuses foreign Host headers (DNS rebinding) and non-GET methods', async () => {
+    work = startWorkload();
+    server = await serveInspector(work.inspector);
+    expect(server.host).to.equal('127.0.0.1');
+    expect(server.url).to.equal(`http://127.0.0.1:${server.port}/`);
+    const page = await get(server.port, '/');
+    expect(page.status).to.equal(200);
+    expect(page.body).to.include('<title>rx-agents inspector</title>');
+    expect(page.body).to.not.match(/<script[^>]+src=|<link[^>]+href=|https?:\/\/(?!www\.w3\.org)/); // self-contained
+    expect((await get(server.port, '/', { Host: `localhost:${server.port}` })).status).to.equal(200);
+    const rebound = await get(server.port, '/api/snapshot', { Host: `evil.example:${server.port}` });
+    expect(rebound.status).to.equal(403);
+    expect(rebound.body).to.include('is not allowed (DNS-rebinding guard)');
+    const posted = await get(server.port, '/api/snapshot', {}, 'POST');
+    expect(posted.status).to.equal(405);
+    expect(server.stats().rejected).to.equal(2);
+  });
+
+  it('with a token: requests without it (or with a wrong one) get 401; ?token= and Bearer work', async () => {
+    work = startWorkload();
+    const token = 'a-long-enough-secret-token';
+    server = await serveInspector(work.inspector, { token });
+    expect(server.url).to.equal(`http://127.0.0.1:${server.port}/?token=${token}`);
+    expect((await get(server.port, '/')).status).to.equal(401);
+    expect((await get(server.port, '/?token=wrong-wrong-wrong-wrong')).status).to.equal(401);
+    expect((await get(server.port, `/?token=${token}`)).status).to.equal(200);
+    expect((await get(server.port, '/api/snapshot', { Authorization: `Bearer ${token}` })).status).to.equal(200);
+  });
+
+  it('validates its options at creation', async () => {
+    const inspector = createInspector();
+    const fails = async (options: object, message: string | RegExp): Promise<void> => {
+      let error: unknown;
+      try {
+        await serveInspector(inspector, options);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).to.be.instanceOf(TypeError);
+      expect((error as Error).message).to.match(
+        typeof message === 'string' ? new RegExp(message.replace(/[.*+?^${}()|[\]\\`]/g, '\\$&')) : message,
+      );
+    };
+    await fails({ host: '0.0.0.0' }, "would expose the agent's state on `0.0.0.0` without a token");
+    await fails({ token: 'short' }, 'Expected `token` to be a string of at least 16 characters');
+    await fails({ port: -1 }, 'Expected `port` to be an integer 0..65535');
+    await fails({ interval: 0 }, 'Expected `interval` to be an integer >= 10');
+    let error: unknown;
+    try {
+      await serveInspector(createInspector({ stats: false }));
+    } catch (e) {
+      error = e;
+    }
+    expect((error as Error).message).to.include('stats() needs an inspector created with `stats: true`');
+  });
+
+  it('costs nothing without a page: it subscribes to the inspector only while a page is connected', async () => {
+    const real = createInspector();
+    let subscribed = 0;
+    const counting: AgentInspector = {
+      inspect: real.inspect,
+      stats: () => real.stats(),
+      events$: new Observable<LifecycleEvent>((subscriber) => {
+        subscribed++;
+        const sub = real.events$.subscribe(subscriber);
+        return () => {
+          subscribed--;
+          sub.unsubscribe();
+        };
+      }),
+    };
+    work = startWorkload(8, 6, real);
+    server = await serveInspector(counting, { interval: 20 });
+    await sleep(100);
+    expect(subscribed).to.equal(0);
+    const socket = connect(server.port, '127.0.0.1');
+    socket.write(`GET /events HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n`);
+    let received = '';
+    socket.on('data', (d: Buffer) => (received += d.toString()));
+    await until('a snapshot', () => received.includes('event: snapshot'));
+    expect(subscribed).to.equal(1);
+    expect(server.stats().clients).to.equal(1);
+    socket.destroy();
+    await until('the page to be gone', () => server!.stats().clients === 0);
+    expect(subscribed).to.equal(0);
+  });
+
+  it('a page that never reads is skipped, not buffered: the server holds at most maxBufferedBytes for it', async () => {
+    work = startWorkload(4, 12);
+    server = await serveInspector(work.inspector, { interval: 10, maxBufferedBytes: 1024, maxEvents: 5000 });
+    const socket = connect(server.port, '127.0.0.1');
+    socket.write(`GET /events HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n`);
+    socket.pause(); // never read: the kernel buffers fill, then the response's own buffer
+    await until('skipped updates', () => server!.stats().skipped > 20, 30_000);
+    const { sent, skipped } = server.stats();
+    expect(skipped).to.be.greaterThan(20);
+    await sleep(300);
+    // Once stuck, nothing more is queued for it: every further tick is skipped.
+    expect(server.stats().sent).to.be.at.most(sent + 1);
+    expect(work.state.snapshot().attached).to.equal(true); // the agent ran on throughout
+    socket.destroy();
+  });
+
+  it('drill-down: memory values are hidden unless payloads are enabled', async () => {
+    work = startWorkload();
+    server = await serveInspector(work.inspector, { state: work.state });
+    const hidden = await until('key c1', async () => {
+      const r = await get(server!.port, '/api/key?key=c1');
+      return r.status === 200 ? (JSON.parse(r.body) as { memory: unknown; memoryNote: string }) : undefined;
+    });
+    expect(hidden.memory).to.deep.equal({
+      last: {
+        n: 'number',
+        note: 'string(' + (hidden.memory as { last: { note: string } }).last.note.slice(7, -1) + ')',
+      },
+    });
+    expect(JSON.stringify(hidden)).to.not.include('ticket ');
+    await server.close();
+    server = await serveInspector(work.inspector, { state: work.state, payloads: true });
+    const shown = JSON.parse((await get(server.port, '/api/key?key=c1')).body) as {
+      memory: { last: { n: number; note: string } };
+    };
+    expect(shown.memory.last.note).to.equal(`ticket ${shown.memory.last.n}`);
+    expect(shown.memory.last.n % 6).to.equal(1);
+    expect((await get(server.port, '/api/key?key=nobody')).status).to.equal(404);
+  });
+
+  describe('in real headless Chromium', function () {
+    let dir: string;
+    before(function () {
+      if (!existsSync(CHROMIUM)) {
+        console.log(
+          `      (skipped: ${CHROMIUM} not found — install it with \`apt-get install -y chromium\`; .ci/run does)`,
+        );
+        this.skip();
+      }
+      dir = mkdtempSync(join(tmpdir(), 'rx-agents-inspector-'));
+    });
+    after(() => dir !== undefined && rmSync(dir, { recursive: true, force: true }));
+
+    it('loads with no console errors, lanes appear as runs proceed, the drill-down shows a key’s memory, and it recovers when the server restarts', async () => {
+      const { chromium } = await import('playwright-core');
+      work = startWorkload(8, 6);
+      server = await serveInspector(work.inspector, {
+        state: work.state,
+        payloads: true,
+        title: 'live desk',
+        interval: 250,
+      });
+      const port = server.port;
+      const browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
+        executablePath: CHROMIUM,
+        viewport: { width: 1500, height: 1000 },
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
+      });
+      try {
+        const page = await browser.newPage();
+        const problems: string[] = [];
+        page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+        page.on('pageerror', (e) => problems.push(String(e)));
+        const requests: string[] = [];
+        page.on('request', (r) => requests.push(r.url()));
+        await page.goto(server.url);
+        const text = (selector: string): Promise<string> =>
+          page.evaluate(`document.querySelector(${JSON.stringify(selector)})?.textContent ?? ''`) as Promise<string>;
+        const count = (selector: string): Promise<number> =>
+          page.evaluate(`document.querySelectorAll(${JSON.stringify(selector)}).length`) as Promise<number>;
+        await until('the page to be live', async () => (await text('#status')) === 'live');
+        await until('three lanes', async () => (await count('#timeline g.lane')) >= 3);
+        const before = await count('#timeline rect.run');
+        await until('more runs drawn', async () => (await count('#timeline rect.run')) > before);
+        const lanes = (await page.evaluate(
+          `[...document.querySelectorAll('#timeline g.lane')].map((g) => g.dataset.key)`,
+        )) as string[];
+        expect(lanes.every((k) => /^c[0-5]$/.test(k))).to.equal(true);
+        await until('runs/s above zero', async () => Number(await text('[data-tile="runs/s"] b')) > 0);
+        await until('a failed run listed', async () => (await text('#failures tbody')).includes('is malformed'));
+        await until('latency rows', async () => (await text('#actions tbody')).includes('answer'));
+
+        await page.click('#keys tbody tr[data-key="c1"]');
+        const memory = await until('c1 memory in the drill-down', async () => {
+          const t = await text('#drill-body pre.memory');
+          return t.includes('"last"') ? t : undefined;
+        });
+        const shown = JSON.parse(memory) as { last: { n: number; note: string } };
+        expect(shown.last.n % 6).to.equal(1);
+        expect(shown.last.note).to.equal(`ticket ${shown.last.n}`);
+        expect(await text('#drill-key')).to.equal('c1');
+        expect(problems, problems.join('\n')).to.deep.equal([]);
+        expect(requests.every((u) => u.startsWith(`http://127.0.0.1:${port}/`))).to.equal(true);
+        const shot = process.env['INSPECTOR_SCREENSHOT'] ?? join(dir, 'inspector.png');
+        const png = await page.screenshot({ path: shot, fullPage: true });
+        expect(png.subarray(1, 4).toString()).to.equal('PNG');
+
+        // The server goes away: the page says so; a new server on the same port: the page is live again by itself.
+        await server.close();
+        await until('the page to notice', async () => (await text('#status')).startsWith('disconnected'));
+        const stamp = await text('#updated');
+        server = await serveInspector(work.inspector, { state: work.state, payloads: true, port, interval: 250 });
+        await until('the page to reconnect', async () => (await text('#status')) === 'live', 20_000);
+        await until('fresh updates', async () => (await text('#updated')) !== stamp);
+        await until('lanes again', async () => (await count('#timeline g.lane')) >= 1);
+      } finally {
+        await browser.close();
+      }
+    });
+  });
+});
