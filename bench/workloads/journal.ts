@@ -48,11 +48,16 @@ const makeAgent = (fetch: (id: number, part: number) => number | Promise<number>
       }),
     ],
   });
-const ioAgent = makeAgent(fetchScore);
+export const ioAgent = makeAgent(fetchScore);
 const instantAgent = makeAgent(fetchScoreNow);
 
 /** Runs `inputs` inputs over `keys` keys through `agent`, journaled in `store` if given; resolves to the output count. */
-function runInputs(inputs: number, keys: number, store: AgentStore | undefined, agent = ioAgent): Promise<number> {
+export function runInputs(
+  inputs: number,
+  keys: number,
+  store: AgentStore | undefined,
+  agent = ioAgent,
+): Promise<number> {
   const source = range(0, inputs).pipe(map((id) => ({ id, key: id % keys })));
   return lastValueFrom(
     source.pipe(agentOperator(agent, { key: (x) => x.key, ...(store === undefined ? {} : { store }) }), count()),
@@ -60,7 +65,7 @@ function runInputs(inputs: number, keys: number, store: AgentStore | undefined, 
 }
 
 /** The same rows our journal writes for the calls, inserted directly. */
-function plainInserts(path: string, inputs: number): void {
+export function plainInserts(path: string, inputs: number): void {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');

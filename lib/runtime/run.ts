@@ -2,6 +2,7 @@ import type { SchedulerLike } from 'rxjs';
 import type { Agent } from '../agent/define-agent';
 import { AbortedError, ActionError, EventValidationError, RxAgentsError } from '../errors';
 import { OutputEvent, toIssues, type AgentEvent } from '../events/define-event';
+import { ASK_ZOD, fastParse } from '../events/fast-parse';
 import { Activation, type ActivationHost } from './activation';
 import type { KeyState } from './admission';
 import type { AsyncCall } from './async-call';
@@ -166,7 +167,10 @@ export class Run implements ActivationHost {
     if (this.host.validateEvents) {
       // safeParse directly: the error's "where" text is built only when a payload is invalid.
       const schema = eventType !== undefined ? eventType.schema : agent.output;
-      if (schema !== undefined) {
+      // A simple object schema is checked on a compiled fast path; zod decides everything else (and every failure).
+      const fast = schema === undefined ? ASK_ZOD : fastParse(schema, payload);
+      if (fast !== ASK_ZOD) payload = fast;
+      else if (schema !== undefined) {
         const parsed = schema.safeParse(payload);
         if (!parsed.success) {
           const where =
