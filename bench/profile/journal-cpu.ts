@@ -1,3 +1,5 @@
+// CPU-time split of the journal workload (ours, its commits, the raw-insert reference, no store), robust to a loaded machine:
+// node --expose-gc -r ts-node/register/transpile-only bench/profile/journal-cpu.ts [inputs]   (CD=<commitDelay ms>)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
