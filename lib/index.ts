@@ -51,6 +51,8 @@ export {
   ActionError,
   CallbackError,
   BufferOverflowError,
+  UnroutedEventError,
+  UnknownResourceError,
   AsyncTimeoutError,
   AbortedError,
   EmptyAsyncResultError,

@@ -4,7 +4,7 @@ import type { ActionDef, Agent } from '../agent/define-agent';
 import type { AsyncCallOptions, BlockResult, Call } from '../context/call';
 import type { MemoryRef } from '../context/memory-ref';
 import type { AllResults, RunnerContext } from '../context/runner-context';
-import { AbortedError, AsyncBlockAccessError, RxAgentsError } from '../errors';
+import { AbortedError, AsyncBlockAccessError, UnknownResourceError } from '../errors';
 import type { AgentEvent } from '../events/define-event';
 import { AsyncCall, type CallHost } from './async-call';
 import type { Inspection } from './inspection';
@@ -46,6 +46,8 @@ export interface ActivationHost {
   settled(from: Activation, call: AsyncCall<unknown>): void;
   /** Resumes `from` through the mailbox (S6). */
   resume(from: Activation): void;
+  /** S16: a chunk streamed by a running call goes downstream now (ignored once the run ended). */
+  stream(chunk: unknown): void;
   /** Posts the run: it routes what was sent and checks whether it ended (S7). */
   postRun(): void;
   /** `from` finished: one less piece of work. */
@@ -103,6 +105,10 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
   }
   get signal(): AbortSignal {
     return this.host.signal;
+  }
+  /** The run, as extensions see it (run-channel.ts: streamed chunks and extension lifecycle events). */
+  get runHost(): ActivationHost {
+    return this.host;
   }
   now(): number {
     return this.host.scheduler.now();
@@ -331,17 +337,7 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
     const agent = this.host.agent;
     const resources = agent.resources;
     if (!Object.hasOwn(resources, name)) {
-      throw new RxAgentsError(
-        'ERR_UNKNOWN_RESOURCE',
-        `Action \`${this.def.name}\` asked for resource \`${name}\`, but agent \`${agent.name}\` has ` +
-          `${
-            Object.keys(resources).length
-              ? Object.keys(resources)
-                  .map((n) => `\`${n}\``)
-                  .join(', ')
-              : 'no resources'
-          }.`,
-      );
+      throw new UnknownResourceError(this.def.name, agent.name, name, Object.keys(resources));
     }
     return resources[name] as T;
   }

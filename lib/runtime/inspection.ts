@@ -1,7 +1,7 @@
 import type { SchedulerLike } from 'rxjs';
 import { CallbackError } from '../errors';
 import type { DropReason } from './admission';
-import type { Inspector, LifecycleEvent } from './lifecycle';
+import type { ExtensionEvent, Inspector, LifecycleEvent } from './lifecycle';
 
 /** What an `action.*` event reports of an activation. */
 export interface InspectedActivation {
@@ -224,6 +224,12 @@ export class Inspection {
         event: event.id,
         payload: event.payload,
       });
+  }
+
+  /** An extension's event (`rx-agents/llm`: model and tool calls), reported through run-channel.ts. */
+  extension(key: unknown, run: number, event: ExtensionEvent): void {
+    const inspect = this.listener();
+    if (inspect !== undefined) this.emit(inspect, { ...event, time: this.scheduler.now(), key, run });
   }
 
   /** The inspector, while it wants events. */

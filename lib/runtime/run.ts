@@ -1,6 +1,6 @@
 import type { SchedulerLike } from 'rxjs';
 import type { Agent } from '../agent/define-agent';
-import { AbortedError, ActionError, EventValidationError, RxAgentsError } from '../errors';
+import { AbortedError, ActionError, EventValidationError, UnroutedEventError, type RxAgentsError } from '../errors';
 import { OutputEvent, toIssues, type AgentEvent } from '../events/define-event';
 import { ASK_ZOD, fastParse } from '../events/fast-parse';
 import { Activation, type ActivationHost } from './activation';
@@ -26,6 +26,8 @@ export interface RunHost {
   post(item: Run | Activation): void;
   /** An OutputEvent of `run` goes downstream (S8). */
   output(run: Run, event: RoutedEvent): void;
+  /** A chunk streamed by a call of `run` goes downstream now (S16, see run-channel.ts). */
+  streamed(run: Run, chunk: unknown): void;
   /** `run` has nothing left to do (S7). */
   completed(run: Run): void;
   /** `run` failed: the error policy decides (S9). */
@@ -156,12 +158,7 @@ export class Run implements ActivationHost {
     const isOutput = type === OutputEvent.type;
     const eventType = isOutput ? undefined : agent.eventTypes.get(type as string);
     if (!isOutput && eventType === undefined) {
-      throw new RxAgentsError(
-        'ERR_UNROUTED_EVENT',
-        `Action \`${from.def.name}\` sent ${type === undefined ? 'something that is not an event' : `event \`${String(type)}\``}, ` +
-          `but no action of agent \`${agent.name}\` is triggered by it, so it would be lost. ` +
-          'Send an event made by an event type that some action lists as a trigger, or OutputEvent.of(...) to emit downstream.',
-      );
+      throw new UnroutedEventError(from.def.name, agent.name, type === undefined ? undefined : String(type));
     }
     let payload = event.payload;
     if (this.host.validateEvents) {
@@ -207,6 +204,10 @@ export class Run implements ActivationHost {
 
   resume(from: Activation): void {
     this.host.post(from);
+  }
+
+  stream(chunk: unknown): void {
+    if (!this.ended) this.host.streamed(this, chunk);
   }
 
   postRun(): void {

@@ -299,6 +299,11 @@ export class Runtime implements RunHost, AdmissionHost {
     );
   }
 
+  /** {@link RunHost}: S16, a chunk streamed by a running call of `run` (see run-channel.ts) goes downstream as it arrives. */
+  streamed(_run: Run, chunk: unknown): void {
+    if (this.phase !== 'closed') this.sink.next(chunk);
+  }
+
   sourceComplete(): void {
     this.sourceDone = true;
     this.completeIfDone();
