@@ -279,7 +279,7 @@ export class Journal implements Durability {
       position: this.position,
       inputs: elided.size === 0 ? this.inputs : this.inputs.filter((i) => !elided.has(i.seq)),
       calls,
-      ends: this.ends,
+      ends: this.ends.length > 1 ? lastMemoryOnly(this.ends) : this.ends,
     };
     if (this.batchSeqs.size > 0) this.batchSeqs = new Set();
     if (elided.size > 0) this.elided = new Set();
@@ -403,6 +403,24 @@ export class Journal implements Durability {
       // see above
     }
   }
+}
+
+/**
+ * The ends of one batch with only the last memory write per key: a key's memory is replaced as a
+ * whole, so an earlier write in the same commit would be overwritten anyway. An end left with
+ * nothing to do (nothing to prune, no memory) is dropped.
+ */
+function lastMemoryOnly(ends: readonly RunEnd[]): RunEnd[] {
+  const keys = new Set<string>();
+  const out: RunEnd[] = [];
+  for (let i = ends.length - 1; i >= 0; i--) {
+    const end = ends[i] as RunEnd;
+    if (end.memory === undefined || !keys.has(end.key)) {
+      if (end.memory !== undefined) keys.add(end.key);
+      out.push(end);
+    } else if (end.prune) out.push({ ...end, memory: undefined });
+  }
+  return out.reverse();
 }
 
 /** Store methods may answer with a value or a Promise; any thenable counts (a store may bring its own Promise library). */
