@@ -44,7 +44,7 @@ const counter = defineAgent<{ i: number; k: number }>({
   ],
 });
 
-const run = (store: AgentStore, n: number, keys: number): Promise<number[]> =>
+const run = (store: AgentStore, n: number, keys: number): Promise<unknown[]> =>
   lastValueFrom(
     range(0, n).pipe(
       map((i) => ({ i, k: i % keys })),
