@@ -23,6 +23,16 @@ export interface BenchResult {
 /** What a workload file exports. */
 export type Workload = (opts: { readonly quick: boolean }) => Promise<BenchResult[]>;
 
+/**
+ * What a workload exports as `processPlan(opts)` to take part in the whole-process mode
+ * (`npm run bench:process`): its contestants, each timed alone in a fresh process, and how their
+ * median times (ms) become result lines.
+ */
+export interface ProcessPlan {
+  readonly contestants: Record<string, () => Promise<unknown> | unknown>;
+  report(medians: Record<string, number>): BenchResult[];
+}
+
 /** Builds a result line; `better` goes into `extra` so a reader knows which way the ratio points. */
 export function result(
   workload: string,

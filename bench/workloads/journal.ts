@@ -16,7 +16,7 @@ import Database from 'better-sqlite3';
 import { lastValueFrom, range } from 'rxjs';
 import { count, map } from 'rxjs/operators';
 import { agentOperator, defineAgent, InputEvent, OutputEvent, sqliteStore, type AgentStore } from '../../lib';
-import { alternate, result, type BenchResult } from '../harness';
+import { alternate, result, type BenchResult, type ProcessPlan } from '../harness';
 
 const CALLS_PER_RUN = 4;
 
@@ -48,11 +48,16 @@ const makeAgent = (fetch: (id: number, part: number) => number | Promise<number>
       }),
     ],
   });
-const ioAgent = makeAgent(fetchScore);
+export const ioAgent = makeAgent(fetchScore);
 const instantAgent = makeAgent(fetchScoreNow);
 
 /** Runs `inputs` inputs over `keys` keys through `agent`, journaled in `store` if given; resolves to the output count. */
-function runInputs(inputs: number, keys: number, store: AgentStore | undefined, agent = ioAgent): Promise<number> {
+export function runInputs(
+  inputs: number,
+  keys: number,
+  store: AgentStore | undefined,
+  agent = ioAgent,
+): Promise<number> {
   const source = range(0, inputs).pipe(map((id) => ({ id, key: id % keys })));
   return lastValueFrom(
     source.pipe(agentOperator(agent, { key: (x) => x.key, ...(store === undefined ? {} : { store }) }), count()),
@@ -60,7 +65,7 @@ function runInputs(inputs: number, keys: number, store: AgentStore | undefined, 
 }
 
 /** The same rows our journal writes for the calls, inserted directly. */
-function plainInserts(path: string, inputs: number): void {
+export function plainInserts(path: string, inputs: number): void {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
@@ -162,4 +167,52 @@ export async function run(opts: { quick: boolean }): Promise<BenchResult[]> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The whole-process mode (`npm run bench:process`): each contestant alone in a fresh process, on a fresh file. */
+export function processPlan({ quick }: { readonly quick: boolean }): ProcessPlan {
+  const inputs = quick ? 5_000 : 25_000;
+  const calls = inputs * CALLS_PER_RUN;
+  const perSecond = (ms: number): number => (calls / ms) * 1000;
+  let round = 0;
+  const inDir = async (task: (path: string) => Promise<unknown> | unknown): Promise<void> => {
+    const dir = mkdtempSync(join(tmpdir(), 'rx-agents-bench-journal-'));
+    try {
+      await task(join(dir, `j-${round++}.db`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const durable = (agent: typeof ioAgent) => () =>
+    inDir(async (path) => {
+      const store = sqliteStore(path);
+      const outputs = await runInputs(inputs, 100, store, agent);
+      store.close();
+      if (outputs !== inputs) throw new Error(`journal bench: expected ${inputs} outputs, got ${outputs}`);
+    });
+  return {
+    contestants: {
+      ours: durable(ioAgent),
+      oursElided: durable(instantAgent),
+      reference: () => inDir((path) => plainInserts(path, inputs)),
+    },
+    report: (t) => [
+      result(
+        'journal',
+        { inputs, keys: 100, callsPerRun: CALLS_PER_RUN, blocks: 'next macrotask' },
+        perSecond(t['ours'] as number),
+        perSecond(t['reference'] as number),
+        'calls/s',
+        'higher',
+      ),
+      result(
+        'journal',
+        { inputs, keys: 100, callsPerRun: CALLS_PER_RUN, blocks: 'immediate (elided)' },
+        perSecond(t['oursElided'] as number),
+        perSecond(t['reference'] as number),
+        'calls/s',
+        'higher',
+      ),
+    ],
+  };
 }

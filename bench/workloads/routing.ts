@@ -10,7 +10,7 @@ import { EMPTY, from, lastValueFrom, of, type Observable } from 'rxjs';
 import { concatMap, count, expand, filter, groupBy, map, mergeMap } from 'rxjs/operators';
 import { z } from 'zod';
 import { agentOperator, defineAgent, defineEvent, InputEvent, OutputEvent } from '../../lib';
-import { alternate, result, type BenchResult } from '../harness';
+import { alternate, result, type BenchResult, type ProcessPlan } from '../harness';
 
 interface In {
   readonly key: number;
@@ -156,4 +156,44 @@ export async function run({ quick }: { readonly quick: boolean }): Promise<Bench
     }
   }
   return out;
+}
+
+/** The whole-process mode (`npm run bench:process`): each contestant alone in a fresh process, one key count. */
+export function processPlan({ quick }: { readonly quick: boolean }): ProcessPlan {
+  const n = quick ? 100_000 : 1_000_000;
+  const keys = quick ? 100 : 1_000;
+  let inputs: In[] | undefined;
+  const made = (): In[] => (inputs ??= makeInputs(n, keys));
+  const rate = (ms: number): number => n / (ms / 1000);
+  return {
+    contestants: {
+      validated: () => ours(made(), true),
+      unvalidated: () => ours(made(), false),
+      plain: () => plainDispatcher(made()),
+      naive: () => naiveRx(made()),
+    },
+    report: (t) =>
+      [true, false].flatMap((validateEvents) => {
+        const mine = rate((validateEvents ? t['validated'] : t['unvalidated']) as number);
+        const params = { inputs: n, keys, validateEvents };
+        return [
+          result(
+            'routing',
+            { ...params, reference: 'naive-rxjs' },
+            mine,
+            rate(t['naive'] as number),
+            'inputs/s',
+            'higher',
+          ),
+          result(
+            'routing',
+            { ...params, reference: 'plain-js' },
+            mine,
+            rate(t['plain'] as number),
+            'inputs/s',
+            'higher',
+          ),
+        ];
+      }),
+  };
 }

@@ -78,6 +78,10 @@ export class Journal implements Durability {
   /** Runs accepted in the waiting batch, and those of them that already ended: their rows are left out. */
   private batchSeqs = new Set<number>();
   private elided = new Set<number>();
+  /** Runs that ended in the waiting batch: their calls in it are left out (the end prunes them anyway). */
+  private endedSeqs = new Set<number>();
+  /** Unfinished runs with call rows in the store (committed or in flight): only their ends delete calls. */
+  private readonly storedCalls = new Set<number>();
   private tick: Subscription | null = null;
   private committing: Promise<void> | null = null;
   private closed = false;
@@ -148,6 +152,7 @@ export class Journal implements Durability {
       let calls = this.recorded.get(call.seq);
       if (calls === undefined) this.recorded.set(call.seq, (calls = new Map()));
       calls.set(call.id, call);
+      this.storedCalls.add(call.seq);
     }
     for (const { key, data } of snapshot.memory) this.memory.set(key, data);
     return snapshot.inputs.map(({ seq, input }) => ({ seq, input: decodeValue(input) }));
@@ -335,7 +340,13 @@ export class Journal implements Durability {
     // A run accepted and ended within one batch is committed as its end alone (atomically with its memory).
     const prune = !this.batchSeqs.has(seq);
     if (!prune) this.elided.add(seq);
-    this.ends.push({ seq, prune, key: changed ? encodeKey(key) : '', memory: data });
+    this.endedSeqs.add(seq);
+    const calls = this.storedCalls.delete(seq);
+    this.ends.push(
+      prune && !calls
+        ? { seq, prune, calls, key: changed ? encodeKey(key) : '', memory: data }
+        : { seq, prune, key: changed ? encodeKey(key) : '', memory: data },
+    );
     this.written();
   }
 
@@ -351,15 +362,19 @@ export class Journal implements Durability {
     this.tick = null;
     if (this.committing !== null || this.rows === 0 || this.broken) return;
     const elided = this.elided;
+    const ended = this.endedSeqs;
+    const calls = ended.size === 0 ? this.calls : this.calls.filter((c) => !ended.has(c.seq));
+    for (let i = 0; i < calls.length; i++) this.storedCalls.add((calls[i] as JournaledCall).seq);
     const batch: JournalBatch = {
       nextSeq: this.nextSeq,
       position: this.position,
       inputs: elided.size === 0 ? this.inputs : this.inputs.filter((i) => !elided.has(i.seq)),
-      calls: elided.size === 0 ? this.calls : this.calls.filter((c) => !elided.has(c.seq)),
-      ends: this.ends,
+      calls,
+      ends: this.ends.length > 1 ? lastMemoryOnly(this.ends) : this.ends,
     };
     if (this.batchSeqs.size > 0) this.batchSeqs = new Set();
     if (elided.size > 0) this.elided = new Set();
+    if (ended.size > 0) this.endedSeqs = new Set();
     const acks = this.acks;
     const waiters = this.durableWaiters;
     const reports = this.reports;
@@ -479,6 +494,24 @@ export class Journal implements Durability {
       // see above
     }
   }
+}
+
+/**
+ * The ends of one batch with only the last memory write per key: a key's memory is replaced as a
+ * whole, so an earlier write in the same commit would be overwritten anyway. An end left with
+ * nothing to do (nothing to prune, no memory) is dropped.
+ */
+function lastMemoryOnly(ends: readonly RunEnd[]): RunEnd[] {
+  const keys = new Set<string>();
+  const out: RunEnd[] = [];
+  for (let i = ends.length - 1; i >= 0; i--) {
+    const end = ends[i] as RunEnd;
+    if (end.memory === undefined || !keys.has(end.key)) {
+      if (end.memory !== undefined) keys.add(end.key);
+      out.push(end);
+    } else if (end.prune) out.push({ ...end, memory: undefined });
+  }
+  return out.reverse();
 }
 
 /** The fingerprint of a journaled signal row; waits are calls of the function named `rx-agents.waitForEvent`. */

@@ -2,6 +2,7 @@ import type { SchedulerLike } from 'rxjs';
 import type { ActionDef, Agent } from '../agent/define-agent';
 import { AbortedError, ActionError, EventValidationError, RxAgentsError, UnroutedEventError } from '../errors';
 import { OutputEvent, toIssues, type AgentEvent, type EventType } from '../events/define-event';
+import { ASK_ZOD, fastParse } from '../events/fast-parse';
 import type { MemoryValue } from '../context/memory-ref';
 import type { ParkSpec } from '../waits/parking';
 import type { RunWaits } from '../waits/run-waits';
@@ -207,7 +208,10 @@ export class Run implements ActivationHost {
     if (this.host.validateEvents) {
       // safeParse directly: the error's "where" text is built only when a payload is invalid.
       const schema = eventType !== undefined ? eventType.schema : agent.output;
-      if (schema !== undefined) {
+      // A simple object schema is checked on a compiled fast path; zod decides everything else (and every failure).
+      const fast = schema === undefined ? ASK_ZOD : fastParse(schema, payload);
+      if (fast !== ASK_ZOD) payload = fast;
+      else if (schema !== undefined) {
         const parsed = schema.safeParse(payload);
         if (!parsed.success) {
           const where =

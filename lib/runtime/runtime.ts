@@ -2,6 +2,7 @@ import type { SchedulerLike } from 'rxjs';
 import type { Agent } from '../agent/define-agent';
 import { CallbackError, EventValidationError, RxAgentsError } from '../errors';
 import { InputEvent, toIssues, type AgentEvent } from '../events/define-event';
+import { ASK_ZOD, fastParse } from '../events/fast-parse';
 import { SignalRejectedError, type SignalRejection } from '../waits/errors';
 import { park, type ParkSpec } from '../waits/parking';
 import { RunWaits } from '../waits/run-waits';
@@ -242,7 +243,9 @@ export class Runtime implements RunHost, AdmissionHost {
     const run = new Run(this, ks, seq, input, now);
     this.inspection.runStarted(ks.key, seq, now, acceptedAt);
     let payload = input;
-    if (this.agent.input !== undefined) {
+    const fast = this.agent.input === undefined ? ASK_ZOD : fastParse(this.agent.input, input);
+    if (fast !== ASK_ZOD) payload = fast;
+    else if (this.agent.input !== undefined) {
       // safeParse first: the error's "where" text is built only for an invalid input.
       const parsed = this.agent.input.safeParse(input);
       if (!parsed.success) {

@@ -11,7 +11,46 @@ const TAG = '$rx';
 
 /** Encodes `value` as journal text; `where` names it in errors (e.g. "the result of call `3>a#0`"). */
 export function encodeValue(value: unknown, where: string): string {
-  return JSON.stringify(toJson(value, where, '(value)', new Set()));
+  return encodePlain(value) ?? JSON.stringify(toJson(value, where, '(value)', new Set()));
+}
+
+/**
+ * The fast path of {@link encodeValue}: the text of a primitive JSON keeps as it is, or of a
+ * plain object whose own values all are such primitives (the common payload, result and memory
+ * shapes), built without the copy and cycle set of the general path. `undefined` when the value
+ * needs the general path; the text is then exactly what the general path makes. Reads each
+ * property once (a getter runs once, as in the general path).
+ */
+function encodePlain(value: unknown): string | undefined {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0) ? String(value) : undefined;
+    case 'object':
+      break;
+    default:
+      return undefined;
+  }
+  if (value === null) return 'null';
+  if (Array.isArray(value) || Object.getPrototypeOf(value) !== Object.prototype) return undefined;
+  let text = '{';
+  for (const name of Object.keys(value)) {
+    if (name === TAG || name === '__proto__') return undefined;
+    const item = (value as Record<string, unknown>)[name];
+    let part: string;
+    if (typeof item === 'number') {
+      if (!Number.isFinite(item) || Object.is(item, -0)) return undefined;
+      part = String(item);
+    } else if (typeof item === 'string') part = JSON.stringify(item);
+    else if (typeof item === 'boolean') part = item ? 'true' : 'false';
+    else if (item === null) part = 'null';
+    else return undefined;
+    text += `${text.length === 1 ? '' : ','}${JSON.stringify(name)}:${part}`;
+  }
+  return `${text}}`;
 }
 
 /** Decodes journal text made by {@link encodeValue}. */

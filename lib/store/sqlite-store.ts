@@ -204,7 +204,7 @@ class SqliteJournalStore implements SqliteStore {
       for (const end of batch.ends) {
         if (end.prune) {
           this.deleteInput.run(agent, end.seq);
-          this.deleteCalls.run(agent, end.seq);
+          if (end.calls !== false) this.deleteCalls.run(agent, end.seq);
         }
         if (end.memory === null) this.deleteMemory.run(agent, end.key);
         else if (end.memory !== undefined) this.upsertMemory.run(agent, end.key, end.memory);

@@ -41,6 +41,12 @@ export interface RunEnd {
    * written (the batch leaves them out) and there is nothing to prune.
    */
   readonly prune: boolean;
+  /**
+   * `false` when no call of the run was written by an earlier batch (the batch leaves out the
+   * calls of runs that end in it), so there are no call rows to delete. A store may ignore it and
+   * delete anyway. @default true
+   */
+  readonly calls?: boolean;
   /** The encoded key, when `memory` is given. */
   readonly key: string;
   /** The key's short-term memory after the run, encoded; `null` deletes it; `undefined` leaves it unchanged. */

@@ -43,6 +43,32 @@ describe('store: journal value codec', () => {
     );
   });
 
+  it('writes flat objects and primitives as the JSON text itself, and round-trips them exactly (property)', () => {
+    const primitive = fc.oneof(fc.string(), fc.boolean(), fc.constant(null), fc.double(), fc.integer());
+    fc.assert(
+      fc.property(fc.oneof(primitive, fc.dictionary(fc.string(), primitive)), (value) => {
+        const text = encodeValue(value, 'test');
+        const back = decodeValue(text);
+        expect(back).to.deep.equal(value);
+        if (typeof back === 'number') expect(Object.is(back, value)).to.equal(true);
+        const special = (v: unknown): boolean => typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0));
+        const plain =
+          !special(value) &&
+          (typeof value !== 'object' ||
+            value === null ||
+            (!Object.hasOwn(value, '$rx') &&
+              !Object.hasOwn(value, '__proto__') &&
+              !Object.values(value).some(special)));
+        if (plain) expect(text).to.equal(JSON.stringify(value));
+      }),
+      { numRuns: 500 },
+    );
+    expect(decodeValue(encodeValue({ a: -0, b: NaN }, 'test'))).to.deep.equal({ a: -0, b: NaN });
+    expect(Object.is((decodeValue(encodeValue({ a: -0 }, 'test')) as { a: number }).a, -0)).to.equal(true);
+    expect(decodeValue(encodeValue({ $rx: 'num', v: 'x' }, 'test'))).to.deep.equal({ $rx: 'num', v: 'x' });
+    expect(decodeValue(encodeValue({ u: undefined }, 'test'))).to.deep.equal({ u: undefined });
+  });
+
   it('rejects what it cannot store faithfully, naming the spot', () => {
     class Client {}
     const cyclic: Record<string, unknown> = {};

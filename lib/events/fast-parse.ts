@@ -1,0 +1,87 @@
+import type { z } from 'zod';
+
+/** What {@link fastParse} answers when it cannot decide: ask zod (no fast path, or the payload fails it). */
+export const ASK_ZOD: unique symbol = Symbol('rx-agents.ask-zod');
+
+/** One field of a simple object schema: its name and the `typeof` its value must have. */
+interface Field {
+  readonly name: string;
+  readonly kind: 'number' | 'string' | 'boolean';
+}
+
+/** A compiled check, or `null` when the schema has no fast path. */
+type Compiled = ((payload: unknown) => unknown) | null;
+
+const compiled = new WeakMap<z.ZodType, Compiled>();
+
+/**
+ * Validates `payload` against `schema` on a fast path when the schema is a simple object
+ * schema — `z.object({...})` whose fields all are plain `z.number()`, `z.string()` or
+ * `z.boolean()` (no checks, refinements, transforms, coercion, optional fields or catch-all)
+ * — and answers with exactly what zod's `safeParse` returns as `data`: a new object holding the
+ * schema's keys in the schema's order, unknown keys stripped. Everything else, and every payload
+ * the fast path does not accept, answers {@link ASK_ZOD}: the caller then runs zod itself, which
+ * decides and builds the error. So the guarantee is zod's: the fast path only ever accepts what
+ * zod accepts, and produces what zod produces.
+ *
+ * The compiled check is cached per schema object (a `WeakMap`), so a schema is inspected once.
+ *
+ * @example
+ * let data = fastParse(schema, payload);
+ * if (data === ASK_ZOD) data = schema.parse(payload);
+ */
+export function fastParse(schema: z.ZodType, payload: unknown): unknown {
+  let check = compiled.get(schema);
+  if (check === undefined) compiled.set(schema, (check = compile(schema)));
+  return check === null ? ASK_ZOD : check(payload);
+}
+
+/** Zod 4 keeps a schema's definition in `_zod.def`; only plain definitions with these keys qualify. */
+interface Def {
+  readonly type?: unknown;
+  readonly checks?: readonly unknown[];
+  readonly shape?: Record<string, { readonly _zod?: { readonly def?: Def } }>;
+  readonly [key: string]: unknown;
+}
+
+function defOf(schema: unknown): Def | undefined {
+  const def = (schema as { _zod?: { def?: unknown } } | null)?._zod?.def;
+  return typeof def === 'object' && def !== null ? (def as Def) : undefined;
+}
+
+/** Only these keys of a definition are understood; any other one (coercion, format, catch-all, …) means "no fast path". */
+const OBJECT_KEYS = new Set(['type', 'shape']);
+const FIELD_KEYS = new Set(['type', 'checks']);
+
+function plain(def: Def, allowed: ReadonlySet<string>): boolean {
+  for (const key of Object.keys(def)) if (!allowed.has(key)) return false;
+  return def.checks === undefined || def.checks.length === 0;
+}
+
+function compile(schema: z.ZodType): Compiled {
+  const def = defOf(schema);
+  if (def === undefined || def.type !== 'object' || !plain(def, OBJECT_KEYS)) return null;
+  const shape = def.shape;
+  if (typeof shape !== 'object' || shape === null) return null;
+  const fields: Field[] = [];
+  for (const name of Object.keys(shape)) {
+    if (name === '__proto__') return null;
+    const field = defOf(shape[name]);
+    if (field === undefined || !plain(field, FIELD_KEYS)) return null;
+    if (field.type !== 'number' && field.type !== 'string' && field.type !== 'boolean') return null;
+    fields.push({ name, kind: field.type });
+  }
+  return (payload) => {
+    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return ASK_ZOD;
+    const out: Record<string, unknown> = {};
+    for (let i = 0; i < fields.length; i++) {
+      const { name, kind } = fields[i] as Field;
+      const value = (payload as Record<string, unknown>)[name];
+      if (typeof value !== kind) return ASK_ZOD;
+      // zod 4's z.number() rejects NaN and ±Infinity.
+      if (kind === 'number' && !Number.isFinite(value)) return ASK_ZOD;
+      out[name] = value;
+    }
+    return out;
+  };
+}
