@@ -12,16 +12,15 @@ import { z } from 'zod';
 import { writeFileSync } from 'node:fs';
 import {
   agentOperator,
-  createInspector,
   defineAgent,
   defineEvent,
   InputEvent,
   OutputEvent,
-  renderTimeline,
   type AgentOperatorOptions,
   type Inspector,
   type LifecycleEvent,
 } from '../lib';
+import { createInspector, renderTimeline } from '../lib/observe';
 import { startProgress } from './support/progress';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

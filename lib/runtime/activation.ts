@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import type { AsyncLocalStorage } from 'node:async_hooks';
 import type { Subscription } from 'rxjs';
 import type { ActionDef } from '../agent/define-agent';
 import type { AllResults, RunnerContext } from '../agent/runner-context';
@@ -13,7 +13,12 @@ import type { Run } from './run';
  * Tracks which async action (or async block) the current async continuation belongs to, so
  * that S5 holds for `await`-style actions too. Only entered when an agent has async actions.
  */
-export const asyncScope = new AsyncLocalStorage<Activation | typeof IN_BLOCK>();
+export const asyncScope: AsyncLocalStorage<Activation | typeof IN_BLOCK> = new (process.getBuiltinModule(
+  'node:async_hooks',
+).AsyncLocalStorage)();
+// `process.getBuiltinModule` (Node >= 20.16, see `engines`) instead of an import: the root entry loads in
+// every consumer, and a bundler turns a `require` of a Node built-in inside a CommonJS package into a
+// dynamic require that an ESM bundle cannot run (`Dynamic require of "node:async_hooks" is not supported`).
 const IN_BLOCK = Symbol('in-async-block');
 
 const RUNNING = 0;

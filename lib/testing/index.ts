@@ -1,8 +1,10 @@
-import { deepStrictEqual } from 'node:assert';
 import { throwError, timer, type Observable, type SchedulerLike } from 'rxjs';
 import { map, mergeMap } from 'rxjs/operators';
 import { TestScheduler } from 'rxjs/testing';
 import type { LifecycleEvent } from '../runtime/lifecycle';
+
+// A Node built-in through process.getBuiltinModule, not an import: an ESM bundle of this CommonJS package cannot require() it (see package.json `engines`).
+const { deepStrictEqual } = process.getBuiltinModule('node:assert');
 
 export { TestScheduler };
 
