@@ -162,6 +162,31 @@ export class EmptyAsyncResultError extends RxAgentsError {
   }
 }
 
+/**
+ * Virtual time (a TestScheduler) met something it cannot see: an async action, or an async block
+ * that returned a Promise. Without this error the marble would just show nothing (`+ []`).
+ */
+export class VirtualTimeError extends RxAgentsError {
+  override readonly name = 'VirtualTimeError';
+  constructor(
+    readonly agent: string,
+    readonly action: string,
+    readonly kind: 'async-action' | 'promise-block',
+  ) {
+    super(
+      'ERR_VIRTUAL_TIME',
+      kind === 'async-action'
+        ? `Agent \`${agent}\` has the async action \`${action}\`, and it runs under a TestScheduler: async actions resume ` +
+            'on Promises, which a TestScheduler cannot see, so its outputs would never appear in the marble. ' +
+            `Write \`${action}\` as a generator action (\`function* (event, ctx) { const r = yield* ctx.executeAsync(...) }\`), ` +
+            'or test this agent in real time, without a TestScheduler.'
+        : `An async block of action \`${action}\` (agent \`${agent}\`) returned a Promise under a TestScheduler, which ` +
+            'cannot see Promises: the call would never complete in virtual time. Return an Observable instead ' +
+            "(virtualDelay, virtualFailure or fakeAsyncFn from 'rx-agents/testing'), or test this agent in real time, without a TestScheduler.",
+    );
+  }
+}
+
 /** A store file cannot be used: it is corrupt, or it is not an rx-agents store (never silently replaced). */
 export class StoreOpenError extends RxAgentsError {
   override readonly name = 'StoreOpenError';

@@ -48,6 +48,7 @@ export {
   AsyncTimeoutError,
   AbortedError,
   EmptyAsyncResultError,
+  VirtualTimeError,
   MissingPeerDependencyError,
   StoreUnavailableError,
   StoreWriteError,

@@ -2,7 +2,7 @@ import type { AsyncLocalStorage } from 'node:async_hooks';
 import type { Subscription } from 'rxjs';
 import type { ActionDef } from '../agent/define-agent';
 import type { AllResults, RunnerContext } from '../agent/runner-context';
-import { AbortedError, AsyncBlockAccessError, RxAgentsError } from '../errors';
+import { AbortedError, AsyncBlockAccessError, RxAgentsError, VirtualTimeError } from '../errors';
 import type { AgentEvent } from '../events/define-event';
 import { AsyncCall, type AsyncCallOptions, type BlockResult, type CallHost } from './async-call';
 import type { MemoryNode, MemoryRef } from './memory';
@@ -355,9 +355,14 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
     try {
       // S13: an in-doubt call after a crash runs its reconciler instead of the block.
       const fn = call.reconciling && call.options?.reconcile !== undefined ? call.options.reconcile : call.fn;
-      return rt.agent.hasAsyncActions
+      const result = rt.agent.hasAsyncActions
         ? asyncScope.run(IN_BLOCK, fn, ...(call.args as never[]))
         : fn(...(call.args as never[]));
+      if (rt.virtualTime && isThenable(result)) {
+        result.then(undefined, () => undefined); // its outcome is not wanted: no unhandled rejection
+        throw new VirtualTimeError(rt.agent.name, this.def.name, 'promise-block'); // S11: fails the call
+      }
+      return result;
     } finally {
       rt.current = prev;
     }
@@ -395,3 +400,7 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
 }
 
 function noop(): void {}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
+}

@@ -12,6 +12,7 @@ import { MemoryNode } from './memory';
 import { KeyState } from './key-state';
 import { RoutedEvent } from './routed-event';
 import { Run } from './run';
+import { isVirtualTime } from './virtual-time';
 
 /** What goes downstream when `output: 'envelope'` is chosen. */
 export interface AgentOutput<Out = unknown> {
@@ -97,6 +98,8 @@ export class Runtime {
   private roomLimit = Infinity;
   private activeRuns = 0;
   private sourceDone = false;
+  /** S11: the scheduler is virtual time (a TestScheduler): a Promise-returning block fails with VirtualTimeError. */
+  readonly virtualTime: boolean;
   /** S13: the journal, when a store is configured. */
   private readonly journal: Journal | null = null;
   /** Inputs that arrived while an async store was still loading (S13). */
@@ -115,6 +118,7 @@ export class Runtime {
     this.scheduler = settings.scheduler;
     // A virtual asapScheduler (TestScheduler.run) reports virtual time; the real one reports the wall clock (a check, not timing).
     this.microtaskWake = settings.scheduler === asapScheduler && Math.abs(asapScheduler.now() - Date.now()) < 60_000;
+    this.virtualTime = isVirtualTime(settings.scheduler);
     if (settings.store !== undefined) {
       const host = {
         scheduler: this.scheduler,
