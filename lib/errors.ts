@@ -44,7 +44,11 @@ export class EventValidationError extends RxAgentsError {
       'ERR_EVENT_VALIDATION',
       `Invalid payload for event \`${eventType}\` ${where}: ` +
         issues.map((i) => `${i.path.length ? i.path.map(String).join('.') : '(root)'}: ${i.message}`).join('; ') +
-        '. Fix the payload or the schema given to defineEvent.',
+        (eventType === 'rx-agents/input'
+          ? '. Fix the input or the `input` schema given to defineAgent.'
+          : eventType === 'rx-agents/output'
+            ? '. Fix the payload or the `output` schema given to defineAgent.'
+            : '. Fix the payload or the schema given to defineEvent.'),
       options,
     );
   }
@@ -102,7 +106,11 @@ export class ActionError extends RxAgentsError {
   ) {
     super(
       'ERR_ACTION_FAILED',
-      `Action \`${action}\` failed in run ${run} of key \`${String(key)}\`: ${describe(cause)}`,
+      `Action \`${action}\` failed in run ${run} ${
+        key === undefined
+          ? '(key `undefined`: no key selector was given, so all inputs share one key, or it returned undefined)'
+          : `of key \`${String(key)}\``
+      }: ${describe(cause)}`,
       { cause },
     );
   }
@@ -137,8 +145,19 @@ export class AsyncTimeoutError extends RxAgentsError {
   constructor(
     readonly action: string,
     readonly timeout: number,
+    /** Attempts made before the timeout fired (the timeout covers the whole call, retries included). */
+    readonly attempts = 1,
+    /** The `retries` the call was allowed. */
+    readonly retries = 0,
   ) {
-    super('ERR_ASYNC_TIMEOUT', `An async block of action \`${action}\` did not finish within ${timeout} ms.`);
+    super(
+      'ERR_ASYNC_TIMEOUT',
+      `An async block of action \`${action}\` did not finish within ${timeout} ms` +
+        (retries > 0
+          ? `, all attempts counted: ${attempts} of ${retries + 1} (1 + ${retries} retries) were made when it fired. ` +
+            'The timeout covers the whole call, retries and their delays included: raise `timeout`, or lower `retries` / `retryDelay`.'
+          : '.'),
+    );
   }
 }
 
