@@ -24,7 +24,7 @@ export { agentOperator } from './operator/agent-operator';
 export { runAgent } from './operator/run-agent';
 export type { RunAgentOptions } from './operator/run-agent';
 export type { AgentOperatorOptions } from './operator/options';
-export type { AgentOutput, RunFailure } from './runtime/runtime';
+export type { AgentOutput, RunFailure } from './runtime/settings';
 export type { AsyncCall, AsyncCallOptions, BlockResult, Call } from './context/call';
 export { createExecutor } from './runtime/executor';
 export type { Executor, ExecutorTask } from './runtime/executor';

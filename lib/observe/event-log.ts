@@ -65,6 +65,8 @@ const LEVEL_OF: Record<LifecycleEventType, number> = {
   'action.finished': 2,
   'event.sent': 2,
   'event.routed': 2,
+  'model.called': 2,
+  'tool.called': 2,
   'async.queued': 3,
   'async.started': 3,
   'async.completed': 3,

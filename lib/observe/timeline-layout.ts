@@ -1,5 +1,4 @@
 import type { LifecycleEvent } from '../runtime/lifecycle';
-import { activationOfCall } from './activation-id';
 
 /** An async block as drawn: queued (waiting for an executor slot), then running. */
 export interface CallBar {
@@ -143,7 +142,7 @@ export function layoutTimeline(events: Iterable<LifecycleEvent>): TimelineLayout
         break;
       }
       case 'async.queued':
-        run.actions.get(activationOfCall(e.call))?.calls.set(e.call, {
+        run.actions.get(e.activation)?.calls.set(e.call, {
           queuedAt: e.time,
           startedAt: undefined,
           endedAt: undefined,
@@ -152,12 +151,12 @@ export function layoutTimeline(events: Iterable<LifecycleEvent>): TimelineLayout
         });
         break;
       case 'async.started': {
-        const c = run.actions.get(activationOfCall(e.call))?.calls.get(e.call);
+        const c = run.actions.get(e.activation)?.calls.get(e.call);
         if (c !== undefined) c.startedAt ??= e.time;
         break;
       }
       case 'async.completed': {
-        const c = run.actions.get(activationOfCall(e.call))?.calls.get(e.call);
+        const c = run.actions.get(e.activation)?.calls.get(e.call);
         if (c !== undefined) {
           c.endedAt = e.time;
           c.ok = e.ok;

@@ -1,7 +1,8 @@
 import { Observable, Subscriber, type OperatorFunction } from 'rxjs';
 import type { Agent } from '../agent/define-agent';
 import { AgentDefinitionError, VirtualTimeError } from '../errors';
-import { Runtime, type AgentOutput } from '../runtime/runtime';
+import { Runtime } from '../runtime/runtime';
+import type { AgentOutput } from '../runtime/settings';
 import { isVirtualTime } from '../runtime/virtual-time';
 import { resolveOptions, type AgentOperatorOptions } from './options';
 

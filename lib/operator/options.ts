@@ -2,7 +2,7 @@ import { asapScheduler, type SchedulerLike } from 'rxjs';
 import { optionError } from '../errors';
 import { createExecutor, type Executor } from '../runtime/executor';
 import type { Inspector } from '../runtime/lifecycle';
-import type { RunFailure, RuntimeSettings } from '../runtime/runtime';
+import type { RunFailure, RuntimeSettings } from '../runtime/settings';
 import type { AgentStore } from '../store/store';
 
 /** Options of {@link agentOperator}. Every field is optional. */

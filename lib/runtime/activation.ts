@@ -53,6 +53,8 @@ export interface ActivationHost {
   settled(from: Activation, call: AsyncCall<unknown>): void;
   /** Resumes `from` through the mailbox (S6). */
   resume(from: Activation): void;
+  /** S16: a chunk streamed by a running call goes downstream now (ignored once the run ended). */
+  stream(chunk: unknown): void;
   /** Posts the run: it routes what was sent and checks whether it ended (S7). */
   postRun(): void;
   /** `from` finished: one less piece of work. */
@@ -110,6 +112,10 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
   }
   get signal(): AbortSignal {
     return this.host.signal;
+  }
+  /** The run, as extensions see it (run-channel.ts: streamed chunks and extension lifecycle events). */
+  get runHost(): ActivationHost {
+    return this.host;
   }
   now(): number {
     return this.host.scheduler.now();

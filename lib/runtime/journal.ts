@@ -1,5 +1,4 @@
 import type { SchedulerLike, Subscription } from 'rxjs';
-import type { AsyncCallOptions } from '../context/call';
 import type { MemoryValue } from '../context/memory-ref';
 import { JournalValueError, NonDeterminismError, StoreUnavailableError, StoreWriteError } from '../errors';
 import { decodeError, decodeValue, encodeError, encodeValue, fingerprint } from '../store/codec';
@@ -14,6 +13,7 @@ import {
   type JournaledInput,
   type RunEnd,
 } from '../store/store';
+import { RECONCILE, RUN, type Durability, type JournalCall, type Recovered, type Replay } from './durability';
 import type { MemoryNode } from './memory';
 
 /** What the journal needs from the runtime that owns it. */
@@ -24,95 +24,6 @@ export interface JournalHost {
   /** Runs a user callback; a throw fails the stream. */
   callback(name: string, fn: () => void): void;
 }
-
-/** What the journal reads of a call (it never writes into it). */
-export interface JournalCall {
-  /** Stable identity, `<activation id>#<call index>`. */
-  readonly id: string;
-  readonly fn: (...args: never[]) => unknown;
-  readonly args: readonly unknown[];
-  readonly options: AsyncCallOptions | undefined;
-  readonly fulfilled: boolean;
-  readonly value: unknown;
-  readonly error: unknown;
-}
-
-/**
- * What the journal answers when the runtime asks about a call before running it (S13): `run` it
- * (nothing recorded), `reconcile` it (started before a crash, no outcome, has a reconciler), or it
- * is `settled` with the recorded outcome (`ok`: a value, else an error) without running.
- */
-export type Replay =
-  | { readonly kind: 'run' }
-  | { readonly kind: 'reconcile' }
-  | { readonly kind: 'settled'; readonly ok: boolean; readonly value: unknown };
-
-const RUN: Replay = Object.freeze({ kind: 'run' });
-const RECONCILE: Replay = Object.freeze({ kind: 'reconcile' });
-
-/** An unfinished input the journal hands back for recovery, decoded. */
-export interface Recovered {
-  readonly seq: number;
-  readonly input: unknown;
-}
-
-/**
- * The runtime's durability seam (S13): the {@link Journal} with a store, {@link noJournal}
- * without one — so the runtime asks the same questions either way and never checks for `null`.
- */
-export interface Durability {
-  /** Reads what there is to recover (an empty snapshot without a store). */
-  load(): JournalSnapshot | Promise<JournalSnapshot>;
-  /** Applies a loaded snapshot; returns the unfinished inputs to run again, in sequence order. */
-  restore(snapshot: JournalSnapshot): readonly Recovered[];
-  /** The next run sequence number to hand out after a restore. */
-  readonly nextSeq: number;
-  /** The recorded short-term memory of `key`, taken once. */
-  takeMemory(key: unknown): Record<string, MemoryValue> | undefined;
-  /** The encoded input, checked to be journalable (`undefined` without a store). Throws {@link JournalValueError}. */
-  encodeInput(input: unknown, key: unknown, seq: number): string | undefined;
-  /** Run `seq` was accepted with the encoded input (`undefined`: recovered, journaled already): write it ahead. */
-  accepted(seq: number, input: unknown, encoded: string | undefined): void;
-  /** Run `seq` was handed out without a journaled input; `report` runs once that is durable. */
-  skipped(seq: number, report?: () => void): void;
-  /** Asks about a call before it runs. */
-  replay(seq: number, call: JournalCall): Replay;
-  /** A call with a reconciler is about to start (not in doubt); `run` is called once its start is durable. */
-  starting(seq: number, call: JournalCall, run: () => void): void;
-  /** A call settled for real: record its outcome. Throws {@link JournalValueError}. */
-  settled(seq: number, call: JournalCall): void;
-  /** Run `seq` ended (or its accepted input was dropped): record it, with the key's memory if it changed. */
-  ended(seq: number, key: unknown, memory: MemoryNode | undefined, changed: boolean): void;
-  /** Calls `done` once every write is committed (at once without a store); never if a commit fails. */
-  drain(done: () => void): void;
-  /** The subscription ended. */
-  close(): void;
-}
-
-const EMPTY: JournalSnapshot = Object.freeze({
-  nextSeq: 0,
-  position: undefined,
-  inputs: Object.freeze([]),
-  calls: Object.freeze([]),
-  memory: Object.freeze([]),
-});
-
-/** Durability without a store: nothing is recorded, nothing is replayed, everything counts as committed at once. */
-export const noJournal: Durability = Object.freeze({
-  nextSeq: 0,
-  load: () => EMPTY,
-  restore: () => [],
-  takeMemory: () => undefined,
-  encodeInput: () => undefined,
-  accepted: () => undefined,
-  skipped: (_seq: number, report?: () => void) => report?.(),
-  replay: () => RUN,
-  starting: (_seq: number, _call: JournalCall, run: () => void) => run(),
-  settled: () => undefined,
-  ended: () => undefined,
-  drain: (done: () => void) => done(),
-  close: () => undefined,
-});
 
 /** Options of a journal (from the operator's options). */
 export interface JournalOptions {

@@ -37,11 +37,23 @@ export type LifecycleEvent =
       readonly activation: string;
       readonly error: unknown;
     })
-  | (Base & { readonly type: 'async.queued'; readonly action: string; readonly call: string })
-  | (Base & { readonly type: 'async.started'; readonly action: string; readonly call: string })
+  | (Base & {
+      readonly type: 'async.queued';
+      readonly action: string;
+      /** The activation that made the call (`<event id>><action name>`). */
+      readonly activation: string;
+      readonly call: string;
+    })
+  | (Base & {
+      readonly type: 'async.started';
+      readonly action: string;
+      readonly activation: string;
+      readonly call: string;
+    })
   | (Base & {
       readonly type: 'async.completed';
       readonly action: string;
+      readonly activation: string;
       readonly call: string;
       readonly ok: boolean;
       /** true when the outcome came from the journal instead of running the block (replay). */
@@ -53,6 +65,8 @@ export type LifecycleEvent =
       readonly eventType: string;
       readonly event: string;
       readonly action: string;
+      /** The activation that sent it. */
+      readonly activation: string;
       readonly payload: unknown;
     })
   | (Base & {
@@ -61,7 +75,49 @@ export type LifecycleEvent =
       readonly event: string;
       readonly actions: readonly string[];
     })
-  | (Base & { readonly type: 'output.emitted'; readonly event: string; readonly payload: unknown });
+  | (Base & { readonly type: 'output.emitted'; readonly event: string; readonly payload: unknown })
+  | (Base & ExtensionEvent);
+
+/** Token counts of one model call. */
+export interface LifecycleTokenUsage {
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly totalTokens: number;
+}
+
+/**
+ * Events reported by the agent layer (`rx-agents/llm`) through its run channel: one per model
+ * call and per tool call, when the call settled. `started` is when the call was made; `replayed`
+ * means the outcome came from the journal (S13). Prompts and completions are not included.
+ */
+export type ExtensionEvent =
+  | {
+      readonly type: 'model.called';
+      readonly action: string;
+      /** The activation that made the call (filled in by the run channel). */
+      readonly activation: string;
+      readonly call: string;
+      readonly provider: string;
+      readonly model: string;
+      readonly ok: boolean;
+      readonly replayed: boolean;
+      readonly started: number;
+      readonly usage?: LifecycleTokenUsage;
+      readonly finishReason?: string;
+      readonly error?: unknown;
+    }
+  | {
+      readonly type: 'tool.called';
+      readonly action: string;
+      /** The activation that made the call (filled in by the run channel). */
+      readonly activation: string;
+      readonly call: string;
+      readonly tool: string;
+      readonly ok: boolean;
+      readonly replayed: boolean;
+      readonly started: number;
+      readonly error?: unknown;
+    };
 
 export type LifecycleEventType = LifecycleEvent['type'];
 

@@ -27,6 +27,8 @@ export interface RunHost {
   post(item: Run | Activation): void;
   /** An OutputEvent of `run` goes downstream (S8). */
   output(run: Run, event: RoutedEvent): void;
+  /** A chunk streamed by a call of `run` goes downstream now (S16, see run-channel.ts). */
+  streamed(run: Run, chunk: unknown): void;
   /** `run` has nothing left to do (S7). */
   completed(run: Run): void;
   /** `run` failed: the error policy decides (S9). */
@@ -209,6 +211,10 @@ export class Run implements ActivationHost {
 
   resume(from: Activation): void {
     this.host.post(from);
+  }
+
+  stream(chunk: unknown): void {
+    if (!this.ended) this.host.streamed(this, chunk);
   }
 
   postRun(): void {

@@ -2,66 +2,20 @@ import type { SchedulerLike } from 'rxjs';
 import type { Agent } from '../agent/define-agent';
 import { CallbackError, EventValidationError, RxAgentsError } from '../errors';
 import { InputEvent, toIssues } from '../events/define-event';
-import type { AgentStore, JournalSnapshot } from '../store/store';
+import type { JournalSnapshot } from '../store/store';
 import type { Activation } from './activation';
 import { Admission, type AdmissionHost, type KeyState, type Pending } from './admission';
 import type { AsyncCall } from './async-call';
-import type { Executor } from './executor';
 import { Inspection } from './inspection';
-import { Journal, noJournal, type Durability } from './journal';
-import type { Inspector } from './lifecycle';
+import { noJournal, type Durability } from './durability';
+import { Journal } from './journal';
 import { Mailbox } from './mailbox';
 import { MemoryNode } from './memory';
 import { RoutedEvent } from './routed-event';
 import { Run, type RunHost } from './run';
+import type { RuntimeSettings, Sink } from './settings';
 import { SyncBlocks } from './sync-blocks';
 import { isVirtualTime } from './virtual-time';
-
-/** What goes downstream when `output: 'envelope'` is chosen. */
-export interface AgentOutput<Out = unknown> {
-  readonly key: unknown;
-  /** The run sequence number of the run that sent it. */
-  readonly run: number;
-  /** The OutputEvent's deterministic id: the same after a replay, so consumers can dedupe. */
-  readonly id: string;
-  readonly payload: Out;
-}
-
-/** A run that failed under `errorPolicy: 'isolate'`. */
-export interface RunFailure<In = unknown> {
-  readonly key: unknown;
-  readonly run: number;
-  readonly input: In;
-  readonly error: RxAgentsError;
-}
-
-/** Where results go (the operator's subscriber). */
-export interface Sink {
-  next(value: unknown): void;
-  error(error: unknown): void;
-  complete(): void;
-}
-
-/** The runtime's settings, already validated by the operator. */
-export interface RuntimeSettings {
-  readonly key: (input: unknown) => unknown;
-  readonly scheduler: SchedulerLike;
-  readonly executor: Executor;
-  readonly errorPolicy: 'fail' | 'isolate';
-  readonly onRunFailed: ((failure: RunFailure) => void) | undefined;
-  readonly maxBufferedInputs: number;
-  readonly overflow: 'error' | 'drop-newest' | 'drop-oldest';
-  readonly onDropped: ((input: unknown, key: unknown) => void) | undefined;
-  readonly validateEvents: boolean;
-  readonly envelope: boolean;
-  readonly inspect: Inspector | undefined;
-  /** S13: where the journal lives; `undefined` = no durability. */
-  readonly store: AgentStore | undefined;
-  /** Called once an input's journal entry is committed (with a store). */
-  readonly onAccepted: ((input: unknown, seq: number) => void) | undefined;
-  /** The source position of an input, saved with each commit (with a store). */
-  readonly position: ((input: unknown) => unknown) | undefined;
-}
 
 /**
  * Where the runtime is in its life. `loading`: an async store is loading the journal, new inputs
@@ -344,6 +298,11 @@ export class Runtime implements RunHost, AdmissionHost {
     this.sink.next(
       this.settings.envelope ? { key: run.key, run: run.seq, id: event.id, payload: event.payload } : event.payload,
     );
+  }
+
+  /** {@link RunHost}: S16, a chunk streamed by a running call of `run` (see run-channel.ts) goes downstream as it arrives. */
+  streamed(_run: Run, chunk: unknown): void {
+    if (this.phase !== 'closed') this.sink.next(chunk);
   }
 
   sourceComplete(): void {

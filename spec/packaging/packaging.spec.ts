@@ -52,7 +52,9 @@ async function sh(cmd: string, args: readonly string[], cwd: string): Promise<st
     return stdout;
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`\`${cmd} ${args.join(' ')}\` failed in ${cwd}:\n${e.stdout ?? ''}${e.stderr ?? ''}${e.message}`);
+    throw new Error(`\`${cmd} ${args.join(' ')}\` failed in ${cwd}:\n${e.stdout ?? ''}${e.stderr ?? ''}${e.message}`, {
+      cause: error,
+    });
   }
 }
 

@@ -1,0 +1,99 @@
+import type { AsyncCallOptions } from '../context/call';
+import type { MemoryValue } from '../context/memory-ref';
+import type { JournalSnapshot } from '../store/store';
+import type { MemoryNode } from './memory';
+
+/** What the journal reads of a call (it never writes into it). */
+export interface JournalCall {
+  /** Stable identity, `<activation id>#<call index>`. */
+  readonly id: string;
+  readonly fn: (...args: never[]) => unknown;
+  readonly args: readonly unknown[];
+  readonly options: AsyncCallOptions | undefined;
+  readonly fulfilled: boolean;
+  readonly value: unknown;
+  readonly error: unknown;
+}
+
+/**
+ * What the journal answers when the runtime asks about a call before running it (S13): `run` it
+ * (nothing recorded), `reconcile` it (started before a crash, no outcome, has a reconciler), or it
+ * is `settled` with the recorded outcome (`ok`: a value, else an error) without running.
+ */
+export type Replay =
+  | { readonly kind: 'run' }
+  | { readonly kind: 'reconcile' }
+  | { readonly kind: 'settled'; readonly ok: boolean; readonly value: unknown };
+
+export const RUN: Replay = Object.freeze({ kind: 'run' });
+export const RECONCILE: Replay = Object.freeze({ kind: 'reconcile' });
+
+/** An unfinished input the journal hands back for recovery, decoded. */
+export interface Recovered {
+  readonly seq: number;
+  readonly input: unknown;
+}
+
+/**
+ * The runtime's durability seam (S13): the `Journal` (journal.ts) with a store, {@link noJournal}
+ * without one — so the runtime asks the same questions either way and never checks for `null`.
+ * The runtime asks, the journal answers, the runtime acts: a journal reads the runtime's objects
+ * through {@link JournalCall} and never writes into them.
+ *
+ * @example
+ * const replay = journal.replay(run.seq, call);
+ * if (replay.kind === 'settled') call.resolveWith(replay.ok, replay.value, true); // not run again
+ */
+export interface Durability {
+  /** Reads what there is to recover (an empty snapshot without a store). */
+  load(): JournalSnapshot | Promise<JournalSnapshot>;
+  /** Applies a loaded snapshot; returns the unfinished inputs to run again, in sequence order. */
+  restore(snapshot: JournalSnapshot): readonly Recovered[];
+  /** The next run sequence number to hand out after a restore. */
+  readonly nextSeq: number;
+  /** The recorded short-term memory of `key`, taken once. */
+  takeMemory(key: unknown): Record<string, MemoryValue> | undefined;
+  /** The encoded input, checked to be journalable (`undefined` without a store). Throws {@link JournalValueError}. */
+  encodeInput(input: unknown, key: unknown, seq: number): string | undefined;
+  /** Run `seq` was accepted with the encoded input (`undefined`: recovered, journaled already): write it ahead. */
+  accepted(seq: number, input: unknown, encoded: string | undefined): void;
+  /** Run `seq` was handed out without a journaled input; `report` runs once that is durable. */
+  skipped(seq: number, report?: () => void): void;
+  /** Asks about a call before it runs. */
+  replay(seq: number, call: JournalCall): Replay;
+  /** A call with a reconciler is about to start (not in doubt); `run` is called once its start is durable. */
+  starting(seq: number, call: JournalCall, run: () => void): void;
+  /** A call settled for real: record its outcome. Throws {@link JournalValueError}. */
+  settled(seq: number, call: JournalCall): void;
+  /** Run `seq` ended (or its accepted input was dropped): record it, with the key's memory if it changed. */
+  ended(seq: number, key: unknown, memory: MemoryNode | undefined, changed: boolean): void;
+  /** Calls `done` once every write is committed (at once without a store); never if a commit fails. */
+  drain(done: () => void): void;
+  /** The subscription ended. */
+  close(): void;
+}
+
+const EMPTY: JournalSnapshot = Object.freeze({
+  nextSeq: 0,
+  position: undefined,
+  inputs: Object.freeze([]),
+  calls: Object.freeze([]),
+  memory: Object.freeze([]),
+});
+
+/** Durability without a store: nothing is recorded, nothing is replayed, everything counts as committed at once. */
+export const noJournal: Durability = Object.freeze({
+  nextSeq: 0,
+  load: () => EMPTY,
+  restore: () => [],
+  takeMemory: () => undefined,
+  encodeInput: () => undefined,
+  accepted: () => undefined,
+  skipped: (_seq: number, report?: () => void) => report?.(),
+  replay: () => RUN,
+  starting: (_seq: number, _call: JournalCall, run: () => void) => run(),
+  settled: () => undefined,
+  ended: () => undefined,
+  drain: (done: () => void) => done(),
+  close: () => undefined,
+});

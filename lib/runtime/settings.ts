@@ -1,0 +1,51 @@
+import type { SchedulerLike } from 'rxjs';
+import type { RxAgentsError } from '../errors';
+import type { AgentStore } from '../store/store';
+import type { Executor } from './executor';
+import type { Inspector } from './lifecycle';
+
+/** What goes downstream when `output: 'envelope'` is chosen. */
+export interface AgentOutput<Out = unknown> {
+  readonly key: unknown;
+  /** The run sequence number of the run that sent it. */
+  readonly run: number;
+  /** The OutputEvent's deterministic id: the same after a replay, so consumers can dedupe. */
+  readonly id: string;
+  readonly payload: Out;
+}
+
+/** A run that failed under `errorPolicy: 'isolate'`. */
+export interface RunFailure<In = unknown> {
+  readonly key: unknown;
+  readonly run: number;
+  readonly input: In;
+  readonly error: RxAgentsError;
+}
+
+/** Where results go (the operator's subscriber). */
+export interface Sink {
+  next(value: unknown): void;
+  error(error: unknown): void;
+  complete(): void;
+}
+
+/** The runtime's settings, already validated by the operator. */
+export interface RuntimeSettings {
+  readonly key: (input: unknown) => unknown;
+  readonly scheduler: SchedulerLike;
+  readonly executor: Executor;
+  readonly errorPolicy: 'fail' | 'isolate';
+  readonly onRunFailed: ((failure: RunFailure) => void) | undefined;
+  readonly maxBufferedInputs: number;
+  readonly overflow: 'error' | 'drop-newest' | 'drop-oldest';
+  readonly onDropped: ((input: unknown, key: unknown) => void) | undefined;
+  readonly validateEvents: boolean;
+  readonly envelope: boolean;
+  readonly inspect: Inspector | undefined;
+  /** S13: where the journal lives; `undefined` = no durability. */
+  readonly store: AgentStore | undefined;
+  /** Called once an input's journal entry is committed (with a store). */
+  readonly onAccepted: ((input: unknown, seq: number) => void) | undefined;
+  /** The source position of an input, saved with each commit (with a store). */
+  readonly position: ((input: unknown) => unknown) | undefined;
+}
