@@ -44,6 +44,8 @@ export {
   ActionError,
   CallbackError,
   BufferOverflowError,
+  UnroutedEventError,
+  UnknownResourceError,
   AsyncTimeoutError,
   AbortedError,
   EmptyAsyncResultError,

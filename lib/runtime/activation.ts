@@ -4,7 +4,7 @@ import type { ActionDef, Agent } from '../agent/define-agent';
 import type { AsyncCallOptions, BlockResult, Call } from '../context/call';
 import type { MemoryRef } from '../context/memory-ref';
 import type { AllResults, RunnerContext } from '../context/runner-context';
-import { AbortedError, AsyncBlockAccessError, RxAgentsError, VirtualTimeError } from '../errors';
+import { AbortedError, AsyncBlockAccessError, UnknownResourceError, VirtualTimeError } from '../errors';
 import type { AgentEvent } from '../events/define-event';
 import { AsyncCall, type CallHost } from './async-call';
 import type { Inspection } from './inspection';
@@ -344,17 +344,7 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
     const agent = this.host.agent;
     const resources = agent.resources;
     if (!Object.hasOwn(resources, name)) {
-      throw new RxAgentsError(
-        'ERR_UNKNOWN_RESOURCE',
-        `Action \`${this.def.name}\` asked for resource \`${name}\`, but agent \`${agent.name}\` has ` +
-          `${
-            Object.keys(resources).length
-              ? Object.keys(resources)
-                  .map((n) => `\`${n}\``)
-                  .join(', ')
-              : 'no resources'
-          }.`,
-      );
+      throw new UnknownResourceError(this.def.name, agent.name, name, Object.keys(resources));
     }
     return resources[name] as T;
   }

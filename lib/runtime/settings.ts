@@ -4,7 +4,12 @@ import type { AgentStore } from '../store/store';
 import type { Executor } from './executor';
 import type { Inspector } from './lifecycle';
 
-/** What goes downstream when `output: 'envelope'` is chosen. */
+/**
+ * What goes downstream when `output: 'envelope'` is chosen.
+ *
+ * @example
+ * inputs$.pipe(agentOperator(agent, { output: 'envelope' })).subscribe(({ key, run, id, payload }) => dedupe(id, payload));
+ */
 export interface AgentOutput<Out = unknown> {
   readonly key: unknown;
   /** The run sequence number of the run that sent it. */
@@ -14,7 +19,12 @@ export interface AgentOutput<Out = unknown> {
   readonly payload: Out;
 }
 
-/** A run that failed under `errorPolicy: 'isolate'`. */
+/**
+ * A run that failed under `errorPolicy: 'isolate'`.
+ *
+ * @example
+ * agentOperator(agent, { errorPolicy: 'isolate', onRunFailed: ({ key, run, error }) => log(key, run, error.code) });
+ */
 export interface RunFailure<In = unknown> {
   readonly key: unknown;
   readonly run: number;
