@@ -108,6 +108,8 @@ describe('packaging: the published tarball in fresh consumer apps', function () 
   let work: string;
   let tarball: string;
   let consumers: string;
+  /** The files in the tarball, as `npm pack --json` lists them. */
+  let packedFiles: string[];
   /** Per app: its strict type-check (and run), started in `before`. */
   const checks = new Map<string, Promise<string>>();
   /** Per low end of the zod range: install, type-check, run. */
@@ -117,8 +119,10 @@ describe('packaging: the published tarball in fresh consumer apps', function () 
     work = mkdtempSync(join(tmpdir(), 'rx-agents-pack-'));
     // prepack builds dist from scratch; --json gives the file name.
     const out = await sh('npm', ['pack', '--json', '--loglevel=error', '--pack-destination', work], ROOT);
-    const packed = JSON.parse(out.slice(out.indexOf('['))) as { filename: string }[];
-    tarball = join(work, (packed[0] as { filename: string }).filename);
+    const packed = JSON.parse(out.slice(out.indexOf('['))) as { filename: string; files: { path: string }[] }[];
+    const [first] = packed as [(typeof packed)[number]];
+    tarball = join(work, first.filename);
+    packedFiles = first.files.map((f) => f.path);
     consumers = join(work, 'consumers');
     const source = readFileSync(FIXTURE, 'utf8');
     for (const zod of ZOD_LOW_ENDS)
@@ -186,6 +190,21 @@ describe('packaging: the published tarball in fresh consumer apps', function () 
       expect(readdirSync(join(ROOT, 'lib', sub)), `lib/${sub}`).to.include('index.ts');
     }
     expect(Object.keys(typesVersions).sort()).to.deep.equal([...SUBPATHS].sort());
+  });
+
+  it("the README's relative links and images point at files shipped in the tarball; LICENSE matches package.json", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const targets = [...readme.matchAll(/\]\(([^)\s]+)\)/g)]
+      .map((m) => m[1] as string)
+      .filter((t) => !/^[a-z]+:|^#/.test(t))
+      .map((t) => t.replace(/#.*$/, ''));
+    expect(targets.length, 'relative links found').to.be.greaterThan(0);
+    expect(targets.filter((t) => !packedFiles.includes(t))).to.deep.equal([]);
+    expect(packedFiles).to.include.members(['LICENSE', 'README.md', 'package.json', 'dist/index.js']);
+    expect(readFileSync(join(ROOT, 'LICENSE'), 'utf8')).to.match(/^\s*Apache License\s+Version 2\.0/);
+    expect((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { license: string }).license).to.equal(
+      'Apache-2.0',
+    );
   });
 
   it('zod and rxjs are peer dependencies (one copy, the app’s); optional peers are marked optional', () => {
