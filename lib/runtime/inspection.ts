@@ -79,7 +79,7 @@ export class Inspection {
   runEnded(
     key: unknown,
     run: number,
-    outcome: 'completed' | 'failed' | 'aborted',
+    outcome: 'completed' | 'failed' | 'aborted' | 'interrupted' | 'rolled-back',
     startedAt: number,
     error?: unknown,
     time?: number,
@@ -224,6 +224,28 @@ export class Inspection {
         event: event.id,
         payload: event.payload,
       });
+  }
+
+  /** S14: a signal reached its key's run: handed to a parked wait (`delivered`) or buffered. */
+  signalReceived(key: unknown, run: number, eventType: string, signal: string, delivered: boolean): void {
+    const inspect = this.listener();
+    if (inspect !== undefined)
+      this.emit(inspect, {
+        type: 'signal.received',
+        time: this.scheduler.now(),
+        key,
+        run,
+        eventType,
+        signal,
+        delivered,
+      });
+  }
+
+  /** S14: a signal was not delivered (`run` is -1). */
+  signalRejected(key: unknown, code: string, error: unknown): void {
+    const inspect = this.listener();
+    if (inspect !== undefined)
+      this.emit(inspect, { type: 'signal.rejected', time: this.scheduler.now(), key, run: -1, code, error });
   }
 
   /** An extension's event (`rx-agents/llm`: model and tool calls), reported through run-channel.ts. */
