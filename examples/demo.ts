@@ -13,18 +13,16 @@ import { writeFileSync } from 'node:fs';
 import {
   agentOperator,
   createAgentState,
-  createInspector,
   defineAgent,
   defineEvent,
   InputEvent,
   OutputEvent,
-  renderTimeline,
-  serveInspector,
   type AgentOperatorOptions,
-  type InspectorServer,
   type Inspector,
   type LifecycleEvent,
 } from '../lib';
+import { createInspector, renderTimeline } from '../lib/observe';
+import { serveInspector, type InspectorServer } from '../lib/inspect';
 import { startProgress } from './support/progress';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

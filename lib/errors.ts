@@ -44,7 +44,11 @@ export class EventValidationError extends RxAgentsError {
       'ERR_EVENT_VALIDATION',
       `Invalid payload for event \`${eventType}\` ${where}: ` +
         issues.map((i) => `${i.path.length ? i.path.map(String).join('.') : '(root)'}: ${i.message}`).join('; ') +
-        '. Fix the payload or the schema given to defineEvent.',
+        (eventType === 'rx-agents/input'
+          ? '. Fix the input or the `input` schema given to defineAgent.'
+          : eventType === 'rx-agents/output'
+            ? '. Fix the payload or the `output` schema given to defineAgent.'
+            : '. Fix the payload or the schema given to defineEvent.'),
       options,
     );
   }
@@ -102,7 +106,11 @@ export class ActionError extends RxAgentsError {
   ) {
     super(
       'ERR_ACTION_FAILED',
-      `Action \`${action}\` failed in run ${run} of key \`${String(key)}\`: ${describe(cause)}`,
+      `Action \`${action}\` failed in run ${run} ${
+        key === undefined
+          ? '(key `undefined`: no key selector was given, so all inputs share one key, or it returned undefined)'
+          : `of key \`${String(key)}\``
+      }: ${describe(cause)}`,
       { cause },
     );
   }
@@ -181,8 +189,19 @@ export class AsyncTimeoutError extends RxAgentsError {
   constructor(
     readonly action: string,
     readonly timeout: number,
+    /** Attempts made before the timeout fired (the timeout covers the whole call, retries included). */
+    readonly attempts = 1,
+    /** The `retries` the call was allowed. */
+    readonly retries = 0,
   ) {
-    super('ERR_ASYNC_TIMEOUT', `An async block of action \`${action}\` did not finish within ${timeout} ms.`);
+    super(
+      'ERR_ASYNC_TIMEOUT',
+      `An async block of action \`${action}\` did not finish within ${timeout} ms` +
+        (retries > 0
+          ? `, all attempts counted: ${attempts} of ${retries + 1} (1 + ${retries} retries) were made when it fired. ` +
+            'The timeout covers the whole call, retries and their delays included: raise `timeout`, or lower `retries` / `retryDelay`.'
+          : '.'),
+    );
   }
 }
 
@@ -202,6 +221,31 @@ export class EmptyAsyncResultError extends RxAgentsError {
       'ERR_EMPTY_ASYNC_RESULT',
       `An Observable given to executeAsync by action \`${action}\` completed without a value; its result is its last value. ` +
         'Emit a value (e.g. `defaultIfEmpty(null)`) or return a Promise.',
+    );
+  }
+}
+
+/**
+ * Virtual time (a TestScheduler) met something it cannot see: an async action, or an async block
+ * that returned a Promise. Without this error the marble would just show nothing (`+ []`).
+ */
+export class VirtualTimeError extends RxAgentsError {
+  override readonly name = 'VirtualTimeError';
+  constructor(
+    readonly agent: string,
+    readonly action: string,
+    readonly kind: 'async-action' | 'promise-block',
+  ) {
+    super(
+      'ERR_VIRTUAL_TIME',
+      kind === 'async-action'
+        ? `Agent \`${agent}\` has the async action \`${action}\`, and it runs under a TestScheduler: async actions resume ` +
+            'on Promises, which a TestScheduler cannot see, so its outputs would never appear in the marble. ' +
+            `Write \`${action}\` as a generator action (\`function* (event, ctx) { const r = yield* ctx.executeAsync(...) }\`), ` +
+            'or test this agent in real time, without a TestScheduler.'
+        : `An async block of action \`${action}\` (agent \`${agent}\`) returned a Promise under a TestScheduler, which ` +
+            'cannot see Promises: the call would never complete in virtual time. Return an Observable instead ' +
+            "(virtualDelay, virtualFailure or fakeAsyncFn from 'rx-agents/testing'), or test this agent in real time, without a TestScheduler.",
     );
   }
 }

@@ -1,3 +1,12 @@
+/**
+ * `rx-agents`: events, agents, the operator, its context and errors — what every agent needs,
+ * and nothing that loads `node:worker_threads`, `node:vm`, `node:fs` or SQLite. Optional features
+ * are subpaths: `rx-agents/sqlite` (durable store), `rx-agents/workers` (worker threads),
+ * `rx-agents/observe` (inspector, event log, tracing, timeline), `rx-agents/testing` (marble kit).
+ *
+ * @example
+ * import { agentOperator, defineAgent, InputEvent, OutputEvent } from 'rx-agents';
+ */
 export { defineEvent, isEventType, InputEvent, OutputEvent } from './events/define-event';
 export type { AgentEvent, EventType, EventOf, PayloadOf } from './events/define-event';
 export { defineAgent, action } from './agent/define-agent';
@@ -41,43 +50,10 @@ export type {
   ActionSnapshot,
   CallSnapshot,
 } from './inspect/agent-state';
-export { serveInspector } from './inspect/serve-inspector';
-export type { InspectorServer, ServeInspectorOptions } from './inspect/serve-inspector';
-export { createInspector } from './observe/inspector';
-export type { AgentInspector, InspectorOptions } from './observe/inspector';
-export type { AgentStats, ActionStats } from './observe/stats';
-export type { LatencySummary } from './observe/latency';
-export { createEventLog } from './observe/event-log';
-export type { EventLog, EventLogLevel, EventLogOptions, EventLogStats } from './observe/event-log';
-export { createTracing } from './observe/tracing';
-export type { AgentTracing, TracingOptions } from './observe/tracing';
-export { renderTimeline, renderTimelineParts } from './observe/timeline';
-export type { TimelineOptions, TimelineParts } from './observe/timeline';
-export { sqliteStore, SQLITE_APPLICATION_ID, SQLITE_SCHEMA_VERSION } from './store/sqlite-store';
-export type { SqliteStore, SqliteStoreOptions } from './store/sqlite-store';
-export { readStore } from './store/sqlite-reader';
-export type {
-  ReadStoreOptions,
-  StoreState,
-  StoredAgent,
-  StoredCall,
-  StoredKey,
-  StoredOwner,
-  StoredRepair,
-  StoredRun,
-} from './store/sqlite-reader';
-export { diagnoseStore } from './store/sqlite-doctor';
-export type { RecoveryPlan, StoreDiagnosis } from './store/sqlite-doctor';
-export { repairStore } from './store/sqlite-repair';
-export type { StoreRepair } from './store/sqlite-repair';
 export { memoryStore } from './store/memory-store';
 export type { MemoryStore } from './store/memory-store';
 export { recordedPosition } from './store/recorded-position';
 export type { AgentStore, JournalBatch, JournalSnapshot, JournaledCall, JournaledInput, RunEnd } from './store/store';
-export { createWorkerPool } from './workers/worker-pool';
-export type { WorkerPool, WorkerPoolOptions } from './workers/worker-pool';
-export type { WorkerFunction } from './workers/worker-function';
-export { closeWorkerPoolOnEnd } from './workers/close-worker-pool-on-end';
 export {
   RxAgentsError,
   AgentDefinitionError,
@@ -93,20 +69,12 @@ export {
   AsyncTimeoutError,
   AbortedError,
   EmptyAsyncResultError,
+  VirtualTimeError,
   MissingPeerDependencyError,
-  StoreOpenError,
-  StoreVersionError,
   StoreUnavailableError,
   StoreWriteError,
-  StoreNotFoundError,
-  StoreRepairError,
   StateAccessError,
   JournalValueError,
   NonDeterminismError,
-  WorkerFunctionError,
-  WorkerCaptureError,
-  WorkerTaskError,
-  WorkerCrashedError,
-  WorkerPoolClosedError,
 } from './errors';
 export type { ValidationIssue } from './errors';

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sqliteStore } from '../../lib';
+import { sqliteStore } from '../../lib/sqlite';
 import { plainInserts, runInputs } from '../workloads/journal';
 const inputs = +(process.argv[2] ?? 5000);
 const cpu = () => {

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { lastValueFrom, range } from 'rxjs';
 import { count, map } from 'rxjs/operators';
 // Profiling driver for the journal workload: node --cpu-prof -r ts-node/register/transpile-only bench/profile/journal.ts [nostore]
-import { agentOperator, sqliteStore } from '../../lib';
+import { agentOperator } from '../../lib';
+import { sqliteStore } from '../../lib/sqlite';
 import { ioAgent } from '../workloads/journal';
 const withStore = process.argv[2] !== 'nostore';
 const inputs = 20_000;

@@ -13,7 +13,8 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { from, lastValueFrom } from 'rxjs';
 import { count } from 'rxjs/operators';
-import { agentOperator, createWorkerPool, defineAgent, InputEvent, OutputEvent } from '../../lib';
+import { agentOperator, defineAgent, InputEvent, OutputEvent } from '../../lib';
+import { createWorkerPool } from '../../lib/workers';
 import { alternate, now, result, type BenchResult } from '../harness';
 
 /** CPU work: `iterations` rounds of an LCG. Self-contained, so it can run on a worker. */

@@ -12,7 +12,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { count, lastValueFrom, Observable } from 'rxjs';
-import { agentOperator, createInspector, serveInspector, type AgentInspector } from '../../lib';
+import { agentOperator } from '../../lib';
+import { createInspector, type AgentInspector } from '../../lib/observe';
+import { serveInspector } from '../../lib/inspect';
 import { alternate, result, type BenchResult } from '../harness';
 import { agent } from './routing';
 

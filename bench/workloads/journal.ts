@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { lastValueFrom, range } from 'rxjs';
 import { count, map } from 'rxjs/operators';
-import { agentOperator, defineAgent, InputEvent, OutputEvent, sqliteStore, type AgentStore } from '../../lib';
+import { agentOperator, defineAgent, InputEvent, OutputEvent, type AgentStore } from '../../lib';
+import { sqliteStore } from '../../lib/sqlite';
 import { alternate, result, type BenchResult, type ProcessPlan } from '../harness';
 
 const CALLS_PER_RUN = 4;

@@ -4,7 +4,7 @@
  * quiet. Either way it ends with one plain summary line. Wall-clock timers are right here: this
  * is a terminal UI, not agent logic.
  */
-import type { AgentInspector } from '../../lib';
+import type { AgentInspector } from '../../lib/observe';
 
 export interface ProgressOptions {
   /** Where to draw. @default process.stderr */

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type { z } from 'zod/v4';
 import { AgentDefinitionError } from '../errors';
 import {
   InputEvent,
@@ -8,6 +8,7 @@ import {
   type EventOf,
   type EventType,
 } from '../events/define-event';
+import { zodSchemaProblem } from '../events/zod-schema';
 import type { Call } from '../context/call';
 import type { RunnerContext } from '../context/runner-context';
 import { isJoinTrigger, type JoinedEvents, type JoinTrigger } from './all-of';
@@ -180,11 +181,8 @@ export function defineAgent<In = unknown, Out = unknown>(config: AgentConfig<In,
     ['input', input],
     ['output', output],
   ] as const) {
-    if (schema !== undefined && typeof (schema as { safeParse?: unknown }).safeParse !== 'function') {
-      throw new AgentDefinitionError(
-        `The \`${label}\` of agent \`${name}\` must be a zod schema, got ${describe(schema)}.`,
-      );
-    }
+    const problem = schema === undefined ? undefined : zodSchemaProblem(schema);
+    if (problem !== undefined) throw new AgentDefinitionError(`The \`${label}\` of agent \`${name}\` ${problem}`);
   }
   if (typeof resources !== 'object' || resources === null || Array.isArray(resources)) {
     throw new AgentDefinitionError(

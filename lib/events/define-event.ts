@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { EventValidationError, type ValidationIssue } from '../errors';
+import { zodSchemaProblem } from './zod-schema';
 
 /**
  * An event: a typed record. `id` is assigned by the runtime when the event is sent and is
@@ -45,11 +46,8 @@ export function defineEvent<T extends string, S extends z.ZodType>(type: T, sche
       `Expected the event type name to be a non-empty string, got \`${String(type)}\` (${typeof type})`,
     );
   }
-  if (!(schema instanceof z.ZodType)) {
-    throw new TypeError(
-      `Expected the schema of event \`${type}\` to be a zod schema (e.g. z.object({...})), got ${typeof schema}`,
-    );
-  }
+  const problem = zodSchemaProblem(schema);
+  if (problem !== undefined) throw new TypeError(`The schema of event \`${type}\` ${problem}`);
   type P = z.output<S>;
   const eventType: EventType<T, P> = {
     type,

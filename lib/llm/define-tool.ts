@@ -1,6 +1,6 @@
 import { asyncScheduler, from, isObservable, Observable, of, timeout as rxTimeout, type SchedulerLike } from 'rxjs';
 import { catchError, last, map } from 'rxjs/operators';
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { optionError, type ValidationIssue } from '../errors';
 import { toIssues } from '../events/define-event';
 import type { ToolSpec } from './chat-model';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { defineEvent } from '../events/define-event';
 import type { ChatResponse } from './chat-model';
 import { isChatMessage, isToolCall, type ToolMessage } from './messages';

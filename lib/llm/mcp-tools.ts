@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { MissingPeerDependencyError } from '../errors';
 import { toIssues } from '../events/define-event';
 import { makeTool, type Tool } from './define-tool';

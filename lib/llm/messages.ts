@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v4';
 
 /**
  * A JSON value: what message contents, tool arguments and tool results are made of, so that

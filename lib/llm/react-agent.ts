@@ -1,5 +1,5 @@
 import type { SchedulerLike } from 'rxjs';
-import type { z } from 'zod';
+import type { z } from 'zod/v4';
 import { defineAgent, type ActionDef, type ActionFactory, type Agent } from '../agent/define-agent';
 import { AgentDefinitionError, optionError } from '../errors';
 import { InputEvent, OutputEvent } from '../events/define-event';

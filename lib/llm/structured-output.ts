@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import type { ValidationIssue } from '../errors';
 import { toIssues } from '../events/define-event';
 import type { ChatModel, ModelRequest } from './chat-model';

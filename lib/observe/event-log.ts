@@ -1,8 +1,10 @@
-import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { optionError } from '../errors';
 import type { Inspector, LifecycleEvent, LifecycleEventType } from '../runtime/lifecycle';
 import { boundedJson } from './bounded-json';
+
+// A Node built-in through process.getBuiltinModule, not an import: an ESM bundle of this CommonJS package cannot require() it (see package.json `engines`).
+const { createWriteStream } = process.getBuiltinModule('node:fs');
 
 /** How much the event log writes; each level includes the ones before it. */
 export type EventLogLevel = 'errors' | 'runs' | 'actions' | 'all';

@@ -2,14 +2,27 @@ import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api';
 import { MissingPeerDependencyError, describe, optionError } from '../errors';
 import type { Inspector, LifecycleEvent } from '../runtime/lifecycle';
 
+/**
+ * An OpenTelemetry `Tracer`, as far as its type goes: any `Tracer` of `@opentelemetry/api` is one.
+ * Declared here, not imported, so that the published types compile for consumers who have not
+ * installed the optional peer `@opentelemetry/api` (`skipLibCheck: false`).
+ */
+export interface TracingTracer {
+  // Method syntax on purpose: a real Tracer, whose parameters are otel's own types, is assignable.
+  startSpan(name: string, options?: object, context?: object): object;
+}
+
+/** An OpenTelemetry `Context` (opaque here, for the same reason as {@link TracingTracer}). */
+export type TracingContext = object;
+
 /** Options of {@link createTracing}. */
 export interface TracingOptions {
-  /** The tracer to create spans with. @default trace.getTracer('rx-agents') from the registered global provider */
-  readonly tracer?: Tracer;
+  /** The tracer to create spans with (an OpenTelemetry `Tracer`). @default trace.getTracer('rx-agents') from the registered global provider */
+  readonly tracer?: TracingTracer;
   /** Names the agent in span names and the `rx_agents.agent` attribute. @default 'agent' */
   readonly agentName?: string;
-  /** Parent context of each run span (e.g. a request's context). @default the root context: each run is its own trace */
-  readonly parent?: (key: unknown, run: number) => Context | undefined;
+  /** Parent context of each run span (an OpenTelemetry `Context`, e.g. a request's). @default the root context: each run is its own trace */
+  readonly parent?: (key: unknown, run: number) => TracingContext | undefined;
 }
 
 /** Turns lifecycle events into OpenTelemetry spans. */
@@ -86,7 +99,8 @@ export function createTracing(options: TracingOptions = {}): AgentTracing {
     throw optionError('tracer', 'an OpenTelemetry Tracer', options.tracer);
   }
   const otel = loadApi();
-  const tracer = options.tracer ?? otel.trace.getTracer('rx-agents');
+  // The declared shapes are otel's own types, loosened only so the published types need no otel install.
+  const tracer = (options.tracer as Tracer | undefined) ?? otel.trace.getTracer('rx-agents');
   const ERROR = otel.SpanStatusCode.ERROR;
   const runs = new Map<number, RunSpans>();
   let open = 0;
@@ -107,7 +121,7 @@ export function createTracing(options: TracingOptions = {}): AgentTracing {
   const inspect: Inspector = (e: LifecycleEvent) => {
     switch (e.type) {
       case 'run.started': {
-        const ctx = parent?.(e.key, e.run) ?? otel.ROOT_CONTEXT;
+        const ctx = (parent?.(e.key, e.run) as Context | undefined) ?? otel.ROOT_CONTEXT;
         const span = start(
           `run ${agentName}`,
           e.time,

@@ -1,8 +1,9 @@
 import { Observable, Subscriber, type OperatorFunction } from 'rxjs';
 import type { Agent } from '../agent/define-agent';
-import { AgentDefinitionError } from '../errors';
+import { AgentDefinitionError, VirtualTimeError } from '../errors';
 import { Runtime } from '../runtime/runtime';
 import type { AgentOutput } from '../runtime/settings';
+import { isVirtualTime } from '../runtime/virtual-time';
 import { resolveOptions, type AgentOperatorOptions } from './options';
 
 /**
@@ -67,8 +68,13 @@ export function runtimeStarter<In>(
     throw new AgentDefinitionError('agentOperator needs an agent made by defineAgent({ name, actions }).');
   }
   const { makeExecutor, ...settings } = resolveOptions(options as AgentOperatorOptions<never> | undefined);
+  const asyncAction = agent.actions.find((a) => a.style === 'async');
   return (feed) =>
     new Observable<unknown>((subscriber) => {
+      // S11: a TestScheduler cannot see the Promises async actions resume on; say so instead of an empty marble.
+      if (asyncAction !== undefined && isVirtualTime(settings.scheduler)) {
+        throw new VirtualTimeError(agent.name, asyncAction.name, 'async-action');
+      }
       const runtime = new Runtime(agent as Agent, { ...settings, executor: makeExecutor() }, subscriber);
       subscriber.add(() => runtime.dispose());
       runtime.recover(); // S13: unfinished runs of the journal resume first, in sequence order

@@ -1,10 +1,10 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import type { AsyncLocalStorage } from 'node:async_hooks';
 import type { SchedulerLike, Subscription } from 'rxjs';
 import type { ActionDef, Agent } from '../agent/define-agent';
 import type { AsyncCallOptions, BlockResult, Call } from '../context/call';
 import type { MemoryRef } from '../context/memory-ref';
 import type { AllResults, AnyResult, RunnerContext, SendOptions, WaitOptions } from '../context/runner-context';
-import { AbortedError, AsyncBlockAccessError, UnknownResourceError } from '../errors';
+import { AbortedError, AsyncBlockAccessError, UnknownResourceError, VirtualTimeError } from '../errors';
 import type { AgentEvent, EventOf, EventType } from '../events/define-event';
 import { UnknownBudgetError, WaitTimeoutError } from '../waits/errors';
 import {
@@ -29,7 +29,12 @@ import type { SyncBlocks } from './sync-blocks';
  * Tracks which async action (or async block) the current async continuation belongs to, so
  * that S5 holds for `await`-style actions too. Only entered when an agent has async actions.
  */
-export const asyncScope = new AsyncLocalStorage<Activation | typeof IN_BLOCK>();
+export const asyncScope: AsyncLocalStorage<Activation | typeof IN_BLOCK> = new (process.getBuiltinModule(
+  'node:async_hooks',
+).AsyncLocalStorage)();
+// `process.getBuiltinModule` (Node >= 20.16, see `engines`) instead of an import: the root entry loads in
+// every consumer, and a bundler turns a `require` of a Node built-in inside a CommonJS package into a
+// dynamic require that an ESM bundle cannot run (`Dynamic require of "node:async_hooks" is not supported`).
 const IN_BLOCK = Symbol('in-async-block');
 
 const RUNNING = 0;
@@ -47,6 +52,8 @@ export interface ActivationHost {
   readonly signal: AbortSignal;
   readonly agent: Agent;
   readonly scheduler: SchedulerLike;
+  /** S11: the scheduler is virtual time (a TestScheduler), which cannot see Promises. */
+  readonly virtualTime: boolean;
   readonly inspection: Inspection;
   readonly blocks: SyncBlocks;
   /** The run's input after the agent's input schema (`ctx.input`). */
@@ -479,7 +486,12 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
 
   invokeBlock(call: AsyncCall<unknown>): unknown {
     // S5: no activation owns the context while the block runs.
-    return this.host.blocks.run(null, this.host.agent, invoke, call);
+    const result = this.host.blocks.run(null, this.host.agent, invoke, call);
+    if (this.host.virtualTime && isThenable(result)) {
+      result.then(undefined, () => undefined); // its outcome is not wanted: no unhandled rejection
+      throw new VirtualTimeError(this.host.agent.name, this.def.name, 'promise-block'); // S11: fails the call
+    }
+    return result;
   }
 
   callStarted(call: AsyncCall<unknown>): void {
@@ -529,6 +541,10 @@ function isCall(value: unknown): value is AsyncCall<unknown> {
 }
 
 function noop(): void {}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
+}
 
 function fulfil(call: AsyncCall<unknown>): void {
   call.resolveWith(true, undefined);

@@ -152,7 +152,11 @@ export class AsyncCall<T> implements Call<T>, ExecutorTask {
 
   private startTimer(timeout: number): void {
     this.timer = this.host.schedule(
-      () => this.settle(REJECTED, new AsyncTimeoutError(this.host.actionName, timeout)),
+      () =>
+        this.settle(
+          REJECTED,
+          new AsyncTimeoutError(this.host.actionName, timeout, this.attempt, this.options?.retries ?? 0),
+        ),
       timeout,
     );
   }

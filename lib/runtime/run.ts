@@ -22,6 +22,8 @@ export interface RunHost {
   /** Validate sent events against their schemas (the `validateEvents` option). */
   readonly validateEvents: boolean;
   readonly scheduler: SchedulerLike;
+  /** S11: the scheduler is virtual time (a TestScheduler), which cannot see Promises. */
+  readonly virtualTime: boolean;
   readonly inspection: Inspection;
   readonly blocks: SyncBlocks;
   /** The stream has ended: stop at once. */
@@ -109,6 +111,10 @@ export class Run implements ActivationHost {
 
   get scheduler(): SchedulerLike {
     return this.host.scheduler;
+  }
+
+  get virtualTime(): boolean {
+    return this.host.virtualTime;
   }
 
   get inspection(): Inspection {

@@ -23,6 +23,7 @@ import { Run, type RunHost } from './run';
 import type { RuntimeSettings, Sink } from './settings';
 import { SyncBlocks } from './sync-blocks';
 import { StateProbe } from './state-probe';
+import { isVirtualTime } from './virtual-time';
 
 const SIGNAL_ADVICE = 'Pass `onSignalRejected` to agentOperator to handle signals that cannot be delivered.';
 
@@ -54,6 +55,8 @@ export class Runtime implements RunHost, AdmissionHost {
   private readonly memories = new Map<unknown, MemoryNode>();
   private seq = 0;
   private sourceDone = false;
+  /** S11: the scheduler is virtual time (a TestScheduler): a Promise-returning block fails with VirtualTimeError. */
+  readonly virtualTime: boolean;
   /** Inputs that arrived while the journal was loading (phase `loading`). */
   private held: unknown[] = [];
   /** The seam of the state API (lib/runtime/state-probe.ts), while a state view is attached. */
@@ -73,6 +76,7 @@ export class Runtime implements RunHost, AdmissionHost {
     private readonly sink: Sink,
   ) {
     this.scheduler = settings.scheduler;
+    this.virtualTime = isVirtualTime(settings.scheduler);
     this.validateEvents = settings.validateEvents;
     if (settings.state !== undefined) settings.state.attach((this.probe = new StateProbe(this)));
     this.parking = {

@@ -1,7 +1,9 @@
-import { createHash } from 'node:crypto';
-import { hostname } from 'node:os';
 import type BetterSqlite3 from 'better-sqlite3';
 import { StoreUnavailableError } from '../errors';
+
+// A Node built-in through process.getBuiltinModule, not an import: an ESM bundle of this CommonJS package cannot require() it (see package.json `engines`).
+const { createHash } = process.getBuiltinModule('node:crypto');
+const { hostname } = process.getBuiltinModule('node:os');
 
 /**
  * The lock file of `agent`'s journal in the SQLite store at `path`: `<path>.<16 hex digits>.lock`,

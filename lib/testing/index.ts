@@ -1,73 +1,15 @@
-import { deepStrictEqual } from 'node:assert';
-import { throwError, timer, type Observable, type SchedulerLike } from 'rxjs';
-import { map, mergeMap } from 'rxjs/operators';
-import { TestScheduler } from 'rxjs/testing';
-import type { LifecycleEvent } from '../runtime/lifecycle';
-
-export { TestScheduler };
-
 /**
- * A TestScheduler that compares with `assert.deepStrictEqual`. Inside `scheduler.run(...)`,
- * give it to `agentOperator(agent, { scheduler })` and use Observable-returning async blocks
- * (e.g. {@link virtualDelay}); the agent is then deterministic in virtual time (S11).
- * Promises are invisible to TestScheduler: a Promise-returning block never completes inside `run()`.
- */
-export function createTestScheduler(
-  assertEqual: (actual: unknown, expected: unknown) => void = deepStrictEqual,
-): TestScheduler {
-  return new TestScheduler(assertEqual);
-}
-
-/** An async block result that arrives after `frames` (virtual frames under TestScheduler.run). */
-export function virtualDelay<T>(value: T, frames: number, scheduler?: SchedulerLike): Observable<T> {
-  return timer(frames, scheduler).pipe(map(() => value));
-}
-
-/** An async block failure that arrives after `frames`. */
-export function virtualFailure(error: unknown, frames: number, scheduler?: SchedulerLike): Observable<never> {
-  return timer(frames, scheduler).pipe(mergeMap(() => throwError(() => error)));
-}
-
-/** A recorded call of a {@link fakeAsyncFn}. */
-export interface FakeCall<A extends unknown[]> {
-  readonly args: A;
-}
-
-/** A fake for an async function (an LLM client, an HTTP call): `behaviour(...args)` says what it returns and after how many frames. */
-export interface FakeAsyncFn<A extends unknown[], T> {
-  (...args: A): Observable<T>;
-  readonly calls: ReadonlyArray<FakeCall<A>>;
-}
-
-/**
- * Makes a fake async function whose results arrive in virtual time, recording its calls.
+ * `rx-agents/testing`: marble-test agents in virtual time (S11) — a TestScheduler with error
+ * matchers, Observable-returning fakes for async functions, and a lifecycle recorder.
  *
  * @example
- * const llm = fakeAsyncFn((prompt: string) => ({ value: `echo ${prompt}`, frames: 10 }));
- * // in an action: const answer = yield* ctx.executeAsync(llm, 'hi');
+ * import { createTestScheduler, fakeAsyncFn, matchError, virtualDelay } from 'rx-agents/testing';
  */
-export function fakeAsyncFn<A extends unknown[], T>(
-  behaviour: (
-    ...args: A
-  ) => { readonly value: T; readonly frames: number } | { readonly error: unknown; readonly frames: number },
-  scheduler?: SchedulerLike,
-): FakeAsyncFn<A, T> {
-  const calls: FakeCall<A>[] = [];
-  const fake = (...args: A): Observable<T> => {
-    calls.push({ args });
-    const outcome = behaviour(...args);
-    return 'error' in outcome
-      ? virtualFailure(outcome.error, outcome.frames, scheduler)
-      : virtualDelay(outcome.value, outcome.frames, scheduler);
-  };
-  return Object.assign(fake, { calls });
-}
-
-/** Collects lifecycle events: pass `recorder.inspect` as the `inspect` option. */
-export function recordLifecycle(): {
-  readonly events: LifecycleEvent[];
-  readonly inspect: (event: LifecycleEvent) => void;
-} {
-  const events: LifecycleEvent[] = [];
-  return { events, inspect: (event) => void events.push(event) };
-}
+export { TestScheduler } from 'rxjs/testing';
+export { createTestScheduler } from './test-scheduler';
+export { matchError } from './match-error';
+export type { ErrorMatch, ErrorMatcher } from './match-error';
+export { virtualDelay, virtualFailure } from './virtual-time';
+export { fakeAsyncFn } from './fake-async-fn';
+export type { ArgsWithoutSignal, FakeAsyncFn, FakeCall } from './fake-async-fn';
+export { recordLifecycle } from './record-lifecycle';

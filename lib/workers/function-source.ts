@@ -1,5 +1,7 @@
-import { Script } from 'node:vm';
 import { WorkerFunctionError } from '../errors';
+
+// A Node built-in through process.getBuiltinModule, not an import: an ESM bundle of this CommonJS package cannot require() it (see package.json `engines`).
+const { Script } = process.getBuiltinModule('node:vm');
 
 /**
  * The source text of a self-contained function, as an expression that evaluates to the function

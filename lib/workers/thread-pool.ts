@@ -1,5 +1,3 @@
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
 import {
   WorkerCaptureError,
   WorkerCrashedError,
@@ -11,6 +9,11 @@ import {
 import { functionLabel, functionSource } from './function-source';
 import { workerFunction, type TaskRunner, type WorkerFunction } from './worker-function';
 import { WORKER_SCRIPT } from './worker-script';
+import type { Worker } from 'node:worker_threads';
+
+// A Node built-in through process.getBuiltinModule, not an import: an ESM bundle of this CommonJS package cannot require() it (see package.json `engines`).
+const { createRequire } = process.getBuiltinModule('node:module');
+const { Worker: WorkerThread } = process.getBuiltinModule('node:worker_threads');
 
 /** How a worker finds a function the first time it sees its id. */
 type FnSpec =
@@ -169,7 +172,7 @@ export class ThreadPool implements TaskRunner {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(WORKER_SCRIPT, {
+    const worker = new WorkerThread(WORKER_SCRIPT, {
       eval: true,
       ...(this.execArgv === undefined ? {} : { execArgv: [...this.execArgv] }),
     });

@@ -1,7 +1,9 @@
-import { availableParallelism } from 'node:os';
 import { optionError } from '../errors';
 import { ThreadPool } from './thread-pool';
 import type { WorkerFunction } from './worker-function';
+
+// A Node built-in through process.getBuiltinModule, not an import: an ESM bundle of this CommonJS package cannot require() it (see package.json `engines`).
+const { availableParallelism } = process.getBuiltinModule('node:os');
 
 /** Options of {@link createWorkerPool}. */
 export interface WorkerPoolOptions {

@@ -108,7 +108,7 @@ describe('defineAgent / action: definition-time validation', () => {
     [
       'a bad input schema',
       () => defineAgent({ name: 's', input: {} as never, actions: [action('a', InputEvent, noop)] }),
-      'The `input` of agent `s` must be a zod schema, got an object.',
+      'The `input` of agent `s` must be a zod schema (e.g. z.object({...})), got an object that is not a schema.',
     ],
     [
       'bad resources',

@@ -18,7 +18,9 @@ import { dirname, join, relative } from 'node:path';
 import Database from 'better-sqlite3';
 import { EMPTY, lastValueFrom, of, range, toArray, map, type Observable } from 'rxjs';
 import ts from 'typescript';
-import { agentOperator, createEventLog, defineAgent, InputEvent, OutputEvent, sqliteStore } from '../../lib';
+import { agentOperator, defineAgent, InputEvent, OutputEvent } from '../../lib';
+import { createEventLog } from '../../lib/observe';
+import { sqliteStore } from '../../lib/sqlite';
 import { deskAgent, type Ticket } from './fixtures/desk-agent';
 
 /**

@@ -41,7 +41,7 @@ describe('defineEvent', () => {
     );
     expect(() => defineEvent('x', {} as never)).to.throw(
       TypeError,
-      'Expected the schema of event `x` to be a zod schema (e.g. z.object({...})), got object',
+      'The schema of event `x` must be a zod schema (e.g. z.object({...})), got an object that is not a schema.',
     );
   });
 });

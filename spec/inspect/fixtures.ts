@@ -1,16 +1,8 @@
 /** A live workload for the inspector specs: six customers, a slow call per ticket, every 13th ticket fails. */
 import { interval, map, type Subscription } from 'rxjs';
 import { z } from 'zod';
-import {
-  agentOperator,
-  createAgentState,
-  createInspector,
-  defineAgent,
-  InputEvent,
-  OutputEvent,
-  type AgentInspector,
-  type AgentState,
-} from '../../lib';
+import { agentOperator, createAgentState, defineAgent, InputEvent, OutputEvent, type AgentState } from '../../lib';
+import { createInspector, type AgentInspector } from '../../lib/observe';
 
 export const liveAgent = defineAgent({
   name: 'live-desk',

@@ -5,13 +5,9 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Observable } from 'rxjs';
-import {
-  createInspector,
-  serveInspector,
-  type AgentInspector,
-  type InspectorServer,
-  type LifecycleEvent,
-} from '../../lib';
+import { type LifecycleEvent } from '../../lib';
+import { createInspector, type AgentInspector } from '../../lib/observe';
+import { serveInspector, type InspectorServer } from '../../lib/inspect';
 import { startWorkload, type LiveWorkload } from './fixtures';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { concat, lastValueFrom, NEVER, of } from 'rxjs';
 import { toArray } from 'rxjs/operators';
 import { z } from 'zod';
-import { agentOperator, ActionError, sqliteStore } from '../../lib';
+import { agentOperator, ActionError } from '../../lib';
+import { sqliteStore } from '../../lib/sqlite';
 import {
   defineTool,
   fromAiSdk,

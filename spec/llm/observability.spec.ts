@@ -1,7 +1,8 @@
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { expect } from 'chai';
 import { z } from 'zod';
-import { agentOperator, createInspector, createTracing, type LifecycleEvent } from '../../lib';
+import { agentOperator, type LifecycleEvent } from '../../lib';
+import { createInspector, createTracing } from '../../lib/observe';
 import { createTestScheduler, recordLifecycle, virtualDelay } from '../../lib/testing';
 import { defineTool, reactAgent } from '../../lib/llm';
 import { scriptedModel } from '../../lib/llm/testing';

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { lastValueFrom, of } from 'rxjs';
-import { agentOperator, createInspector } from '../../lib';
+import { agentOperator } from '../../lib';
+import { createInspector } from '../../lib/observe';
 import { startProgress } from '../../examples/support/progress';
 import { byKey, jobAgent } from './fixtures';
 

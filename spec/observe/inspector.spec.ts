@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { Subject } from 'rxjs';
-import { agentOperator, createInspector, type LifecycleEvent } from '../../lib';
+import { agentOperator, type LifecycleEvent } from '../../lib';
+import { createInspector } from '../../lib/observe';
 import { createTestScheduler } from '../../lib/testing';
 import { byKey, jobAgent, type Job } from './fixtures';
 

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { renderTimeline, type LifecycleEvent } from '../../lib';
+import { type LifecycleEvent } from '../../lib';
+import { renderTimeline } from '../../lib/observe';
 import { layoutTimeline } from '../../lib/observe/timeline-layout';
 import { recordScenario } from './timeline-scenario';
 

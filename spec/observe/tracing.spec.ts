@@ -7,7 +7,8 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { agentOperator, createTracing, type LifecycleEvent } from '../../lib';
+import { agentOperator, type LifecycleEvent } from '../../lib';
+import { createTracing } from '../../lib/observe';
 import { createTestScheduler } from '../../lib/testing';
 import { byKey, jobAgent, type Job } from './fixtures';
 

@@ -59,7 +59,7 @@ describe('runAgent (AsyncIterable outputs via rxjs-for-await)', () => {
     })().catch((e: unknown) => e);
     expect(error).to.be.instanceOf(ActionError);
     expect((error as Error).message).to.equal(
-      'Action `double` failed in run 0 of key `undefined`: RangeError: negative',
+      'Action `double` failed in run 0 (key `undefined`: no key selector was given, so all inputs share one key, or it returned undefined): RangeError: negative',
     );
   });
 });

@@ -82,6 +82,25 @@ describe('executeAsync: results, failures, timeouts, retries', () => {
     ).to.deep.equal(['5:"An async block of action `act` did not finish within 5 ms."', '5:|']);
   });
 
+  it('a timeout that fires after retries says the retries were used and that the timeout covers them', () => {
+    expect(
+      runOne(function* (ctx) {
+        try {
+          yield* ctx.executeAsyncWith({ timeout: 18, retries: 2, retryDelay: 5 }, () =>
+            virtualFailure(new Error('flaky'), 3),
+          );
+        } catch (error) {
+          expect(error).to.be.instanceOf(AsyncTimeoutError);
+          expect(error).to.include({ attempts: 3, retries: 2, timeout: 18 });
+          ctx.sendEvent(OutputEvent.of((error as Error).message));
+        }
+      }),
+    ).to.deep.equal([
+      '18:"An async block of action `act` did not finish within 18 ms, all attempts counted: 3 of 3 (1 + 2 retries) were made when it fired. The timeout covers the whole call, retries and their delays included: raise `timeout`, or lower `retries` / `retryDelay`."',
+      '18:|',
+    ]);
+  });
+
   it('retries with a delay on the scheduler (never sleeping the main thread)', () => {
     let attempts = 0;
     expect(
@@ -100,7 +119,7 @@ describe('executeAsync: results, failures, timeouts, retries', () => {
     });
     expect(seen).to.have.length(1);
     expect(seen[0]).to.match(
-      /^0:# Action `act` failed in run 0 of key `undefined`: EmptyAsyncResultError: An Observable given to executeAsync/,
+      /^0:# Action `act` failed in run 0 \(key `undefined`: no key selector was given, so all inputs share one key, or it returned undefined\): EmptyAsyncResultError: An Observable given to executeAsync/,
     );
     expect(new EmptyAsyncResultError('act').code).to.equal('ERR_EMPTY_ASYNC_RESULT');
   });
@@ -109,7 +128,9 @@ describe('executeAsync: results, failures, timeouts, retries', () => {
     const seen = runOne(function* (ctx) {
       ctx.executeAsync(() => virtualFailure(new Error('forgotten'), 3));
     });
-    expect(seen).to.deep.equal(['3:# Action `act` failed in run 0 of key `undefined`: Error: forgotten']);
+    expect(seen).to.deep.equal([
+      '3:# Action `act` failed in run 0 (key `undefined`: no key selector was given, so all inputs share one key, or it returned undefined): Error: forgotten',
+    ]);
   });
 
   it('a run does not end while a call it started is in flight (even if never awaited)', () => {
@@ -133,7 +154,7 @@ describe('executeAsync: results, failures, timeouts, retries', () => {
       yield 5;
     });
     expect(seen).to.deep.equal([
-      '0:# Action `act` failed in run 0 of key `undefined`: TypeError: Action `act` yielded 5; generator actions may only wait on calls: `const r = yield* ctx.executeAsync(fn, ...args)`.',
+      '0:# Action `act` failed in run 0 (key `undefined`: no key selector was given, so all inputs share one key, or it returned undefined): TypeError: Action `act` yielded 5; generator actions may only wait on calls: `const r = yield* ctx.executeAsync(fn, ...args)`.',
     ]);
   });
 });
@@ -166,7 +187,7 @@ describe('sendEvent validation', () => {
   it("OutputEvent payloads are checked against the agent's output schema", async () => {
     const error = (await agentSending(() => OutputEvent.of(5))) as ActionError;
     expect((error.cause as Error).message).to.equal(
-      "Invalid payload for event `rx-agents/output` sent by action `start` (agent `sender`'s output schema): (root): Invalid input: expected string, received number. Fix the payload or the schema given to defineEvent.",
+      "Invalid payload for event `rx-agents/output` sent by action `start` (agent `sender`'s output schema): (root): Invalid input: expected string, received number. Fix the payload or the `output` schema given to defineAgent.",
     );
   });
 

@@ -174,7 +174,7 @@ describe('named budgets (createBudgets, executeAsyncWith({ budget }))', () => {
       ),
     );
     expect(seen).to.deep.equal([
-      '0:# Action `call` failed in run 0 of key `undefined`: UnknownBudgetError: Action `call` asked for budget `opneai`, but the operator has only `openai`. Add it to createBudgets({ ... }) or fix the name.',
+      '0:# Action `call` failed in run 0 (key `undefined`: no key selector was given, so all inputs share one key, or it returned undefined): UnknownBudgetError: Action `call` asked for budget `opneai`, but the operator has only `openai`. Add it to createBudgets({ ... }) or fix the name.',
     ]);
     const error = new UnknownBudgetError('x', 'act', []);
     expect([error.name, error.code]).to.deep.equal(['UnknownBudgetError', 'ERR_UNKNOWN_BUDGET']);
@@ -309,7 +309,9 @@ describe('retries: exponential backoff with jitter, retryIf', () => {
       Object.assign(new Error(`HTTP ${n === 1 ? 503 : 400}`), { status: n === 1 ? 503 : 400 });
     const retryIf = (e: unknown): boolean => ((e as { status: number }).status ?? 0) >= 500;
     const seen = one({ retries: 5, retryIf }, failing(3, status));
-    expect(seen).to.deep.equal(['2:# Action `act` failed in run 0 of key `undefined`: Error: HTTP 400']);
+    expect(seen).to.deep.equal([
+      '2:# Action `act` failed in run 0 (key `undefined`: no key selector was given, so all inputs share one key, or it returned undefined): Error: HTTP 400',
+    ]);
   });
 
   it('a throwing retryIf or a bad retryDelay fails the call with RetryPolicyError (never unhandled)', () => {
@@ -323,7 +325,7 @@ describe('retries: exponential backoff with jitter, retryIf', () => {
       failing(1),
     );
     expect(seen).to.deep.equal([
-      '1:# Action `act` failed in run 0 of key `undefined`: RetryPolicyError: The `retryIf` of a call in action `act` threw, so the call failed without another attempt. Make retryIf return a boolean for every error it gets.',
+      '1:# Action `act` failed in run 0 (key `undefined`: no key selector was given, so all inputs share one key, or it returned undefined): RetryPolicyError: The `retryIf` of a call in action `act` threw, so the call failed without another attempt. Make retryIf return a boolean for every error it gets.',
     ]);
     const nan = one({ retries: 2, retryDelay: () => NaN }, failing(1));
     expect(nan[0]).to.contain('RetryPolicyError: The `retryDelay` of a call in action `act` threw');

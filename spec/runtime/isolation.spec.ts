@@ -166,7 +166,7 @@ describe('S9 error policies', () => {
     expect(out).to.deep.equal([2, 6]);
     expect(failures).to.have.length(1);
     expect(failures[0]?.error.message).to.equal(
-      "Invalid payload for event `rx-agents/input` for the input of run 1 (agent `typed`'s input schema): n: Invalid input: expected number, received string. Fix the payload or the schema given to defineEvent.",
+      "Invalid payload for event `rx-agents/input` for the input of run 1 (agent `typed`'s input schema): n: Invalid input: expected number, received string. Fix the input or the `input` schema given to defineAgent.",
     );
   });
 

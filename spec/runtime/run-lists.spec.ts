@@ -68,7 +68,7 @@ describe('runtime: run lists (event queue, calls, activations) and unread failur
       ],
     });
     expect(run(agent, '(a|)')).to.deep.equal([
-      '4:# Action `act` failed in run 0 of key `undefined`: Error: dropped on the floor',
+      '4:# Action `act` failed in run 0 (key `undefined`: no key selector was given, so all inputs share one key, or it returned undefined): Error: dropped on the floor',
     ]);
   });
 
@@ -107,7 +107,9 @@ describe('runtime: run lists (event queue, calls, activations) and unread failur
         }),
       ],
     });
-    expect(run(agent, '(a|)')).to.deep.equal(['2:# Action `act` failed in run 0 of key `undefined`: Error: first']);
+    expect(run(agent, '(a|)')).to.deep.equal([
+      '2:# Action `act` failed in run 0 (key `undefined`: no key selector was given, so all inputs share one key, or it returned undefined): Error: first',
+    ]);
   });
 
   it('ctx.all that is never waited on: a failure of one of its calls still fails the action, before or after it finishes', () => {
@@ -125,8 +127,12 @@ describe('runtime: run lists (event queue, calls, activations) and unread failur
         ],
       });
     // The failing block errors at frame `failAt`; the action finishes at frame 3.
-    expect(run(make(2), '(a|)')).to.deep.equal(['3:# Action `act` failed in run 0 of key `undefined`: Error: boom']);
-    expect(run(make(5), '(a|)')).to.deep.equal(['5:# Action `act` failed in run 0 of key `undefined`: Error: boom']);
+    expect(run(make(2), '(a|)')).to.deep.equal([
+      '3:# Action `act` failed in run 0 (key `undefined`: no key selector was given, so all inputs share one key, or it returned undefined): Error: boom',
+    ]);
+    expect(run(make(5), '(a|)')).to.deep.equal([
+      '5:# Action `act` failed in run 0 (key `undefined`: no key selector was given, so all inputs share one key, or it returned undefined): Error: boom',
+    ]);
   });
 
   it('abandoning a run (isolate) aborts its in-flight calls in call order and ends suspended actions in start order', () => {
@@ -162,7 +168,7 @@ describe('runtime: run lists (event queue, calls, activations) and unread failur
     const failures: RunFailure[] = [];
     expect(run(agent, '(a|)', { isolate: (f) => failures.push(f) })).to.deep.equal(['2:|']);
     expect(failures.map((f) => f.error.message)).to.deep.equal([
-      'Action `failing` failed in run 0 of key `undefined`: Error: stop',
+      'Action `failing` failed in run 0 (key `undefined`: no key selector was given, so all inputs share one key, or it returned undefined): Error: stop',
     ]);
     expect(log).to.deep.equal([
       'unsubscribed c1',

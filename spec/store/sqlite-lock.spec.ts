@@ -5,7 +5,8 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { NEVER, concat, lastValueFrom, of, toArray } from 'rxjs';
-import { agentOperator, defineAgent, InputEvent, OutputEvent, sqliteStore, StoreUnavailableError } from '../../lib';
+import { agentOperator, defineAgent, InputEvent, OutputEvent, StoreUnavailableError } from '../../lib';
+import { sqliteStore } from '../../lib/sqlite';
 import { sqliteLockPath } from '../../lib/store/sqlite-lock';
 
 /** One writer per journal across processes (S13): real child processes, a real SIGKILL. */

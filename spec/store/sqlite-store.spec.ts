@@ -4,16 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { NEVER, concat, lastValueFrom, of, range, toArray, map } from 'rxjs';
-import {
-  agentOperator,
-  defineAgent,
-  InputEvent,
-  OutputEvent,
-  sqliteStore,
-  StoreOpenError,
-  StoreVersionError,
-  SQLITE_APPLICATION_ID,
-} from '../../lib';
+import { agentOperator, defineAgent, InputEvent, OutputEvent } from '../../lib';
+import { sqliteStore, StoreOpenError, StoreVersionError, SQLITE_APPLICATION_ID } from '../../lib/sqlite';
 
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
