@@ -256,7 +256,7 @@ export function createTracing(options: TracingOptions = {}): AgentTracing {
             : { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': e.tool };
         const name = e.type === 'model.called' ? `chat ${e.model}` : `execute_tool ${e.tool}`;
         if (span == null) {
-          const action = run?.actions.get(activationOfCall(e.call));
+          const action = run?.actions.get(e.activation);
           if (e.replayed) {
             // the block did not run: noted on the action's span
             action?.span.addEvent(e.type, { ...attributes, 'rx_agents.call': e.call }, e.time);

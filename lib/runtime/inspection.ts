@@ -226,10 +226,10 @@ export class Inspection {
       });
   }
 
-  /** An extension's event (`rx-agents/llm`: model and tool calls), reported through run-channel.ts. */
-  extension(key: unknown, run: number, event: ExtensionEvent): void {
+  /** An extension's event (`rx-agents/llm`: model and tool calls) of `activation`, reported through run-channel.ts. */
+  extension(key: unknown, run: number, activation: string, event: ExtensionEvent): void {
     const inspect = this.listener();
-    if (inspect !== undefined) this.emit(inspect, { ...event, time: this.scheduler.now(), key, run });
+    if (inspect !== undefined) this.emit(inspect, { ...event, time: this.scheduler.now(), key, run, activation });
   }
 
   /** The inspector, while it wants events. */

@@ -76,7 +76,7 @@ export type LifecycleEvent =
       readonly actions: readonly string[];
     })
   | (Base & { readonly type: 'output.emitted'; readonly event: string; readonly payload: unknown })
-  | (Base & ExtensionEvent);
+  | (Base & ExtensionEvent & { /** The activation that made the call. */ readonly activation: string });
 
 /** Token counts of one model call. */
 export interface LifecycleTokenUsage {

@@ -40,7 +40,7 @@ export interface RunChannel {
    * ended (nothing of run n reaches the sink after run n + 1 started). Never journaled.
    */
   chunk(source: string, index: number, chunk: unknown): void;
-  /** Reports an extension lifecycle event (time, key and run are filled in). */
+  /** Reports an extension lifecycle event (time, key, run and activation are filled in). */
   report(event: ExtensionEvent): void;
   /** Calls `listener` when `call` settles (at once if it has), before the runtime reports `async.completed` when it can. */
   whenSettled<T>(call: Call<T>, listener: (outcome: SettledCall<T>) => void): void;
@@ -72,7 +72,7 @@ export function runChannel(ctx: RunnerContext): RunChannel | undefined {
       run.stream(value);
     },
     report: (event) => {
-      if (!run.ended) run.inspection.extension(run.key, run.seq, event);
+      if (!run.ended) run.inspection.extension(run.key, run.seq, ctx.id, event);
     },
     whenSettled: <T>(call: Call<T>, listener: (outcome: SettledCall<T>) => void) => {
       if (!(call instanceof AsyncCall)) return;
