@@ -27,7 +27,7 @@ export interface RunBar {
   readonly acceptedAt: number;
   readonly start: number;
   readonly end: number;
-  readonly outcome: 'completed' | 'failed' | 'aborted' | 'open';
+  readonly outcome: 'completed' | 'failed' | 'aborted' | 'interrupted' | 'rolled-back' | 'open';
   readonly actions: readonly ActionBar[];
   /** Row of the queue-wait strip (waits of one key overlap when several inputs wait at once). */
   waitRow: number;
@@ -103,7 +103,7 @@ export function layoutTimeline(events: Iterable<LifecycleEvent>): TimelineLayout
     return run;
   };
   for (const e of events) {
-    if (e.type === 'input.dropped' && e.reason === 'drop-newest') continue;
+    if (e.type === 'input.dropped' && (e.reason === 'drop-newest' || e.reason === 'rejected')) continue;
     start = Math.min(start, e.time);
     end = Math.max(end, e.time);
     const run = runOf(e);

@@ -72,6 +72,13 @@ export function runtimeStarter<In>(
       const runtime = new Runtime(agent as Agent, { ...settings, executor: makeExecutor() }, subscriber);
       subscriber.add(() => runtime.dispose());
       runtime.recover(); // S13: unfinished runs of the journal resume first, in sequence order
+      if (settings.signals !== undefined)
+        subscriber.add(
+          settings.signals.subscribe({
+            next: (value) => runtime.signal(value),
+            error: (error: unknown) => runtime.sourceError(error),
+          }),
+        );
       feed(runtime, subscriber);
     });
 }

@@ -37,6 +37,11 @@ export function agentObject(agent: Agent<never, unknown>, options: AgentObjectOp
   if (typeof agent !== 'object' || agent === null || !(agent.routes instanceof Map))
     throw new AgentDefinitionError('agentObject needs an agent made by defineAgent({ name, actions }).');
   const a = agent as unknown as Agent;
+  // Waits for signals and joins (S14, allOf) are features of the embedded runtime; this driver does not route them yet.
+  if (a.signalTypes.size > 0 || a.actions.some((d) => d.join !== undefined))
+    throw new AgentDefinitionError(
+      `Agent \`${a.name}\` uses ${a.signalTypes.size > 0 ? '`signals` (waitForEvent)' : 'an allOf join'}, which rx-agents/restate does not support yet; run it with agentOperator.`,
+    );
   const name = options.name ?? a.name;
   if (!/^[A-Za-z][A-Za-z0-9_.-]*$/.test(name))
     throw new AgentDefinitionError(

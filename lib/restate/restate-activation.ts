@@ -29,6 +29,8 @@ export interface ActivationHost {
   readonly resources: Readonly<Record<string, unknown>>;
   readonly agentName: string;
   readonly hasAsyncActions: boolean;
+  /** The run's input (`ctx.input`). */
+  readonly input: unknown;
   send(from: RestateActivation, event: AgentEvent, index: number): void;
   /** Starts `fn(...args)` as a journaled `ctx.run` step named after the call. */
   startCall(
@@ -216,9 +218,38 @@ export class RestateActivation implements RunnerContext {
     if (!this.host.stepOpen) throw new RestateStepError(this.def.name, member);
   }
 
-  sendEvent(event: AgentEvent): void {
+  sendEvent(event: AgentEvent, options?: { readonly delay?: number }): void {
     this.guard('sendEvent');
+    if (options?.delay !== undefined && options.delay !== 0) this.unsupported('sendEvent(e, { delay })');
     this.host.send(this, event, this.sendCount++);
+  }
+
+  get input(): unknown {
+    return this.host.input;
+  }
+
+  /** S14 waits and timers are features of the embedded runtime (agentOperator); this driver does not park runs yet. */
+  private unsupported(member: string): never {
+    throw new RxAgentsError(
+      'ERR_RESTATE_UNSUPPORTED',
+      `\`ctx.${member}\` in action \`${this.def.name}\` is not supported by rx-agents/restate yet; run this agent with agentOperator.`,
+    );
+  }
+
+  waitForEvent(): never {
+    return this.unsupported('waitForEvent');
+  }
+
+  sleep(): never {
+    return this.unsupported('sleep');
+  }
+
+  sleepUntil(): never {
+    return this.unsupported('sleepUntil');
+  }
+
+  any(): never {
+    return this.unsupported('any');
   }
 
   executeAsync<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Call<BlockResult<R>> {

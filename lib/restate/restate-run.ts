@@ -85,6 +85,8 @@ export class RestateRun implements ActivationHost, RestateCallOwner {
   current: RestateActivation | null = null;
   stepOpen = false;
   ended = false;
+  /** The run's input (`ctx.input`). */
+  input: unknown = undefined;
   private readonly controller = new AbortController();
   private readonly queue: Array<{ type: string; id: string; payload: unknown }> = [];
   private readonly pending: Pending[] = [];
@@ -124,6 +126,7 @@ export class RestateRun implements ActivationHost, RestateCallOwner {
 
   /** Drives the run to its end; resolves with its outputs, rejects with the run's failure. */
   async execute(input: unknown): Promise<RestateRunResult> {
+    this.input = input;
     try {
       await this.step(() => this.queue.push({ type: InputEvent.type, id: String(this.seq), payload: input }));
       for (;;) {
@@ -279,7 +282,11 @@ export class RestateRun implements ActivationHost, RestateCallOwner {
     const attempts = 1 + (options?.retries ?? 0);
     let last: unknown;
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      if (attempt > 1 && (options?.retryDelay ?? 0) > 0) await sleep(options?.retryDelay ?? 0);
+      if (attempt > 1) {
+        const retryDelay = options?.retryDelay ?? 0;
+        const delay = typeof retryDelay === 'function' ? retryDelay(attempt - 1, last) : retryDelay;
+        if (delay > 0) await sleep(delay);
+      }
       try {
         const value = await this.attempt(action, fn, args, options?.timeout);
         return value === undefined
@@ -288,6 +295,7 @@ export class RestateRun implements ActivationHost, RestateCallOwner {
       } catch (error) {
         last = error;
         if (error instanceof RestateSerializationError) break;
+        if (options?.retryIf !== undefined && !retryable(options.retryIf, error, attempt)) break;
       }
     }
     return { ok: false, e: errorData(last) };
@@ -383,4 +391,13 @@ function lastValue(observable: Observable<unknown>, action: string): Promise<unk
 // Inside a ctx.run body the wall clock is fine: only the block's outcome is journaled.
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A `retryIf` that throws means: do not retry (the call fails with the block's error). */
+function retryable(retryIf: (error: unknown, attempt: number) => boolean, error: unknown, attempt: number): boolean {
+  try {
+    return retryIf(error, attempt) === true;
+  } catch {
+    return false;
+  }
 }

@@ -73,7 +73,38 @@ export interface Durability {
   drain(done: () => void): void;
   /** The subscription ended. */
   close(): void;
+  /** S14: a wait or timer parks: record its absolute deadline. Throws {@link JournalValueError}. */
+  parked(seq: number, call: JournalCall, deadline: number | undefined): void;
+  /** S14: asks about a wait or timer before it parks. */
+  replayParked(seq: number, call: JournalCall): ParkedReplay;
+  /** S14: a signal arrived for run `seq` (written ahead). Throws {@link JournalValueError}. */
+  signalled(seq: number, id: string, type: string, payload: unknown): void;
+  /** S14: recovery: the signals of run `seq` no recorded wait consumed, and how many it had. */
+  takeSignals(seq: number): RecoveredSignals;
+  /** Runs `fn` once everything written so far is committed (at once without a store). */
+  afterCommit(fn: () => void): void;
 }
+
+/**
+ * What the journal answers about a wait or timer before it parks (S14): it is `new` (park it with
+ * its own deadline, and record it), `parked` before a crash (park it again with the recorded
+ * absolute deadline), `timed-out` before a crash (fire its timeout again), or `settled`.
+ */
+export type ParkedReplay =
+  | { readonly kind: 'new' }
+  | { readonly kind: 'parked'; readonly deadline: number | undefined }
+  | { readonly kind: 'timed-out' }
+  | { readonly kind: 'settled'; readonly ok: boolean; readonly value: unknown };
+
+export const NEW_PARKED: ParkedReplay = Object.freeze({ kind: 'new' });
+export const TIMED_OUT: ParkedReplay = Object.freeze({ kind: 'timed-out' });
+
+/** Signals journaled for a run and not consumed, in arrival order, and how many the run had received. */
+export interface RecoveredSignals {
+  readonly events: ReadonlyArray<{ readonly id: string; readonly type: string; readonly payload: unknown }>;
+  readonly count: number;
+}
+export const NO_SIGNALS: RecoveredSignals = Object.freeze({ events: Object.freeze([]), count: 0 });
 
 const EMPTY: JournalSnapshot = Object.freeze({
   nextSeq: 0,
@@ -98,4 +129,9 @@ export const noJournal: Durability = Object.freeze({
   ended: () => undefined,
   drain: (done: () => void) => done(),
   close: () => undefined,
+  parked: () => undefined,
+  replayParked: () => NEW_PARKED,
+  signalled: () => undefined,
+  takeSignals: () => NO_SIGNALS,
+  afterCommit: (fn: () => void) => fn(),
 });

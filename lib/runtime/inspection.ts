@@ -79,7 +79,7 @@ export class Inspection {
   runEnded(
     key: unknown,
     run: number,
-    outcome: 'completed' | 'failed' | 'aborted',
+    outcome: 'completed' | 'failed' | 'aborted' | 'interrupted' | 'rolled-back',
     startedAt: number,
     error?: unknown,
     time?: number,
@@ -226,10 +226,32 @@ export class Inspection {
       });
   }
 
-  /** An extension's event (`rx-agents/llm`: model and tool calls) of `activation`, reported through run-channel.ts. */
-  extension(key: unknown, run: number, activation: string, event: ExtensionEvent): void {
+  /** S14: a signal reached its key's run: handed to a parked wait (`delivered`) or buffered. */
+  signalReceived(key: unknown, run: number, eventType: string, signal: string, delivered: boolean): void {
     const inspect = this.listener();
-    if (inspect !== undefined) this.emit(inspect, { ...event, time: this.scheduler.now(), key, run, activation });
+    if (inspect !== undefined)
+      this.emit(inspect, {
+        type: 'signal.received',
+        time: this.scheduler.now(),
+        key,
+        run,
+        eventType,
+        signal,
+        delivered,
+      });
+  }
+
+  /** S14: a signal was not delivered (`run` is -1). */
+  signalRejected(key: unknown, code: string, error: unknown): void {
+    const inspect = this.listener();
+    if (inspect !== undefined)
+      this.emit(inspect, { type: 'signal.rejected', time: this.scheduler.now(), key, run: -1, code, error });
+  }
+
+  /** An extension's event (`rx-agents/llm`: model and tool calls), reported through run-channel.ts. */
+  extension(key: unknown, run: number, event: ExtensionEvent): void {
+    const inspect = this.listener();
+    if (inspect !== undefined) this.emit(inspect, { ...event, time: this.scheduler.now(), key, run });
   }
 
   /** The inspector, while it wants events. */

@@ -13,7 +13,19 @@ import {
   type JournaledInput,
   type RunEnd,
 } from '../store/store';
-import { RECONCILE, RUN, type Durability, type JournalCall, type Recovered, type Replay } from './durability';
+import {
+  NEW_PARKED,
+  NO_SIGNALS,
+  RECONCILE,
+  RUN,
+  TIMED_OUT,
+  type Durability,
+  type JournalCall,
+  type ParkedReplay,
+  type Recovered,
+  type RecoveredSignals,
+  type Replay,
+} from './durability';
 import type { MemoryNode } from './memory';
 
 /** What the journal needs from the runtime that owns it. */
@@ -215,6 +227,85 @@ export class Journal implements Durability {
     this.flush();
   }
 
+  // ---- S14: parked calls (waits, timers) and signals ------------------------------------
+
+  /** A parked call (wait or timer) starts: its absolute deadline (`null`: none) is recorded as its start. */
+  parked(seq: number, call: JournalCall, deadline: number | undefined): void {
+    this.calls.push({
+      seq,
+      id: call.id,
+      fingerprint: fingerprint(call.fn, call.args),
+      state: CALL_STARTED,
+      value: encodeValue(deadline ?? null, `the deadline of \`${call.id}\``),
+    });
+    this.written();
+  }
+
+  /**
+   * Replay of a parked call (ask, then the runtime acts): `new`, `parked` with the absolute
+   * deadline recorded when it first parked (a restart keeps it), `timed-out` (the runtime fires
+   * the same typed timeout again), or `settled` with the recorded outcome.
+   */
+  replayParked(seq: number, call: JournalCall): ParkedReplay {
+    const entry = this.recorded.get(seq)?.get(call.id);
+    if (entry === undefined) return NEW_PARKED;
+    const same = entry.fingerprint === fingerprint(call.fn, call.args);
+    if (
+      same &&
+      entry.state === CALL_FAILED &&
+      (decodeError(entry.value as string) as { code?: unknown } | null)?.code === 'ERR_WAIT_TIMEOUT'
+    )
+      return TIMED_OUT;
+    if (entry.state !== CALL_STARTED || !same) return this.replay(seq, call) as ParkedReplay;
+    const deadline = entry.value === null ? null : (decodeValue(entry.value) as number | null);
+    return { kind: 'parked', deadline: deadline ?? undefined };
+  }
+
+  /** A signal arrived for run `seq`: written ahead, so it survives a crash before a wait consumes it. */
+  signalled(seq: number, id: string, type: string, payload: unknown): void {
+    this.calls.push({
+      seq,
+      id,
+      fingerprint: SIGNAL,
+      state: CALL_OK,
+      value: encodeValue({ type, payload }, `the payload of signal \`${id}\``),
+    });
+    this.written();
+  }
+
+  /**
+   * Recovery: the signals journaled for run `seq` that no recorded wait consumed, in arrival
+   * order, and how many signals the run had received (to number the next ones).
+   */
+  takeSignals(seq: number): RecoveredSignals {
+    const calls = this.recorded.get(seq);
+    if (calls === undefined) return NO_SIGNALS;
+    const consumed = new Set<string>();
+    const signals: Array<{ id: string; type: string; payload: unknown; n: number }> = [];
+    for (const entry of calls.values()) {
+      if (entry.fingerprint === SIGNAL && entry.value !== null) {
+        const { type, payload } = decodeValue(entry.value) as { type: string; payload: unknown };
+        signals.push({ id: entry.id, type, payload, n: Number(entry.id.slice(entry.id.lastIndexOf('#') + 1)) });
+      } else if (entry.state === CALL_OK && entry.fingerprint.startsWith(WAIT_PREFIX) && entry.value !== null) {
+        const event = decodeValue(entry.value) as { id?: unknown } | null;
+        if (typeof event?.id === 'string') consumed.add(event.id);
+      }
+    }
+    signals.sort((a, b) => a.n - b.n);
+    return {
+      events: signals.filter((s) => !consumed.has(s.id)).map(({ id, type, payload }) => ({ id, type, payload })),
+      count: signals.length === 0 ? 0 : (signals[signals.length - 1] as { n: number }).n + 1,
+    };
+  }
+
+  /** Runs `fn` once everything written so far is committed (at once if it already is). */
+  afterCommit(fn: () => void): void {
+    if (this.rows === 0 && this.committing === null) return fn();
+    // Waiters run when the next batch commits (group commit: the tick, not at once); counting a row makes sure there is one.
+    this.durableWaiters.push(fn);
+    this.written();
+  }
+
   /**
    * A call settled for real (not from the journal): record its outcome. Throws
    * {@link JournalValueError} if the value cannot be journaled faithfully.
@@ -389,6 +480,10 @@ export class Journal implements Durability {
     }
   }
 }
+
+/** The fingerprint of a journaled signal row; waits are calls of the function named `rx-agents.waitForEvent`. */
+const SIGNAL = 'rx-agents.signal';
+const WAIT_PREFIX = 'rx-agents.waitForEvent/';
 
 /** Store methods may answer with a value or a Promise; any thenable counts (a store may bring its own Promise library). */
 function isPromise<T>(value: T | Promise<T>): value is Promise<T> {

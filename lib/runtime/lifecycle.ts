@@ -13,12 +13,17 @@ interface Base {
 export type LifecycleEvent =
   | (Base & { readonly type: 'input.accepted'; readonly buffered: boolean; readonly input: unknown })
   /** `aborted`: the input was still waiting when the stream ended (error or unsubscribe). */
-  | (Base & { readonly type: 'input.dropped'; readonly reason: 'drop-newest' | 'drop-oldest' | 'aborted' })
+  /** S15: `rejected` (busy key, policy `reject`; never accepted), `superseded` (policy `latest`). */
+  | (Base & {
+      readonly type: 'input.dropped';
+      readonly reason: 'drop-newest' | 'drop-oldest' | 'aborted' | 'rejected' | 'superseded';
+    })
   | (Base & { readonly type: 'run.started'; readonly waited: number })
   | (Base & {
       readonly type: 'run.ended';
       /** `aborted`: the run was still active when the stream ended (error or unsubscribe). */
-      readonly outcome: 'completed' | 'failed' | 'aborted';
+      /** S15: `interrupted` / `rolled-back`: aborted by a newer input of its key (busy policy). */
+      readonly outcome: 'completed' | 'failed' | 'aborted' | 'interrupted' | 'rolled-back';
       readonly duration: number;
       readonly error?: unknown;
     })
@@ -76,7 +81,16 @@ export type LifecycleEvent =
       readonly actions: readonly string[];
     })
   | (Base & { readonly type: 'output.emitted'; readonly event: string; readonly payload: unknown })
-  | (Base & ExtensionEvent & { /** The activation that made the call. */ readonly activation: string });
+  /** S14: a signal reached its key's run: handed to a parked wait (`delivered`) or buffered for a later one. */
+  | (Base & {
+      readonly type: 'signal.received';
+      readonly eventType: string;
+      readonly signal: string;
+      readonly delivered: boolean;
+    })
+  /** S14: a signal was not delivered (`run` is -1); the same error goes to `onSignalRejected`. */
+  | (Base & { readonly type: 'signal.rejected'; readonly code: string; readonly error: unknown })
+  | (Base & ExtensionEvent);
 
 /** Token counts of one model call. */
 export interface LifecycleTokenUsage {
@@ -94,6 +108,8 @@ export type ExtensionEvent =
   | {
       readonly type: 'model.called';
       readonly action: string;
+      /** The activation that made the call (filled in by the run channel). */
+      readonly activation: string;
       readonly call: string;
       readonly provider: string;
       readonly model: string;
@@ -107,6 +123,8 @@ export type ExtensionEvent =
   | {
       readonly type: 'tool.called';
       readonly action: string;
+      /** The activation that made the call (filled in by the run channel). */
+      readonly activation: string;
       readonly call: string;
       readonly tool: string;
       readonly ok: boolean;

@@ -1,8 +1,15 @@
-import type { SchedulerLike } from 'rxjs';
+import type { Observable, SchedulerLike } from 'rxjs';
 import type { RxAgentsError } from '../errors';
 import type { AgentStore } from '../store/store';
+import type { SignalRejectedError } from '../waits/errors';
+import type { Signal } from '../waits/signal';
+import type { Budgets } from './budgets';
+import type { BusyOption } from './busy-policy';
 import type { Executor } from './executor';
 import type { Inspector } from './lifecycle';
+
+/** Why an input did not run (or did not run to its end): the third argument of `onDropped`. */
+export type InputDropReason = 'drop-newest' | 'drop-oldest' | 'rejected' | 'superseded' | 'interrupted' | 'rolled-back';
 
 /**
  * What goes downstream when `output: 'envelope'` is chosen.
@@ -48,7 +55,9 @@ export interface RuntimeSettings {
   readonly onRunFailed: ((failure: RunFailure) => void) | undefined;
   readonly maxBufferedInputs: number;
   readonly overflow: 'error' | 'drop-newest' | 'drop-oldest';
-  readonly onDropped: ((input: unknown, key: unknown) => void) | undefined;
+  readonly onDropped: ((input: unknown, key: unknown, reason: InputDropReason) => void) | undefined;
+  /** S15: what an input does while its key's run is going. */
+  readonly busy: BusyOption;
   readonly validateEvents: boolean;
   readonly envelope: boolean;
   readonly inspect: Inspector | undefined;
@@ -58,4 +67,14 @@ export interface RuntimeSettings {
   readonly onAccepted: ((input: unknown, seq: number) => void) | undefined;
   /** The source position of an input, saved with each commit (with a store). */
   readonly position: ((input: unknown) => unknown) | undefined;
+  /** Named budgets calls may take permits of (`executeAsyncWith({ budget })`). */
+  readonly budgets: Budgets | undefined;
+  /** S14: external events for keys (`waitForEvent`). */
+  readonly signals: Observable<unknown> | undefined;
+  /** S14: receives each signal that was not delivered; without it, such a signal fails the stream. */
+  readonly onSignalRejected: ((error: SignalRejectedError) => void) | undefined;
+  /** S14: receives each accepted signal once it is durable (with a store) or at once. */
+  readonly onSignalAccepted: ((signal: Signal) => void) | undefined;
+  /** S14: signals buffered per run and event type before a wait takes them. */
+  readonly maxBufferedSignals: number;
 }

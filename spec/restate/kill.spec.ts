@@ -15,7 +15,7 @@ const USERS = 4;
 const PER_USER = 10;
 /** SIGKILLs per seed (each needs a warm standby process). */
 const KILLS = 4;
-const seeds = (process.env['RX_RESTATE_SEED'] ?? '7,11').split(',').map(Number);
+const seeds = (process.env['RX_RESTATE_SEED'] ?? '7').split(',').map(Number);
 
 function inputs(prefix: string): Array<{ user: string; n: number }> {
   const list: Array<{ user: string; n: number }> = [];
@@ -44,7 +44,7 @@ async function memoryOf(admin: string): Promise<Map<string, unknown>> {
 }
 
 function effects(file: string): Array<{ tag: string; pid: number; time: number }> {
-  let text = '';
+  let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
@@ -98,7 +98,8 @@ describe('restate: kill tests (two service processes behind one deployment, SIGK
   const reference = new Map<string, Out>();
 
   before(async function () {
-    this.timeout(120_000);
+    // Six ts-node processes start here at once: slow on a loaded two-core machine.
+    this.timeout(300_000);
     dir = mkdtempSync(join(tmpdir(), 'rx-restate-kill-'));
     effectsFile = join(dir, 'effects.log');
     for (let i = 0; i < 2 + KILLS * seeds.length; i++) {
@@ -186,7 +187,7 @@ describe('restate: kill tests (two service processes behind one deployment, SIGK
   it('the server itself SIGKILLed and restarted on the same base dir mid-stream: the stream resumes and completes', async () => {
     const prefix = 'srvu';
     let seen = 0;
-    let restarted = false;
+    const killedPid = ctx.server.pid;
     const outputs: Array<RestateAgentOutput<Out>> = [];
     const done = new Promise<void>((resolve, reject) => {
       from(inputs(prefix))
@@ -204,9 +205,8 @@ describe('restate: kill tests (two service processes behind one deployment, SIGK
     while (seen < 5) await new Promise((resolve) => setTimeout(resolve, 20));
     await ctx.server.kill();
     (ctx as { server: typeof ctx.server }).server = await restartRestateServer(ctx.server);
-    restarted = true;
     await done;
-    expect(restarted).to.equal(true);
+    expect(ctx.server.pid).to.not.equal(killedPid);
     checkOutputs(outputs, prefix, reference);
     const memory = await memoryOf(ctx.server.admin);
     for (let u = 0; u < USERS; u++) expect(memory.get(`${prefix}${u}`)).to.deep.equal(memory.get(`ref${u}`));
