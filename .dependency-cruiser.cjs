@@ -3,7 +3,9 @@
  * included. The core reads bottom-up: errors → events → context → agent → runtime → operator; a
  * layer imports only layers below it. The side folders — observe (inspectors), workers (thread
  * pool), store (durable stores), testing — reach the core only through its public seams, and the
- * core never imports them (except the runtime's journal, which speaks the store contract).
+ * core never imports them (except the runtime's journal, which speaks the store contract). The
+ * optional features (llm, restate) sit on top of the agent layer and reach the runtime only
+ * through the seams named below.
  */
 const core = ['events', 'context', 'agent', 'runtime', 'operator'];
 
@@ -81,6 +83,10 @@ module.exports = {
     ]),
     // The command line sits on top of the store reader and the timeline renderer; nothing imports it.
     side('cli', ['^lib/store/', '^lib/observe/', '^lib/runtime/lifecycle\\.ts$']),
+    // The agent layer builds agents (events, context, agent) and streams and reports through the run channel.
+    side('llm', [folders(['events', 'context', 'agent']), '^lib/runtime/(run-channel|lifecycle)\\.ts$']),
+    // Restate runs the same agents and actions on its own context, with the same memory model.
+    side('restate', [folders(['events', 'context', 'agent']), '^lib/runtime/(memory|memory-view|lifecycle)\\.ts$']),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
