@@ -1,11 +1,11 @@
-import type { Observable, SchedulerLike } from 'rxjs';
+import type { SchedulerLike } from 'rxjs';
 import type { Agent } from '../agent/define-agent';
 import { CallbackError, EventValidationError, RxAgentsError } from '../errors';
 import { InputEvent, toIssues, type AgentEvent } from '../events/define-event';
-import { SignalRejectedError, type SignalRejection } from '../waits/errors';
-import { park, type ParkSpec } from '../waits/parking';
-import { RunWaits } from '../waits/run-waits';
-import type { Signal } from '../waits/signal';
+import { SignalRejectedError, type SignalRejection } from './wait-errors';
+import { park, type ParkSpec } from './parking';
+import { RunWaits } from './run-waits';
+import type { Signal } from '../events/signal';
 import type { Budgets } from './budgets';
 import { choosePolicy, mayRollBack, type BusyPolicy } from './busy-policy';
 import type { JournalSnapshot } from '../store/store';
