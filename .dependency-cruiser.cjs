@@ -56,8 +56,19 @@ module.exports = {
     layer('context'),
     layer('agent'),
     // The journal (runtime/journal.ts) writes through the store contract and its value codec.
-    layer('runtime', ['^lib/store/store\\.ts$', '^lib/store/codec\\.ts$']),
-    layer('operator', ['^lib/store/store\\.ts$']),
+    layer('runtime', ['^lib/store/store\\.ts$', '^lib/store/codec\\.ts$', '^lib/waits/']),
+    {
+      // lib/waits (S14: parking, signals, timers) belongs to the runtime layer, in a folder of its own.
+      name: 'layer-waits',
+      comment: 'lib/waits may import only errors, events, context, agent, runtime',
+      severity: 'error',
+      from: { path: '^lib/waits/' },
+      to: {
+        path: '^lib/',
+        pathNot: ['^lib/waits/', '^lib/errors\\.ts$', folders(['events', 'context', 'agent', 'runtime'])],
+      },
+    },
+    layer('operator', ['^lib/store/store\\.ts$', '^lib/waits/']),
     side('observe', ['^lib/runtime/lifecycle\\.ts$']),
     side('testing', ['^lib/runtime/lifecycle\\.ts$']),
     side('workers', []),

@@ -27,7 +27,7 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    files: ['spec/workers/fixtures/*.js'],
+    files: ['spec/workers/fixtures/*.js', '*.cjs'],
     languageOptions: {
       sourceType: 'commonjs',
       globals: { require: 'readonly', exports: 'writable', module: 'writable', setTimeout: 'readonly' },

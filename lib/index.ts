@@ -68,6 +68,8 @@ export {
   ActionError,
   CallbackError,
   BufferOverflowError,
+  UnroutedEventError,
+  UnknownResourceError,
   AsyncTimeoutError,
   AbortedError,
   EmptyAsyncResultError,

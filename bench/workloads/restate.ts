@@ -15,7 +15,8 @@
  */
 import './../../lib/restate/polyfill';
 import * as restate from '@restatedev/restate-sdk';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { from, lastValueFrom } from 'rxjs';
@@ -82,6 +83,16 @@ function through(server: RestateServer, service: string, inputs: readonly In[]):
   );
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); NaN elsewhere. */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 async function timed(task: () => Promise<number>, expected: number, label: string): Promise<number> {
   const t0 = performance.now();
   const got = await task();
@@ -93,7 +104,7 @@ async function timed(task: () => Promise<number>, expected: number, label: strin
 export async function run({ quick }: { readonly quick: boolean }): Promise<BenchResult[]> {
   const n = quick ? 300 : 1000;
   const keys = quick ? 50 : 100;
-  const rounds = quick ? 2 : 3;
+  const rounds = quick ? 3 : 5;
   const dir = mkdtempSync(join(tmpdir(), 'rx-restate-bench-'));
   const server = await startRestateServer({ logFile: join(dir, 'server.log') });
   const services: ServiceProcess[] = [];
@@ -104,6 +115,8 @@ export async function run({ quick }: { readonly quick: boolean }): Promise<Bench
     for (const port of ports)
       services.push(spawnService(port, join(dir, 'effects.log'), { path: join(__dirname, 'io'), name: 'agent' }));
     await Promise.all(services.map((s) => s.ready));
+    // Both shapes go through the same kind of balancer (one target, two targets), so the ratio is the second process alone.
+    const single = await startBalancer([`http://127.0.0.1:${ports[0]}`]);
     const balancer = await startBalancer(ports.map((p) => `http://127.0.0.1:${p}`));
     const local = await serveAgents([stepAgent, handWritten]);
     await registerDeployment(server.admin, local.url);
@@ -119,14 +132,31 @@ export async function run({ quick }: { readonly quick: boolean }): Promise<Bench
     const one: number[] = [];
     const two: number[] = [];
     const emb: number[] = [];
+    // Where the CPU goes during the two-process runs: the server, each service process, this process (client).
+    const pids = {
+      server: server.pid,
+      service1: services[0]?.child.pid ?? 0,
+      service2: services[1]?.child.pid ?? 0,
+      client: process.pid,
+    };
+    const cpu: Record<string, number> = { server: 0, service1: 0, service2: 0, client: 0 };
+    let twoWall = 0;
     for (let r = 0; r < rounds; r++) {
-      await registerDeployment(server.admin, `http://127.0.0.1:${ports[0]}`);
+      await registerDeployment(server.admin, single.url);
       one.push(await timed(() => through(server, 'io', ioInputs()), 2 * n, 'one process'));
       await registerDeployment(server.admin, balancer.url);
-      two.push(await timed(() => through(server, 'io', ioInputs()), 2 * n, 'two processes'));
+      const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
+      const ms = await timed(() => through(server, 'io', ioInputs()), 2 * n, 'two processes');
+      for (const [k, pid] of Object.entries(pids)) cpu[k] = (cpu[k] ?? 0) + cpuSeconds(pid) - (before[k] ?? 0);
+      twoWall += ms / 1000;
+      two.push(ms);
       emb.push(await timed(() => embedded(ioInputs()), 2 * n, 'embedded'));
     }
-    const rate = (ms: number[]): number => n / (Math.min(...ms) / 1000);
+    // The median round: this machine's load drifts, and rounds of the compared shapes alternate.
+    const rate = (ms: number[]): number => {
+      const sorted = [...ms].sort((a, b) => a - b);
+      return n / ((sorted[Math.floor((sorted.length - 1) / 2)] as number) / 1000);
+    };
     const params = { inputs: n, keys, blocks: '5+10 ms ‖ 10 ms' };
     out.push(
       result(
@@ -147,13 +177,18 @@ export async function run({ quick }: { readonly quick: boolean }): Promise<Bench
         {
           target: '>= 1.6',
           forwarded: Object.fromEntries(balancer.forwarded),
+          // CPU cores each process kept busy during the two-process runs (cpu s / wall s), and the machine's load.
+          coresBusy: Object.fromEntries(
+            Object.entries(cpu).map(([k, v]) => [k, Math.round((v / twoWall) * 100) / 100]),
+          ),
+          loadAverage: Math.round((loadavg()[0] ?? 0) * 10) / 10,
         },
       ),
     );
 
     const steps: number[] = [];
     const byHand: number[] = [];
-    for (let r = 0; r < rounds; r++) {
+    for (let r = 0; r < rounds + 2; r++) {
       steps.push(await timed(() => through(server, 'steps', ioInputs()), n, 'agent steps'));
       byHand.push(await timed(() => through(server, 'stepsbyhand', ioInputs()), n, 'hand-written'));
     }
@@ -172,6 +207,7 @@ export async function run({ quick }: { readonly quick: boolean }): Promise<Bench
       ),
     );
     await balancer.close();
+    await single.close();
     await local.close();
   } finally {
     await Promise.all(services.map((s) => killService(s)));

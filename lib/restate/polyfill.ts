@@ -11,7 +11,9 @@ interface Resolvers<T> {
 
 const PromiseCtor = Promise as unknown as { withResolvers?: <T>() => Resolvers<T> };
 
-if (typeof PromiseCtor.withResolvers !== 'function') {
+const needed = typeof PromiseCtor.withResolvers !== 'function';
+
+if (needed) {
   Object.defineProperty(Promise, 'withResolvers', {
     configurable: true,
     writable: true,
@@ -27,5 +29,5 @@ if (typeof PromiseCtor.withResolvers !== 'function') {
   });
 }
 
-/** Whether the polyfill was needed (for the README's claim and a spec). */
-export const polyfilledWithResolvers = PromiseCtor.withResolvers !== undefined;
+/** Whether this runtime lacked `Promise.withResolvers`, so the polyfill was installed (Node < 22). */
+export const polyfilledWithResolvers = needed;

@@ -4,7 +4,7 @@ import type { ActionDef, Agent } from '../agent/define-agent';
 import type { AsyncCallOptions, BlockResult, Call } from '../context/call';
 import type { MemoryRef } from '../context/memory-ref';
 import type { AllResults, AnyResult, RunnerContext, SendOptions, WaitOptions } from '../context/runner-context';
-import { AbortedError, AsyncBlockAccessError, RxAgentsError } from '../errors';
+import { AbortedError, AsyncBlockAccessError, UnknownResourceError } from '../errors';
 import type { AgentEvent, EventOf, EventType } from '../events/define-event';
 import { UnknownBudgetError, WaitTimeoutError } from './wait-errors';
 import { checkTime, checkWait, SEND_LATER_FN, SLEEP_FN, SLEEP_UNTIL_FN, WAIT_FN, type ParkSpec } from './parking';
@@ -446,17 +446,7 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
     const agent = this.host.agent;
     const resources = agent.resources;
     if (!Object.hasOwn(resources, name)) {
-      throw new RxAgentsError(
-        'ERR_UNKNOWN_RESOURCE',
-        `Action \`${this.def.name}\` asked for resource \`${name}\`, but agent \`${agent.name}\` has ` +
-          `${
-            Object.keys(resources).length
-              ? Object.keys(resources)
-                  .map((n) => `\`${n}\``)
-                  .join(', ')
-              : 'no resources'
-          }.`,
-      );
+      throw new UnknownResourceError(this.def.name, agent.name, name, Object.keys(resources));
     }
     return resources[name] as T;
   }

@@ -25,7 +25,9 @@ export type Replay =
   | { readonly kind: 'reconcile' }
   | { readonly kind: 'settled'; readonly ok: boolean; readonly value: unknown };
 
+/** The answer for a call with nothing recorded: run it. */
 export const RUN: Replay = Object.freeze({ kind: 'run' });
+/** The answer for a call started before a crash, with no outcome and a reconciler: run the reconciler. */
 export const RECONCILE: Replay = Object.freeze({ kind: 'reconcile' });
 
 /** An unfinished input the journal hands back for recovery, decoded. */

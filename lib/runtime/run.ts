@@ -1,6 +1,6 @@
 import type { SchedulerLike } from 'rxjs';
 import type { ActionDef, Agent } from '../agent/define-agent';
-import { AbortedError, ActionError, EventValidationError, RxAgentsError } from '../errors';
+import { AbortedError, ActionError, EventValidationError, RxAgentsError, UnroutedEventError } from '../errors';
 import { OutputEvent, toIssues, type AgentEvent, type EventType } from '../events/define-event';
 import type { MemoryValue } from '../context/memory-ref';
 import type { ParkSpec } from './parking';
@@ -201,12 +201,7 @@ export class Run implements ActivationHost {
     const isOutput = type === OutputEvent.type;
     const eventType = isOutput ? undefined : agent.eventTypes.get(type as string);
     if (!isOutput && eventType === undefined) {
-      throw new RxAgentsError(
-        'ERR_UNROUTED_EVENT',
-        `Action \`${from.def.name}\` sent ${type === undefined ? 'something that is not an event' : `event \`${String(type)}\``}, ` +
-          `but no action of agent \`${agent.name}\` is triggered by it, so it would be lost. ` +
-          'Send an event made by an event type that some action lists as a trigger, or OutputEvent.of(...) to emit downstream.',
-      );
+      throw new UnroutedEventError(from.def.name, agent.name, type === undefined ? undefined : String(type));
     }
     let payload = event.payload;
     if (this.host.validateEvents) {

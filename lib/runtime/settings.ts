@@ -11,7 +11,12 @@ import type { Inspector } from './lifecycle';
 /** Why an input did not run (or did not run to its end): the third argument of `onDropped`. */
 export type InputDropReason = 'drop-newest' | 'drop-oldest' | 'rejected' | 'superseded' | 'interrupted' | 'rolled-back';
 
-/** What goes downstream when `output: 'envelope'` is chosen. */
+/**
+ * What goes downstream when `output: 'envelope'` is chosen.
+ *
+ * @example
+ * inputs$.pipe(agentOperator(agent, { output: 'envelope' })).subscribe(({ key, run, id, payload }) => dedupe(id, payload));
+ */
 export interface AgentOutput<Out = unknown> {
   readonly key: unknown;
   /** The run sequence number of the run that sent it. */
@@ -21,7 +26,12 @@ export interface AgentOutput<Out = unknown> {
   readonly payload: Out;
 }
 
-/** A run that failed under `errorPolicy: 'isolate'`. */
+/**
+ * A run that failed under `errorPolicy: 'isolate'`.
+ *
+ * @example
+ * agentOperator(agent, { errorPolicy: 'isolate', onRunFailed: ({ key, run, error }) => log(key, run, error.code) });
+ */
 export interface RunFailure<In = unknown> {
   readonly key: unknown;
   readonly run: number;
