@@ -3,7 +3,7 @@ import type { ActionDef, ActionFactory } from '../agent/define-agent';
 import { defineEvent } from '../events/define-event';
 import { WaitTimeoutError } from '../runtime/wait-errors';
 import { ToolApprovalRequestEvent, ToolApprovalResponseEvent } from './events';
-import { jsonValueSchema } from './messages';
+import type { JsonValue } from './messages';
 
 /**
  * The signal a person sends to decide a run's pending tool calls, by tool call id: approve
@@ -17,7 +17,11 @@ export const ToolApprovalSignal = defineEvent(
   z.object({
     decisions: z.record(
       z.string(),
-      z.object({ approved: z.boolean(), reason: z.string().optional(), arguments: jsonValueSchema.optional() }),
+      z.object({
+        approved: z.boolean(),
+        reason: z.string().optional(),
+        arguments: z.custom<JsonValue>((v) => v !== undefined).optional(),
+      }),
     ),
   }),
 );
