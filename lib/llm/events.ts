@@ -21,10 +21,6 @@ const loop = {
   usage: usageSchema,
 };
 
-const toolMessageSchema = z.custom<ToolMessage>((v) => isChatMessage(v) && v.role === 'tool', {
-  message: 'Expected a tool message',
-});
-
 const responseSchema = z.custom<ChatResponse>(
   (v) => {
     const r = v as ChatResponse;
