@@ -58,19 +58,8 @@ module.exports = {
     layer('context'),
     layer('agent'),
     // The journal (runtime/journal.ts) writes through the store contract and its value codec.
-    layer('runtime', ['^lib/store/store\\.ts$', '^lib/store/codec\\.ts$', '^lib/waits/']),
-    {
-      // lib/waits (S14: parking, signals, timers) belongs to the runtime layer, in a folder of its own.
-      name: 'layer-waits',
-      comment: 'lib/waits may import only errors, events, context, agent, runtime',
-      severity: 'error',
-      from: { path: '^lib/waits/' },
-      to: {
-        path: '^lib/',
-        pathNot: ['^lib/waits/', '^lib/errors\\.ts$', folders(['events', 'context', 'agent', 'runtime'])],
-      },
-    },
-    layer('operator', ['^lib/store/store\\.ts$', '^lib/waits/']),
+    layer('runtime', ['^lib/store/store\\.ts$', '^lib/store/codec\\.ts$']),
+    layer('operator', ['^lib/store/store\\.ts$']),
     side('observe', ['^lib/runtime/lifecycle\\.ts$']),
     side('testing', ['^lib/runtime/lifecycle\\.ts$']),
     side('workers', []),
@@ -84,7 +73,7 @@ module.exports = {
     // The command line sits on top of the store reader and the timeline renderer; nothing imports it.
     side('cli', ['^lib/store/', '^lib/observe/', '^lib/runtime/lifecycle\\.ts$']),
     // The agent layer builds agents (events, context, agent) and streams and reports through the run channel.
-    side('llm', [folders(['events', 'context', 'agent']), '^lib/runtime/(run-channel|lifecycle)\\.ts$']),
+    side('llm', [folders(['events', 'context', 'agent']), '^lib/runtime/(run-channel|lifecycle|wait-errors)\\.ts$']),
     // Restate runs the same agents and actions on its own context, with the same memory model.
     side('restate', [folders(['events', 'context', 'agent']), '^lib/runtime/(memory|memory-view|lifecycle)\\.ts$']),
   ],

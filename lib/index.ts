@@ -34,10 +34,16 @@ export { createBudgets } from './runtime/budgets';
 export type { Budgets, BudgetsConfig, BudgetSpec, BudgetStats, BudgetsOptions } from './runtime/budgets';
 export { exponentialBackoff } from './runtime/backoff';
 export type { BackoffOptions } from './runtime/backoff';
-export { UnknownBudgetError, RetryPolicyError, WaitTimeoutError, WaitError, SignalRejectedError } from './waits/errors';
-export type { SignalRejection } from './waits/errors';
-export { signal } from './waits/signal';
-export type { Signal } from './waits/signal';
+export {
+  UnknownBudgetError,
+  RetryPolicyError,
+  WaitTimeoutError,
+  WaitError,
+  SignalRejectedError,
+} from './runtime/wait-errors';
+export type { SignalRejection } from './runtime/wait-errors';
+export { signal } from './events/signal';
+export type { Signal } from './events/signal';
 export type { Executor, ExecutorTask } from './runtime/executor';
 export type { MemoryRef, MemoryValue } from './context/memory-ref';
 export type { LifecycleEvent, LifecycleEventType, Inspector } from './runtime/lifecycle';

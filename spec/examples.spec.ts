@@ -60,4 +60,13 @@ describe('examples (smoke tests: each runs and does what it says)', () => {
     expect(r.same).to.equal(true);
     expect(r.outputs).to.equal(20);
   });
+
+  it('approval: a parked run resumes with the signal; a run nobody answers times out and escalates (S14)', async () => {
+    const { main } = await import('../examples/approval');
+    expect(await main()).to.deep.equal([
+      'refund 40 EUR on t-1: auto-approved',
+      'refund 900 EUR on t-2: approved by ana',
+      'refund 500 EUR on t-3: no decision, escalated',
+    ]);
+  });
 });

@@ -36,20 +36,21 @@ export interface ActionDef {
 export type TriggerEvent<E, In> =
   E extends EventType<'rx-agents/input', unknown> ? AgentEvent<'rx-agents/input', In> : EventOf<E>;
 
-/** Makes actions typed for one agent's input (the `action` given to `defineAgent({ actions })`). */
+/** Any event type, whatever its payload (internal helper of {@link ActionFactory}). */
 // `any` lets event types of every payload type be listed as triggers; the payload types come back out through EventOf.
-/* eslint-disable @typescript-eslint/no-explicit-any */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyEventType = EventType<string, any>;
+
+/** Makes actions typed for one agent's input (the `action` given to `defineAgent({ actions })`). */
 export type ActionFactory<In> = <
-  const Ts extends
-    EventType<string, any> | readonly EventType<string, any>[] | JoinTrigger<readonly EventType<string, any>[]>,
+  const Ts extends AnyEventType | readonly AnyEventType[] | JoinTrigger<readonly AnyEventType[]>,
 >(
   name: string,
   triggers: Ts,
   fn: Ts extends JoinTrigger<infer L>
     ? ActionFn<JoinedEvents<L, In>, In>
-    : ActionFn<TriggerEvent<Ts extends readonly EventType<string, any>[] ? Ts[number] : Ts, In>, In>,
+    : ActionFn<TriggerEvent<Ts extends readonly AnyEventType[] ? Ts[number] : Ts, In>, In>,
 ) => ActionDef;
-/* eslint-enable @typescript-eslint/no-explicit-any */
 
 /** An agent: a named, validated set of actions. Made by {@link defineAgent}. */
 export interface Agent<In = unknown, Out = unknown> {

@@ -30,6 +30,8 @@ export type { Tool, ToolConfig, ToolExecutionOptions, ToolOutcome } from './defi
 export { runTools } from './run-tools';
 export type { RunToolsOptions, ApprovalDecision } from './run-tools';
 export { reactAgent } from './react-agent';
+export { humanApproval, ToolApprovalSignal } from './human-approval';
+export type { HumanApprovalOptions } from './human-approval';
 export { mcpTools, connectStdioMcp } from './mcp-tools';
 export type { McpClientLike, McpToolsOptions, StdioMcp } from './mcp-tools';
 export type { ReactAgentOptions, AgentAnswer } from './react-agent';

@@ -2,7 +2,7 @@ import type { SchedulerLike } from 'rxjs';
 import type { z } from 'zod/v4';
 import { defineAgent, type ActionDef, type ActionFactory, type Agent } from '../agent/define-agent';
 import { AgentDefinitionError, optionError } from '../errors';
-import { InputEvent, OutputEvent } from '../events/define-event';
+import { InputEvent, OutputEvent, type EventType } from '../events/define-event';
 import type { RunnerContext } from '../context/runner-context';
 import { chat } from './chat';
 import type { CallSettings, ChatModel, TokenUsage } from './chat-model';
@@ -67,6 +67,8 @@ export interface ReactAgentOptions<In, T> {
    * ToolResponseEvent…) to inspect or act between steps, or by `ToolApprovalRequestEvent` to decide approvals.
    */
   readonly actions?: (action: ActionFactory<In>) => readonly ActionDef[];
+  /** External event types the runs wait for (S14), e.g. `[ToolApprovalSignal]` with `humanApproval`. @default [] */
+  readonly signals?: readonly EventType[];
 }
 
 const HISTORY = 'llm.history';
@@ -110,6 +112,7 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
     settings = {},
     scheduler,
     actions,
+    signals = [],
   } = options;
   if (typeof model !== 'object' || model === null || typeof model.call !== 'function')
     throw optionError('model', 'a ChatModel (e.g. fromAiSdk(provider.chatModel(id)))', model);
@@ -158,6 +161,7 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
 
   const agent = defineAgent<In, AgentAnswer<T>>({
     name,
+    signals,
     actions: (action) => {
       const loop = [
         action('llm.start', InputEvent, (event, ctx) => {

@@ -9,8 +9,8 @@ import type { Budgets } from '../runtime/budgets';
 import { checkBusy, type BusyOption } from '../runtime/busy-policy';
 import type { InputDropReason } from '../runtime/settings';
 import { isObservable, type Observable } from 'rxjs';
-import type { Signal } from '../waits/signal';
-import type { SignalRejectedError } from '../waits/errors';
+import type { Signal } from '../events/signal';
+import type { SignalRejectedError } from '../runtime/wait-errors';
 
 /** Options of {@link agentOperator}. Every field is optional. */
 export interface AgentOperatorOptions<In = unknown> {

@@ -6,16 +6,8 @@ import type { MemoryRef } from '../context/memory-ref';
 import type { AllResults, AnyResult, RunnerContext, SendOptions, WaitOptions } from '../context/runner-context';
 import { AbortedError, AsyncBlockAccessError, UnknownResourceError, VirtualTimeError } from '../errors';
 import type { AgentEvent, EventOf, EventType } from '../events/define-event';
-import { UnknownBudgetError, WaitTimeoutError } from '../waits/errors';
-import {
-  checkTime,
-  checkWait,
-  SEND_LATER_FN,
-  SLEEP_FN,
-  SLEEP_UNTIL_FN,
-  WAIT_FN,
-  type ParkSpec,
-} from '../waits/parking';
+import { UnknownBudgetError, WaitTimeoutError } from './wait-errors';
+import { checkTime, checkWait, SEND_LATER_FN, SLEEP_FN, SLEEP_UNTIL_FN, WAIT_FN, type ParkSpec } from './parking';
 import { AsyncCall, type CallHost } from './async-call';
 import type { Budgets } from './budgets';
 import { checkCallOptions } from './call-options';

@@ -1,7 +1,7 @@
 import { isObservable, type Observable, type Subscription } from 'rxjs';
 import type { AsyncCallOptions, Call } from '../context/call';
 import { AbortedError, AsyncTimeoutError, EmptyAsyncResultError } from '../errors';
-import { RetryPolicyError } from '../waits/errors';
+import { RetryPolicyError } from './wait-errors';
 import type { ExecutorTask } from './executor';
 
 /** What a call needs from the runtime. Implemented by the activation that made the call. */
@@ -262,7 +262,7 @@ export class AsyncCall<T> implements Call<T>, ExecutorTask {
     const options = this.options;
     const retries = options?.retries ?? 0;
     if (this.attempt > retries) return this.settle(REJECTED, error);
-    let delay: unknown;
+    let delay: number;
     let asking: 'retryIf' | 'retryDelay' = 'retryIf';
     try {
       if (options?.retryIf !== undefined && options.retryIf(error, this.attempt) !== true)

@@ -4,8 +4,8 @@ import { AbortedError, ActionError, EventValidationError, RxAgentsError, Unroute
 import { OutputEvent, toIssues, type AgentEvent, type EventType } from '../events/define-event';
 import { ASK_ZOD, fastParse } from '../events/fast-parse';
 import type { MemoryValue } from '../context/memory-ref';
-import type { ParkSpec } from '../waits/parking';
-import type { RunWaits } from '../waits/run-waits';
+import type { ParkSpec } from './parking';
+import type { RunWaits } from './run-waits';
 import { Activation, type ActivationHost } from './activation';
 import type { KeyState } from './admission';
 import type { AsyncCall } from './async-call';

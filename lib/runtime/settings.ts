@@ -1,8 +1,8 @@
 import type { Observable, SchedulerLike } from 'rxjs';
 import type { RxAgentsError } from '../errors';
 import type { AgentStore } from '../store/store';
-import type { SignalRejectedError } from '../waits/errors';
-import type { Signal } from '../waits/signal';
+import type { SignalRejectedError } from './wait-errors';
+import type { Signal } from '../events/signal';
 import type { Budgets } from './budgets';
 import type { BusyOption } from './busy-policy';
 import type { Executor } from './executor';

@@ -1,4 +1,4 @@
-import type { AgentEvent } from '../events/define-event';
+import type { AgentEvent } from './define-event';
 
 /** An external event for one key: what the operator's `signals` Observable carries. */
 export interface Signal<E extends AgentEvent = AgentEvent> {

@@ -2,8 +2,8 @@ import type { SchedulerLike, Subscription } from 'rxjs';
 import type { Agent } from '../agent/define-agent';
 import { CallbackError } from '../errors';
 import { OutputEvent, isEventType, type AgentEvent, type EventType } from '../events/define-event';
-import type { AsyncCall } from '../runtime/async-call';
-import { WaitError } from './errors';
+import type { AsyncCall } from './async-call';
+import { WaitError } from './wait-errors';
 import { RunWaits } from './run-waits';
 
 /**

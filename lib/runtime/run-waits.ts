@@ -1,5 +1,5 @@
 import type { AgentEvent } from '../events/define-event';
-import type { AsyncCall } from '../runtime/async-call';
+import type { AsyncCall } from './async-call';
 
 /** A `waitForEvent` parked in a run, waiting for a signal of `type` (that `match` accepts). */
 export interface ParkedWait {
