@@ -1,3 +1,5 @@
+import { describeKey } from './describe-key';
+
 /**
  * Every error rx-agents raises, in one place. Each has a fixed `name`, a string `code`
  * and, where it wraps something, a `cause`. Messages say what is wrong, where, and what
@@ -86,7 +88,7 @@ export class MemoryPathError extends RxAgentsError {
   constructor(readonly path: unknown) {
     super(
       'ERR_MEMORY_PATH',
-      `Expected a memory path like \`a.b.c\` (non-empty segments separated by dots), got \`${String(path)}\` (${typeof path}).`,
+      `Expected a memory path like \`a.b.c\` (non-empty segments separated by dots), got \`${describeKey(path)}\` (${typeof path}).`,
     );
   }
 }
@@ -102,7 +104,7 @@ export class ActionError extends RxAgentsError {
   ) {
     super(
       'ERR_ACTION_FAILED',
-      `Action \`${action}\` failed in run ${run} of key \`${String(key)}\`: ${describe(cause)}`,
+      `Action \`${action}\` failed in run ${run} of key \`${describeKey(key)}\`: ${describe(cause)}`,
       { cause },
     );
   }
@@ -338,13 +340,13 @@ export class MissingPeerDependencyError extends RxAgentsError {
   }
 }
 
-/** Describes any thrown value in one line. */
+/** Describes any thrown value in one line; never throws (a hostile value is described by {@link describeKey}). */
 export function describe(value: unknown): string {
-  if (value instanceof Error) return `${value.name}: ${value.message}`;
   try {
-    return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+    if (value instanceof Error) return `${value.name}: ${value.message}`;
+    return typeof value === 'string' ? value : (JSON.stringify(value) ?? describeKey(value));
   } catch {
-    return String(value);
+    return describeKey(value);
   }
 }
 

@@ -8,6 +8,7 @@ import { AsyncCall, type AsyncCallOptions, type BlockResult, type CallHost } fro
 import type { MemoryNode, MemoryRef } from './memory';
 import { MemoryView, type MemoryHost, type MemoryKind } from './memory-view';
 import type { Run } from './run';
+import { describeKey } from '../describe-key';
 
 /**
  * Tracks which async action (or async block) the current async continuation belongs to, so
@@ -234,7 +235,7 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
     if (!allowed) throw new AsyncBlockAccessError(this.def.name, member);
     if (this.agentRun.ended)
       throw new AbortedError(
-        `run ${this.agentRun.seq} of key \`${String(this.agentRun.key)}\` has ended; \`ctx.${member}\` is no longer available`,
+        `run ${this.agentRun.seq} of key \`${describeKey(this.agentRun.key)}\` has ended; \`ctx.${member}\` is no longer available`,
       );
   }
 

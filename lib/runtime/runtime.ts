@@ -12,6 +12,7 @@ import { MemoryNode } from './memory';
 import { KeyState } from './key-state';
 import { RoutedEvent } from './routed-event';
 import { Run } from './run';
+import { describeKey } from '../describe-key';
 
 /** What goes downstream when `output: 'envelope'` is chosen. */
 export interface AgentOutput<Out = unknown> {
@@ -378,7 +379,7 @@ export class Runtime {
   /** Applies the error policy to a failed run (S9). */
   runFailed(run: Run, error: RxAgentsError): void {
     if (this.settings.errorPolicy === 'fail') return this.fail(error);
-    run.abandon(`run ${run.seq} of key \`${String(run.key)}\` failed`);
+    run.abandon(`run ${run.seq} of key \`${describeKey(run.key)}\` failed`);
     this.endRun(run, 'failed', error);
     this.callback('onRunFailed', () =>
       this.settings.onRunFailed?.({ key: run.key, run: run.seq, input: run.input, error }),

@@ -14,6 +14,7 @@ import {
   type JournaledInput,
   type RunEnd,
 } from './store';
+import { describeKey } from '../describe-key';
 
 /** What the journal needs from the runtime that owns it. */
 export interface JournalHost {
@@ -244,7 +245,7 @@ export class Journal {
       data =
         memory === undefined || memory.size === 0
           ? null
-          : encodeValue(memory.toJSON(), `the memory of key \`${String(key)}\``);
+          : encodeValue(memory.toJSON(), `the memory of key \`${describeKey(key)}\``);
     // A run accepted and ended within one batch is committed as its end alone (atomically with its memory).
     const prune = !this.batchSeqs.has(seq);
     if (!prune) this.elided.add(seq);
@@ -416,6 +417,6 @@ function encodeKey(key: unknown): string {
   throw new JournalValueError(
     'a key',
     '(key)',
-    `${typeof key === 'object' ? 'an object' : `a ${typeof key}`} (\`${String(key)}\`) cannot identify a key across restarts; return a string or a number from the key selector`,
+    `${typeof key === 'object' ? 'an object' : `a ${typeof key}`} (\`${describeKey(key)}\`) cannot identify a key across restarts; return a string or a number from the key selector`,
   );
 }
