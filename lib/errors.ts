@@ -67,28 +67,40 @@ export class AsyncBlockAccessError extends RxAgentsError {
   }
 }
 
-/** A value given to memory `set` cannot be stored faithfully. */
+/** A value given to memory `set` cannot be stored faithfully (or reading it threw: a getter, a revoked Proxy). */
 export class MemoryValueError extends RxAgentsError {
   override readonly name = 'MemoryValueError';
   constructor(
     readonly path: string,
     reason: string,
+    options?: { cause?: unknown },
   ) {
     super(
       'ERR_MEMORY_VALUE',
-      `Cannot store a value at memory path \`${path}\`: ${reason}. Memory holds JSON-like data only ` +
-        '(null, booleans, finite numbers, strings, arrays and plain objects of these); convert the value first.',
+      `Cannot store a value at memory path \`${describeKey(path)}\`: ${reason}. Memory holds JSON-like data only ` +
+        '(null, booleans, finite numbers, strings, arrays without holes and plain objects of these, nested at most ' +
+        `${MAX_MEMORY_DEPTH} levels); convert the value first.`,
+      options,
     );
   }
 }
 
-/** A memory path is malformed. */
+/** How deep a memory value may nest (arrays and objects inside each other); deeper values are refused at `set`. */
+export const MAX_MEMORY_DEPTH = 1000;
+/** How many dot-separated segments a memory path may have. */
+export const MAX_MEMORY_PATH_SEGMENTS = 256;
+
+/** A memory path is malformed (not a string, empty segments, `__proto__`, too many segments). */
 export class MemoryPathError extends RxAgentsError {
   override readonly name = 'MemoryPathError';
-  constructor(readonly path: unknown) {
+  constructor(
+    readonly path: unknown,
+    reason?: string,
+  ) {
     super(
       'ERR_MEMORY_PATH',
-      `Expected a memory path like \`a.b.c\` (non-empty segments separated by dots), got \`${describeKey(path)}\` (${typeof path}).`,
+      `Expected a memory path like \`a.b.c\` (non-empty segments separated by dots, at most ${MAX_MEMORY_PATH_SEGMENTS}), ` +
+        `got \`${describeKey(path)}\` (${typeof path})${reason === undefined ? '' : `: ${reason}`}.`,
     );
   }
 }
@@ -164,23 +176,31 @@ export class EmptyAsyncResultError extends RxAgentsError {
   }
 }
 
-/** A store file cannot be used: it is corrupt, or it is not an rx-agents store (never silently replaced). */
+/** Why a store file was refused (the `code` of a {@link StoreOpenError}). */
+export type StoreOpenErrorCode =
+  'ERR_STORE_CORRUPT' | 'ERR_STORE_FOREIGN' | 'ERR_STORE_READONLY' | 'ERR_STORE_BUSY' | 'ERR_STORE_PATH';
+
+const STORE_OPEN_ADVICE: Record<StoreOpenErrorCode, string> = {
+  ERR_STORE_CORRUPT:
+    'Restore it from a backup, or move it away to start with an empty journal (pending inputs in it are then lost).',
+  ERR_STORE_FOREIGN: 'Point the store at a file of its own (a new path creates a fresh store).',
+  ERR_STORE_READONLY:
+    'The store writes its journal: give this process write permission on the file and its directory (SQLite creates `-wal` and `-shm` files beside it), or use another path.',
+  ERR_STORE_BUSY:
+    'Another connection holds a lock on the file (a process writing to it, or a `sqlite3` shell inside a transaction): end it, or raise `busyTimeout`.',
+  ERR_STORE_PATH: 'Give the path of a file in an existing, writable directory (the file is created if missing).',
+};
+
+/** A store file cannot be used: corrupt, not an rx-agents store, read-only, locked by another connection, or a bad path (never silently replaced). */
 export class StoreOpenError extends RxAgentsError {
   override readonly name = 'StoreOpenError';
   constructor(
-    code: 'ERR_STORE_CORRUPT' | 'ERR_STORE_FOREIGN',
+    code: StoreOpenErrorCode,
     readonly location: string,
     reason: string,
     options?: { cause?: unknown },
   ) {
-    super(
-      code,
-      `Cannot open the rx-agents store at \`${location}\`: ${reason}. ` +
-        (code === 'ERR_STORE_CORRUPT'
-          ? 'Restore it from a backup, or move it away to start with an empty journal (pending inputs in it are then lost).'
-          : 'Point the store at a file of its own (a new path creates a fresh store).'),
-      options,
-    );
+    super(code, `Cannot open the rx-agents store at \`${location}\`: ${reason}. ${STORE_OPEN_ADVICE[code]}`, options);
   }
 }
 
@@ -232,13 +252,69 @@ export class JournalValueError extends RxAgentsError {
     readonly where: string,
     readonly path: string,
     reason: string,
+    options?: { cause?: unknown },
   ) {
     super(
       'ERR_JOURNAL_VALUE',
-      `Cannot journal ${where}: at \`${path}\`, ${reason}. With a store, inputs and call results must be data ` +
+      `Cannot journal ${where}: at \`${describeKey(path)}\`, ${reason}. With a store, inputs and call results must be data ` +
         '(JSON-like values, plus undefined, Date, BigInt, Map, Set, NaN/Infinity/-0); return plain data from the block (e.g. value.toJSON()).',
+      options,
     );
   }
+}
+
+/** Which journal row could not be read (see {@link JournalCorruptError}). */
+export interface JournalRow {
+  readonly table: 'inputs' | 'calls' | 'memory' | 'agents';
+  /** The run it belongs to (inputs, calls). */
+  readonly seq?: number;
+  /** The call id (calls). */
+  readonly id?: string;
+  /** The encoded key (memory). */
+  readonly key?: string;
+}
+
+/**
+ * A row of a store's journal cannot be read back: it is not valid journal text (garbage JSON, an
+ * unknown value tag) or it has the wrong shape. Only what owns the row fails — the run of an
+ * input or call row, the first run of a key whose memory row it is — under the error policy.
+ */
+export class JournalCorruptError extends RxAgentsError {
+  override readonly name = 'JournalCorruptError';
+  constructor(
+    readonly agent: string,
+    readonly location: string,
+    readonly row: JournalRow,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    const where = Object.entries(row)
+      .filter(([name]) => name !== 'table')
+      .map(([name, value]) => `${name} = ${JSON.stringify(value)}`);
+    const sql =
+      `DELETE FROM ${row.table} WHERE agent = ${sqlText(agent)}` +
+      (row.seq !== undefined ? ` AND seq = ${row.seq}` : '') +
+      (row.id !== undefined ? ` AND id = ${sqlText(row.id)}` : '') +
+      (row.key !== undefined ? ` AND key = ${sqlText(row.key)}` : '');
+    super(
+      'ERR_JOURNAL_CORRUPT',
+      `The journal of agent \`${agent}\` in store \`${location}\` holds a row it cannot read: table \`${row.table}\`` +
+        `${where.length > 0 ? ` (${where.join(', ')})` : ''}: ${reason}. ` +
+        `Restore the store from a backup, or delete that row to go on without it (in a sqliteStore file: \`${sql}\`; ` +
+        (row.table === 'inputs'
+          ? 'that input is then lost).'
+          : row.table === 'calls'
+            ? 'that call then runs again).'
+            : row.table === 'memory'
+              ? "that key's short-term memory is then empty)."
+              : 'the recorded position is then lost).'),
+      options,
+    );
+  }
+}
+
+function sqlText(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
 }
 
 /** On replay, an action made a different call at a journaled position: the agent code (or its inputs) is not deterministic. */

@@ -61,6 +61,7 @@ export {
   StoreUnavailableError,
   StoreWriteError,
   JournalValueError,
+  JournalCorruptError,
   NonDeterminismError,
   WorkerFunctionError,
   WorkerCaptureError,
@@ -68,4 +69,4 @@ export {
   WorkerCrashedError,
   WorkerPoolClosedError,
 } from './errors';
-export type { ValidationIssue } from './errors';
+export type { ValidationIssue, JournalRow, StoreOpenErrorCode } from './errors';

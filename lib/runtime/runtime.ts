@@ -158,8 +158,14 @@ export class Runtime {
     this.seq = journal.nextSeq;
     // Until every recovered and held input is admitted, a run that ends at once must not complete the output.
     this.restoring = true;
-    for (const { seq, input } of pending) {
+    for (const { seq, input, error } of pending) {
       if (this.closed) return;
+      if (error !== undefined) {
+        // An input row that cannot be read fails its run (under the error policy); the others go on.
+        journal.ended(seq, undefined, undefined, false);
+        this.inputFailed(input, seq, undefined, error);
+        continue;
+      }
       let key: unknown;
       try {
         key = this.settings.key(input);

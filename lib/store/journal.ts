@@ -1,7 +1,15 @@
 import type { SchedulerLike, Subscription } from 'rxjs';
-import { JournalValueError, NonDeterminismError, StoreUnavailableError, StoreWriteError } from '../errors';
+import {
+  JournalCorruptError,
+  JournalValueError,
+  NonDeterminismError,
+  StoreUnavailableError,
+  StoreWriteError,
+  describe,
+  type JournalRow,
+} from '../errors';
 import type { AsyncCall } from '../runtime/async-call';
-import type { MemoryNode, MemoryValue } from '../runtime/memory';
+import { checkValue, type MemoryNode, type MemoryValue } from '../runtime/memory';
 import { decodeError, decodeValue, encodeError, encodeValue, fingerprint } from './codec';
 import {
   CALL_FAILED,
@@ -128,8 +136,14 @@ export class Journal {
     return isPromise(snapshot) ? Promise.resolve(snapshot) : snapshot; // a native Promise, whatever the store's
   }
 
-  /** Applies a loaded snapshot; returns the unfinished inputs to run again, in sequence order. */
-  restore(snapshot: JournalSnapshot): Array<{ readonly seq: number; readonly input: unknown }> {
+  /**
+   * Applies a loaded snapshot; returns the unfinished inputs to run again, in sequence order. An
+   * input row that cannot be read comes back with `error` ({@link JournalCorruptError}) instead:
+   * that run fails, the others go on.
+   */
+  restore(
+    snapshot: JournalSnapshot,
+  ): Array<{ readonly seq: number; readonly input: unknown; readonly error?: JournalCorruptError }> {
     this.nextSeq = snapshot.nextSeq;
     for (const call of snapshot.calls) {
       let calls = this.recorded.get(call.seq);
@@ -137,7 +151,23 @@ export class Journal {
       calls.set(call.id, call);
     }
     for (const { key, data } of snapshot.memory) this.memory.set(key, data);
-    return snapshot.inputs.map(({ seq, input }) => ({ seq, input: decodeValue(input) }));
+    return snapshot.inputs.map(({ seq, input }) => {
+      try {
+        return { seq, input: this.decode(input, { table: 'inputs', seq }) };
+      } catch (error) {
+        return { seq, input: undefined, error: error as JournalCorruptError };
+      }
+    });
+  }
+
+  /** Decodes the text of one journal row; throws {@link JournalCorruptError} naming the row if it is not journal text. */
+  private decode(text: string | null, row: JournalRow, decoder: (text: string) => unknown = decodeValue): unknown {
+    try {
+      if (typeof text !== 'string') throw new TypeError(`expected encoded text, found ${describe(text)}`);
+      return decoder(text);
+    } catch (cause) {
+      throw new JournalCorruptError(this.agent, this.store.location, row, describe(cause), { cause });
+    }
   }
 
   /** The recorded short-term memory of `key`, taken once (the runtime owns it from then on). */
@@ -147,7 +177,20 @@ export class Journal {
     const data = this.memory.get(encoded);
     if (data === undefined) return undefined;
     this.memory.delete(encoded);
-    return decodeValue(data) as Record<string, MemoryValue>;
+    const row: JournalRow = { table: 'memory', key: encoded };
+    const value = this.decode(data, row);
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+      throw new JournalCorruptError(
+        this.agent,
+        this.store.location,
+        row,
+        `short-term memory must be an object of named entries, found ${describe(value)}`,
+      );
+    try {
+      return checkValue(value, '(restored)') as Record<string, MemoryValue>;
+    } catch (cause) {
+      throw new JournalCorruptError(this.agent, this.store.location, row, describe(cause), { cause });
+    }
   }
 
   /** Checks that an input and its key can be journaled; returns the encoded input. Throws {@link JournalValueError}. */
@@ -200,8 +243,16 @@ export class Journal {
       if (call.options?.reconcile !== undefined) call.reconciling = true;
       return false;
     }
-    if (entry.state === CALL_OK) call.resolveWith(true, decodeValue(entry.value as string), true);
-    else call.resolveWith(false, decodeError(entry.value as string), true);
+    const row: JournalRow = { table: 'calls', seq, id: call.id };
+    let ok = entry.state === CALL_OK;
+    let outcome: unknown;
+    try {
+      outcome = this.decode(entry.value, row, ok ? decodeValue : decodeError);
+    } catch (error) {
+      ok = false;
+      outcome = error;
+    }
+    call.resolveWith(ok, outcome, true);
     return true;
   }
 
