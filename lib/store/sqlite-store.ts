@@ -302,6 +302,14 @@ class SqliteJournalStore implements SqliteStore {
 
   load(agent: string): JournalSnapshot {
     this.open();
+    try {
+      return this.read(agent);
+    } catch (cause) {
+      throw openError(this.location, cause); // e.g. a table dropped while the file was open, a lock held past busyTimeout
+    }
+  }
+
+  private read(agent: string): JournalSnapshot {
     const head = this.db.prepare('SELECT next_seq, position FROM agents WHERE agent = ?').get(agent) as
       { next_seq: number; position: string | null } | undefined;
     const inputs = this.db

@@ -84,6 +84,18 @@ describe('S13 store files that cannot be used are refused with StoreOpenError (r
       .with.property('code', 'ERR_STORE_CORRUPT');
   });
 
+  it('a table dropped while the store is open: the subscription fails with StoreOpenError, not a raw SqliteError', async () => {
+    const path = join(dir, 'live.db');
+    const store = sqliteStore(path);
+    const db = new Database(path);
+    db.exec('DROP TABLE inputs');
+    db.close();
+    const error = await lastValueFrom(of('x').pipe(agentOperator(echo, { store }))).catch((e: unknown) => e);
+    store.close();
+    expect(error).to.be.instanceOf(StoreOpenError);
+    expect((error as StoreOpenError).message).to.include('SQLite reports SQLITE_ERROR (no such table: inputs)');
+  });
+
   it('a read-only file: ERR_STORE_READONLY at open, not a failed first commit (real process without write permission)', async () => {
     const path = join(dir, 'ro.db');
     const store = sqliteStore(path);
