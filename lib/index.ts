@@ -29,6 +29,7 @@ export type { LatencySummary } from './observe/latency';
 export { createEventLog } from './observe/event-log';
 export type { EventLog, EventLogLevel, EventLogOptions, EventLogStats } from './observe/event-log';
 export { createTracing } from './observe/tracing';
+export type { RedactionOptions, KeyMode } from './observe/redaction';
 export type { AgentTracing, TracingOptions } from './observe/tracing';
 export { renderTimeline } from './observe/timeline';
 export type { TimelineOptions } from './observe/timeline';
