@@ -10,17 +10,16 @@ export type {
   ActionStyle,
   TriggerEvent,
 } from './agent/define-agent';
-export type { RunnerContext, AllResults } from './agent/runner-context';
+export type { RunnerContext, AllResults } from './context/runner-context';
 export { agentOperator } from './operator/agent-operator';
 export { runAgent } from './operator/run-agent';
 export type { RunAgentOptions } from './operator/run-agent';
 export type { AgentOperatorOptions } from './operator/options';
 export type { AgentOutput, RunFailure } from './runtime/runtime';
-export { AsyncCall } from './runtime/async-call';
-export type { AsyncCallOptions, BlockResult } from './runtime/async-call';
+export type { AsyncCall, AsyncCallOptions, BlockResult, Call } from './context/call';
 export { createExecutor } from './runtime/executor';
 export type { Executor, ExecutorTask } from './runtime/executor';
-export type { MemoryRef, MemoryValue } from './runtime/memory';
+export type { MemoryRef, MemoryValue } from './context/memory-ref';
 export type { LifecycleEvent, LifecycleEventType, Inspector } from './runtime/lifecycle';
 export { createInspector } from './observe/inspector';
 export type { AgentInspector, InspectorOptions } from './observe/inspector';

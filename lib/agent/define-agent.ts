@@ -8,8 +8,8 @@ import {
   type EventOf,
   type EventType,
 } from '../events/define-event';
-import type { AsyncCall } from '../runtime/async-call';
-import type { RunnerContext } from './runner-context';
+import type { Call } from '../context/call';
+import type { RunnerContext } from '../context/runner-context';
 
 /** How an action's code is split into blocks. */
 export type ActionStyle = 'plain' | 'generator' | 'async';
@@ -18,7 +18,7 @@ export type ActionStyle = 'plain' | 'generator' | 'async';
 export type ActionFn<E> = (
   event: E,
   ctx: RunnerContext,
-) => void | PromiseLike<void> | Generator<AsyncCall<unknown>, void, unknown>;
+) => void | PromiseLike<void> | Generator<Call<unknown>, void, unknown>;
 
 /** An action: a named function triggered by one or more event types. */
 export interface ActionDef {

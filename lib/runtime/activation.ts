@@ -1,13 +1,16 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Subscription } from 'rxjs';
-import type { ActionDef } from '../agent/define-agent';
-import type { AllResults, RunnerContext } from '../agent/runner-context';
+import type { SchedulerLike, Subscription } from 'rxjs';
+import type { ActionDef, Agent } from '../agent/define-agent';
+import type { AsyncCallOptions, BlockResult, Call } from '../context/call';
+import type { MemoryRef } from '../context/memory-ref';
+import type { AllResults, RunnerContext } from '../context/runner-context';
 import { AbortedError, AsyncBlockAccessError, RxAgentsError } from '../errors';
 import type { AgentEvent } from '../events/define-event';
-import { AsyncCall, type AsyncCallOptions, type BlockResult, type CallHost } from './async-call';
-import type { MemoryNode, MemoryRef } from './memory';
+import { AsyncCall, type CallHost } from './async-call';
+import type { Inspection } from './inspection';
+import type { MemoryNode } from './memory';
 import { MemoryView, type MemoryHost, type MemoryKind } from './memory-view';
-import type { Run } from './run';
+import type { SyncBlocks } from './sync-blocks';
 import { describeKey } from '../describe-key';
 
 /**
@@ -20,6 +23,41 @@ const IN_BLOCK = Symbol('in-async-block');
 const RUNNING = 0;
 const SUSPENDED = 1;
 const DONE = 2;
+type State = typeof RUNNING | typeof SUSPENDED | typeof DONE;
+
+/** What an activation needs from its run (implemented by `Run`). */
+export interface ActivationHost {
+  readonly key: unknown;
+  /** The run sequence number. */
+  readonly seq: number;
+  /** The run has ended (completed, failed or abandoned): the context is closed. */
+  readonly ended: boolean;
+  readonly signal: AbortSignal;
+  readonly agent: Agent;
+  readonly scheduler: SchedulerLike;
+  readonly inspection: Inspection;
+  readonly blocks: SyncBlocks;
+  /** Validates and enqueues a sent event (S4); `index` is the send's position in `from`. */
+  send(from: Activation, event: AgentEvent, index: number): void;
+  /** A new call of `from`: it counts as work of the run until it settles; it runs or replays. */
+  submit(from: Activation, call: AsyncCall<unknown>): void;
+  /** A `ctx.all` call of `from`: work of the run until it settles, never submitted. */
+  combine(from: Activation, call: AsyncCall<unknown>): void;
+  /** A call of `from` settled: one less piece of work; journal and inspection hear of it. */
+  settled(from: Activation, call: AsyncCall<unknown>): void;
+  /** Resumes `from` through the mailbox (S6). */
+  resume(from: Activation): void;
+  /** Posts the run: it routes what was sent and checks whether it ended (S7). */
+  postRun(): void;
+  /** `from` finished: one less piece of work. */
+  finished(from: Activation): void;
+  /** The action of `from` failed: the run fails (error policy, S9). */
+  failed(from: Activation, error: unknown): void;
+  /** The memory a context view shows. */
+  memory(kind: MemoryKind): MemoryNode;
+  /** A sync block wrote to a memory. */
+  memoryWritten(kind: MemoryKind): void;
+}
 
 /**
  * One action triggered by one event in one run: its code blocks, its calls, its context.
@@ -28,7 +66,7 @@ const DONE = 2;
 export class Activation implements RunnerContext, CallHost, MemoryHost {
   /** Queued in the runtime's mailbox. */
   posted = false;
-  state: 0 | 1 | 2 = RUNNING;
+  private state: State = RUNNING;
   private gen: Generator<unknown, void, unknown> | null = null;
   private waitingOn: AsyncCall<unknown> | null = null;
   private callCount = 0;
@@ -42,7 +80,7 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
   nextInRun: Activation | null = null;
 
   constructor(
-    readonly agentRun: Run,
+    private readonly host: ActivationHost,
     readonly def: ActionDef,
     readonly event: AgentEvent,
   ) {}
@@ -53,10 +91,10 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
   }
 
   get key(): unknown {
-    return this.agentRun.key;
+    return this.host.key;
   }
   get run(): number {
-    return this.agentRun.seq;
+    return this.host.seq;
   }
   get action(): string {
     return this.def.name;
@@ -65,28 +103,27 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
     return this.def.name;
   }
   get signal(): AbortSignal {
-    return this.agentRun.signal;
+    return this.host.signal;
   }
   now(): number {
-    return this.agentRun.rt.scheduler.now();
+    return this.host.scheduler.now();
+  }
+
+  /** Finished or failed: nothing of it runs any more. */
+  get done(): boolean {
+    return this.state === DONE;
   }
 
   // ---- driving the action's blocks -------------------------------------------------------
 
   /** Runs the first sync block. */
   start(): void {
-    const rt = this.agentRun.rt;
-    if (rt.inspect !== undefined)
-      rt.emit({
-        type: 'action.started',
-        ...this.base(),
-        action: this.def.name,
-        activation: this.id,
-        event: this.event.id,
-      });
+    this.host.inspection.actionStarted(this);
     if (this.def.style === 'async') return this.startAsync();
-    const prev = rt.current;
-    rt.current = this;
+    this.host.blocks.run(this, this, this.firstBlock, undefined);
+  }
+
+  private firstBlock(): void {
     try {
       const result = this.def.fn(this.event, this);
       if (result === undefined) this.finish();
@@ -102,8 +139,6 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
       } else this.finish();
     } catch (error) {
       this.fail(error);
-    } finally {
-      rt.current = prev;
     }
   }
 
@@ -125,25 +160,23 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
     );
   }
 
-  /** Resumes a suspended generator (called from the mailbox). */
+  /** Mailbox turn: resumes a suspended generator with the outcome of the call it waits on. */
   process(): void {
-    const call = this.waitingOn;
-    if (this.state !== SUSPENDED || call === null || this.agentRun.ended) return;
-    this.waitingOn = null;
+    if (this.state !== SUSPENDED || this.waitingOn === null || this.host.ended) return;
     this.state = RUNNING;
-    const rt = this.agentRun.rt;
-    if (rt.inspect !== undefined)
-      rt.emit({ type: 'action.resumed', ...this.base(), action: this.def.name, activation: this.id });
-    const prev = rt.current;
-    rt.current = this;
+    this.host.inspection.actionResumed(this);
+    this.host.blocks.run(this, this, this.resumeBlock, undefined);
+  }
+
+  private resumeBlock(): void {
+    const call = this.waitingOn as AsyncCall<unknown>;
+    this.waitingOn = null;
     try {
       call.observed = true;
       const gen = this.gen as Generator<unknown, void, unknown>;
-      this.drive(call.status === 1 ? gen.next(call.value) : gen.throw(call.error));
+      this.drive(call.fulfilled ? gen.next(call.value) : gen.throw(call.error));
     } catch (error) {
       this.fail(error);
-    } finally {
-      rt.current = prev;
     }
   }
 
@@ -162,51 +195,42 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
         this.waitingOn = call;
         call.waiter = this;
         this.state = SUSPENDED;
-        const rt = this.agentRun.rt;
-        if (rt.inspect !== undefined)
-          rt.emit({ type: 'action.suspended', ...this.base(), action: this.def.name, activation: this.id });
+        this.host.inspection.actionSuspended(this);
         return;
       }
       call.observed = true;
-      step = call.status === 1 ? gen.next(call.value) : gen.throw(call.error);
+      step = call.fulfilled ? gen.next(call.value) : gen.throw(call.error);
     }
     this.finish();
   }
 
   /** A call this activation is waiting on settled: resume through the mailbox. */
   wake(): void {
-    this.agentRun.rt.post(this);
+    this.host.resume(this);
   }
 
   private finish(): void {
     if (this.state === DONE) return;
     this.state = DONE;
     this.gen = null;
-    const run = this.agentRun;
-    if (run.ended) return;
-    const rt = run.rt;
-    if (rt.inspect !== undefined)
-      rt.emit({ type: 'action.finished', ...this.base(), action: this.def.name, activation: this.id });
+    const host = this.host;
+    if (host.ended) return;
+    host.inspection.actionFinished(this);
     const unread = this.failures?.find((c) => !c.observed);
     if (unread !== undefined) return this.failAfterDone(unread.error);
-    run.live--;
-    rt.post(run);
+    host.finished(this);
   }
 
   fail(error: unknown): void {
-    const wasDone = this.state === DONE;
     this.state = DONE;
     this.gen = null;
-    if (this.agentRun.ended) return;
-    if (!wasDone) this.agentRun.live--;
+    if (this.host.ended) return;
     this.failAfterDone(error);
   }
 
   private failAfterDone(error: unknown): void {
-    const rt = this.agentRun.rt;
-    if (rt.inspect !== undefined)
-      rt.emit({ type: 'action.failed', ...this.base(), action: this.def.name, activation: this.id, error });
-    rt.actionFailed(this, error);
+    this.host.inspection.actionFailed(this, error);
+    this.host.failed(this, error);
   }
 
   /** The run was abandoned: let a suspended generator run its `finally` blocks. */
@@ -214,34 +238,25 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
     const gen = this.gen;
     this.gen = null;
     this.state = DONE;
-    if (gen === null) return;
-    const rt = this.agentRun.rt;
-    const prev = rt.current;
-    rt.current = this;
-    try {
-      gen.return(undefined);
-    } catch {
-      // A finally block that throws while the run is being abandoned has nowhere to report to.
-    } finally {
-      rt.current = prev;
-    }
+    if (gen !== null) this.host.blocks.run(this, gen, returnQuietly, undefined);
   }
 
   // ---- the context ------------------------------------------------------------------------
 
   /** S5: context members work only in this action's own sync blocks. */
   private guard(member: string): void {
-    const allowed = this.def.style === 'async' ? asyncScope.getStore() === this : this.agentRun.rt.current === this;
+    const host = this.host;
+    const allowed = this.def.style === 'async' ? asyncScope.getStore() === this : host.blocks.current === this;
     if (!allowed) throw new AsyncBlockAccessError(this.def.name, member);
-    if (this.agentRun.ended)
+    if (host.ended)
       throw new AbortedError(
-        `run ${this.agentRun.seq} of key \`${describeKey(this.agentRun.key)}\` has ended; \`ctx.${member}\` is no longer available`,
+        `run ${host.seq} of key \`${describeKey(host.key)}\` has ended; \`ctx.${member}\` is no longer available`,
       );
   }
 
   sendEvent(event: AgentEvent): void {
     this.guard('sendEvent');
-    this.agentRun.send(this, event, this.sendCount++);
+    this.host.send(this, event, this.sendCount++);
   }
 
   executeAsync<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): AsyncCall<BlockResult<R>> {
@@ -273,26 +288,26 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
       );
     }
     const call = new AsyncCall<R>(this, this.callCount++, fn, args, options);
-    this.agentRun.rt.submit(call as AsyncCall<unknown>);
+    this.host.submit(this, call as AsyncCall<unknown>);
     return call;
   }
 
-  all<const T extends readonly AsyncCall<unknown>[]>(calls: T): AsyncCall<AllResults<T>> {
+  all<const T extends readonly Call<unknown>[]>(calls: T): AsyncCall<AllResults<T>> {
     this.guard('all');
-    if (!Array.isArray(calls) || calls.some((c) => !(c instanceof AsyncCall))) {
+    if (!Array.isArray(calls) || !calls.every(isCall)) {
       throw new TypeError(
         `Expected ctx.all in action \`${this.def.name}\` to get an array of calls made by ctx.executeAsync.`,
       );
     }
     const combined = new AsyncCall<AllResults<T>>(this, `all${this.callCount++}`, noop, [], undefined);
-    this.agentRun.live++;
+    this.host.combine(this, combined as AsyncCall<unknown>);
     const values = new Array<unknown>(calls.length);
     let left = calls.length;
     if (left === 0) combined.resolveWith(true, values);
-    calls.forEach((c, i) => {
+    (calls as readonly AsyncCall<unknown>[]).forEach((c, i) => {
       c.observed = true;
       c.onSettled((settled) => {
-        if (settled.status === 2) combined.resolveWith(false, settled.error);
+        if (settled.rejected) combined.resolveWith(false, settled.error);
         else {
           values[i] = settled.value;
           if (--left === 0) combined.resolveWith(true, values);
@@ -314,11 +329,12 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
 
   resource<T = unknown>(name: string): T {
     this.guard('resource');
-    const resources = this.agentRun.rt.agent.resources;
+    const agent = this.host.agent;
+    const resources = agent.resources;
     if (!Object.hasOwn(resources, name)) {
       throw new RxAgentsError(
         'ERR_UNKNOWN_RESOURCE',
-        `Action \`${this.def.name}\` asked for resource \`${name}\`, but agent \`${this.agentRun.rt.agent.name}\` has ` +
+        `Action \`${this.def.name}\` asked for resource \`${name}\`, but agent \`${agent.name}\` has ` +
           `${
             Object.keys(resources).length
               ? Object.keys(resources)
@@ -334,60 +350,61 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
   /** {@link MemoryHost}: the memory a view shows, guarded (S5). */
   memoryNode(kind: MemoryKind): MemoryNode {
     this.guard(kind);
-    return kind === 'shortTermMemory' ? this.agentRun.rt.shortTermMemory(this.agentRun.key) : this.agentRun.sensory();
+    return this.host.memory(kind);
   }
 
   /** {@link MemoryHost}: a sync block of this activation wrote to a memory. */
   memoryWritten(kind: MemoryKind): void {
-    this.agentRun.rt.memoryChanged(this.agentRun, kind);
+    this.host.memoryWritten(kind);
   }
 
   // ---- CallHost ---------------------------------------------------------------------------
 
   invokeBlock(call: AsyncCall<unknown>): unknown {
-    const rt = this.agentRun.rt;
-    const prev = rt.current;
-    rt.current = null;
-    try {
-      // S13: an in-doubt call after a crash runs its reconciler instead of the block.
-      const fn = call.reconciling && call.options?.reconcile !== undefined ? call.options.reconcile : call.fn;
-      return rt.agent.hasAsyncActions
-        ? asyncScope.run(IN_BLOCK, fn, ...(call.args as never[]))
-        : fn(...(call.args as never[]));
-    } finally {
-      rt.current = prev;
-    }
+    // S5: no activation owns the context while the block runs.
+    return this.host.blocks.run(null, this.host.agent, invoke, call);
   }
 
   callStarted(call: AsyncCall<unknown>): void {
-    const rt = this.agentRun.rt;
-    if (rt.inspect !== undefined)
-      rt.emit({ type: 'async.started', ...this.base(), action: this.def.name, call: call.id });
+    this.host.inspection.asyncStarted(this, call);
   }
 
   callSettled(call: AsyncCall<unknown>): void {
-    const run = this.agentRun;
-    if (run.ended) return;
-    run.live--;
-    const rt = run.rt;
-    rt.callSettled(call);
+    const host = this.host;
+    if (host.ended) return;
+    host.settled(this, call);
     if (call.waiter !== null) call.waiter.wake(call);
-    else if (call.status === 2 && !call.observed) {
+    else if (call.rejected && !call.observed) {
       if (this.state === DONE) this.failAfterDone(call.error);
       else {
         (this.failures ??= []).push(call); // rare: only failed calls are kept for the check in finish()
-        rt.post(run);
+        host.postRun();
       }
-    } else rt.post(run);
+    } else host.postRun();
   }
 
   schedule(work: () => void, delay: number): Subscription {
-    return this.agentRun.rt.scheduler.schedule(work, delay);
+    return this.host.scheduler.schedule(work, delay);
   }
+}
 
-  private base(): { time: number; key: unknown; run: number } {
-    return { time: this.agentRun.rt.scheduler.now(), key: this.agentRun.key, run: this.agentRun.seq };
+/** Runs a call's block (S13: an in-doubt call after a crash runs its reconciler instead). */
+function invoke(this: Agent, call: AsyncCall<unknown>): unknown {
+  const fn = call.reconciling && call.options?.reconcile !== undefined ? call.options.reconcile : call.fn;
+  return this.hasAsyncActions ? asyncScope.run(IN_BLOCK, fn, ...(call.args as never[])) : fn(...(call.args as never[]));
+}
+
+/** A generator's `finally` that throws while its run is being abandoned has nowhere to report to. */
+function returnQuietly(this: Generator<unknown, void, unknown>): void {
+  try {
+    this.return(undefined);
+  } catch {
+    // see above
   }
+}
+
+function isCall(value: unknown): value is AsyncCall<unknown> {
+  return value instanceof AsyncCall;
 }
 
 function noop(): void {}

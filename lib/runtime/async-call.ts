@@ -1,27 +1,7 @@
 import { isObservable, type Observable, type Subscription } from 'rxjs';
+import type { AsyncCallOptions, Call } from '../context/call';
 import { AbortedError, AsyncTimeoutError, EmptyAsyncResultError } from '../errors';
 import type { ExecutorTask } from './executor';
-
-/** The result type of an async block: an Observable's last value, a Promise's value, or the value itself. */
-export type BlockResult<R> = R extends Observable<infer T> ? T : Awaited<R>;
-
-/** Options of one async call (`ctx.executeAsyncWith`). */
-export interface AsyncCallOptions {
-  /** Fail the call with `AsyncTimeoutError` after this many ms (scheduler time). @default no timeout */
-  readonly timeout?: number;
-  /** Run the block again after a failure, up to this many extra attempts, waiting `retryDelay` ms (scheduler time) between. @default 0 */
-  readonly retries?: number;
-  /** @default 0 */
-  readonly retryDelay?: number;
-  /**
-   * Durable calls only (with a `store`): decides the outcome of a call that was started before a
-   * crash but has no recorded outcome. It is called, on recovery only, with the call's arguments
-   * in place of the block; its result (a value, Promise or Observable) or its thrown error becomes
-   * the recorded outcome. A call with a reconciler commits a `started` marker before its block runs.
-   * @default none: an in-doubt call simply runs again (at-least-once)
-   */
-  readonly reconcile?: (...args: never[]) => unknown;
-}
 
 /** What a call needs from the runtime. Implemented by the activation that made the call. */
 export interface CallHost {
@@ -49,23 +29,26 @@ interface Promised {
 const PENDING = 0;
 const FULFILLED = 1;
 const REJECTED = 2;
+type Status = typeof PENDING | typeof FULFILLED | typeof REJECTED;
 
 /**
- * One `executeAsync` call. It is both iterable — `const r = yield* ctx.executeAsync(...)` in a
- * generator action — and thenable — `const r = await ctx.executeAsync(...)` in an async action.
- * The block starts when the call is made (or when the executor has a slot), not when it is awaited,
- * so several calls made before waiting run in parallel (S12).
+ * The runtime's side of one `executeAsync` call (its public face is {@link Call}). It is both
+ * iterable — `const r = yield* ctx.executeAsync(...)` in a generator action — and thenable —
+ * `const r = await ctx.executeAsync(...)` in an async action. The block starts when the call is
+ * made (or when the executor has a slot), not when it is awaited, so several calls made before
+ * waiting run in parallel (S12). State is read through {@link settled}, {@link fulfilled} and
+ * {@link rejected}.
  */
-export class AsyncCall<T> implements PromiseLike<T>, ExecutorTask {
-  status: 0 | 1 | 2 = PENDING;
+export class AsyncCall<T> implements Call<T>, ExecutorTask {
+  private status: Status = PENDING;
   /** The value (fulfilled) or the error (rejected): one field, since a call holds one of them. */
   private result: unknown = undefined;
   /** Someone read the outcome (yield*, await, or ctx.all). An unread failure fails the action. */
   observed = false;
   /** The outcome came from the journal (replay), the block did not run. */
   replayed = false;
-  /** S13: the call went through the journal (its outcome is recorded when it settles). */
-  journaled = false;
+  /** The call went through the runtime's submit (its outcome is journaled when it settles, S13); `ctx.all` calls do not. */
+  submitted = false;
   /** S13: the call was started before a crash and has no recorded outcome: its `reconcile` runs instead of the block. */
   reconciling = false;
   /** The action suspended on this call, woken when it settles. */
@@ -122,6 +105,11 @@ export class AsyncCall<T> implements PromiseLike<T>, ExecutorTask {
     return this.status === FULFILLED;
   }
 
+  /** Settled with an error. */
+  get rejected(): boolean {
+    return this.status === REJECTED;
+  }
+
   /** Called by the executor when a slot is free. */
   start(done: () => void): void {
     this.done = done;
@@ -134,7 +122,7 @@ export class AsyncCall<T> implements PromiseLike<T>, ExecutorTask {
     try {
       result = this.host.invokeBlock(this as AsyncCall<unknown>);
     } catch (error) {
-      return this.failed(error);
+      return this.onFailure(error);
     }
     if (isObservable(result)) this.subscribeTo(result);
     else if (
@@ -144,7 +132,7 @@ export class AsyncCall<T> implements PromiseLike<T>, ExecutorTask {
     ) {
       // Bound methods rather than arrows: two small objects and no closure context per Promise-returning block
       // (this is the per-call allocation of the I/O path; the closures kept `start`'s whole context alive).
-      (result as PromiseLike<unknown>).then(this.fulfil.bind(this), this.failed.bind(this));
+      (result as PromiseLike<unknown>).then(this.fulfil.bind(this), this.onFailure.bind(this));
     } else {
       this.settle(FULFILLED, result);
     }
@@ -167,9 +155,9 @@ export class AsyncCall<T> implements PromiseLike<T>, ExecutorTask {
         last = v;
         seen = true;
       },
-      error: (e) => this.failed(e),
+      error: (e) => this.onFailure(e),
       complete: () =>
-        seen ? this.settle(FULFILLED, last) : this.failed(new EmptyAsyncResultError(this.host.actionName)),
+        seen ? this.settle(FULFILLED, last) : this.onFailure(new EmptyAsyncResultError(this.host.actionName)),
     });
   }
 
@@ -247,7 +235,8 @@ export class AsyncCall<T> implements PromiseLike<T>, ExecutorTask {
     return (this.promised.promise as Promise<T>).then(onFulfilled, onRejected);
   }
 
-  private failed(error: unknown): void {
+  /** The block failed: retry if attempts are left, else reject. */
+  private onFailure(error: unknown): void {
     if (this.status !== PENDING) return;
     const retries = this.options?.retries ?? 0;
     if (this.attempt <= retries) {
@@ -265,7 +254,7 @@ export class AsyncCall<T> implements PromiseLike<T>, ExecutorTask {
     this.settle(REJECTED, error);
   }
 
-  private settle(status: 1 | 2, valueOrError: unknown): void {
+  private settle(status: typeof FULFILLED | typeof REJECTED, valueOrError: unknown): void {
     if (this.status !== PENDING) return;
     this.status = status;
     this.result = valueOrError;

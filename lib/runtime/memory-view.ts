@@ -1,4 +1,5 @@
-import type { MemoryNode, MemoryRef, MemoryValue } from './memory';
+import type { MemoryRef, MemoryValue } from '../context/memory-ref';
+import type { MemoryNode } from './memory';
 
 /** Which memory a view shows. */
 export type MemoryKind = 'shortTermMemory' | 'sensoryMemory';

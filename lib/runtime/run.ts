@@ -1,20 +1,51 @@
-import { AbortedError, EventValidationError, RxAgentsError } from '../errors';
+import type { SchedulerLike } from 'rxjs';
+import type { Agent } from '../agent/define-agent';
+import { AbortedError, ActionError, EventValidationError, RxAgentsError } from '../errors';
 import { OutputEvent, toIssues, type AgentEvent } from '../events/define-event';
-import { Activation } from './activation';
+import { Activation, type ActivationHost } from './activation';
+import type { KeyState } from './admission';
 import type { AsyncCall } from './async-call';
-import type { KeyState } from './key-state';
+import type { Inspection } from './inspection';
 import { MemoryNode } from './memory';
+import type { MemoryKind } from './memory-view';
 import { RoutedEvent } from './routed-event';
-import type { Runtime } from './runtime';
+import type { SyncBlocks } from './sync-blocks';
+
+/** What a run needs from the runtime (implemented by `Runtime`). */
+export interface RunHost {
+  readonly agent: Agent;
+  /** Validate sent events against their schemas (the `validateEvents` option). */
+  readonly validateEvents: boolean;
+  readonly scheduler: SchedulerLike;
+  readonly inspection: Inspection;
+  readonly blocks: SyncBlocks;
+  /** The stream has ended: stop at once. */
+  readonly closed: boolean;
+  /** Queues a run (events to route) or an activation (to resume) in the mailbox. */
+  post(item: Run | Activation): void;
+  /** An OutputEvent of `run` goes downstream (S8). */
+  output(run: Run, event: RoutedEvent): void;
+  /** `run` has nothing left to do (S7). */
+  completed(run: Run): void;
+  /** `run` failed: the error policy decides (S9). */
+  failed(run: Run, error: RxAgentsError): void;
+  /** The short-term memory of `key`. */
+  shortTermMemory(key: unknown): MemoryNode;
+  /** A call of `run` is made: replay it or run it (S13). */
+  submit(run: Run, from: Activation, call: AsyncCall<unknown>): void;
+  /** A call of `run` settled: record and report it. */
+  settled(run: Run, from: Activation, call: AsyncCall<unknown>): void;
+}
 
 /**
- * One agent run: the events it has sent and not yet routed, and the work still going on.
+ * One agent run: the events it has sent and not yet routed, and the work still going on. It is
+ * the host of its activations ({@link ActivationHost}).
  *
  * Its event queue, its calls and its activations are intrusive linked lists (each item points
  * to the next one): a run allocates no array for them. At 10k keys the live runs' arrays were
  * the largest part of the heap that every scavenge copies (`[x].push(y)` reserves 17 slots).
  */
-export class Run {
+export class Run implements ActivationHost {
   posted = false;
   ended = false;
   /** The input failed the agent's input schema: the run fails when the mailbox reaches it (no recursion through a key's queue). */
@@ -22,7 +53,7 @@ export class Run {
   /** A sync block of this run changed the key's short-term memory (journaled at run end, S13). */
   memoryChanged = false;
   /** Activations not done plus calls not settled (S7). */
-  live = 0;
+  private live = 0;
   /** Sent events not yet routed, oldest first. */
   private firstEvent: RoutedEvent | null = null;
   private lastEvent: RoutedEvent | null = null;
@@ -36,7 +67,7 @@ export class Run {
   private lastActivation: Activation | null = null;
 
   constructor(
-    readonly rt: Runtime,
+    private readonly host: RunHost,
     readonly ks: KeyState,
     readonly seq: number,
     readonly input: unknown,
@@ -51,56 +82,54 @@ export class Run {
     return (this.controller ??= new AbortController()).signal;
   }
 
-  sensory(): MemoryNode {
-    return (this.sensoryNode ??= new MemoryNode());
+  get agent(): Agent {
+    return this.host.agent;
   }
 
-  /** Validates and enqueues an event; it is routed after the current sync block (S4). `index` is the send's position in `from` (its id). */
-  send(from: Activation, event: AgentEvent, index: number): void {
-    const rt = this.rt;
-    const type = typeof event === 'object' && event !== null ? event.type : undefined;
-    const isOutput = type === OutputEvent.type;
-    const eventType = isOutput ? undefined : rt.agent.eventTypes.get(type as string);
-    if (!isOutput && eventType === undefined) {
-      throw new RxAgentsError(
-        'ERR_UNROUTED_EVENT',
-        `Action \`${from.def.name}\` sent ${type === undefined ? 'something that is not an event' : `event \`${String(type)}\``}, ` +
-          `but no action of agent \`${rt.agent.name}\` is triggered by it, so it would be lost. ` +
-          'Send an event made by an event type that some action lists as a trigger, or OutputEvent.of(...) to emit downstream.',
-      );
-    }
-    let payload = event.payload;
-    if (rt.settings.validateEvents) {
-      // safeParse directly: the error's "where" text is built only when a payload is invalid.
-      const schema = eventType !== undefined ? eventType.schema : rt.agent.output;
-      if (schema !== undefined) {
-        const parsed = schema.safeParse(payload);
-        if (!parsed.success) {
-          const where =
-            eventType !== undefined
-              ? `sent by action \`${from.def.name}\``
-              : `sent by action \`${from.def.name}\` (agent \`${rt.agent.name}\`'s output schema)`;
-          throw new EventValidationError(type as string, toIssues(parsed.error), where, { cause: parsed.error });
+  get scheduler(): SchedulerLike {
+    return this.host.scheduler;
+  }
+
+  get inspection(): Inspection {
+    return this.host.inspection;
+  }
+
+  get blocks(): SyncBlocks {
+    return this.host.blocks;
+  }
+
+  // ---- the run's turn ---------------------------------------------------------------------
+
+  /** Mailbox turn: routes waiting events (starting every action each triggers, S3), then checks for the end of the run. */
+  process(): void {
+    const host = this.host;
+    if (this.rejected !== null) return host.failed(this, this.rejected);
+    while (this.firstEvent !== null && !this.ended) {
+      const event = this.dequeue() as RoutedEvent;
+      if (event.type === OutputEvent.type) {
+        host.output(this, event);
+        if (host.closed) return;
+        continue;
+      }
+      const actions = host.agent.routes.get(event.type) ?? [];
+      host.inspection.eventRouted(this.key, this.seq, event, actions);
+      for (let i = 0; i < actions.length && !this.ended; i++) {
+        const activation = new Activation(this, actions[i]!, event);
+        this.live++;
+        activation.start();
+        // Only activations still going need cancelling if the run is abandoned (most sync ones are done here).
+        if (!activation.done) {
+          if (this.lastActivation === null) this.firstActivation = activation;
+          else this.lastActivation.nextInRun = activation;
+          this.lastActivation = activation;
         }
-        payload = parsed.data;
       }
     }
-    const routed = new RoutedEvent(type as string, payload, from, index);
-    this.enqueue(routed);
-    if (rt.inspect !== undefined)
-      rt.emit({
-        type: 'event.sent',
-        time: rt.scheduler.now(),
-        key: this.key,
-        run: this.seq,
-        eventType: type as string,
-        event: routed.id,
-        action: from.def.name,
-        payload,
-      });
-    rt.post(this);
+    // S7: a run ends when no action is running or suspended, no call is in flight and no sent event waits.
+    if (!this.ended && this.live === 0 && this.firstEvent === null) host.completed(this);
   }
 
+  /** Queues the run's input event (its first event). */
   enqueue(event: RoutedEvent): void {
     if (this.lastEvent === null) this.firstEvent = event;
     else this.lastEvent.next = event;
@@ -117,54 +146,87 @@ export class Run {
     return event;
   }
 
-  /** Mailbox step: routes waiting events (starting every action each triggers, S3), then checks for the end of the run. */
-  process(): void {
-    const rt = this.rt;
-    if (this.rejected !== null) return rt.runFailed(this, this.rejected);
-    while (this.firstEvent !== null && !this.ended) {
-      const event = this.dequeue() as RoutedEvent;
-      if (event.type === OutputEvent.type) {
-        rt.output(this, event);
-        if (rt.closed) return;
-        continue;
-      }
-      const actions = rt.agent.routes.get(event.type) ?? [];
-      if (rt.inspect !== undefined)
-        rt.emit({
-          type: 'event.routed',
-          time: rt.scheduler.now(),
-          key: this.key,
-          run: this.seq,
-          eventType: event.type,
-          event: event.id,
-          actions: actions.map((a) => a.name),
-        });
-      for (let i = 0; i < actions.length && !this.ended; i++) {
-        const activation = new Activation(this, actions[i]!, event);
-        this.live++;
-        activation.start();
-        // Only activations still going need cancelling if the run is abandoned (most sync ones are done here).
-        if (activation.state !== 2) {
-          if (this.lastActivation === null) this.firstActivation = activation;
-          else this.lastActivation.nextInRun = activation;
-          this.lastActivation = activation;
+  // ---- ActivationHost ---------------------------------------------------------------------
+
+  /** Validates and enqueues an event; it is routed after the current sync block (S4). `index` is the send's position in `from` (its id). */
+  send(from: Activation, event: AgentEvent, index: number): void {
+    const agent = this.host.agent;
+    const type = typeof event === 'object' && event !== null ? event.type : undefined;
+    const isOutput = type === OutputEvent.type;
+    const eventType = isOutput ? undefined : agent.eventTypes.get(type as string);
+    if (!isOutput && eventType === undefined) {
+      throw new RxAgentsError(
+        'ERR_UNROUTED_EVENT',
+        `Action \`${from.def.name}\` sent ${type === undefined ? 'something that is not an event' : `event \`${String(type)}\``}, ` +
+          `but no action of agent \`${agent.name}\` is triggered by it, so it would be lost. ` +
+          'Send an event made by an event type that some action lists as a trigger, or OutputEvent.of(...) to emit downstream.',
+      );
+    }
+    let payload = event.payload;
+    if (this.host.validateEvents) {
+      // safeParse directly: the error's "where" text is built only when a payload is invalid.
+      const schema = eventType !== undefined ? eventType.schema : agent.output;
+      if (schema !== undefined) {
+        const parsed = schema.safeParse(payload);
+        if (!parsed.success) {
+          const where =
+            eventType !== undefined
+              ? `sent by action \`${from.def.name}\``
+              : `sent by action \`${from.def.name}\` (agent \`${agent.name}\`'s output schema)`;
+          throw new EventValidationError(type as string, toIssues(parsed.error), where, { cause: parsed.error });
         }
+        payload = parsed.data;
       }
     }
-    this.endIfDone();
+    const routed = new RoutedEvent(type as string, payload, from, index);
+    this.enqueue(routed);
+    this.host.inspection.eventSent(from, routed, payload);
+    this.host.post(this);
   }
 
-  /** S7: a run ends when no action is running or suspended, no call is in flight and no sent event waits. */
-  private endIfDone(): void {
-    if (!this.ended && this.live === 0 && this.firstEvent === null) this.rt.endRun(this, 'completed', undefined);
-  }
-
-  track(call: AsyncCall<unknown>): void {
+  submit(from: Activation, call: AsyncCall<unknown>): void {
     this.live++;
     if (this.lastCall === null) this.firstCall = call;
     else this.lastCall.nextInRun = call;
     this.lastCall = call;
+    this.host.submit(this, from, call);
   }
+
+  combine(): void {
+    this.live++;
+  }
+
+  settled(from: Activation, call: AsyncCall<unknown>): void {
+    this.live--;
+    this.host.settled(this, from, call);
+  }
+
+  resume(from: Activation): void {
+    this.host.post(from);
+  }
+
+  postRun(): void {
+    this.host.post(this);
+  }
+
+  finished(): void {
+    this.live--;
+    this.host.post(this);
+  }
+
+  failed(from: Activation, cause: unknown): void {
+    if (!this.ended) this.host.failed(this, new ActionError(from.def.name, this.key, this.seq, cause));
+  }
+
+  memory(kind: MemoryKind): MemoryNode {
+    return kind === 'shortTermMemory' ? this.host.shortTermMemory(this.key) : (this.sensoryNode ??= new MemoryNode());
+  }
+
+  memoryWritten(kind: MemoryKind): void {
+    if (kind === 'shortTermMemory') this.memoryChanged = true;
+  }
+
+  // ---- the end ----------------------------------------------------------------------------
 
   /** Abandons the run: aborts its signal and in-flight calls, lets suspended generators clean up. */
   abandon(reason: string): void {
@@ -178,6 +240,7 @@ export class Run {
     for (; activation !== null; activation = activation.nextInRun) activation.cancel();
   }
 
+  /** The run ended: drops what it holds. */
   release(): void {
     this.ended = true;
     this.sensoryNode = null;

@@ -1,16 +1,23 @@
 import type { AgentEvent } from '../events/define-event';
-import type { AsyncCall, AsyncCallOptions, BlockResult } from '../runtime/async-call';
-import type { MemoryRef } from '../runtime/memory';
+import type { AsyncCallOptions, BlockResult, Call } from './call';
+import type { MemoryRef } from './memory-ref';
 
-/** The outcomes of several calls, in order. */
-export type AllResults<T extends readonly AsyncCall<unknown>[]> = {
-  -readonly [K in keyof T]: T[K] extends AsyncCall<infer V> ? V : never;
+/** The outcomes of several calls, in order: what `yield* ctx.all([a, b])` returns. */
+export type AllResults<T extends readonly Call<unknown>[]> = {
+  -readonly [K in keyof T]: T[K] extends Call<infer V> ? V : never;
 };
 
 /**
  * What an action sees of the runtime. Everything here except `signal`, `key`, `run` and
  * `action` is for sync blocks only: used inside an `executeAsync` block it throws
  * `AsyncBlockAccessError` (S5).
+ *
+ * @example
+ * action('score', InputEvent, function* (event, ctx: RunnerContext) {
+ *   const score = yield* ctx.executeAsync(fetchScore, event.payload.id);
+ *   ctx.shortTermMemory.set('last', score);
+ *   ctx.sendEvent(OutputEvent.of({ score }));
+ * })
  */
 export interface RunnerContext {
   /** The run's key (what the key selector returned). */
@@ -33,15 +40,15 @@ export interface RunnerContext {
    * `await` (async actions). `fn` may return a value, a Promise or an Observable (its last value).
    * The block starts now, so calls made before waiting overlap (S12).
    */
-  executeAsync<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): AsyncCall<BlockResult<R>>;
+  executeAsync<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Call<BlockResult<R>>;
   /** {@link executeAsync} with options: timeout, retries, and a reconciler for durable calls. */
   executeAsyncWith<A extends unknown[], R>(
     options: AsyncCallOptions,
     fn: (...args: A) => R,
     ...args: A
-  ): AsyncCall<BlockResult<R>>;
+  ): Call<BlockResult<R>>;
   /** Waits for several calls at once (like `Promise.all`): `const [a, b] = yield* ctx.all([c1, c2])`. */
-  all<const T extends readonly AsyncCall<unknown>[]>(calls: T): AsyncCall<AllResults<T>>;
+  all<const T extends readonly Call<unknown>[]>(calls: T): Call<AllResults<T>>;
   /** Per-key memory that outlives runs. */
   readonly shortTermMemory: MemoryRef;
   /** Per-run memory, cleared when the run ends. */

@@ -1,4 +1,6 @@
 import type { SchedulerLike, Subscription } from 'rxjs';
+import type { AsyncCallOptions } from '../context/call';
+import type { MemoryValue } from '../context/memory-ref';
 import {
   JournalCorruptError,
   JournalValueError,
@@ -8,9 +10,7 @@ import {
   describe,
   type JournalRow,
 } from '../errors';
-import type { AsyncCall } from '../runtime/async-call';
-import { checkValue, type MemoryNode, type MemoryValue } from '../runtime/memory';
-import { decodeError, decodeValue, encodeError, encodeValue, fingerprint } from './codec';
+import { decodeError, decodeValue, encodeError, encodeValue, fingerprint } from '../store/codec';
 import {
   CALL_FAILED,
   CALL_OK,
@@ -21,8 +21,9 @@ import {
   type JournaledCall,
   type JournaledInput,
   type RunEnd,
-} from './store';
+} from '../store/store';
 import { describeKey } from '../describe-key';
+import { checkValue, type MemoryNode } from './memory';
 
 /** What the journal needs from the runtime that owns it. */
 export interface JournalHost {
@@ -32,6 +33,97 @@ export interface JournalHost {
   /** Runs a user callback; a throw fails the stream. */
   callback(name: string, fn: () => void): void;
 }
+
+/** What the journal reads of a call (it never writes into it). */
+export interface JournalCall {
+  /** Stable identity, `<activation id>#<call index>`. */
+  readonly id: string;
+  readonly fn: (...args: never[]) => unknown;
+  readonly args: readonly unknown[];
+  readonly options: AsyncCallOptions | undefined;
+  readonly fulfilled: boolean;
+  readonly value: unknown;
+  readonly error: unknown;
+}
+
+/**
+ * What the journal answers when the runtime asks about a call before running it (S13): `run` it
+ * (nothing recorded), `reconcile` it (started before a crash, no outcome, has a reconciler), or it
+ * is `settled` with the recorded outcome (`ok`: a value, else an error) without running.
+ */
+export type Replay =
+  | { readonly kind: 'run' }
+  | { readonly kind: 'reconcile' }
+  | { readonly kind: 'settled'; readonly ok: boolean; readonly value: unknown };
+
+const RUN: Replay = Object.freeze({ kind: 'run' });
+const RECONCILE: Replay = Object.freeze({ kind: 'reconcile' });
+
+/** An unfinished input the journal hands back for recovery, decoded. */
+export interface Recovered {
+  readonly seq: number;
+  readonly input: unknown;
+  /** The input's row could not be read: that run fails with this error (the others go on). */
+  readonly error?: JournalCorruptError;
+}
+
+/**
+ * The runtime's durability seam (S13): the {@link Journal} with a store, {@link noJournal}
+ * without one — so the runtime asks the same questions either way and never checks for `null`.
+ */
+export interface Durability {
+  /** Reads what there is to recover (an empty snapshot without a store). */
+  load(): JournalSnapshot | Promise<JournalSnapshot>;
+  /** Applies a loaded snapshot; returns the unfinished inputs to run again, in sequence order. */
+  restore(snapshot: JournalSnapshot): readonly Recovered[];
+  /** The next run sequence number to hand out after a restore. */
+  readonly nextSeq: number;
+  /** The recorded short-term memory of `key`, taken once. */
+  takeMemory(key: unknown): Record<string, MemoryValue> | undefined;
+  /** The encoded input, checked to be journalable (`undefined` without a store). Throws {@link JournalValueError}. */
+  encodeInput(input: unknown, key: unknown, seq: number): string | undefined;
+  /** Run `seq` was accepted with the encoded input (`undefined`: recovered, journaled already): write it ahead. */
+  accepted(seq: number, input: unknown, encoded: string | undefined): void;
+  /** Run `seq` was handed out without a journaled input; `report` runs once that is durable. */
+  skipped(seq: number, report?: () => void): void;
+  /** Asks about a call before it runs. */
+  replay(seq: number, call: JournalCall): Replay;
+  /** A call with a reconciler is about to start (not in doubt); `run` is called once its start is durable. */
+  starting(seq: number, call: JournalCall, run: () => void): void;
+  /** A call settled for real: record its outcome. Throws {@link JournalValueError}. */
+  settled(seq: number, call: JournalCall): void;
+  /** Run `seq` ended (or its accepted input was dropped): record it, with the key's memory if it changed. */
+  ended(seq: number, key: unknown, memory: MemoryNode | undefined, changed: boolean): void;
+  /** Calls `done` once every write is committed (at once without a store); never if a commit fails. */
+  drain(done: () => void): void;
+  /** The subscription ended. */
+  close(): void;
+}
+
+const EMPTY: JournalSnapshot = Object.freeze({
+  nextSeq: 0,
+  position: undefined,
+  inputs: Object.freeze([]),
+  calls: Object.freeze([]),
+  memory: Object.freeze([]),
+});
+
+/** Durability without a store: nothing is recorded, nothing is replayed, everything counts as committed at once. */
+export const noJournal: Durability = Object.freeze({
+  nextSeq: 0,
+  load: () => EMPTY,
+  restore: () => [],
+  takeMemory: () => undefined,
+  encodeInput: () => undefined,
+  accepted: () => undefined,
+  skipped: (_seq: number, report?: () => void) => report?.(),
+  replay: () => RUN,
+  starting: (_seq: number, _call: JournalCall, run: () => void) => run(),
+  settled: () => undefined,
+  ended: () => undefined,
+  drain: (done: () => void) => done(),
+  close: () => undefined,
+});
 
 /** Options of a journal (from the operator's options). */
 export interface JournalOptions {
@@ -51,15 +143,16 @@ const held = new WeakMap<AgentStore, Map<string, Journal>>();
  * The runtime side of durability (S13), one per subscription: records accepted inputs, call
  * outcomes and run ends, and commits them to the store in groups — one commit per scheduler
  * tick (or per `maxBatch` rows), never one per call. On start it replays the store's journal:
- * unfinished inputs come back in sequence order and recorded outcomes settle their calls
- * without running them.
+ * unfinished inputs come back in sequence order, and asked about a call ({@link replay}) it
+ * answers with the recorded outcome, which the runtime then applies: the journal only reads the
+ * runtime's objects, it never writes into them.
  *
  * Guarantees: an input is acknowledged (`onAccepted`) only after the commit holding it; a call
  * with a reconciler runs only after its `started` marker is committed (so a crash leaves it
  * in doubt, not forgotten); a run's end and its key's memory are committed together, after every
  * outcome of that run (commits apply in order).
  */
-export class Journal {
+export class Journal implements Durability {
   nextSeq = 0;
   private inputs: JournaledInput[] = [];
   private calls: JournaledCall[] = [];
@@ -141,9 +234,7 @@ export class Journal {
    * input row that cannot be read comes back with `error` ({@link JournalCorruptError}) instead:
    * that run fails, the others go on.
    */
-  restore(
-    snapshot: JournalSnapshot,
-  ): Array<{ readonly seq: number; readonly input: unknown; readonly error?: JournalCorruptError }> {
+  restore(snapshot: JournalSnapshot): Recovered[] {
     this.nextSeq = snapshot.nextSeq;
     for (const call of snapshot.calls) {
       let calls = this.recorded.get(call.seq);
@@ -200,7 +291,8 @@ export class Journal {
   }
 
   /** An input was accepted as run `seq`: write it ahead; acknowledge it after the commit. */
-  accepted(seq: number, input: unknown, encoded: string): void {
+  accepted(seq: number, input: unknown, encoded: string | undefined): void {
+    if (encoded === undefined) return; // a recovered input: journaled already
     this.inputs.push({ seq, input: encoded });
     this.batchSeqs.add(seq);
     if (this.options.position !== undefined) {
@@ -226,39 +318,33 @@ export class Journal {
   }
 
   /**
-   * Replay: settles `call` from the journal if its outcome is recorded (returns `true`), marks it
-   * in doubt if only its start is recorded and it has a reconciler, and rejects it with
-   * {@link NonDeterminismError} if the recorded call at its position is a different one.
+   * Replay: the outcome of `call` if it is recorded (`settled`, without running it); `reconcile`
+   * if only its start is recorded and it has a reconciler; a {@link NonDeterminismError} outcome if
+   * the recorded call at its position is a different one; else `run`.
    */
-  replay(seq: number, call: AsyncCall<unknown>): boolean {
+  replay(seq: number, call: JournalCall): Replay {
     const calls = this.recorded.get(seq);
     const entry = calls?.get(call.id);
-    if (entry === undefined) return false;
+    if (entry === undefined) return RUN;
     const now = fingerprint(call.fn, call.args);
-    if (entry.fingerprint !== now) {
-      call.resolveWith(false, new NonDeterminismError(call.id, entry.fingerprint, now), true);
-      return true;
-    }
-    if (entry.state === CALL_STARTED) {
-      if (call.options?.reconcile !== undefined) call.reconciling = true;
-      return false;
-    }
-    const row: JournalRow = { table: 'calls', seq, id: call.id };
-    let ok = entry.state === CALL_OK;
-    let outcome: unknown;
+    if (entry.fingerprint !== now)
+      return { kind: 'settled', ok: false, value: new NonDeterminismError(call.id, entry.fingerprint, now) };
+    if (entry.state === CALL_STARTED) return call.options?.reconcile !== undefined ? RECONCILE : RUN;
+    // A row that cannot be read settles the call with a JournalCorruptError naming it (the run fails, not the agent).
+    const ok = entry.state === CALL_OK;
     try {
-      outcome = this.decode(entry.value, row, ok ? decodeValue : decodeError);
+      return {
+        kind: 'settled',
+        ok,
+        value: this.decode(entry.value, { table: 'calls', seq, id: call.id }, ok ? decodeValue : decodeError),
+      };
     } catch (error) {
-      ok = false;
-      outcome = error;
+      return { kind: 'settled', ok: false, value: error };
     }
-    call.resolveWith(ok, outcome, true);
-    return true;
   }
 
   /** A call with a reconciler is about to start: its start must be durable first. Calls `run` once it is. */
-  starting(seq: number, call: AsyncCall<unknown>, run: () => void): void {
-    if (call.reconciling) return run();
+  starting(seq: number, call: JournalCall, run: () => void): void {
     this.calls.push({
       seq,
       id: call.id,
@@ -275,7 +361,7 @@ export class Journal {
    * A call settled for real (not from the journal): record its outcome. Throws
    * {@link JournalValueError} if the value cannot be journaled faithfully.
    */
-  settled(seq: number, call: AsyncCall<unknown>): void {
+  settled(seq: number, call: JournalCall): void {
     const ok = call.fulfilled;
     const value = ok ? encodeValue(call.value, `the result of call \`${call.id}\``) : encodeError(call.error);
     this.calls.push({

@@ -1,0 +1,198 @@
+import { BufferOverflowError } from '../errors';
+import { Fifo } from './fifo';
+
+/** An input waiting for its key's previous run to end (the seed's `pendingInputEvents`). */
+export interface Pending {
+  readonly input: unknown;
+  readonly seq: number;
+  /** When it was accepted (`NaN` unless inspected). */
+  readonly at: number;
+}
+
+/** What admission needs to know of a key's active run. */
+export interface ActiveRun {
+  readonly seq: number;
+  readonly startedAt: number;
+  /** Aborts the run (unsubscribe, stream failure). */
+  abandon(reason: string): void;
+}
+
+/** Per-key state. Exists only while the key has a run active or inputs waiting (S10). */
+export class KeyState {
+  active: ActiveRun | null = null;
+  /** Inputs waiting behind the active run, oldest first; `null` while none waits. */
+  pending: Fifo<Pending> | null = null;
+  constructor(readonly key: unknown) {}
+
+  /** Takes the oldest waiting input. */
+  shift(): Pending | undefined {
+    const pending = this.pending;
+    if (pending === null) return undefined;
+    const next = pending.shift();
+    if (pending.size === 0) this.pending = null;
+    return next;
+  }
+}
+
+/** Why an accepted or offered input did not run. */
+export type DropReason = 'drop-newest' | 'drop-oldest' | 'aborted';
+
+/**
+ * What an input does while its key's run is going (S15). `queue` (the default, and today the
+ * only one) waits behind the active run; later policies (reject, interrupt, latest, rollback)
+ * plug in here.
+ */
+export interface BusyPolicy {
+  /** Places `waiting` for the busy key `ks`. */
+  busy(ks: KeyState, waiting: Pending): void;
+}
+
+/** S1: wait in arrival order behind the key's active run. */
+export const queuePolicy: BusyPolicy = {
+  busy(ks, waiting) {
+    if (ks.pending === null) ks.pending = new Fifo(waiting);
+    else ks.pending.push(waiting);
+  },
+};
+
+/** What admission asks of the runtime. */
+export interface AdmissionHost {
+  /** Starts the run of `input` now; returns it (it becomes the key's active run). */
+  startRun(ks: KeyState, input: unknown, seq: number, acceptedAt: number): ActiveRun;
+  /** `dropped` was dropped to respect `maxBufferedInputs` (S10): report it, never silently. */
+  dropped(dropped: Pending, key: unknown, reason: 'drop-newest' | 'drop-oldest'): void;
+  /** The buffer overflowed under `overflow: 'error'`: the stream fails. */
+  overflowed(error: BufferOverflowError): void;
+}
+
+/** Admission limits, from the operator's options. */
+export interface AdmissionLimits {
+  readonly maxBufferedInputs: number;
+  readonly overflow: 'error' | 'drop-newest' | 'drop-oldest';
+}
+
+/**
+ * Admission: which inputs run now, which wait, which are dropped (S1, S10). Holds the per-key
+ * states, counts active runs and waiting inputs, and wakes pull sources when room frees up.
+ *
+ * Semantics: an input whose key is idle starts at once; else it waits (the busy policy), unless
+ * `maxBufferedInputs` inputs already wait — then the overflow policy decides: `error` fails the
+ * stream, `drop-newest` drops it, `drop-oldest` drops the key's oldest waiting input instead.
+ * Recovered inputs (S13) are never dropped. A key's state is freed once its last run ends.
+ */
+export class Admission {
+  private readonly keys = new Map<unknown, KeyState>();
+  private buffered = 0;
+  private activeRuns = 0;
+  /** Pull sources waiting for room in the input buffer (see whenRoom). */
+  private roomWaiters: Array<() => void> | null = null;
+  private roomLimit = Infinity;
+
+  constructor(
+    private readonly host: AdmissionHost,
+    private readonly limits: AdmissionLimits,
+    private readonly policy: BusyPolicy = queuePolicy,
+  ) {}
+
+  /** Nothing runs and nothing waits. */
+  get idle(): boolean {
+    return this.activeRuns === 0 && this.buffered === 0;
+  }
+
+  /** The key's state, made if it has none (then it is idle). */
+  keyState(key: unknown): KeyState {
+    let ks = this.keys.get(key);
+    if (ks === undefined) {
+      ks = new KeyState(key);
+      this.keys.set(key, ks);
+    }
+    return ks;
+  }
+
+  /** Starts run `seq` now: its key is idle. */
+  start(ks: KeyState, input: unknown, seq: number, acceptedAt: number): void {
+    ks.active = this.host.startRun(ks, input, seq, acceptedAt);
+    this.activeRuns++;
+  }
+
+  /**
+   * The key of run `seq` is busy and the buffer may be full: returns whether the input may wait
+   * ({@link enqueue}); if not, it was dropped or the stream failed. `recovered` inputs always may.
+   */
+  hasRoomFor(ks: KeyState, input: unknown, seq: number, recovered: boolean): boolean {
+    if (recovered || this.buffered < this.limits.maxBufferedInputs) return true;
+    const policy = this.limits.overflow;
+    if (policy === 'error') {
+      this.host.overflowed(new BufferOverflowError(this.limits.maxBufferedInputs));
+      return false;
+    }
+    const oldest = policy === 'drop-oldest' ? ks.shift() : undefined;
+    if (oldest !== undefined) {
+      this.buffered--;
+      this.host.dropped(oldest, ks.key, 'drop-oldest');
+      return true;
+    }
+    this.host.dropped({ input, seq, at: NaN }, ks.key, 'drop-newest');
+    return false;
+  }
+
+  /** Run `seq` waits behind its key's active run (S1); `at`: when it was accepted. */
+  enqueue(ks: KeyState, input: unknown, seq: number, at: number): void {
+    this.policy.busy(ks, { input, seq, at });
+    this.buffered++;
+  }
+
+  /** The key's active run ended: start its next input (S1, S7), or free the key (S10). */
+  runEnded(ks: KeyState): void {
+    ks.active = null;
+    this.activeRuns--;
+    const next = ks.shift();
+    if (next !== undefined) {
+      this.buffered--;
+      this.start(ks, next.input, next.seq, next.at);
+    } else this.keys.delete(ks.key);
+    if (this.roomWaiters !== null && this.hasRoom()) this.wakeRoomWaiters();
+  }
+
+  /**
+   * Backpressure for pull sources: `undefined` while fewer than `limit` accepted inputs are
+   * unfinished (running or waiting) and fewer than `maxBufferedInputs` wait; else a Promise that
+   * resolves once a run has ended (or the stream has ended). A pulling source awaits it before
+   * taking its next input, so both bounds hold without drops.
+   */
+  whenRoom(limit: number): Promise<void> | undefined {
+    this.roomLimit = limit;
+    if (this.hasRoom()) return undefined;
+    return new Promise<void>((resolve) => (this.roomWaiters ??= []).push(resolve));
+  }
+
+  private hasRoom(): boolean {
+    return this.activeRuns + this.buffered < this.roomLimit && this.buffered < this.limits.maxBufferedInputs;
+  }
+
+  private wakeRoomWaiters(): void {
+    const waiters = this.roomWaiters;
+    this.roomWaiters = null;
+    if (waiters !== null) for (const resolve of waiters) resolve();
+  }
+
+  /** What admission holds (S10). */
+  footprint(): { keys: number; buffered: number; activeRuns: number } {
+    return { keys: this.keys.size, buffered: this.buffered, activeRuns: this.activeRuns };
+  }
+
+  /**
+   * The stream ended early: aborts every active run, reports it and every waiting input to
+   * `report` (when given), frees every key, and wakes pull sources so they see the end.
+   */
+  close(reason: string, report?: (ks: KeyState, run: ActiveRun | null, waiting: Pending | null) => void): void {
+    for (const ks of this.keys.values()) ks.active?.abandon(reason);
+    if (report !== undefined)
+      for (const ks of this.keys.values()) {
+        report(ks, ks.active, null);
+        for (let p = ks.shift(); p !== undefined; p = ks.shift()) report(ks, null, p);
+      }
+    this.keys.clear();
+    this.wakeRoomWaiters();
+  }
+}
