@@ -2,6 +2,7 @@ import type { SchedulerLike, Subscription } from 'rxjs';
 import type { AsyncCallOptions } from '../context/call';
 import type { MemoryValue } from '../context/memory-ref';
 import {
+  CallbackError,
   JournalCorruptError,
   JournalValueError,
   NonDeterminismError,
@@ -162,6 +163,8 @@ export class Journal implements Durability {
   /** Notifications that name a sequence number no commit recorded yet (see {@link skipped}). */
   private reports: Array<() => void> = [];
   private position: string | undefined;
+  /** The position of the input {@link encodeInput} just checked, until {@link accepted} takes it. */
+  private encodedPosition: string | undefined;
   private rows = 0;
   /** Runs accepted in the waiting batch, and those of them that already ended: their rows are left out. */
   private batchSeqs = new Set<number>();
@@ -284,10 +287,26 @@ export class Journal implements Durability {
     }
   }
 
-  /** Checks that an input and its key can be journaled; returns the encoded input. Throws {@link JournalValueError}. */
+  /**
+   * Checks that an input, its key and its source position can be journaled; returns the encoded
+   * input (the encoded position is kept for {@link accepted}, which follows at once). Throws
+   * {@link JournalValueError}, or {@link CallbackError} if the `position` callback throws: that
+   * input's run fails under the error policy, before anything of it is journaled.
+   */
   encodeInput(input: unknown, key: unknown, seq: number): string {
     encodeKey(key);
-    return encodeValue(input, `the input of run ${seq}`);
+    const encoded = encodeValue(input, `the input of run ${seq}`);
+    const fn = this.options.position;
+    if (fn !== undefined) {
+      let position: unknown;
+      try {
+        position = fn(input as never);
+      } catch (error) {
+        throw new CallbackError('position', error);
+      }
+      this.encodedPosition = encodeValue(position, `the position of the input of run ${seq}`);
+    }
+    return encoded;
   }
 
   /** An input was accepted as run `seq`: write it ahead; acknowledge it after the commit. */
@@ -295,11 +314,9 @@ export class Journal implements Durability {
     if (encoded === undefined) return; // a recovered input: journaled already
     this.inputs.push({ seq, input: encoded });
     this.batchSeqs.add(seq);
-    if (this.options.position !== undefined) {
-      const fn = this.options.position;
-      let position: unknown;
-      this.host.callback('position', () => (position = fn(input as never)));
-      this.position = encodeValue(position, `the position of the input of run ${seq}`);
+    if (this.encodedPosition !== undefined) {
+      this.position = this.encodedPosition;
+      this.encodedPosition = undefined;
     }
     if (this.options.onAccepted !== undefined) this.acks.push({ input, seq });
     this.nextSeq = seq + 1;

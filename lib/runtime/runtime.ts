@@ -221,8 +221,16 @@ export class Runtime implements RunHost, AdmissionHost {
     this.inspection.runStarted(ks.key, seq, now, acceptedAt);
     let payload = input;
     if (this.agent.input !== undefined) {
-      // safeParse first: the error's "where" text is built only for an invalid input.
-      const parsed = this.agent.input.safeParse(input);
+      // safeParse first: the error's "where" text is built only for an invalid input. A refine or
+      // transform that throws, a throwing getter or a revoked proxy in the input fail this run, not the producer.
+      let parsed: ReturnType<NonNullable<Agent['input']>['safeParse']>;
+      try {
+        parsed = this.agent.input.safeParse(input);
+      } catch (error) {
+        run.rejected = new CallbackError('input schema', error);
+        this.mailbox.post(run);
+        return run;
+      }
       if (!parsed.success) {
         const where = `for the input of run ${seq} (agent \`${this.agent.name}\`'s input schema)`;
         run.rejected = new EventValidationError(InputEvent.type, toIssues(parsed.error), where, {

@@ -49,7 +49,8 @@ const echo = defineAgent({
   actions: (action) => [action('a', InputEvent, (e, ctx) => ctx.sendEvent(OutputEvent.of(e.payload)))],
 });
 
-describe('S13 store files that cannot be used are refused with StoreOpenError (real SQLite files)', () => {
+describe('S13 store files that cannot be used are refused with StoreOpenError (real SQLite files)', function () {
+  this.timeout(90_000); // child processes start ts-node: slow on a loaded machine
   let dir: string;
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'rx-agents-open-'))));
   afterEach(() => {

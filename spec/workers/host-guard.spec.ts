@@ -12,7 +12,8 @@ import { createWorkerPool, type WorkerPool } from '../../lib/workers/worker-pool
  */
 const CHILD = join(__dirname, 'fixtures', 'kill-host-child.ts');
 
-describe('worker pool: tasks cannot kill the host; isolateTasks and env (real worker threads)', () => {
+describe('worker pool: tasks cannot kill the host; isolateTasks and env (real worker threads)', function () {
+  this.timeout(90_000); // a child process starts ts-node: slow on a loaded machine
   const pools: WorkerPool[] = [];
   const children = new Set<ChildProcess>();
   afterEach(async () => {
