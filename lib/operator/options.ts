@@ -32,8 +32,9 @@ export interface AgentOperatorOptions<In = unknown> {
   /**
    * What happens to an input that would exceed `maxBufferedInputs`. `error`: the output errors
    * with `BufferOverflowError`. `drop-newest`: the new input is dropped. `drop-oldest`: the oldest
-   * waiting input of the same key is dropped (else the new one). Drops are reported to `onDropped`
-   * and `inspect`, never silent. @default 'error'
+   * waiting input of the same key is dropped (else the new one) — with a `store`, the oldest one not
+   * yet acknowledged by `onAccepted` (its commit not yet issued), else the new one: an acknowledged
+   * input is never dropped. Drops are reported to `onDropped` and `inspect`, never silent. @default 'error'
    */
   readonly overflow?: 'error' | 'drop-newest' | 'drop-oldest';
   /** Receives each dropped input. @default none */

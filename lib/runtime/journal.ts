@@ -85,6 +85,10 @@ export interface Durability {
   encodeInput(input: unknown, key: unknown, seq: number): string | undefined;
   /** Run `seq` was accepted with the encoded input (`undefined`: recovered, journaled already): write it ahead. */
   accepted(seq: number, input: unknown, encoded: string | undefined): void;
+  /** Whether accepted run `seq` is not yet acknowledged: its input is still in the batch no commit has taken (always, without a store). */
+  unacknowledged(seq: number): boolean;
+  /** Accepted run `seq` is dropped before it was acknowledged: its input is left out of the batch and never acknowledged. */
+  withdrawn(seq: number): void;
   /** Run `seq` was handed out without a journaled input; `report` runs once that is durable. */
   skipped(seq: number, report?: () => void): void;
   /** Asks about a call before it runs. */
@@ -117,6 +121,8 @@ export const noJournal: Durability = Object.freeze({
   takeMemory: () => undefined,
   encodeInput: () => undefined,
   accepted: () => undefined,
+  unacknowledged: () => true,
+  withdrawn: () => undefined,
   skipped: (_seq: number, report?: () => void) => report?.(),
   replay: () => RUN,
   starting: (_seq: number, _call: JournalCall, run: () => void) => run(),
@@ -169,6 +175,8 @@ export class Journal implements Durability {
   /** Runs accepted in the waiting batch, and those of them that already ended: their rows are left out. */
   private batchSeqs = new Set<number>();
   private elided = new Set<number>();
+  /** Runs of the waiting batch dropped before their acknowledgement (drop-oldest): no `onAccepted` for them. */
+  private withdrawnSeqs: Set<number> | null = null;
   private tick: Subscription | null = null;
   private committing: Promise<void> | null = null;
   private closed = false;
@@ -323,6 +331,18 @@ export class Journal implements Durability {
     this.written();
   }
 
+  /** See {@link Durability.unacknowledged}: its input has not been handed to a commit yet. */
+  unacknowledged(seq: number): boolean {
+    return this.batchSeqs.has(seq) && !this.elided.has(seq);
+  }
+
+  /** See {@link Durability.withdrawn}. */
+  withdrawn(seq: number): void {
+    this.elided.add(seq); // its row is left out of the batch
+    (this.withdrawnSeqs ??= new Set()).add(seq); // and it is never acknowledged
+    this.written();
+  }
+
   /**
    * Run `seq` was handed out but its input was not journaled (its key selector threw, or it
    * cannot be journaled). The next commit records `seq` as used, so no input gets it again after a
@@ -428,7 +448,9 @@ export class Journal implements Durability {
     };
     if (this.batchSeqs.size > 0) this.batchSeqs = new Set();
     if (elided.size > 0) this.elided = new Set();
-    const acks = this.acks;
+    const withdrawn = this.withdrawnSeqs;
+    this.withdrawnSeqs = null;
+    const acks = withdrawn === null ? this.acks : this.acks.filter((a) => !withdrawn.has(a.seq));
     const waiters = this.durableWaiters;
     const reports = this.reports;
     this.inputs = [];

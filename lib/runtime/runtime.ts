@@ -278,9 +278,14 @@ export class Runtime implements RunHost, AdmissionHost {
     this.completeIfDone();
   }
 
+  /** {@link AdmissionHost}: `drop-oldest` may drop waiting run `seq` only while it is not acknowledged (S10, S13). */
+  droppable(seq: number): boolean {
+    return this.journal.unacknowledged(seq);
+  }
+
   /** {@link AdmissionHost}: an input was dropped by the overflow policy; reported, never silent (S10). */
   dropped(dropped: Pending, key: unknown, reason: 'drop-newest' | 'drop-oldest'): void {
-    if (reason === 'drop-oldest') this.journal.ended(dropped.seq, key, undefined, false); // it was accepted
+    if (reason === 'drop-oldest') this.journal.withdrawn(dropped.seq); // accepted, not yet acknowledged
     this.inspection.inputDropped(key, dropped.seq, reason);
     this.callback('onDropped', () => this.settings.onDropped?.(dropped.input, key));
   }
