@@ -145,6 +145,24 @@ export class BufferOverflowError extends RxAgentsError {
   }
 }
 
+/** A run sent more events than `maxEventsPerRun` allows: a loop between actions, or an unbounded `sendEvent` loop (S10). */
+export class RunLimitError extends RxAgentsError {
+  override readonly name = 'RunLimitError';
+  constructor(
+    readonly key: unknown,
+    readonly run: number,
+    readonly action: string,
+    readonly limit: number,
+  ) {
+    super(
+      'ERR_RUN_LIMIT',
+      `Run ${run} of key \`${describeKey(key)}\` sent more than ${limit} events (maxEventsPerRun = ${limit}); ` +
+        `the last one was sent by action \`${action}\`. Two actions that trigger each other, or a sendEvent loop without an end? ` +
+        'Give the loop an end, or raise maxEventsPerRun if the agent really needs more events per run.',
+    );
+  }
+}
+
 /** An async block ran past its `timeout`. */
 export class AsyncTimeoutError extends RxAgentsError {
   override readonly name = 'AsyncTimeoutError';

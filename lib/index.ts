@@ -52,6 +52,7 @@ export {
   ActionError,
   CallbackError,
   BufferOverflowError,
+  RunLimitError,
   AsyncTimeoutError,
   AbortedError,
   EmptyAsyncResultError,

@@ -66,6 +66,21 @@ export interface AgentOperatorOptions<In = unknown> {
    * @default none
    */
   readonly position?: (input: In) => string | number;
+  /**
+   * The most events (sent events and outputs) one run may send. Past it the run fails with
+   * `RunLimitError` under the error policy — a budget against actions that trigger each other
+   * forever or a `sendEvent` loop without an end, which would otherwise exhaust the heap.
+   * `Infinity` turns the budget off. @default 10000
+   */
+  readonly maxEventsPerRun?: number;
+  /**
+   * A timeout (scheduler ms) for every async block that has none of its own
+   * (`executeAsyncWith({ timeout })` still wins): a block past it fails with `AsyncTimeoutError`
+   * and gives its executor slot back, so hung dependencies cannot starve every key. Blocks are
+   * cancelled at the timeout like at an abort (their `AbortSignal` is not fired; a block that
+   * ignores cancellation keeps running in the background). @default none
+   */
+  readonly defaultTimeout?: number;
 }
 
 const KNOWN = new Set([
@@ -84,6 +99,8 @@ const KNOWN = new Set([
   'store',
   'onAccepted',
   'position',
+  'maxEventsPerRun',
+  'defaultTimeout',
 ]);
 
 const singleKey = (): undefined => undefined;
@@ -154,6 +171,18 @@ export function resolveOptions(
   ) {
     throw optionError('maxBufferedInputs', 'an integer >= 0 or Infinity', o.maxBufferedInputs);
   }
+  if (
+    o.maxEventsPerRun !== undefined &&
+    !((Number.isInteger(o.maxEventsPerRun) && o.maxEventsPerRun >= 1) || o.maxEventsPerRun === Infinity)
+  ) {
+    throw optionError('maxEventsPerRun', 'an integer >= 1 or Infinity', o.maxEventsPerRun);
+  }
+  if (
+    o.defaultTimeout !== undefined &&
+    !(typeof o.defaultTimeout === 'number' && o.defaultTimeout > 0 && o.defaultTimeout < Infinity)
+  ) {
+    throw optionError('defaultTimeout', 'a number of ms > 0', o.defaultTimeout);
+  }
   if (o.validateEvents !== undefined && typeof o.validateEvents !== 'boolean')
     throw optionError('validateEvents', 'a boolean', o.validateEvents);
   const concurrency = o.concurrency ?? 64;
@@ -172,6 +201,8 @@ export function resolveOptions(
     store: o.store,
     onAccepted: o.onAccepted,
     position: o.position,
+    maxEventsPerRun: o.maxEventsPerRun ?? 10_000,
+    defaultTimeout: o.defaultTimeout,
     makeExecutor: () => executor ?? createExecutor(concurrency),
   };
 }

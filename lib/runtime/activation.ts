@@ -37,6 +37,8 @@ export interface ActivationHost {
   readonly scheduler: SchedulerLike;
   readonly inspection: Inspection;
   readonly blocks: SyncBlocks;
+  /** The timeout of async blocks that have none of their own (the `defaultTimeout` option). */
+  readonly defaultTimeout: number | undefined;
   /** Validates and enqueues a sent event (S4); `index` is the send's position in `from`. */
   send(from: Activation, event: AgentEvent, index: number): void;
   /** A new call of `from`: it counts as work of the run until it settles; it runs or replays. */
@@ -101,6 +103,9 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
   }
   get actionName(): string {
     return this.def.name;
+  }
+  get defaultTimeout(): number | undefined {
+    return this.host.defaultTimeout;
   }
   get signal(): AbortSignal {
     return this.host.signal;

@@ -9,6 +9,8 @@ export interface CallHost {
   readonly id: string;
   readonly key: unknown;
   readonly actionName: string;
+  /** The timeout of a call without one of its own (the operator's `defaultTimeout`). */
+  readonly defaultTimeout?: number | undefined;
   /** Runs the block with the context locked (S5); returns what the block returned. */
   invokeBlock(call: AsyncCall<unknown>): unknown;
   /** The call settled: wake whoever waits on it (through the scheduler). */
@@ -115,7 +117,7 @@ export class AsyncCall<T> implements Call<T>, ExecutorTask {
     this.done = done;
     if (this.status !== PENDING) return this.release();
     this.host.callStarted(this as AsyncCall<unknown>);
-    const timeout = this.options?.timeout;
+    const timeout = this.options?.timeout ?? this.host.defaultTimeout;
     if (timeout !== undefined && this.timer === null) this.startTimer(timeout);
     this.attempt++;
     let result: unknown;

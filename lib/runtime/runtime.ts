@@ -61,6 +61,10 @@ export interface RuntimeSettings {
   readonly onAccepted: ((input: unknown, seq: number) => void) | undefined;
   /** The source position of an input, saved with each commit (with a store). */
   readonly position: ((input: unknown) => unknown) | undefined;
+  /** The most events one run may send (S10); past it the run fails with `RunLimitError`. */
+  readonly maxEventsPerRun: number;
+  /** The timeout of async blocks that have none of their own. */
+  readonly defaultTimeout: number | undefined;
 }
 
 /**
@@ -81,6 +85,8 @@ type Phase = 'loading' | 'restoring' | 'running' | 'completing' | 'closed';
  */
 export class Runtime implements RunHost, AdmissionHost {
   readonly scheduler: SchedulerLike;
+  readonly maxEventsPerRun: number;
+  readonly defaultTimeout: number | undefined;
   readonly validateEvents: boolean;
   readonly inspection: Inspection;
   readonly blocks = new SyncBlocks();
@@ -101,6 +107,8 @@ export class Runtime implements RunHost, AdmissionHost {
   ) {
     this.scheduler = settings.scheduler;
     this.validateEvents = settings.validateEvents;
+    this.maxEventsPerRun = settings.maxEventsPerRun;
+    this.defaultTimeout = settings.defaultTimeout;
     const fail = (error: unknown): void => this.fail(error);
     this.inspection = new Inspection(settings.inspect, settings.scheduler, fail);
     this.admission = new Admission(this, settings);
