@@ -58,11 +58,16 @@ export class AsyncBlockAccessError extends RxAgentsError {
   constructor(
     readonly action: string,
     readonly member: string,
+    /** `outside`: not in one of the action's sync blocks; `after`: the action had already finished. */
+    readonly when: 'outside' | 'after' = 'outside',
   ) {
     super(
       'ERR_ASYNC_BLOCK_ACCESS',
-      `\`ctx.${member}\` was used outside a sync block of action \`${action}\` (for example inside an executeAsync block). ` +
-        'Async blocks may not touch memory, sendEvent or resources: return a value from the block and use it in the action after it resumes.',
+      when === 'after'
+        ? `\`ctx.${member}\` was used after action \`${action}\` had finished (by a timer or a callback that outlived it?). ` +
+            'A context is usable only while its action runs: await (or yield*) what the action starts, and use the context in the action itself.'
+        : `\`ctx.${member}\` was used outside a sync block of action \`${action}\` (for example inside an executeAsync block). ` +
+            'Async blocks may not touch memory, sendEvent or resources: return a value from the block and use it in the action after it resumes.',
     );
   }
 }

@@ -253,6 +253,8 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
     const host = this.host;
     const allowed = this.def.style === 'async' ? asyncScope.getStore() === this : host.blocks.current === this;
     if (!allowed) throw new AsyncBlockAccessError(this.def.name, member);
+    // A timer or callback of an async action can still carry its async scope after the action finished.
+    if (this.state === DONE) throw new AsyncBlockAccessError(this.def.name, member, 'after');
     if (host.ended)
       throw new AbortedError(
         `run ${host.seq} of key \`${describeKey(host.key)}\` has ended; \`ctx.${member}\` is no longer available`,
@@ -365,9 +367,10 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
 
   // ---- CallHost ---------------------------------------------------------------------------
 
-  invokeBlock(call: AsyncCall<unknown>): unknown {
-    // S5: no activation owns the context while the block runs.
-    return this.host.blocks.run(null, this.host.agent, invoke, call);
+  invokeBlock(call: AsyncCall<unknown>): void {
+    // S5: no activation owns the context while the block runs — nor while its result is followed:
+    // an Observable's subscribe body and a thenable's `then` are block code too.
+    this.host.blocks.run(null, this.host.agent, invoke, call);
   }
 
   callStarted(call: AsyncCall<unknown>): void {
@@ -394,9 +397,15 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
 }
 
 /** Runs a call's block (S13: an in-doubt call after a crash runs its reconciler instead). */
-function invoke(this: Agent, call: AsyncCall<unknown>): unknown {
+function invoke(this: Agent, call: AsyncCall<unknown>): void {
+  if (this.hasAsyncActions) asyncScope.run(IN_BLOCK, runAndFollow, call);
+  else runAndFollow(call);
+}
+
+/** Runs the block (or, in doubt after a crash, its reconciler) and subscribes to / `then`s its result, all inside the lock. */
+function runAndFollow(call: AsyncCall<unknown>): void {
   const fn = call.reconciling && call.options?.reconcile !== undefined ? call.options.reconcile : call.fn;
-  return this.hasAsyncActions ? asyncScope.run(IN_BLOCK, fn, ...(call.args as never[])) : fn(...(call.args as never[]));
+  call.follow(fn(...(call.args as never[])));
 }
 
 /** A generator's `finally` that throws while its run is being abandoned has nowhere to report to. */

@@ -11,8 +11,8 @@ export interface CallHost {
   readonly actionName: string;
   /** The timeout of a call without one of its own (the operator's `defaultTimeout`). */
   readonly defaultTimeout?: number | undefined;
-  /** Runs the block with the context locked (S5); returns what the block returned. */
-  invokeBlock(call: AsyncCall<unknown>): unknown;
+  /** Runs the block with the context locked (S5) and hands its result to {@link AsyncCall.follow}, still locked. */
+  invokeBlock(call: AsyncCall<unknown>): void;
   /** The call settled: wake whoever waits on it (through the scheduler). */
   callSettled(call: AsyncCall<unknown>): void;
   /** The call got a slot and started running. */
@@ -120,12 +120,19 @@ export class AsyncCall<T> implements Call<T>, ExecutorTask {
     const timeout = this.options?.timeout ?? this.host.defaultTimeout;
     if (timeout !== undefined && this.timer === null) this.startTimer(timeout);
     this.attempt++;
-    let result: unknown;
     try {
-      result = this.host.invokeBlock(this as AsyncCall<unknown>);
+      this.host.invokeBlock(this as AsyncCall<unknown>);
     } catch (error) {
-      return this.onFailure(error);
+      this.onFailure(error);
     }
+  }
+
+  /**
+   * Follows what the block returned: subscribes to an Observable, `then`s a thenable, or settles
+   * with a value. Called by the host inside the S5 lock, so the Observable's subscribe body and a
+   * custom thenable's `then` run as block code too. A throw is the block's failure.
+   */
+  follow(result: unknown): void {
     if (isObservable(result)) this.subscribeTo(result);
     else if (
       result !== null &&
