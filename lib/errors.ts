@@ -168,6 +168,50 @@ export class RunLimitError extends RxAgentsError {
   }
 }
 
+/**
+ * An action sent an event that no action of the agent is triggered by (it would be lost).
+ *
+ * @example
+ * error.code === 'ERR_UNROUTED_EVENT'; error.eventType; // 'stray' (undefined: not an event at all)
+ */
+export class UnroutedEventError extends RxAgentsError {
+  override readonly name = 'UnroutedEventError';
+  constructor(
+    readonly action: string,
+    readonly agent: string,
+    readonly eventType: string | undefined,
+  ) {
+    super(
+      'ERR_UNROUTED_EVENT',
+      `Action \`${action}\` sent ${eventType === undefined ? 'something that is not an event' : `event \`${eventType}\``}, ` +
+        `but no action of agent \`${agent}\` is triggered by it, so it would be lost. ` +
+        'Send an event made by an event type that some action lists as a trigger, or OutputEvent.of(...) to emit downstream.',
+    );
+  }
+}
+
+/**
+ * `ctx.resource(name)` asked for a resource the agent was not given.
+ *
+ * @example
+ * error.code === 'ERR_UNKNOWN_RESOURCE'; error.known; // ['llm', 'db']
+ */
+export class UnknownResourceError extends RxAgentsError {
+  override readonly name = 'UnknownResourceError';
+  constructor(
+    readonly action: string,
+    readonly agent: string,
+    readonly resource: string,
+    readonly known: readonly string[],
+  ) {
+    super(
+      'ERR_UNKNOWN_RESOURCE',
+      `Action \`${action}\` asked for resource \`${resource}\`, but agent \`${agent}\` has ` +
+        `${known.length ? known.map((n) => `\`${n}\``).join(', ') : 'no resources'}.`,
+    );
+  }
+}
+
 /** An async block ran past its `timeout`. */
 export class AsyncTimeoutError extends RxAgentsError {
   override readonly name = 'AsyncTimeoutError';

@@ -1,6 +1,8 @@
 export { defineEvent, isEventType, InputEvent, OutputEvent } from './events/define-event';
 export type { AgentEvent, EventType, EventOf, PayloadOf } from './events/define-event';
 export { defineAgent, action } from './agent/define-agent';
+export { allOf } from './agent/all-of';
+export type { JoinTrigger, JoinedEvents } from './agent/all-of';
 export type {
   Agent,
   AgentConfig,
@@ -10,14 +12,23 @@ export type {
   ActionStyle,
   TriggerEvent,
 } from './agent/define-agent';
-export type { RunnerContext, AllResults } from './context/runner-context';
+export type { RunnerContext, AllResults, AnyResult, WaitOptions, SendOptions } from './context/runner-context';
 export { agentOperator } from './operator/agent-operator';
 export { runAgent } from './operator/run-agent';
 export type { RunAgentOptions } from './operator/run-agent';
 export type { AgentOperatorOptions } from './operator/options';
-export type { AgentOutput, RunFailure } from './runtime/runtime';
-export type { AsyncCall, AsyncCallOptions, BlockResult, Call } from './context/call';
+export type { AgentOutput, RunFailure, InputDropReason } from './runtime/settings';
+export type { BusyPolicy, BusyOption } from './runtime/busy-policy';
+export type { AsyncCall, AsyncCallOptions, BlockResult, Call, RetryDelay } from './context/call';
 export { createExecutor } from './runtime/executor';
+export { createBudgets } from './runtime/budgets';
+export type { Budgets, BudgetsConfig, BudgetSpec, BudgetStats, BudgetsOptions } from './runtime/budgets';
+export { exponentialBackoff } from './runtime/backoff';
+export type { BackoffOptions } from './runtime/backoff';
+export { UnknownBudgetError, RetryPolicyError, WaitTimeoutError, WaitError, SignalRejectedError } from './waits/errors';
+export type { SignalRejection } from './waits/errors';
+export { signal } from './waits/signal';
+export type { Signal } from './waits/signal';
 export type { Executor, ExecutorTask } from './runtime/executor';
 export type { MemoryRef, MemoryValue } from './context/memory-ref';
 export type { LifecycleEvent, LifecycleEventType, Inspector } from './runtime/lifecycle';
@@ -53,6 +64,8 @@ export {
   CallbackError,
   BufferOverflowError,
   RunLimitError,
+  UnroutedEventError,
+  UnknownResourceError,
   AsyncTimeoutError,
   AbortedError,
   EmptyAsyncResultError,

@@ -37,4 +37,12 @@ describe('examples (smoke tests: each runs and does what it says)', () => {
     expect(r.same).to.equal(true);
     expect(r.outputs).to.equal(20);
   });
+
+  it('restate: the demo workload distributed on a real restate-server gives the same replies as embedded', async function () {
+    this.timeout(120_000);
+    const { main } = await import('../examples/restate');
+    const r = await main({ inputs: 20, customers: 5 });
+    expect(r.same).to.equal(true);
+    expect(r.outputs).to.equal(20);
+  });
 });

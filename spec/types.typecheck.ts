@@ -4,7 +4,7 @@
  */
 import { of, type Observable } from 'rxjs';
 import { z } from 'zod';
-import { agentOperator, defineAgent, defineEvent, InputEvent, OutputEvent, type AgentOutput } from '../lib';
+import { agentOperator, allOf, defineAgent, defineEvent, InputEvent, OutputEvent, type AgentOutput } from '../lib';
 
 const Scored = defineEvent('scored', z.object({ id: z.number(), score: z.number() }));
 Scored.of({ id: 1, score: 0.5 });
@@ -60,3 +60,20 @@ export const envelopes: Observable<AgentOutput<{ id: number; score: number }>> =
 inputs.pipe(agentOperator(agent, { key: (x) => x.missing }));
 // @ts-expect-error: the source must carry the agent's input type
 of('not an input').pipe(agentOperator(agent));
+
+// Joins (allOf): the action gets a tuple of the joined events, typed; ctx.input carries the agent's input type.
+export const joined = defineAgent({
+  name: 'joined',
+  input: z.object({ text: z.string() }),
+  actions: (action) => [
+    action('start', InputEvent, (event, ctx) => ctx.sendEvent(Scored.of({ id: event.payload.text.length, score: 1 }))),
+    action('both', allOf(Scored, InputEvent), ([scored, input], ctx) => {
+      const score: number = scored.payload.score;
+      const text: string = input.payload.text;
+      const again: string = ctx.input.text;
+      // @ts-expect-error: the joined Scored event has no `label`
+      void scored.payload.label;
+      void [score, text, again];
+    }),
+  ],
+});

@@ -10,14 +10,15 @@ import {
 } from '../events/define-event';
 import type { Call } from '../context/call';
 import type { RunnerContext } from '../context/runner-context';
+import { isJoinTrigger, type JoinedEvents, type JoinTrigger } from './all-of';
 
 /** How an action's code is split into blocks. */
 export type ActionStyle = 'plain' | 'generator' | 'async';
 
 /** An action function: plain (one sync block), generator (`yield*`), or async (`await`). */
-export type ActionFn<E> = (
+export type ActionFn<E, In = unknown> = (
   event: E,
-  ctx: RunnerContext,
+  ctx: RunnerContext<In>,
 ) => void | PromiseLike<void> | Generator<Call<unknown>, void, unknown>;
 
 /** An action: a named function triggered by one or more event types. */
@@ -26,6 +27,8 @@ export interface ActionDef {
   readonly triggers: readonly EventType[];
   readonly fn: ActionFn<AgentEvent>;
   readonly style: ActionStyle;
+  /** Set for a join (`allOf(A, B)`): the action starts with one event of each of these types, in this order. */
+  readonly join?: readonly EventType[];
 }
 
 /** The event an action receives for a trigger; the input event carries the agent's input type. */
@@ -34,13 +37,18 @@ export type TriggerEvent<E, In> =
 
 /** Makes actions typed for one agent's input (the `action` given to `defineAgent({ actions })`). */
 // `any` lets event types of every payload type be listed as triggers; the payload types come back out through EventOf.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type ActionFactory<In> = <const Ts extends EventType<string, any> | readonly EventType<string, any>[]>(
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export type ActionFactory<In> = <
+  const Ts extends
+    EventType<string, any> | readonly EventType<string, any>[] | JoinTrigger<readonly EventType<string, any>[]>,
+>(
   name: string,
   triggers: Ts,
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  fn: ActionFn<TriggerEvent<Ts extends readonly EventType<string, any>[] ? Ts[number] : Ts, In>>,
+  fn: Ts extends JoinTrigger<infer L>
+    ? ActionFn<JoinedEvents<L, In>, In>
+    : ActionFn<TriggerEvent<Ts extends readonly EventType<string, any>[] ? Ts[number] : Ts, In>, In>,
 ) => ActionDef;
+/* eslint-enable @typescript-eslint/no-explicit-any */
 
 /** An agent: a named, validated set of actions. Made by {@link defineAgent}. */
 export interface Agent<In = unknown, Out = unknown> {
@@ -55,6 +63,8 @@ export interface Agent<In = unknown, Out = unknown> {
   readonly eventTypes: ReadonlyMap<string, EventType>;
   /** Some action is an async function (the runtime then tracks async contexts for S5). */
   readonly hasAsyncActions: boolean;
+  /** Event type name → the external event types runs may wait for (`waitForEvent`, S14). */
+  readonly signalTypes: ReadonlyMap<string, EventType>;
 }
 
 export interface AgentConfig<In, Out> {
@@ -66,6 +76,11 @@ export interface AgentConfig<In, Out> {
   readonly output?: z.ZodType<Out>;
   /** Shared objects actions reach with `ctx.resource(name)` (clients, models, prompts). @default {} */
   readonly resources?: Readonly<Record<string, unknown>>;
+  /**
+   * The external event types runs of this agent may wait for with `ctx.waitForEvent` (S14): a
+   * signal of another type is rejected, and a signal is validated by its type's schema. @default []
+   */
+  readonly signals?: readonly EventType[];
   /** The actions, as a list or as a function of a typed `action` factory. */
   readonly actions: readonly ActionDef[] | ((action: ActionFactory<In>) => readonly ActionDef[]);
 }
@@ -85,7 +100,8 @@ const AsyncGeneratorFunction = Object.getPrototypeOf(async function* () {}).cons
  * })
  */
 export const action: ActionFactory<unknown> = (name, triggers, fn) => {
-  const list: readonly unknown[] = Array.isArray(triggers) ? triggers : [triggers];
+  const join = isJoinTrigger(triggers) ? triggers.types : undefined;
+  const list: readonly unknown[] = join ?? (Array.isArray(triggers) ? triggers : [triggers]);
   const where = `action \`${String(name)}\``;
   if (typeof name !== 'string' || name.length === 0) {
     throw new AgentDefinitionError(
@@ -128,6 +144,7 @@ export const action: ActionFactory<unknown> = (name, triggers, fn) => {
     triggers: Object.freeze([...list]) as readonly EventType[],
     fn: fn as ActionFn<AgentEvent>,
     style,
+    ...(join === undefined ? {} : { join }),
   });
 };
 
@@ -168,7 +185,7 @@ export function defineAgent<In = unknown, Out = unknown>(config: AgentConfig<In,
       `Expected defineAgent to get a config object { name, actions }, got ${describe(config)}.`,
     );
   }
-  const { name, input, output, resources = {}, actions } = config;
+  const { name, input, output, resources = {}, actions, signals = [] } = config;
   if (typeof name !== 'string' || name.length === 0) {
     throw new AgentDefinitionError(`Expected the agent name to be a non-empty string, got ${describe(name)}.`);
   }
@@ -221,6 +238,27 @@ export function defineAgent<In = unknown, Out = unknown>(config: AgentConfig<In,
       else if (!routed.includes(def)) routed.push(def);
     }
   });
+  const signalTypes = new Map<string, EventType>();
+  if (!Array.isArray(signals))
+    throw new AgentDefinitionError(
+      `The \`signals\` of agent \`${name}\` must be an array of event types, got ${describe(signals)}.`,
+    );
+  signals.forEach((t: unknown, i: number) => {
+    if (!isEventType(t))
+      throw new AgentDefinitionError(
+        `Signal ${i} of agent \`${name}\` is not an event type: make one with defineEvent(type, schema).`,
+      );
+    if (t.type === OutputEvent.type || t.type === InputEvent.type)
+      throw new AgentDefinitionError(
+        `Agent \`${name}\` lists \`${t.type}\` as a signal; signals are external event types made with defineEvent.`,
+      );
+    const known = signalTypes.get(t.type) ?? eventTypes.get(t.type);
+    if (known !== undefined && known !== t)
+      throw new AgentDefinitionError(
+        `Agent \`${name}\` uses two different event types named \`${t.type}\`: give each defineEvent a unique type name.`,
+      );
+    signalTypes.set(t.type, t);
+  });
   if (!routes.has(InputEvent.type)) {
     throw new AgentDefinitionError(
       `Agent \`${name}\` has no action triggered by InputEvent, so its runs would do nothing: add action('start', InputEvent, fn).`,
@@ -235,6 +273,7 @@ export function defineAgent<In = unknown, Out = unknown>(config: AgentConfig<In,
     routes,
     eventTypes,
     hasAsyncActions: list.some((def: ActionDef) => def.style === 'async'),
+    signalTypes,
   });
 }
 

@@ -3,14 +3,32 @@ import type { Observable } from 'rxjs';
 /** The result type of an async block: an Observable's last value, a Promise's value, or the value itself. */
 export type BlockResult<R> = R extends Observable<infer T> ? T : Awaited<R>;
 
+/** How long to wait before retry number `attempt` (1 for the first retry) after `error`, in scheduler ms. */
+export type RetryDelay = (attempt: number, error: unknown) => number;
+
 /** Options of one async call (`ctx.executeAsyncWith`). */
 export interface AsyncCallOptions {
   /** Fail the call with `AsyncTimeoutError` after this many ms (scheduler time). @default no timeout */
   readonly timeout?: number;
   /** Run the block again after a failure, up to this many extra attempts, waiting `retryDelay` ms (scheduler time) between. @default 0 */
   readonly retries?: number;
-  /** @default 0 */
-  readonly retryDelay?: number;
+  /**
+   * The wait before each retry, in scheduler ms: a fixed number, or a function of the attempt
+   * (1 for the first retry) and the error, e.g. `exponentialBackoff({ initial: 100 })`. While it
+   * waits, the call holds no executor slot and no budget permit. @default 0
+   */
+  readonly retryDelay?: number | RetryDelay;
+  /**
+   * Retry only errors this returns `true` for (e.g. HTTP 429 and 5xx); other errors fail the call
+   * at once. A throw fails the call with `RetryPolicyError`. @default every error is retried
+   */
+  readonly retryIf?: (error: unknown, attempt: number) => boolean;
+  /**
+   * Takes a permit of this named budget (the operator's `budgets: createBudgets({ ... })`) before
+   * the block runs, and gives it back when the block settles; each retry takes a new one. An
+   * unknown name fails the action with `UnknownBudgetError`. @default no budget
+   */
+  readonly budget?: string;
   /**
    * Durable calls only (with a `store`): decides the outcome of a call that was started before a
    * crash but has no recorded outcome. It is called, on recovery only, with the call's arguments

@@ -58,6 +58,7 @@ export interface EventLog {
 const LEVEL_OF: Record<LifecycleEventType, number> = {
   'input.dropped': 0,
   'action.failed': 0,
+  'signal.rejected': 0,
   'input.accepted': 1,
   'run.started': 1,
   'run.ended': 1,
@@ -68,6 +69,9 @@ const LEVEL_OF: Record<LifecycleEventType, number> = {
   'action.finished': 2,
   'event.sent': 2,
   'event.routed': 2,
+  'signal.received': 2,
+  'model.called': 2,
+  'tool.called': 2,
   'async.queued': 3,
   'async.started': 3,
   'async.completed': 3,

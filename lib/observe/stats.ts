@@ -12,6 +12,24 @@ export interface ActionStats {
   readonly asyncLatency: LatencySummary;
 }
 
+/** Model calls and tokens of one model (`rx-agents/llm`), from `model.called` events. */
+export interface ModelStats {
+  readonly calls: number;
+  readonly failed: number;
+  /** Calls answered from the journal (replay): their tokens are not counted again. */
+  readonly replayed: number;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly totalTokens: number;
+}
+
+/** Calls of one tool (`rx-agents/llm`), from `tool.called` events. */
+export interface ToolStats {
+  readonly calls: number;
+  /** Calls whose result was an error (bad arguments, a throw, a timeout, denied). */
+  readonly failed: number;
+}
+
 /** A point-in-time snapshot of what an agent operator is doing, built from its lifecycle events. */
 export interface AgentStats {
   /** The time of the last lifecycle event seen (scheduler time). `undefined` before the first. */
@@ -47,6 +65,10 @@ export interface AgentStats {
   readonly asyncReplayed: number;
   /** Per action name. */
   readonly actions: Readonly<Record<string, ActionStats>>;
+  /** Per model (`<provider>/<model id>`), for agents of `rx-agents/llm`. */
+  readonly models: Readonly<Record<string, ModelStats>>;
+  /** Per tool name, for agents of `rx-agents/llm`. */
+  readonly tools: Readonly<Record<string, ToolStats>>;
 }
 
 interface ActionCounters {
@@ -76,6 +98,8 @@ export class StatsTracker {
   /** Start times of activations not done, per run. */
   private readonly activations = new Map<number, Map<string, number>>();
   private readonly actions = new Map<string, ActionCounters>();
+  private readonly models = new Map<string, { -readonly [K in keyof ModelStats]: ModelStats[K] }>();
+  private readonly tools = new Map<string, { calls: number; failed: number }>();
   private queued = 0;
   private running = 0;
   private peak = { keys: 0, runs: 0, buffered: 0, async: 0 };
@@ -186,6 +210,31 @@ export class StatsTracker {
       case 'output.emitted':
         this.c.outputs++;
         break;
+      case 'model.called': {
+        const name = `${e.provider}/${e.model}`;
+        let m = this.models.get(name);
+        if (m === undefined)
+          this.models.set(
+            name,
+            (m = { calls: 0, failed: 0, replayed: 0, inputTokens: 0, outputTokens: 0, totalTokens: 0 }),
+          );
+        m.calls++;
+        if (!e.ok) m.failed++;
+        if (e.replayed) m.replayed++;
+        else if (e.usage !== undefined) {
+          m.inputTokens += e.usage.inputTokens;
+          m.outputTokens += e.usage.outputTokens;
+          m.totalTokens += e.usage.totalTokens;
+        }
+        break;
+      }
+      case 'tool.called': {
+        let t = this.tools.get(e.tool);
+        if (t === undefined) this.tools.set(e.tool, (t = { calls: 0, failed: 0 }));
+        t.calls++;
+        if (!e.ok) t.failed++;
+        break;
+      }
       default:
         break;
     }
@@ -216,6 +265,8 @@ export class StatsTracker {
       peakInFlightAsync: this.peak.async,
       ...this.c,
       actions,
+      models: Object.fromEntries([...this.models].map(([k, v]) => [k, { ...v }])),
+      tools: Object.fromEntries([...this.tools].map(([k, v]) => [k, { ...v }])),
     };
   }
 

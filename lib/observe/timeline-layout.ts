@@ -1,5 +1,4 @@
 import type { LifecycleEvent } from '../runtime/lifecycle';
-import { activationOfCall } from './activation-id';
 
 /** An async block as drawn: queued (waiting for an executor slot), then running. */
 export interface CallBar {
@@ -28,7 +27,7 @@ export interface RunBar {
   readonly acceptedAt: number;
   readonly start: number;
   readonly end: number;
-  readonly outcome: 'completed' | 'failed' | 'aborted' | 'open';
+  readonly outcome: 'completed' | 'failed' | 'aborted' | 'interrupted' | 'rolled-back' | 'open';
   readonly actions: readonly ActionBar[];
   /** Row of the queue-wait strip (waits of one key overlap when several inputs wait at once). */
   waitRow: number;
@@ -104,7 +103,7 @@ export function layoutTimeline(events: Iterable<LifecycleEvent>): TimelineLayout
     return run;
   };
   for (const e of events) {
-    if (e.type === 'input.dropped' && e.reason === 'drop-newest') continue;
+    if (e.type === 'input.dropped' && (e.reason === 'drop-newest' || e.reason === 'rejected')) continue;
     start = Math.min(start, e.time);
     end = Math.max(end, e.time);
     const run = runOf(e);
@@ -143,7 +142,7 @@ export function layoutTimeline(events: Iterable<LifecycleEvent>): TimelineLayout
         break;
       }
       case 'async.queued':
-        run.actions.get(activationOfCall(e.call))?.calls.set(e.call, {
+        run.actions.get(e.activation)?.calls.set(e.call, {
           queuedAt: e.time,
           startedAt: undefined,
           endedAt: undefined,
@@ -152,12 +151,12 @@ export function layoutTimeline(events: Iterable<LifecycleEvent>): TimelineLayout
         });
         break;
       case 'async.started': {
-        const c = run.actions.get(activationOfCall(e.call))?.calls.get(e.call);
+        const c = run.actions.get(e.activation)?.calls.get(e.call);
         if (c !== undefined) c.startedAt ??= e.time;
         break;
       }
       case 'async.completed': {
-        const c = run.actions.get(activationOfCall(e.call))?.calls.get(e.call);
+        const c = run.actions.get(e.activation)?.calls.get(e.call);
         if (c !== undefined) {
           c.endedAt = e.time;
           c.ok = e.ok;

@@ -1,7 +1,6 @@
 import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api';
 import { MissingPeerDependencyError, describe, optionError } from '../errors';
 import type { Inspector, LifecycleEvent } from '../runtime/lifecycle';
-import { activationOfCall, activationOfEvent } from './activation-id';
 import { errorSummary, resolveRedaction, type RedactionOptions } from './redaction';
 
 /**
@@ -33,7 +32,6 @@ let api: OtelApi | undefined;
 function loadApi(): OtelApi {
   if (api !== undefined) return api;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     api = require('@opentelemetry/api') as OtelApi;
   } catch (error) {
     throw new MissingPeerDependencyError('@opentelemetry/api', 'createTracing', error);
@@ -218,7 +216,7 @@ export function createTracing(options: TracingOptions = {}): AgentTracing {
           call.span.addEvent('retry', e.time);
           return;
         }
-        const action = run.actions.get(activationOfCall(e.call));
+        const action = run.actions.get(e.activation);
         call.span = start(
           `async ${e.action}`,
           e.time,
@@ -240,7 +238,7 @@ export function createTracing(options: TracingOptions = {}): AgentTracing {
         const call = run.calls.get(e.call);
         run.calls.delete(e.call);
         if (e.replayed) {
-          const target = run.actions.get(activationOfCall(e.call))?.span ?? run.span;
+          const target = run.actions.get(e.activation)?.span ?? run.span;
           target.addEvent('call.replayed', { 'rx_agents.call': e.call, 'rx_agents.ok': e.ok }, e.time);
           if (call?.span != null) {
             call.span.setAttribute('rx_agents.replayed', true);
@@ -256,12 +254,59 @@ export function createTracing(options: TracingOptions = {}): AgentTracing {
       case 'event.sent':
         runs
           .get(e.run)
-          ?.actions.get(activationOfEvent(e.event))
+          ?.actions.get(e.activation)
           ?.span.addEvent('event.sent', { 'rx_agents.event_type': e.eventType, 'rx_agents.event': e.event }, e.time);
         return;
       case 'output.emitted':
         runs.get(e.run)?.span.addEvent('output', { 'rx_agents.event': e.event }, e.time);
         return;
+      // rx-agents/llm: the call's span becomes a GenAI span (OpenTelemetry GenAI semantic conventions).
+      // These events come just before the call's async.completed, so its span is still open.
+      case 'model.called':
+      case 'tool.called': {
+        const run = runs.get(e.run);
+        const span = run?.calls.get(e.call)?.span;
+        const attributes: Attributes =
+          e.type === 'model.called'
+            ? {
+                'gen_ai.operation.name': 'chat',
+                'gen_ai.provider.name': e.provider,
+                'gen_ai.request.model': e.model,
+                'gen_ai.response.model': e.model,
+                ...(e.usage === undefined
+                  ? {}
+                  : {
+                      'gen_ai.usage.input_tokens': e.usage.inputTokens,
+                      'gen_ai.usage.output_tokens': e.usage.outputTokens,
+                    }),
+                ...(e.finishReason === undefined ? {} : { 'gen_ai.response.finish_reasons': [e.finishReason] }),
+              }
+            : { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': e.tool };
+        const name = e.type === 'model.called' ? `chat ${e.model}` : `execute_tool ${e.tool}`;
+        if (span == null) {
+          const action = run?.actions.get(e.activation);
+          if (e.replayed) {
+            // the block did not run: noted on the action's span
+            action?.span.addEvent(e.type, { ...attributes, 'rx_agents.call': e.call }, e.time);
+            return;
+          }
+          // a call that settled synchronously (its async span is already closed): a span of its own
+          if (run === undefined) return;
+          const own = start(
+            name,
+            e.started,
+            { ...attributes, 'rx_agents.call': e.call },
+            action?.context ?? run.context,
+          );
+          if (!e.ok && e.type === 'tool.called') own.setAttribute('error.type', 'tool_error');
+          end(own, e.time);
+          return;
+        }
+        span.updateName(name);
+        span.setAttributes(attributes);
+        if (!e.ok && e.type === 'tool.called') span.setAttribute('error.type', 'tool_error');
+        return;
+      }
       default:
         return;
     }

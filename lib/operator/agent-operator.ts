@@ -1,7 +1,8 @@
 import { Observable, Subscriber, type OperatorFunction } from 'rxjs';
 import type { Agent } from '../agent/define-agent';
 import { AgentDefinitionError } from '../errors';
-import { Runtime, type AgentOutput } from '../runtime/runtime';
+import { Runtime } from '../runtime/runtime';
+import type { AgentOutput } from '../runtime/settings';
 import { resolveOptions, type AgentOperatorOptions } from './options';
 
 /**
@@ -71,6 +72,13 @@ export function runtimeStarter<In>(
       const runtime = new Runtime(agent as Agent, { ...settings, executor: makeExecutor() }, subscriber);
       subscriber.add(() => runtime.dispose());
       runtime.recover(); // S13: unfinished runs of the journal resume first, in sequence order
+      if (settings.signals !== undefined)
+        subscriber.add(
+          settings.signals.subscribe({
+            next: (value) => runtime.signal(value),
+            error: (error: unknown) => runtime.sourceError(error),
+          }),
+        );
       feed(runtime, subscriber);
     });
 }

@@ -2,8 +2,14 @@ import { asapScheduler, type SchedulerLike } from 'rxjs';
 import { optionError } from '../errors';
 import { createExecutor, type Executor } from '../runtime/executor';
 import type { Inspector } from '../runtime/lifecycle';
-import type { RunFailure, RuntimeSettings } from '../runtime/runtime';
+import type { RunFailure, RuntimeSettings } from '../runtime/settings';
 import type { AgentStore } from '../store/store';
+import type { Budgets } from '../runtime/budgets';
+import { checkBusy, type BusyOption } from '../runtime/busy-policy';
+import type { InputDropReason } from '../runtime/settings';
+import { isObservable, type Observable } from 'rxjs';
+import type { Signal } from '../waits/signal';
+import type { SignalRejectedError } from '../waits/errors';
 
 /** Options of {@link agentOperator}. Every field is optional. */
 export interface AgentOperatorOptions<In = unknown> {
@@ -38,7 +44,16 @@ export interface AgentOperatorOptions<In = unknown> {
    */
   readonly overflow?: 'error' | 'drop-newest' | 'drop-oldest';
   /** Receives each dropped input. @default none */
-  readonly onDropped?: (input: In, key: unknown) => void;
+  readonly onDropped?: (input: In, key: unknown, reason: InputDropReason) => void;
+  /**
+   * S15: what an input does while its key's run is still going: `queue` (wait behind it),
+   * `reject` (do not run), `latest` (wait, replacing the key's waiting inputs), `interrupt`
+   * (abort the running run and run this one; the aborted run's memory writes are kept),
+   * `rollback` (as interrupt, and the key's short-term memory goes back to what it was when the
+   * aborted run started). A function chooses per input (and so per key). Every input or run
+   * this stops is reported to `onDropped` with its reason and to `inspect`. @default 'queue'
+   */
+  readonly busy?: BusyOption<In>;
   /** Validate every sent event's payload against its schema. Turn off only for trusted agents in hot paths. @default true */
   readonly validateEvents?: boolean;
   /** `payload`: emit OutputEvent payloads. `envelope`: emit `{ key, run, id, payload }`. @default 'payload' */
@@ -81,6 +96,34 @@ export interface AgentOperatorOptions<In = unknown> {
    * ignores cancellation keeps running in the background). @default none
    */
   readonly defaultTimeout?: number;
+  /**
+   * Named budgets (`createBudgets({ openai: 8 })`) that calls take permits of with
+   * `ctx.executeAsyncWith({ budget: 'openai' }, fn)`. Share one between operators to share the
+   * limits across agents. @default none
+   */
+  readonly budgets?: Budgets;
+  /**
+   * S14: external events for keys, e.g. a `Subject<Signal>` fed by a webhook or a UI:
+   * `signals.next(signal(key, Approval.of({ ok: true })))`. Each is validated by its type's schema
+   * (the type must be in the agent's `signals`) and goes to the key's current run: to the oldest
+   * `waitForEvent` of its type, else into the run's buffer. Subscribed with the operator; its
+   * completion changes nothing, its error fails the stream. @default none
+   */
+  readonly signals?: Observable<Signal>;
+  /**
+   * S14: receives each signal that was not delivered (`SignalRejectedError`, its `code` says why:
+   * invalid, unknown type, no run for the key, buffer overflow, or still buffered when its run
+   * ended). @default none: such a signal fails the stream
+   */
+  readonly onSignalRejected?: (error: SignalRejectedError) => void;
+  /**
+   * S14: called with each delivered or buffered signal once it is safe: with a `store`, after the
+   * commit holding it (from then on it survives a crash, so a sender may acknowledge it); without
+   * one, at once. Rejected signals go to `onSignalRejected` instead. @default none
+   */
+  readonly onSignalAccepted?: (signal: Signal) => void;
+  /** S14: signals buffered per run and event type before a wait takes them; the next one is rejected (`ERR_SIGNAL_OVERFLOW`). @default 64 */
+  readonly maxBufferedSignals?: number;
 }
 
 const KNOWN = new Set([
@@ -93,6 +136,7 @@ const KNOWN = new Set([
   'maxBufferedInputs',
   'overflow',
   'onDropped',
+  'busy',
   'validateEvents',
   'output',
   'inspect',
@@ -101,6 +145,11 @@ const KNOWN = new Set([
   'position',
   'maxEventsPerRun',
   'defaultTimeout',
+  'budgets',
+  'signals',
+  'onSignalRejected',
+  'onSignalAccepted',
+  'maxBufferedSignals',
 ]);
 
 const singleKey = (): undefined => undefined;
@@ -162,6 +211,23 @@ export function resolveOptions(
   ) {
     throw optionError('scheduler', 'an RxJS SchedulerLike (e.g. asapScheduler or a TestScheduler)', o.scheduler);
   }
+  if (
+    o.budgets !== undefined &&
+    (typeof o.budgets !== 'object' || o.budgets === null || typeof o.budgets.submit !== 'function')
+  )
+    throw optionError('budgets', 'budgets made by createBudgets({ ... })', o.budgets);
+  if (o.signals !== undefined && !isObservable(o.signals))
+    throw optionError('signals', 'an Observable of signals (e.g. a Subject<Signal>)', o.signals);
+  if (o.onSignalRejected !== undefined && typeof o.onSignalRejected !== 'function')
+    throw optionError('onSignalRejected', 'a function', o.onSignalRejected);
+  if (o.onSignalAccepted !== undefined && typeof o.onSignalAccepted !== 'function')
+    throw optionError('onSignalAccepted', 'a function', o.onSignalAccepted);
+  if (
+    o.maxBufferedSignals !== undefined &&
+    !((Number.isInteger(o.maxBufferedSignals) && o.maxBufferedSignals >= 0) || o.maxBufferedSignals === Infinity)
+  )
+    throw optionError('maxBufferedSignals', 'an integer >= 0 or Infinity', o.maxBufferedSignals);
+  checkBusy(o.busy);
   oneOf(o, 'errorPolicy', ['fail', 'isolate']);
   oneOf(o, 'overflow', ['error', 'drop-newest', 'drop-oldest']);
   oneOf(o, 'output', ['payload', 'envelope']);
@@ -195,6 +261,7 @@ export function resolveOptions(
     maxBufferedInputs: o.maxBufferedInputs ?? Infinity,
     overflow: o.overflow ?? 'error',
     onDropped: o.onDropped,
+    busy: (o.busy ?? 'queue') as BusyOption,
     validateEvents: o.validateEvents ?? true,
     envelope: o.output === 'envelope',
     inspect: o.inspect,
@@ -203,6 +270,11 @@ export function resolveOptions(
     position: o.position,
     maxEventsPerRun: o.maxEventsPerRun ?? 10_000,
     defaultTimeout: o.defaultTimeout,
+    budgets: o.budgets,
+    signals: o.signals,
+    onSignalRejected: o.onSignalRejected,
+    onSignalAccepted: o.onSignalAccepted,
+    maxBufferedSignals: o.maxBufferedSignals ?? 64,
     makeExecutor: () => executor ?? createExecutor(concurrency),
   };
 }

@@ -3,10 +3,23 @@ import type { SchedulerLike, Subscription } from 'rxjs';
 import type { ActionDef, Agent } from '../agent/define-agent';
 import type { AsyncCallOptions, BlockResult, Call } from '../context/call';
 import type { MemoryRef } from '../context/memory-ref';
-import type { AllResults, RunnerContext } from '../context/runner-context';
-import { AbortedError, AsyncBlockAccessError, RxAgentsError } from '../errors';
-import type { AgentEvent } from '../events/define-event';
+import type { AllResults, AnyResult, RunnerContext, SendOptions, WaitOptions } from '../context/runner-context';
+import { AbortedError, AsyncBlockAccessError, UnknownResourceError } from '../errors';
+import type { AgentEvent, EventOf, EventType } from '../events/define-event';
+import { UnknownBudgetError, WaitTimeoutError } from '../waits/errors';
+import {
+  checkTime,
+  checkWait,
+  SEND_LATER_FN,
+  SLEEP_FN,
+  SLEEP_UNTIL_FN,
+  WAIT_FN,
+  type ParkSpec,
+} from '../waits/parking';
 import { AsyncCall, type CallHost } from './async-call';
+import type { Budgets } from './budgets';
+import { checkCallOptions } from './call-options';
+import type { RoutedEvent } from './routed-event';
 import type { Inspection } from './inspection';
 import type { MemoryNode } from './memory';
 import { MemoryView, type MemoryHost, type MemoryKind } from './memory-view';
@@ -39,8 +52,20 @@ export interface ActivationHost {
   readonly blocks: SyncBlocks;
   /** The timeout of async blocks that have none of their own (the `defaultTimeout` option). */
   readonly defaultTimeout: number | undefined;
+  /** The run's input after the agent's input schema (`ctx.input`). */
+  readonly payload: unknown;
+  /** Named budgets calls may take permits of (`executeAsyncWith({ budget })`). */
+  readonly budgets: Budgets | undefined;
   /** Validates and enqueues a sent event (S4); `index` is the send's position in `from`. */
   send(from: Activation, event: AgentEvent, index: number): void;
+  /** Validates a sent event without enqueueing it (a delayed send). */
+  prepare(from: Activation, event: AgentEvent, index: number): RoutedEvent;
+  /** Enqueues an event validated by {@link prepare}. */
+  sendPrepared(from: Activation, routed: RoutedEvent): void;
+  /** S14: a wait or timer of `from`: work of the run until it settles, parked (never given to the executor). */
+  park(from: Activation, call: AsyncCall<unknown>, spec: ParkSpec): void;
+  /** A retrying call goes back to its budget and the executor. */
+  resubmit(call: AsyncCall<unknown>): void;
   /** A new call of `from`: it counts as work of the run until it settles; it runs or replays. */
   submit(from: Activation, call: AsyncCall<unknown>): void;
   /** A `ctx.all` call of `from`: work of the run until it settles, never submitted. */
@@ -49,6 +74,8 @@ export interface ActivationHost {
   settled(from: Activation, call: AsyncCall<unknown>): void;
   /** Resumes `from` through the mailbox (S6). */
   resume(from: Activation): void;
+  /** S16: a chunk streamed by a running call goes downstream now (ignored once the run ended). */
+  stream(chunk: unknown): void;
   /** Posts the run: it routes what was sent and checks whether it ended (S7). */
   postRun(): void;
   /** `from` finished: one less piece of work. */
@@ -110,6 +137,19 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
   get signal(): AbortSignal {
     return this.host.signal;
   }
+  get input(): unknown {
+    return this.host.payload;
+  }
+
+  /** What the action function gets: its event, or for a join (`allOf`) the joined events. */
+  private trigger(): AgentEvent {
+    return this.def.join === undefined ? this.event : (this.event.payload as AgentEvent);
+  }
+
+  /** The run, as extensions see it (run-channel.ts: streamed chunks and extension lifecycle events). */
+  get runHost(): ActivationHost {
+    return this.host;
+  }
   now(): number {
     return this.host.scheduler.now();
   }
@@ -130,7 +170,7 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
 
   private firstBlock(): void {
     try {
-      const result = this.def.fn(this.event, this);
+      const result = this.def.fn(this.trigger(), this);
       if (result === undefined) this.finish();
       else if (typeof (result as Generator).next === 'function' && typeof (result as Generator).throw === 'function') {
         this.gen = result as Generator<unknown, void, unknown>;
@@ -153,7 +193,7 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
       promise = asyncScope.run(
         this,
         this.def.fn as (e: AgentEvent, c: RunnerContext) => PromiseLike<void>,
-        this.event,
+        this.trigger(),
         this,
       );
     } catch (error) {
@@ -261,9 +301,59 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
       );
   }
 
-  sendEvent(event: AgentEvent): void {
+  sendEvent(event: AgentEvent, options?: SendOptions): void {
     this.guard('sendEvent');
-    this.host.send(this, event, this.sendCount++);
+    const delay = options?.delay;
+    if (delay === undefined || delay === 0) return this.host.send(this, event, this.sendCount++);
+    checkTime(this.def.name, 'delay', delay);
+    // A delayed send is a timer call (durable with a store); the event is validated now, routed when it fires.
+    const host = this.host;
+    const routed = host.prepare(this, event, this.sendCount++);
+    const call = new AsyncCall<void>(this, this.callCount++, SEND_LATER_FN, [routed.type, delay], undefined);
+    call.observed = true;
+    call.onSettled((c) => {
+      if (c.fulfilled && !host.ended) host.sendPrepared(this, routed);
+    });
+    host.park(this, call as AsyncCall<unknown>, { deadline: this.deadline(delay), fire: fulfil });
+  }
+
+  waitForEvent<E extends EventType>(type: E, options?: WaitOptions<EventOf<E>>): AsyncCall<EventOf<E>> {
+    this.guard('waitForEvent');
+    checkWait(this.host.agent, this.def.name, type, options);
+    const timeout = options?.timeout;
+    const call = new AsyncCall<EventOf<E>>(this, this.callCount++, WAIT_FN, [type.type], undefined);
+    const action = this.def.name;
+    this.host.park(this, call as AsyncCall<unknown>, {
+      type: type.type,
+      match: options?.match as ((event: AgentEvent) => boolean) | undefined,
+      deadline: timeout === undefined ? undefined : this.deadline(timeout),
+      fire: (c) => c.resolveWith(false, new WaitTimeoutError(action, type.type, timeout as number)),
+    });
+    return call;
+  }
+
+  sleep(ms: number): AsyncCall<void> {
+    this.guard('sleep');
+    checkTime(this.def.name, 'ms', ms);
+    const call = new AsyncCall<void>(this, this.callCount++, SLEEP_FN, [ms], undefined);
+    this.host.park(this, call as AsyncCall<unknown>, { deadline: this.deadline(ms), fire: fulfil });
+    return call;
+  }
+
+  sleepUntil(time: number): AsyncCall<void> {
+    this.guard('sleepUntil');
+    if (typeof time !== 'number' || Number.isNaN(time)) checkTime(this.def.name, 'time', NaN);
+    const call = new AsyncCall<void>(this, this.callCount++, SLEEP_UNTIL_FN, [time], undefined);
+    this.host.park(this, call as AsyncCall<unknown>, {
+      deadline: Number.isFinite(time) || time === -Infinity ? Math.max(time, this.now()) : undefined,
+      fire: fulfil,
+    });
+    return call;
+  }
+
+  /** Absolute deadline `ms` from now; `undefined` for Infinity (never). */
+  private deadline(ms: number): number | undefined {
+    return Number.isFinite(ms) ? this.now() + ms : undefined;
   }
 
   executeAsync<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): AsyncCall<BlockResult<R>> {
@@ -279,6 +369,13 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
       throw new TypeError(
         `Expected the options of executeAsyncWith in action \`${this.def.name}\` to be an object, got ${String(options)}.`,
       );
+    }
+    checkCallOptions(options, this.def.name);
+    const budget = options.budget;
+    if (budget !== undefined) {
+      const budgets = this.host.budgets;
+      if (budgets === undefined || !budgets.names.includes(budget))
+        throw new UnknownBudgetError(budget, this.def.name, budgets?.names ?? []);
     }
     return this.call(options, fn, args);
   }
@@ -324,6 +421,32 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
     return combined;
   }
 
+  any<const T extends readonly Call<unknown>[]>(calls: T): AsyncCall<AnyResult<T>> {
+    this.guard('any');
+    if (!Array.isArray(calls) || calls.length === 0 || !calls.every(isCall)) {
+      throw new TypeError(
+        `Expected ctx.any in action \`${this.def.name}\` to get a non-empty array of calls (executeAsync, waitForEvent, sleep).`,
+      );
+    }
+    const combined = new AsyncCall<AnyResult<T>>(this, `any${this.callCount++}`, noop, [], undefined);
+    this.host.combine(this, combined as AsyncCall<unknown>);
+    const list = calls as readonly AsyncCall<unknown>[];
+    const settled = (winner: AsyncCall<unknown>): void => {
+      if (combined.settled) return;
+      const index = list.indexOf(winner);
+      if (winner.fulfilled) combined.resolveWith(true, { index, value: winner.value });
+      else combined.resolveWith(false, winner.error);
+      // The others lost the race: cancel them (not journaled, so a replay races them again).
+      for (const c of list) if (c !== winner && !c.settled) c.cancel('another call of ctx.any settled first');
+    };
+    for (const c of list) c.observed = true;
+    // Already settled ones first, in list order (a replay settles recorded calls at once).
+    const first = list.find((c) => c.settled);
+    if (first !== undefined) settled(first);
+    else for (const c of list) c.onSettled(settled);
+    return combined;
+  }
+
   get shortTermMemory(): MemoryRef {
     this.guard('shortTermMemory');
     return (this.stmView ??= new MemoryView(this, 'shortTermMemory'));
@@ -339,17 +462,7 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
     const agent = this.host.agent;
     const resources = agent.resources;
     if (!Object.hasOwn(resources, name)) {
-      throw new RxAgentsError(
-        'ERR_UNKNOWN_RESOURCE',
-        `Action \`${this.def.name}\` asked for resource \`${name}\`, but agent \`${agent.name}\` has ` +
-          `${
-            Object.keys(resources).length
-              ? Object.keys(resources)
-                  .map((n) => `\`${n}\``)
-                  .join(', ')
-              : 'no resources'
-          }.`,
-      );
+      throw new UnknownResourceError(this.def.name, agent.name, name, Object.keys(resources));
     }
     return resources[name] as T;
   }
@@ -394,6 +507,10 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
   schedule(work: () => void, delay: number): Subscription {
     return this.host.scheduler.schedule(work, delay);
   }
+
+  resubmit(call: AsyncCall<unknown>): void {
+    this.host.resubmit(call);
+  }
 }
 
 /** Runs a call's block (S13: an in-doubt call after a crash runs its reconciler instead). */
@@ -422,3 +539,7 @@ function isCall(value: unknown): value is AsyncCall<unknown> {
 }
 
 function noop(): void {}
+
+function fulfil(call: AsyncCall<unknown>): void {
+  call.resolveWith(true, undefined);
+}

@@ -44,7 +44,7 @@ export class KeyState {
 }
 
 /** Why an accepted or offered input did not run. */
-export type DropReason = 'drop-newest' | 'drop-oldest' | 'aborted';
+export type DropReason = 'drop-newest' | 'drop-oldest' | 'aborted' | 'rejected' | 'superseded';
 
 /**
  * What an input does while its key's run is going (S15). `queue` (the default, and today the
@@ -125,6 +125,11 @@ export class Admission {
     return ks;
   }
 
+  /** The key's active run, if it has one (S14: signals go to it). */
+  activeRun(key: unknown): ActiveRun | null {
+    return this.keys.get(key)?.active ?? null;
+  }
+
   /** Starts run `seq` now: its key is idle. */
   start(ks: KeyState, input: unknown, seq: number, acceptedAt: number): void {
     ks.active = this.host.startRun(ks, input, seq, acceptedAt);
@@ -157,6 +162,14 @@ export class Admission {
   enqueue(ks: KeyState, input: unknown, seq: number, at: number): void {
     this.policy.busy(ks, { input, seq, at });
     this.buffered++;
+  }
+
+  /** S15 `latest`: takes every input still waiting for the key (they are dropped by the caller). */
+  takeWaiting(ks: KeyState): Pending[] {
+    const taken: Pending[] = [];
+    for (let p = ks.shift(); p !== undefined; p = ks.shift()) taken.push(p);
+    this.buffered -= taken.length;
+    return taken;
   }
 
   /** The key's active run ended: start its next input (S1, S7), or free the key (S10). */

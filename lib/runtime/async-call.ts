@@ -1,6 +1,7 @@
 import { isObservable, type Observable, type Subscription } from 'rxjs';
 import type { AsyncCallOptions, Call } from '../context/call';
 import { AbortedError, AsyncTimeoutError, EmptyAsyncResultError } from '../errors';
+import { RetryPolicyError } from '../waits/errors';
 import type { ExecutorTask } from './executor';
 
 /** What a call needs from the runtime. Implemented by the activation that made the call. */
@@ -19,6 +20,8 @@ export interface CallHost {
   callStarted(call: AsyncCall<unknown>): void;
   /** Schedules `work` after `delay` ms on the operator's scheduler. */
   schedule(work: () => void, delay: number): Subscription;
+  /** Hands the call (already submitted once, now retrying) back to its budget and executor. */
+  resubmit(call: AsyncCall<unknown>): void;
 }
 
 /** The Promise behind `await call`, with its settle functions (typed `unknown`, so that AsyncCall<T> stays covariant in T). */
@@ -53,6 +56,8 @@ export class AsyncCall<T> implements Call<T>, ExecutorTask {
   submitted = false;
   /** S13: the call was started before a crash and has no recorded outcome: its `reconcile` runs instead of the block. */
   reconciling = false;
+  /** Cancelled because it lost a `ctx.any` race: its AbortedError is not journaled (S13). */
+  cancelled = false;
   /** The action suspended on this call, woken when it settles. */
   waiter: { wake(call: AsyncCall<unknown>): void } | null = null;
   /** The next call made in the same run (the run's intrusive call list). */
@@ -184,6 +189,13 @@ export class AsyncCall<T> implements Call<T>, ExecutorTask {
     this.settle(REJECTED, new AbortedError(reason));
   }
 
+  /** Cancelled by the action itself (it lost a `ctx.any` race): aborted, and its outcome is not journaled. */
+  cancel(reason: string): void {
+    if (this.status !== PENDING) return;
+    this.cancelled = true;
+    this.abort(reason);
+  }
+
   /** Registers a listener for settlement (used by `ctx.all`). */
   onSettled(listener: (call: AsyncCall<unknown>) => void): void {
     if (this.status !== PENDING) listener(this as AsyncCall<unknown>);
@@ -247,20 +259,39 @@ export class AsyncCall<T> implements Call<T>, ExecutorTask {
   /** The block failed: retry if attempts are left, else reject. */
   private onFailure(error: unknown): void {
     if (this.status !== PENDING) return;
-    const retries = this.options?.retries ?? 0;
-    if (this.attempt <= retries) {
-      this.cleanup();
-      const restart = (): void => {
-        if (this.status !== PENDING) return;
-        const done = this.done;
-        if (done !== null) this.start(done);
-      };
-      const delay = this.options?.retryDelay ?? 0;
-      if (delay > 0) this.subscription = this.host.schedule(restart, delay);
-      else restart();
+    const options = this.options;
+    const retries = options?.retries ?? 0;
+    if (this.attempt > retries) return this.settle(REJECTED, error);
+    let delay: unknown;
+    let asking: 'retryIf' | 'retryDelay' = 'retryIf';
+    try {
+      if (options?.retryIf !== undefined && options.retryIf(error, this.attempt) !== true)
+        return this.settle(REJECTED, error);
+      asking = 'retryDelay';
+      const retryDelay = options?.retryDelay ?? 0;
+      delay = typeof retryDelay === 'function' ? retryDelay(this.attempt, error) : retryDelay;
+      if (!(typeof delay === 'number' && delay >= 0 && delay < Infinity))
+        throw new TypeError(
+          `retryDelay returned \`${String(delay)}\` for attempt ${this.attempt}, not a number of ms >= 0`,
+        );
+    } catch (thrown) {
+      return this.settle(REJECTED, new RetryPolicyError(this.host.actionName, asking, thrown));
+    }
+    this.cleanup();
+    // Waiting or budgeted: give the slot (and permit) back, and queue again after the delay.
+    if (delay > 0 || options?.budget !== undefined) {
+      this.release();
+      if (delay > 0) this.subscription = this.host.schedule(this.retry.bind(this), delay);
+      else this.retry();
       return;
     }
-    this.settle(REJECTED, error);
+    const done = this.done;
+    if (done !== null) this.start(done);
+  }
+
+  private retry(): void {
+    this.subscription = null;
+    if (this.status === PENDING) this.host.resubmit(this as AsyncCall<unknown>);
   }
 
   private settle(status: typeof FULFILLED | typeof REJECTED, valueOrError: unknown): void {

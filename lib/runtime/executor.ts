@@ -1,4 +1,5 @@
 import { optionError } from '../errors';
+import { Fifo } from './fifo';
 
 /** One unit of work for an {@link Executor}: an async block waiting for a slot. */
 export interface ExecutorTask {
@@ -45,8 +46,7 @@ class KeyFairPool implements Executor {
   queued = 0;
   /** Waiting tasks per key, and the keys with waiting tasks in turn order. */
   private readonly waiting = new Map<unknown, ExecutorTask[]>();
-  private readonly turns: unknown[] = [];
-  private turnHead = 0;
+  private readonly turns = new Fifo<unknown>();
   private pumping = false;
   private readonly done = (): void => {
     this.active--;
@@ -87,16 +87,12 @@ class KeyFairPool implements Executor {
   }
 
   private next(): ExecutorTask {
-    const key = this.turns[this.turnHead++];
+    const key = this.turns.shift(); // never empty here: a task waits, so its key has a turn
     const queue = this.waiting.get(key) as ExecutorTask[];
     const task = queue.shift() as ExecutorTask;
     this.queued--;
     if (queue.length > 0) this.turns.push(key);
     else this.waiting.delete(key);
-    if (this.turnHead > 1024 && this.turnHead * 2 > this.turns.length) {
-      this.turns.splice(0, this.turnHead);
-      this.turnHead = 0;
-    }
     return task;
   }
 }

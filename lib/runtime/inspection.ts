@@ -1,7 +1,7 @@
 import type { SchedulerLike } from 'rxjs';
 import { CallbackError } from '../errors';
 import type { DropReason } from './admission';
-import type { Inspector, LifecycleEvent } from './lifecycle';
+import type { ExtensionEvent, Inspector, LifecycleEvent } from './lifecycle';
 
 /** What an `action.*` event reports of an activation. */
 export interface InspectedActivation {
@@ -79,7 +79,7 @@ export class Inspection {
   runEnded(
     key: unknown,
     run: number,
-    outcome: 'completed' | 'failed' | 'aborted',
+    outcome: 'completed' | 'failed' | 'aborted' | 'interrupted' | 'rolled-back',
     startedAt: number,
     error?: unknown,
     time?: number,
@@ -142,6 +142,7 @@ export class Inspection {
         key: a.key,
         run: a.run,
         action: a.action,
+        activation: a.id,
         call: call.id,
       });
   }
@@ -155,6 +156,7 @@ export class Inspection {
         key: a.key,
         run: a.run,
         action: a.action,
+        activation: a.id,
         call: call.id,
       });
   }
@@ -168,6 +170,7 @@ export class Inspection {
         key: a.key,
         run: a.run,
         action: a.action,
+        activation: a.id,
         call: call.id,
         ok: call.fulfilled,
         replayed: call.replayed,
@@ -186,6 +189,7 @@ export class Inspection {
         eventType: event.type,
         event: event.id,
         action: from.action,
+        activation: from.id,
         payload,
       });
   }
@@ -220,6 +224,34 @@ export class Inspection {
         event: event.id,
         payload: event.payload,
       });
+  }
+
+  /** S14: a signal reached its key's run: handed to a parked wait (`delivered`) or buffered. */
+  signalReceived(key: unknown, run: number, eventType: string, signal: string, delivered: boolean): void {
+    const inspect = this.listener();
+    if (inspect !== undefined)
+      this.emit(inspect, {
+        type: 'signal.received',
+        time: this.scheduler.now(),
+        key,
+        run,
+        eventType,
+        signal,
+        delivered,
+      });
+  }
+
+  /** S14: a signal was not delivered (`run` is -1). */
+  signalRejected(key: unknown, code: string, error: unknown): void {
+    const inspect = this.listener();
+    if (inspect !== undefined)
+      this.emit(inspect, { type: 'signal.rejected', time: this.scheduler.now(), key, run: -1, code, error });
+  }
+
+  /** An extension's event (`rx-agents/llm`: model and tool calls), reported through run-channel.ts. */
+  extension(key: unknown, run: number, event: ExtensionEvent): void {
+    const inspect = this.listener();
+    if (inspect !== undefined) this.emit(inspect, { ...event, time: this.scheduler.now(), key, run });
   }
 
   /** The inspector, while it wants events. */

@@ -1,5 +1,4 @@
 import type { SchedulerLike, Subscription } from 'rxjs';
-import type { AsyncCallOptions } from '../context/call';
 import type { MemoryValue } from '../context/memory-ref';
 import {
   CallbackError,
@@ -24,6 +23,19 @@ import {
   type RunEnd,
 } from '../store/store';
 import { describeKey } from '../describe-key';
+import {
+  NEW_PARKED,
+  NO_SIGNALS,
+  RECONCILE,
+  RUN,
+  TIMED_OUT,
+  type Durability,
+  type JournalCall,
+  type ParkedReplay,
+  type Recovered,
+  type RecoveredSignals,
+  type Replay,
+} from './durability';
 import { checkValue, type MemoryNode } from './memory';
 
 /** What the journal needs from the runtime that owns it. */
@@ -34,103 +46,6 @@ export interface JournalHost {
   /** Runs a user callback; a throw fails the stream. */
   callback(name: string, fn: () => void): void;
 }
-
-/** What the journal reads of a call (it never writes into it). */
-export interface JournalCall {
-  /** Stable identity, `<activation id>#<call index>`. */
-  readonly id: string;
-  readonly fn: (...args: never[]) => unknown;
-  readonly args: readonly unknown[];
-  readonly options: AsyncCallOptions | undefined;
-  readonly fulfilled: boolean;
-  readonly value: unknown;
-  readonly error: unknown;
-}
-
-/**
- * What the journal answers when the runtime asks about a call before running it (S13): `run` it
- * (nothing recorded), `reconcile` it (started before a crash, no outcome, has a reconciler), or it
- * is `settled` with the recorded outcome (`ok`: a value, else an error) without running.
- */
-export type Replay =
-  | { readonly kind: 'run' }
-  | { readonly kind: 'reconcile' }
-  | { readonly kind: 'settled'; readonly ok: boolean; readonly value: unknown };
-
-const RUN: Replay = Object.freeze({ kind: 'run' });
-const RECONCILE: Replay = Object.freeze({ kind: 'reconcile' });
-
-/** An unfinished input the journal hands back for recovery, decoded. */
-export interface Recovered {
-  readonly seq: number;
-  readonly input: unknown;
-  /** The input's row could not be read: that run fails with this error (the others go on). */
-  readonly error?: JournalCorruptError;
-}
-
-/**
- * The runtime's durability seam (S13): the {@link Journal} with a store, {@link noJournal}
- * without one — so the runtime asks the same questions either way and never checks for `null`.
- */
-export interface Durability {
-  /** Reads what there is to recover (an empty snapshot without a store). */
-  load(): JournalSnapshot | Promise<JournalSnapshot>;
-  /** Applies a loaded snapshot; returns the unfinished inputs to run again, in sequence order. */
-  restore(snapshot: JournalSnapshot): readonly Recovered[];
-  /** The next run sequence number to hand out after a restore. */
-  readonly nextSeq: number;
-  /** The recorded short-term memory of `key`, taken once. */
-  takeMemory(key: unknown): Record<string, MemoryValue> | undefined;
-  /** The encoded input, checked to be journalable (`undefined` without a store). Throws {@link JournalValueError}. */
-  encodeInput(input: unknown, key: unknown, seq: number): string | undefined;
-  /** Run `seq` was accepted with the encoded input (`undefined`: recovered, journaled already): write it ahead. */
-  accepted(seq: number, input: unknown, encoded: string | undefined): void;
-  /** Whether accepted run `seq` is not yet acknowledged: its input is still in the batch no commit has taken (always, without a store). */
-  unacknowledged(seq: number): boolean;
-  /** Accepted run `seq` is dropped before it was acknowledged: its input is left out of the batch and never acknowledged. */
-  withdrawn(seq: number): void;
-  /** Run `seq` was handed out without a journaled input; `report` runs once that is durable. */
-  skipped(seq: number, report?: () => void): void;
-  /** Asks about a call before it runs. */
-  replay(seq: number, call: JournalCall): Replay;
-  /** A call with a reconciler is about to start (not in doubt); `run` is called once its start is durable. */
-  starting(seq: number, call: JournalCall, run: () => void): void;
-  /** A call settled for real: record its outcome. Throws {@link JournalValueError}. */
-  settled(seq: number, call: JournalCall): void;
-  /** Run `seq` ended (or its accepted input was dropped): record it, with the key's memory if it changed. */
-  ended(seq: number, key: unknown, memory: MemoryNode | undefined, changed: boolean): void;
-  /** Calls `done` once every write is committed (at once without a store); never if a commit fails. */
-  drain(done: () => void): void;
-  /** The subscription ended. */
-  close(): void;
-}
-
-const EMPTY: JournalSnapshot = Object.freeze({
-  nextSeq: 0,
-  position: undefined,
-  inputs: Object.freeze([]),
-  calls: Object.freeze([]),
-  memory: Object.freeze([]),
-});
-
-/** Durability without a store: nothing is recorded, nothing is replayed, everything counts as committed at once. */
-export const noJournal: Durability = Object.freeze({
-  nextSeq: 0,
-  load: () => EMPTY,
-  restore: () => [],
-  takeMemory: () => undefined,
-  encodeInput: () => undefined,
-  accepted: () => undefined,
-  unacknowledged: () => true,
-  withdrawn: () => undefined,
-  skipped: (_seq: number, report?: () => void) => report?.(),
-  replay: () => RUN,
-  starting: (_seq: number, _call: JournalCall, run: () => void) => run(),
-  settled: () => undefined,
-  ended: () => undefined,
-  drain: (done: () => void) => done(),
-  close: () => undefined,
-});
 
 /** Options of a journal (from the operator's options). */
 export interface JournalOptions {
@@ -394,6 +309,85 @@ export class Journal implements Durability {
     this.flush();
   }
 
+  // ---- S14: parked calls (waits, timers) and signals ------------------------------------
+
+  /** A parked call (wait or timer) starts: its absolute deadline (`null`: none) is recorded as its start. */
+  parked(seq: number, call: JournalCall, deadline: number | undefined): void {
+    this.calls.push({
+      seq,
+      id: call.id,
+      fingerprint: fingerprint(call.fn, call.args),
+      state: CALL_STARTED,
+      value: encodeValue(deadline ?? null, `the deadline of \`${call.id}\``),
+    });
+    this.written();
+  }
+
+  /**
+   * Replay of a parked call (ask, then the runtime acts): `new`, `parked` with the absolute
+   * deadline recorded when it first parked (a restart keeps it), `timed-out` (the runtime fires
+   * the same typed timeout again), or `settled` with the recorded outcome.
+   */
+  replayParked(seq: number, call: JournalCall): ParkedReplay {
+    const entry = this.recorded.get(seq)?.get(call.id);
+    if (entry === undefined) return NEW_PARKED;
+    const same = entry.fingerprint === fingerprint(call.fn, call.args);
+    if (
+      same &&
+      entry.state === CALL_FAILED &&
+      (decodeError(entry.value as string) as { code?: unknown } | null)?.code === 'ERR_WAIT_TIMEOUT'
+    )
+      return TIMED_OUT;
+    if (entry.state !== CALL_STARTED || !same) return this.replay(seq, call) as ParkedReplay;
+    const deadline = entry.value === null ? null : (decodeValue(entry.value) as number | null);
+    return { kind: 'parked', deadline: deadline ?? undefined };
+  }
+
+  /** A signal arrived for run `seq`: written ahead, so it survives a crash before a wait consumes it. */
+  signalled(seq: number, id: string, type: string, payload: unknown): void {
+    this.calls.push({
+      seq,
+      id,
+      fingerprint: SIGNAL,
+      state: CALL_OK,
+      value: encodeValue({ type, payload }, `the payload of signal \`${id}\``),
+    });
+    this.written();
+  }
+
+  /**
+   * Recovery: the signals journaled for run `seq` that no recorded wait consumed, in arrival
+   * order, and how many signals the run had received (to number the next ones).
+   */
+  takeSignals(seq: number): RecoveredSignals {
+    const calls = this.recorded.get(seq);
+    if (calls === undefined) return NO_SIGNALS;
+    const consumed = new Set<string>();
+    const signals: Array<{ id: string; type: string; payload: unknown; n: number }> = [];
+    for (const entry of calls.values()) {
+      if (entry.fingerprint === SIGNAL && entry.value !== null) {
+        const { type, payload } = decodeValue(entry.value) as { type: string; payload: unknown };
+        signals.push({ id: entry.id, type, payload, n: Number(entry.id.slice(entry.id.lastIndexOf('#') + 1)) });
+      } else if (entry.state === CALL_OK && entry.fingerprint.startsWith(WAIT_PREFIX) && entry.value !== null) {
+        const event = decodeValue(entry.value) as { id?: unknown } | null;
+        if (typeof event?.id === 'string') consumed.add(event.id);
+      }
+    }
+    signals.sort((a, b) => a.n - b.n);
+    return {
+      events: signals.filter((s) => !consumed.has(s.id)).map(({ id, type, payload }) => ({ id, type, payload })),
+      count: signals.length === 0 ? 0 : (signals[signals.length - 1] as { n: number }).n + 1,
+    };
+  }
+
+  /** Runs `fn` once everything written so far is committed (at once if it already is). */
+  afterCommit(fn: () => void): void {
+    if (this.rows === 0 && this.committing === null) return fn();
+    // Waiters run when the next batch commits (group commit: the tick, not at once); counting a row makes sure there is one.
+    this.durableWaiters.push(fn);
+    this.written();
+  }
+
   /**
    * A call settled for real (not from the journal): record its outcome. Throws
    * {@link JournalValueError} if the value cannot be journaled faithfully.
@@ -570,6 +564,10 @@ export class Journal implements Durability {
     }
   }
 }
+
+/** The fingerprint of a journaled signal row; waits are calls of the function named `rx-agents.waitForEvent`. */
+const SIGNAL = 'rx-agents.signal';
+const WAIT_PREFIX = 'rx-agents.waitForEvent/';
 
 /** Store methods may answer with a value or a Promise; any thenable counts (a store may bring its own Promise library). */
 function isPromise<T>(value: T | Promise<T>): value is Promise<T> {

@@ -1,10 +1,21 @@
 import type { SchedulerLike } from 'rxjs';
-import type { Agent } from '../agent/define-agent';
-import { AbortedError, ActionError, EventValidationError, RunLimitError, RxAgentsError } from '../errors';
-import { OutputEvent, toIssues, type AgentEvent } from '../events/define-event';
+import type { ActionDef, Agent } from '../agent/define-agent';
+import {
+  AbortedError,
+  ActionError,
+  EventValidationError,
+  RunLimitError,
+  RxAgentsError,
+  UnroutedEventError,
+} from '../errors';
+import { OutputEvent, toIssues, type AgentEvent, type EventType } from '../events/define-event';
+import type { MemoryValue } from '../context/memory-ref';
+import type { ParkSpec } from '../waits/parking';
+import type { RunWaits } from '../waits/run-waits';
 import { Activation, type ActivationHost } from './activation';
 import type { KeyState } from './admission';
 import type { AsyncCall } from './async-call';
+import type { Budgets } from './budgets';
 import type { Inspection } from './inspection';
 import { MemoryNode } from './memory';
 import type { MemoryKind } from './memory-view';
@@ -32,6 +43,8 @@ export interface RunHost {
   post(item: Run | Activation): void;
   /** An OutputEvent of `run` goes downstream (S8). */
   output(run: Run, event: RoutedEvent): void;
+  /** A chunk streamed by a call of `run` goes downstream now (S16, see run-channel.ts). */
+  streamed(run: Run, chunk: unknown): void;
   /** `run` has nothing left to do (S7). */
   completed(run: Run): void;
   /** `run` failed: the error policy decides (S9). */
@@ -42,6 +55,12 @@ export interface RunHost {
   submit(run: Run, from: Activation, call: AsyncCall<unknown>): void;
   /** A call of `run` settled: record and report it. */
   settled(run: Run, from: Activation, call: AsyncCall<unknown>): void;
+  /** Named budgets calls may take permits of. */
+  readonly budgets: Budgets | undefined;
+  /** A retrying call goes back to its budget and the executor. */
+  dispatch(call: AsyncCall<unknown>): void;
+  /** S14: a wait or timer of `run` parks (journaled with its deadline, never given to the executor). */
+  park(run: Run, from: Activation, call: AsyncCall<unknown>, spec: ParkSpec): void;
 }
 
 /**
@@ -59,6 +78,14 @@ export class Run implements ActivationHost {
   rejected: RxAgentsError | null = null;
   /** A sync block of this run changed the key's short-term memory (journaled at run end, S13). */
   memoryChanged = false;
+  /** S15: the key's short-term memory when the run started (`null`: empty), kept only when a rollback may need it. */
+  memoryAtStart: Record<string, MemoryValue> | null | undefined = undefined;
+  /** The input after the agent's input schema (`ctx.input`). */
+  payload: unknown = undefined;
+  /** S14: the run's parked waits and buffered signals (made on the first wait or signal). */
+  waits: RunWaits | null = null;
+  /** Events collected for join actions (`allOf`), per action, per joined type (see {@link collect}). */
+  private joins: Map<ActionDef, RoutedEvent[][]> | null = null;
   /** Activations not done plus calls not settled (S7). */
   private live = 0;
   /** Events sent so far (S10: at most `maxEventsPerRun`). */
@@ -111,6 +138,10 @@ export class Run implements ActivationHost {
     return this.host.defaultTimeout;
   }
 
+  get budgets(): Budgets | undefined {
+    return this.host.budgets;
+  }
+
   // ---- the run's turn ---------------------------------------------------------------------
 
   /**
@@ -137,7 +168,10 @@ export class Run implements ActivationHost {
       const actions = host.agent.routes.get(event.type) ?? [];
       host.inspection.eventRouted(this.key, this.seq, event, actions);
       for (let i = 0; i < actions.length && !this.ended; i++) {
-        const activation = new Activation(this, actions[i]!, event);
+        const def = actions[i]!;
+        const trigger = def.join === undefined ? event : this.collect(def, def.join, event);
+        if (trigger === null) continue;
+        const activation = new Activation(this, def, trigger);
         this.live++;
         activation.start();
         // Only activations still going need cancelling if the run is abandoned (most sync ones are done here).
@@ -154,6 +188,20 @@ export class Run implements ActivationHost {
     if (this.rejected !== null) host.failed(this, this.rejected);
     else if (this.live === 0 && this.firstEvent === null) host.completed(this);
     return false;
+  }
+
+  /**
+   * A join action (`allOf`) got one of its events: collect it; once every joined type has one,
+   * take the oldest of each and return the joined event that starts the action (else `null`).
+   */
+  private collect(def: ActionDef, types: readonly EventType[], event: RoutedEvent): RoutedEvent | null {
+    const joins = (this.joins ??= new Map<ActionDef, RoutedEvent[][]>());
+    let slots = joins.get(def);
+    if (slots === undefined) joins.set(def, (slots = types.map((): RoutedEvent[] => [])));
+    slots[types.findIndex((t) => t.type === event.type)]?.push(event);
+    if (slots.some((slot) => slot.length === 0)) return null;
+    const events = slots.map((slot) => slot.shift() as RoutedEvent);
+    return new RoutedEvent(JOINED, events, { id: events.map((e) => e.id).join('+') }, 0);
   }
 
   /** Queues the run's input event (its first event). */
@@ -186,17 +234,17 @@ export class Run implements ActivationHost {
       }
       throw this.rejected;
     }
+    this.sendPrepared(from, this.prepare(from, event, index));
+  }
+
+  /** Validates an event sent by `from` (throws what sendEvent throws) and makes its routed form. */
+  prepare(from: Activation, event: AgentEvent, index: number): RoutedEvent {
     const agent = this.host.agent;
     const type = typeof event === 'object' && event !== null ? event.type : undefined;
     const isOutput = type === OutputEvent.type;
     const eventType = isOutput ? undefined : agent.eventTypes.get(type as string);
     if (!isOutput && eventType === undefined) {
-      throw new RxAgentsError(
-        'ERR_UNROUTED_EVENT',
-        `Action \`${from.def.name}\` sent ${type === undefined ? 'something that is not an event' : `event \`${String(type)}\``}, ` +
-          `but no action of agent \`${agent.name}\` is triggered by it, so it would be lost. ` +
-          'Send an event made by an event type that some action lists as a trigger, or OutputEvent.of(...) to emit downstream.',
-      );
+      throw new UnroutedEventError(from.def.name, agent.name, type === undefined ? undefined : String(type));
     }
     let payload = event.payload;
     if (this.host.validateEvents) {
@@ -214,18 +262,36 @@ export class Run implements ActivationHost {
         payload = parsed.data;
       }
     }
-    const routed = new RoutedEvent(type as string, payload, from, index);
+    return new RoutedEvent(type as string, payload, from, index);
+  }
+
+  /** Enqueues a validated event (now, or when a delayed send's timer fires) and wakes the run. */
+  sendPrepared(from: Activation, routed: RoutedEvent): void {
     this.enqueue(routed);
-    this.host.inspection.eventSent(from, routed, payload);
+    this.host.inspection.eventSent(from, routed, routed.payload);
     this.host.post(this);
   }
 
   submit(from: Activation, call: AsyncCall<unknown>): void {
+    this.track(call);
+    this.host.submit(this, from, call);
+  }
+
+  park(from: Activation, call: AsyncCall<unknown>, spec: ParkSpec): void {
+    this.track(call);
+    this.host.park(this, from, call, spec);
+  }
+
+  resubmit(call: AsyncCall<unknown>): void {
+    if (!this.ended) this.host.dispatch(call);
+  }
+
+  /** A call counts as work of the run until it settles, and is aborted if the run is abandoned. */
+  private track(call: AsyncCall<unknown>): void {
     this.live++;
     if (this.lastCall === null) this.firstCall = call;
     else this.lastCall.nextInRun = call;
     this.lastCall = call;
-    this.host.submit(this, from, call);
   }
 
   combine(): void {
@@ -239,6 +305,10 @@ export class Run implements ActivationHost {
 
   resume(from: Activation): void {
     this.host.post(from);
+  }
+
+  stream(chunk: unknown): void {
+    if (!this.ended) this.host.streamed(this, chunk);
   }
 
   postRun(): void {
@@ -286,5 +356,10 @@ export class Run implements ActivationHost {
     this.firstCall = this.lastCall = null;
     this.firstActivation = this.lastActivation = null;
     this.firstEvent = this.lastEvent = null;
+    this.joins = null;
+    this.waits = null;
   }
 }
+
+/** The type of the event a join action is started with; its payload is the joined events. */
+const JOINED = 'rx-agents/joined';

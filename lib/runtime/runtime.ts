@@ -1,71 +1,29 @@
 import type { SchedulerLike } from 'rxjs';
 import type { Agent } from '../agent/define-agent';
 import { CallbackError, EventValidationError, RxAgentsError } from '../errors';
-import { InputEvent, toIssues } from '../events/define-event';
-import type { AgentStore, JournalSnapshot } from '../store/store';
+import { InputEvent, toIssues, type AgentEvent } from '../events/define-event';
+import { SignalRejectedError, type SignalRejection } from '../waits/errors';
+import { park, type ParkSpec } from '../waits/parking';
+import { RunWaits } from '../waits/run-waits';
+import type { Signal } from '../waits/signal';
+import type { Budgets } from './budgets';
+import { choosePolicy, mayRollBack, type BusyPolicy } from './busy-policy';
+import type { JournalSnapshot } from '../store/store';
 import type { Activation } from './activation';
 import { Admission, type AdmissionHost, type KeyState, type Pending } from './admission';
 import type { AsyncCall } from './async-call';
-import type { Executor } from './executor';
 import { Inspection } from './inspection';
-import { Journal, noJournal, type Durability } from './journal';
-import type { Inspector } from './lifecycle';
+import { noJournal, type Durability } from './durability';
+import { Journal } from './journal';
 import { Mailbox } from './mailbox';
 import { MemoryNode } from './memory';
 import { RoutedEvent } from './routed-event';
 import { Run, type RunHost } from './run';
+import type { RuntimeSettings, Sink } from './settings';
 import { SyncBlocks } from './sync-blocks';
 import { describeKey } from '../describe-key';
 
-/** What goes downstream when `output: 'envelope'` is chosen. */
-export interface AgentOutput<Out = unknown> {
-  readonly key: unknown;
-  /** The run sequence number of the run that sent it. */
-  readonly run: number;
-  /** The OutputEvent's deterministic id: the same after a replay, so consumers can dedupe. */
-  readonly id: string;
-  readonly payload: Out;
-}
-
-/** A run that failed under `errorPolicy: 'isolate'`. */
-export interface RunFailure<In = unknown> {
-  readonly key: unknown;
-  readonly run: number;
-  readonly input: In;
-  readonly error: RxAgentsError;
-}
-
-/** Where results go (the operator's subscriber). */
-export interface Sink {
-  next(value: unknown): void;
-  error(error: unknown): void;
-  complete(): void;
-}
-
-/** The runtime's settings, already validated by the operator. */
-export interface RuntimeSettings {
-  readonly key: (input: unknown) => unknown;
-  readonly scheduler: SchedulerLike;
-  readonly executor: Executor;
-  readonly errorPolicy: 'fail' | 'isolate';
-  readonly onRunFailed: ((failure: RunFailure) => void) | undefined;
-  readonly maxBufferedInputs: number;
-  readonly overflow: 'error' | 'drop-newest' | 'drop-oldest';
-  readonly onDropped: ((input: unknown, key: unknown) => void) | undefined;
-  readonly validateEvents: boolean;
-  readonly envelope: boolean;
-  readonly inspect: Inspector | undefined;
-  /** S13: where the journal lives; `undefined` = no durability. */
-  readonly store: AgentStore | undefined;
-  /** Called once an input's journal entry is committed (with a store). */
-  readonly onAccepted: ((input: unknown, seq: number) => void) | undefined;
-  /** The source position of an input, saved with each commit (with a store). */
-  readonly position: ((input: unknown) => unknown) | undefined;
-  /** The most events one run may send (S10); past it the run fails with `RunLimitError`. */
-  readonly maxEventsPerRun: number;
-  /** The timeout of async blocks that have none of their own. */
-  readonly defaultTimeout: number | undefined;
-}
+const SIGNAL_ADVICE = 'Pass `onSignalRejected` to agentOperator to handle signals that cannot be delivered.';
 
 /**
  * Where the runtime is in its life. `loading`: an async store is loading the journal, new inputs
@@ -99,6 +57,14 @@ export class Runtime implements RunHost, AdmissionHost {
   private sourceDone = false;
   /** Inputs that arrived while the journal was loading (phase `loading`). */
   private held: unknown[] = [];
+  /** Signals that arrived while the journal was loading (S14). */
+  private heldSignals: unknown[] = [];
+  /** What parking needs of the runtime (S14). */
+  private readonly parking: {
+    scheduler: SchedulerLike;
+    maxBufferedSignals: number;
+    deliver(call: AsyncCall<unknown>, event: AgentEvent): void;
+  };
 
   constructor(
     readonly agent: Agent,
@@ -109,6 +75,12 @@ export class Runtime implements RunHost, AdmissionHost {
     this.validateEvents = settings.validateEvents;
     this.maxEventsPerRun = settings.maxEventsPerRun;
     this.defaultTimeout = settings.defaultTimeout;
+    this.parking = {
+      scheduler: settings.scheduler,
+      maxBufferedSignals: settings.maxBufferedSignals,
+      // S14: with a store, a signal's journal row is committed before the run consumes it.
+      deliver: (call, event) => this.journal.afterCommit(() => call.resolveWith(true, event)),
+    };
     const fail = (error: unknown): void => this.fail(error);
     this.inspection = new Inspection(settings.inspect, settings.scheduler, fail);
     this.admission = new Admission(this, settings);
@@ -179,6 +151,9 @@ export class Runtime implements RunHost, AdmissionHost {
     const held = this.held;
     this.held = [];
     for (const input of held) this.accept(input);
+    const heldSignals = this.heldSignals;
+    this.heldSignals = [];
+    for (const s of heldSignals) this.signal(s);
     if (this.closed) return;
     this.phase = 'running';
     this.completeIfDone();
@@ -216,10 +191,56 @@ export class Runtime implements RunHost, AdmissionHost {
       admission.start(ks, input, seq, this.inspection.stamp());
       return this.mailbox.drain();
     }
+    // S15: the busy policy (recovered inputs were placed before the crash: they queue).
+    let policy: BusyPolicy = 'queue';
+    if (!recovered && this.settings.busy !== 'queue') {
+      try {
+        policy = choosePolicy(this.settings.busy, input, key);
+      } catch (error) {
+        return this.rejected(input, seq, key, new CallbackError('busy', error));
+      }
+    }
+    if (policy === 'reject') {
+      this.journal.skipped(seq);
+      this.inspection.inputDropped(key, seq, 'rejected');
+      return this.callback('onDropped', () => this.settings.onDropped?.(input, key, 'rejected'));
+    }
+    if (policy === 'latest')
+      for (const superseded of admission.takeWaiting(ks)) {
+        this.journal.ended(superseded.seq, key, undefined, false); // it was accepted
+        this.inspection.inputDropped(key, superseded.seq, 'superseded');
+        this.callback('onDropped', () => this.settings.onDropped?.(superseded.input, key, 'superseded'));
+      }
     if (!admission.hasRoomFor(ks, input, seq, recovered)) return;
     this.journal.accepted(seq, input, encoded);
     admission.enqueue(ks, input, seq, this.inspection.stamp());
     this.inspection.inputAccepted(key, seq, true, input);
+    if (policy === 'interrupt' || policy === 'rollback') {
+      this.interrupt(ks.active as Run, policy);
+      this.mailbox.drain();
+    }
+  }
+
+  /**
+   * S15: a newer input of the key aborts its running run (its signal fires, its calls abort); under
+   * `rollback` the key's short-term memory goes back to what it was when the run started. The run
+   * ends (journaled, so it is not replayed) and is reported; the key's next input starts.
+   */
+  private interrupt(run: Run, policy: 'interrupt' | 'rollback'): void {
+    const outcome = policy === 'interrupt' ? 'interrupted' : 'rolled-back';
+    run.abandon(
+      `run ${run.seq} of key \`${String(run.key)}\` was ${outcome === 'interrupted' ? 'interrupted' : 'rolled back'} by a newer input`,
+    );
+    if (policy === 'rollback') {
+      const before = run.memoryAtStart;
+      this.memories.set(
+        run.key,
+        before === null || before === undefined ? new MemoryNode() : MemoryNode.fromJSON(before),
+      );
+      run.memoryChanged = true;
+    }
+    this.endRun(run, outcome, undefined);
+    this.callback('onDropped', () => this.settings.onDropped?.(run.input, run.key, outcome));
   }
 
   /** {@link AdmissionHost}: the run of an admitted input starts; its input event waits for the run's first turn. */
@@ -249,6 +270,12 @@ export class Runtime implements RunHost, AdmissionHost {
       }
       payload = parsed.data;
     }
+    run.payload = payload;
+    if (mayRollBack(this.settings.busy)) {
+      const memory = this.shortTermMemory(ks.key);
+      run.memoryAtStart = memory.size === 0 ? null : memory.toJSON();
+    }
+    this.restoreSignals(run);
     run.enqueue(new RoutedEvent(InputEvent.type, payload, null, seq));
     this.mailbox.post(run);
     return run;
@@ -265,8 +292,9 @@ export class Runtime implements RunHost, AdmissionHost {
   }
 
   /** Ends a run: frees per-run state, journals its end with the key's memory, starts the key's next input (S1, S7, S10). */
-  private endRun(run: Run, outcome: 'completed' | 'failed', error: unknown): void {
+  private endRun(run: Run, outcome: 'completed' | 'failed' | 'interrupted' | 'rolled-back', error: unknown): void {
     const ks = run.ks;
+    if (run.waits !== null) for (const left of run.waits.leftovers()) this.unconsumed(run, left);
     run.release();
     const memory = this.memories.size === 0 ? undefined : this.memories.get(ks.key);
     this.journal.ended(run.seq, ks.key, memory, run.memoryChanged);
@@ -295,7 +323,7 @@ export class Runtime implements RunHost, AdmissionHost {
   dropped(dropped: Pending, key: unknown, reason: 'drop-newest' | 'drop-oldest'): void {
     if (reason === 'drop-oldest') this.journal.withdrawn(dropped.seq); // accepted, not yet acknowledged
     this.inspection.inputDropped(key, dropped.seq, reason);
-    this.callback('onDropped', () => this.settings.onDropped?.(dropped.input, key));
+    this.callback('onDropped', () => this.settings.onDropped?.(dropped.input, key, reason));
   }
 
   /** {@link AdmissionHost}: the input buffer overflowed under `overflow: 'error'`. */
@@ -340,17 +368,29 @@ export class Runtime implements RunHost, AdmissionHost {
     call.submitted = true;
     const replay = this.journal.replay(run.seq, call);
     if (replay.kind === 'settled') return call.resolveWith(replay.ok, replay.value, true);
-    const executor = this.settings.executor;
     if (replay.kind === 'reconcile') call.reconciling = true;
     // A call with a reconciler starts once its start is durable (so a crash leaves it in doubt, not forgotten).
     else if (call.options?.reconcile !== undefined)
-      return this.journal.starting(run.seq, call, () => executor.submit(call));
-    executor.submit(call);
+      return this.journal.starting(run.seq, call, () => this.dispatch(call));
+    this.dispatch(call);
+  }
+
+  /** {@link RunHost}: hands a call to its budget (if it names one) and the executor. */
+  dispatch(call: AsyncCall<unknown>): void {
+    const budget = call.options?.budget;
+    const budgets = this.settings.budgets;
+    if (budget === undefined || budgets === undefined) this.settings.executor.submit(call);
+    else budgets.submit(budget, call, this.settings.executor);
+  }
+
+  /** {@link RunHost}: the operator's named budgets. */
+  get budgets(): Budgets | undefined {
+    return this.settings.budgets;
   }
 
   /** {@link RunHost}: a call settled: its outcome is journaled (unless it came from the journal) and reported. */
   settled(run: Run, from: Activation, call: AsyncCall<unknown>): void {
-    if (call.submitted && !call.replayed) {
+    if (call.submitted && !call.replayed && !call.cancelled) {
       try {
         this.journal.settled(run.seq, call);
       } catch (error) {
@@ -358,6 +398,144 @@ export class Runtime implements RunHost, AdmissionHost {
       }
     }
     this.inspection.asyncCompleted(from, call);
+  }
+
+  // ---- S14: parked calls and signals -------------------------------------------------------
+
+  /** {@link RunHost}: parks a wait or timer: journaled with its absolute deadline, never given to the executor. */
+  park(run: Run, from: Activation, call: AsyncCall<unknown>, spec: ParkSpec): void {
+    call.submitted = true; // its outcome is journaled when it settles
+    let deadline = spec.deadline;
+    const replay = this.journal.replayParked(run.seq, call);
+    switch (replay.kind) {
+      case 'settled':
+        return call.resolveWith(replay.ok, replay.value, true);
+      case 'timed-out':
+        call.replayed = true;
+        return spec.fire(call);
+      case 'parked':
+        deadline = replay.deadline;
+        break;
+      case 'new':
+        try {
+          this.journal.parked(run.seq, call, deadline);
+        } catch (error) {
+          return run.failed(from, error);
+        }
+    }
+    park(this.parking, run, call, spec, deadline);
+  }
+
+  /** A signal arrived (the `signals` option): validate it and hand it to its key's run (S14). */
+  signal(value: unknown): void {
+    if (this.phase === 'closed') return;
+    if (this.phase === 'loading') return void this.heldSignals.push(value);
+    const event = (value as { event?: unknown } | null)?.event as AgentEvent | undefined;
+    const key = (value as { key?: unknown } | null)?.key;
+    const typeName = typeof event === 'object' && event !== null ? event.type : undefined;
+    if (typeof value !== 'object' || value === null || typeof typeName !== 'string')
+      return this.signalRejected(
+        'ERR_SIGNAL_SHAPE',
+        key,
+        undefined,
+        'A signal must be `{ key, event }` with an event made by an event type (use signal(key, Type.of(payload))).',
+        event,
+      );
+    const type = this.agent.signalTypes.get(typeName);
+    if (type === undefined)
+      return this.signalRejected(
+        'ERR_SIGNAL_UNKNOWN_TYPE',
+        key,
+        typeName,
+        `A signal of type \`${typeName}\` arrived for key \`${String(key)}\`, but agent \`${this.agent.name}\` lists no such type in its \`signals\`.`,
+        event,
+      );
+    const parsed = type.schema.safeParse((event as AgentEvent).payload);
+    if (!parsed.success)
+      return this.signalRejected(
+        'ERR_SIGNAL_INVALID',
+        key,
+        typeName,
+        new EventValidationError(typeName, toIssues(parsed.error), `in a signal for key \`${String(key)}\``).message,
+        event,
+        parsed.error,
+      );
+    const run = this.admission.activeRun(key) as Run | null;
+    if (run === null || run.ended)
+      return this.signalRejected(
+        'ERR_SIGNAL_NO_RUN',
+        key,
+        typeName,
+        `A signal of type \`${typeName}\` arrived for key \`${String(key)}\`, which has no run going: signals go to the key's current run only.`,
+        event,
+      );
+    const waits = (run.waits ??= new RunWaits(this.settings.maxBufferedSignals));
+    const id = `${run.seq}:signal#${waits.signals}`;
+    const delivered = { type: typeName, id, payload: parsed.data };
+    const offered = waits.offer(delivered);
+    if (offered.to === 'overflow')
+      return this.signalRejected(
+        'ERR_SIGNAL_OVERFLOW',
+        key,
+        typeName,
+        `A signal of type \`${typeName}\` for key \`${String(key)}\` found ${this.settings.maxBufferedSignals} signals of its type already buffered in run ${run.seq} (maxBufferedSignals); it was not buffered.`,
+        event,
+      );
+    waits.signals++;
+    try {
+      this.journal.signalled(run.seq, id, typeName, parsed.data);
+    } catch (error) {
+      return this.failed(run, error as RxAgentsError);
+    }
+    this.inspection.signalReceived(key, run.seq, typeName, id, offered.to !== 'buffered');
+    const onAccepted = this.settings.onSignalAccepted;
+    if (onAccepted !== undefined)
+      this.journal.afterCommit(() => this.callback('onSignalAccepted', () => onAccepted(value as Signal)));
+    if (offered.to === 'buffered') return;
+    if (offered.error !== undefined) offered.to.call.resolveWith(false, new CallbackError('match', offered.error));
+    else this.parking.deliver(offered.to.call, delivered);
+  }
+
+  /** Recovery: the signals journaled for a run that no wait consumed go back in its buffer. */
+  private restoreSignals(run: Run): void {
+    const { events, count } = this.journal.takeSignals(run.seq);
+    if (count === 0) return;
+    const waits = (run.waits = new RunWaits(Infinity));
+    waits.signals = count;
+    for (const e of events) waits.buffer(e);
+  }
+
+  private unconsumed(run: Run, event: AgentEvent): void {
+    this.signalRejected(
+      'ERR_SIGNAL_UNCONSUMED',
+      run.key,
+      event.type,
+      `Signal \`${event.id}\` of type \`${event.type}\` for key \`${String(run.key)}\` was buffered, but run ${run.seq} ended without a wait taking it.`,
+      event,
+    );
+  }
+
+  /** A signal was not delivered: reported to onSignalRejected (else the stream fails), never dropped silently. */
+  private signalRejected(
+    code: SignalRejection,
+    key: unknown,
+    eventType: string | undefined,
+    message: string,
+    event: unknown,
+    cause?: unknown,
+  ): void {
+    const error = new SignalRejectedError(
+      code,
+      key,
+      eventType,
+      `${message} ${SIGNAL_ADVICE}`,
+      event,
+      cause === undefined ? undefined : { cause },
+    );
+    this.inspection.signalRejected(key, code, error);
+    const onRejected = this.settings.onSignalRejected;
+    if (onRejected === undefined) return this.fail(error);
+    this.callback('onSignalRejected', () => onRejected(error));
   }
 
   // ---- outputs and the end of the stream -------------------------------------------------
@@ -368,6 +546,11 @@ export class Runtime implements RunHost, AdmissionHost {
     this.sink.next(
       this.settings.envelope ? { key: run.key, run: run.seq, id: event.id, payload: event.payload } : event.payload,
     );
+  }
+
+  /** {@link RunHost}: S16, a chunk streamed by a running call of `run` (see run-channel.ts) goes downstream as it arrives. */
+  streamed(_run: Run, chunk: unknown): void {
+    if (this.phase !== 'closed') this.sink.next(chunk);
   }
 
   sourceComplete(): void {
@@ -447,6 +630,7 @@ export class Runtime implements RunHost, AdmissionHost {
     );
     this.memories.clear();
     this.held = [];
+    this.heldSignals = [];
     this.journal.close();
   }
 }

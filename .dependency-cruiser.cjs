@@ -1,0 +1,86 @@
+/**
+ * The layer rule of lib/, checked by `npm run lint:layers` (inside `npm test`), type-only imports
+ * included. The core reads bottom-up: errors → events → context → agent → runtime → operator; a
+ * layer imports only layers below it. The side folders — observe (inspectors), workers (thread
+ * pool), store (durable stores), testing — reach the core only through its public seams, and the
+ * core never imports them (except the runtime's journal, which speaks the store contract).
+ */
+const core = ['events', 'context', 'agent', 'runtime', 'operator'];
+/** The base every layer may import: the errors, and the describer their messages use (it imports nothing). */
+const base = '^lib/(errors|describe-key)\\.ts$';
+
+/** `^lib/(a|b)/`: a path pattern for some folders of lib/. */
+const folders = (names) => `^lib/(${names.join('|')})/`;
+
+/** A core layer may import itself, errors.ts, the layers below it, and the given extra paths. */
+function layer(name, extra = []) {
+  const below = core.slice(0, core.indexOf(name));
+  return {
+    name: `layer-${name}`,
+    comment: `lib/${name} may import only ${['errors', ...below].join(', ')}${extra.length ? ` and ${extra.join(', ')}` : ''} (lower layers never import higher ones)`,
+    severity: 'error',
+    from: { path: `^lib/${name}/` },
+    to: {
+      path: '^lib/',
+      pathNot: [`^lib/${name}/`, base, ...(below.length ? [folders(below)] : []), ...extra],
+    },
+  };
+}
+
+/** A side folder may import itself, errors.ts, and the given seams of the core. */
+function side(name, seams) {
+  return {
+    name: `seam-${name}`,
+    comment: `lib/${name} reaches the core only through ${seams.length ? seams.join(', ') : 'errors.ts'}`,
+    severity: 'error',
+    from: { path: `^lib/${name}/` },
+    to: { path: '^lib/', pathNot: [`^lib/${name}/`, base, ...seams] },
+  };
+}
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      comment: 'No import cycles, type imports included.',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'errors-is-the-base',
+      comment:
+        'lib/errors.ts imports nothing of lib/ but the describer (which imports nothing): every layer may throw its errors.',
+      severity: 'error',
+      from: { path: base },
+      to: { path: '^lib/', pathNot: '^lib/describe-key\\.ts$' },
+    },
+    layer('events'),
+    layer('context'),
+    layer('agent'),
+    // The journal (runtime/journal.ts) writes through the store contract and its value codec.
+    layer('runtime', ['^lib/store/store\\.ts$', '^lib/store/codec\\.ts$', '^lib/waits/']),
+    {
+      // lib/waits (S14: parking, signals, timers) belongs to the runtime layer, in a folder of its own.
+      name: 'layer-waits',
+      comment: 'lib/waits may import only errors, events, context, agent, runtime',
+      severity: 'error',
+      from: { path: '^lib/waits/' },
+      to: {
+        path: '^lib/',
+        pathNot: ['^lib/waits/', base, folders(['events', 'context', 'agent', 'runtime'])],
+      },
+    },
+    layer('operator', ['^lib/store/store\\.ts$', '^lib/waits/']),
+    side('observe', ['^lib/runtime/lifecycle\\.ts$']),
+    side('testing', ['^lib/runtime/lifecycle\\.ts$']),
+    side('workers', []),
+    side('store', ['^lib/context/memory-ref\\.ts$']),
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    exclude: { path: '^(dist|node_modules)/' },
+  },
+};

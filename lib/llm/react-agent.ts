@@ -1,0 +1,246 @@
+import type { SchedulerLike } from 'rxjs';
+import type { z } from 'zod';
+import { defineAgent, type ActionDef, type ActionFactory, type Agent } from '../agent/define-agent';
+import { AgentDefinitionError, optionError } from '../errors';
+import { InputEvent, OutputEvent } from '../events/define-event';
+import type { RunnerContext } from '../context/runner-context';
+import { chat } from './chat';
+import type { CallSettings, ChatModel, TokenUsage } from './chat-model';
+import { toToolSpec, type Tool } from './define-tool';
+import { MaxStepsError, StructuredOutputError } from './errors';
+import {
+  ChatRequestEvent,
+  ChatResponseEvent,
+  ToolApprovalRequestEvent,
+  ToolApprovalResponseEvent,
+  ToolRequestEvent,
+  ToolResponseEvent,
+} from './events';
+import type { ChatMessage } from './messages';
+import { runTools, type ApprovalDecision } from './run-tools';
+import { structuredOutput } from './structured-output';
+import { trimHistory } from './history';
+
+/** The output of a {@link reactAgent} run. */
+export interface AgentAnswer<T = string> {
+  /** The final answer's text. */
+  readonly text: string;
+  /** The structured result (the `output` schema's type), or the text without a schema. */
+  readonly output: T;
+  /** Model calls made by this run. */
+  readonly steps: number;
+  /** Tokens used by this run, all model calls summed. */
+  readonly usage: TokenUsage;
+}
+
+/** Options of {@link reactAgent}. */
+export interface ReactAgentOptions<In, T> {
+  /** Names the agent (errors, traces, the journal). @default 'react-agent' */
+  readonly name?: string;
+  readonly model: ChatModel;
+  /** @default [] */
+  readonly tools?: readonly Tool[];
+  /** The system prompt. @default none */
+  readonly system?: string;
+  /** The step cap: at most this many model calls per run; reaching it fails the run with `MaxStepsError` (per `errorPolicy`). @default 10 */
+  readonly maxSteps?: number;
+  /** A zod schema: the answer is structured output, validated; `AgentAnswer.output` has its type. @default plain text */
+  readonly output?: z.ZodType<T>;
+  /** Repair rounds when the structured answer fails validation, before `StructuredOutputError`. @default 1 */
+  readonly repairs?: number;
+  /** The user message of an input. @default strings as they are, other inputs as JSON */
+  readonly prompt?: (input: In) => string;
+  /**
+   * Conversation history per key in short-term memory (`llm.history`), so a key's next input
+   * continues the conversation; at most `maxMessages` (older turns are dropped whole). `false`: none.
+   * @default { maxMessages: 40 }
+   */
+  readonly history?: false | { readonly maxMessages: number };
+  /** Stream model chunks downstream as they arrive (S16, `isStreamChunk`). @default false */
+  readonly stream?: boolean;
+  /** Options of every model call (temperature, maxTokens, stop, providerOptions…). @default {} */
+  readonly settings?: CallSettings;
+  /** Where tool timeouts run. Pass the operator's scheduler when it is not the default. @default asyncScheduler */
+  readonly scheduler?: SchedulerLike;
+  /**
+   * Your own actions, added to the loop's: triggered by the loop's events (ChatRequestEvent,
+   * ToolResponseEvent…) to inspect or act between steps, or by `ToolApprovalRequestEvent` to decide approvals.
+   */
+  readonly actions?: (action: ActionFactory<In>) => readonly ActionDef[];
+}
+
+const HISTORY = 'llm.history';
+const NO_USAGE: TokenUsage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+
+/**
+ * A ReAct agent: the model answers or calls tools; the tool calls of one turn run in parallel;
+ * their results go back to the model; until it answers. It is an ordinary {@link Agent}
+ * (use it with `agentOperator` / `runAgent`), made of events and actions:
+ *
+ * ```
+ * InputEvent ─llm.start→ ChatRequestEvent ─llm.model→ ChatResponseEvent ─llm.decide→ OutputEvent (answer)
+ *                              ↑                                        └→ ToolRequestEvent ─llm.tools→ ToolResponseEvent
+ *                              └──────────────────────── llm.observe ←──────────────────────────────────────┘
+ * ```
+ *
+ * Semantics: each model call and each tool call is its own `executeAsync` block and journal
+ * entry (S13); runs of one key are serial (S1), so a key's conversation is never interleaved;
+ * the step cap (`maxSteps`) is mandatory and reaching it is a `MaxStepsError`; tool failures are
+ * results the model sees. Tools marked `needsApproval` need an action of yours for
+ * `ToolApprovalRequestEvent` (checked at definition).
+ *
+ * @example
+ * const agent = reactAgent({ model, tools: [lookupOrder], system: 'You are a support agent.', maxSteps: 6 });
+ * tickets$.pipe(agentOperator(agent, { key: (t) => t.customer }));
+ */
+export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<In, T>): Agent<In, AgentAnswer<T>> {
+  if (typeof options !== 'object' || options === null)
+    throw optionError('options', 'an object { model, tools, ... }', options);
+  const {
+    name = 'react-agent',
+    model,
+    tools = [],
+    system,
+    maxSteps = 10,
+    output,
+    repairs = 1,
+    prompt = (input: In) => (typeof input === 'string' ? input : JSON.stringify(input)),
+    history = { maxMessages: 40 },
+    stream = false,
+    settings = {},
+    scheduler,
+    actions,
+  } = options;
+  if (typeof model !== 'object' || model === null || typeof model.call !== 'function')
+    throw optionError('model', 'a ChatModel (e.g. fromAiSdk(provider.chatModel(id)))', model);
+  if (!Number.isInteger(maxSteps) || maxSteps < 1) throw optionError('maxSteps', 'an integer >= 1', maxSteps);
+  if (!Number.isInteger(repairs) || repairs < 0) throw optionError('repairs', 'an integer >= 0', repairs);
+  if (history !== false && (!Number.isInteger(history.maxMessages) || history.maxMessages < 2))
+    throw optionError('history.maxMessages', 'an integer >= 2 (or history: false)', history.maxMessages);
+  const byName = new Map<string, Tool>();
+  for (const tool of tools) {
+    if (byName.has(tool.name))
+      throw new AgentDefinitionError(
+        `Agent \`${name}\` has two tools named \`${tool.name}\`: tool names must be unique.`,
+      );
+    byName.set(tool.name, tool);
+  }
+  const specs = tools.map(toToolSpec);
+  const structured = output === undefined ? undefined : structuredOutput(output);
+  const runOptions = scheduler === undefined ? {} : { scheduler };
+
+  /** A model request from the conversation. */
+  const request = (messages: readonly ChatMessage[]) => {
+    const base = {
+      ...settings,
+      messages,
+      ...(specs.length > 0 ? { tools: specs } : {}),
+      ...(stream ? { stream: true } : {}),
+    };
+    return structured === undefined ? base : structured.apply(base, model);
+  };
+  const add = (a: TokenUsage, b: TokenUsage): TokenUsage => ({
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    totalTokens: a.totalTokens + b.totalTokens,
+  });
+  const ask = (
+    ctx: RunnerContext,
+    messages: readonly ChatMessage[],
+    step: number,
+    repairsDone: number,
+    usage: TokenUsage,
+  ): void => {
+    if (step >= maxSteps) throw new MaxStepsError(name, maxSteps);
+    ctx.sendEvent(ChatRequestEvent.of({ messages, step, repairs: repairsDone, usage }));
+  };
+
+  const agent = defineAgent<In, AgentAnswer<T>>({
+    name,
+    actions: (action) => {
+      const loop = [
+        action('llm.start', InputEvent, (event, ctx) => {
+          const past = history === false ? [] : ((ctx.shortTermMemory.get(HISTORY) ?? []) as unknown as ChatMessage[]);
+          const messages: ChatMessage[] = [
+            ...(system === undefined ? [] : [{ role: 'system' as const, content: system }]),
+            ...past,
+            { role: 'user', content: prompt(event.payload) },
+          ];
+          ask(ctx, messages, 0, 0, NO_USAGE);
+        }),
+        action('llm.model', ChatRequestEvent, function* (event, ctx) {
+          const p = event.payload;
+          const response = yield* chat(ctx, model, request(p.messages));
+          ctx.sendEvent(
+            ChatResponseEvent.of({ ...p, step: p.step + 1, usage: add(p.usage, response.usage), response }),
+          );
+        }),
+        action('llm.decide', ChatResponseEvent, (event, ctx) => {
+          const { response, ...p } = event.payload;
+          const message = response.message;
+          const messages: ChatMessage[] = [...p.messages, message];
+          if (message.toolCalls.length > 0) {
+            ctx.sendEvent(ToolRequestEvent.of({ ...p, messages, calls: message.toolCalls }));
+            return;
+          }
+          let value: T;
+          if (structured === undefined) value = message.content as T;
+          else {
+            const parsed = structured.parse(message.content);
+            if (!parsed.ok) {
+              if (p.repairs >= repairs) throw new StructuredOutputError(message.content, parsed.issues, p.repairs + 1);
+              const fix: ChatMessage = { role: 'user', content: structured.repairPrompt(parsed.issues) };
+              return ask(ctx, [...messages, fix], p.step, p.repairs + 1, p.usage);
+            }
+            value = parsed.value;
+          }
+          if (history !== false) {
+            const kept = trimHistory(
+              messages.filter((m) => m.role !== 'system'),
+              history.maxMessages,
+            );
+            ctx.shortTermMemory.set(HISTORY, kept as never);
+          }
+          ctx.sendEvent(OutputEvent.of({ text: message.content, output: value, steps: p.step, usage: p.usage }));
+        }),
+        action('llm.tools', ToolRequestEvent, function* (event, ctx) {
+          const p = event.payload;
+          const pending = p.calls.filter((c) => {
+            const tool = byName.get(c.name);
+            if (tool === undefined) return false;
+            const parsed = tool.validate(c.arguments);
+            return parsed.ok && tool.needsApproval(parsed.value);
+          });
+          if (pending.length > 0) {
+            ctx.sendEvent(ToolApprovalRequestEvent.of({ ...p, pending }));
+            return;
+          }
+          const results = yield* runTools(ctx, byName, p.calls, runOptions);
+          ctx.sendEvent(ToolResponseEvent.of({ ...p, messages: [...p.messages, ...results], results }));
+        }),
+        action('llm.approved', ToolApprovalResponseEvent, function* (event, ctx) {
+          const { approvals, ...p } = event.payload;
+          const decisions = approvals as Record<string, ApprovalDecision>;
+          const results = yield* runTools(ctx, byName, p.calls, { ...runOptions, approvals: decisions });
+          ctx.sendEvent(ToolResponseEvent.of({ ...p, messages: [...p.messages, ...results], results }));
+        }),
+        action('llm.observe', ToolResponseEvent, (event, ctx) => {
+          const p = event.payload;
+          ask(ctx, p.messages, p.step, p.repairs, p.usage);
+        }),
+      ];
+      const own = actions === undefined ? [] : actions(action as ActionFactory<In>);
+      const approvers = own.some((a) => a.triggers.some((t) => t.type === ToolApprovalRequestEvent.type));
+      if (!approvers) {
+        const gated = tools.filter((t) => t.approval !== 'never');
+        if (gated.length > 0)
+          throw new AgentDefinitionError(
+            `Agent \`${name}\`: tool(s) ${gated.map((t) => `\`${t.name}\``).join(', ')} need approval, but no action handles ToolApprovalRequestEvent. ` +
+              'Add one (actions: (action) => [action("approve", ToolApprovalRequestEvent, …)]) that sends ToolApprovalResponseEvent with the decisions.',
+          );
+      }
+      return [...loop, ...own];
+    },
+  });
+  return agent;
+}

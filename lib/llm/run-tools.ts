@@ -1,0 +1,151 @@
+import { asyncScheduler, type Observable, type SchedulerLike } from 'rxjs';
+import { map } from 'rxjs/operators';
+import type { RunnerContext } from '../context/runner-context';
+import type { Call } from '../context/call';
+import { runChannel } from '../runtime/run-channel';
+import type { Tool } from './define-tool';
+import { ToolCallError } from './errors';
+import { toolResult, type JsonValue, type ToolCall, type ToolMessage } from './messages';
+
+/** A decision on a call that needs approval. */
+export interface ApprovalDecision {
+  readonly approved: boolean;
+  /** Shown to the model when denied. */
+  readonly reason?: string;
+}
+
+/** Options of {@link runTools}. */
+export interface RunToolsOptions {
+  /** Decisions for calls of tools marked `needsApproval`, by tool call id; an undecided one is not run. @default {} */
+  readonly approvals?: Readonly<Record<string, ApprovalDecision>>;
+  /** Where tool timeouts are scheduled. @default asyncScheduler (virtual under TestScheduler.run) */
+  readonly scheduler?: SchedulerLike;
+}
+
+/** The content a model sees for a failed call. */
+export function errorContent(error: ToolCallError): JsonValue {
+  return error.issues.length > 0
+    ? {
+        error: error.message,
+        issues: error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })),
+      }
+    : { error: error.message };
+}
+
+/**
+ * Runs the tool calls of one model turn, **in parallel**, as one async block per call
+ * (journaled by call index, S13), and returns their results in the order of the calls.
+ *
+ * Semantics: every call's arguments are validated by its tool's zod schema before any tool
+ * runs. An unknown tool, invalid arguments (with zod's issues), a throwing tool, a timeout or a
+ * call that needs approval and has none become an error result the model sees (`isError: true`),
+ * never a failed action. Each tool's `concurrency` budget is shared by all runs. The returned call
+ * fails only when the run is aborted.
+ *
+ * @example
+ * const results = yield* runTools(ctx, [lookupOrder, refund], response.message.toolCalls);
+ */
+export function runTools(
+  ctx: RunnerContext,
+  tools: readonly Tool[] | ReadonlyMap<string, Tool>,
+  calls: readonly ToolCall[],
+  options: RunToolsOptions = {},
+): Call<ToolMessage[]> {
+  const byName = tools instanceof Map ? tools : new Map((tools as readonly Tool[]).map((t) => [t.name, t]));
+  const scheduler = options.scheduler ?? asyncScheduler;
+  const approvals = options.approvals ?? {};
+  // 1. Validate every call before any tool runs.
+  const plans = calls.map(
+    (call): { call: ToolCall; tool: Tool; args: unknown } | { call: ToolCall; error: ToolCallError } => {
+      const tool = byName.get(call.name);
+      if (tool === undefined)
+        return {
+          call,
+          error: new ToolCallError(
+            call.name,
+            'unknown-tool',
+            `There is no tool named \`${call.name}\`; the tools are: ${[...byName.keys()].join(', ') || '(none)'}.`,
+          ),
+        };
+      const parsed = tool.validate(call.arguments);
+      if (!parsed.ok)
+        return {
+          call,
+          error: new ToolCallError(
+            call.name,
+            'invalid-arguments',
+            `The arguments of \`${call.name}\` do not match its schema; fix them and call again.`,
+            parsed.issues,
+          ),
+        };
+      if (tool.needsApproval(parsed.value)) {
+        const decision = approvals[call.id];
+        if (decision === undefined)
+          return {
+            call,
+            error: new ToolCallError(
+              call.name,
+              'needs-approval',
+              `\`${call.name}\` needs approval before it runs, and it was not approved.`,
+            ),
+          };
+        if (!decision.approved)
+          return {
+            call,
+            error: new ToolCallError(
+              call.name,
+              'needs-approval',
+              `The call of \`${call.name}\` was denied${decision.reason ? `: ${decision.reason}` : ''}.`,
+            ),
+          };
+      }
+      return { call, tool, args: parsed.value };
+    },
+  );
+  // 2. Start them all, then wait for all (S12).
+  const channel = runChannel(ctx);
+  const started = channel?.inspecting === true ? channel.now() : 0;
+  const report = (c: Call<ToolMessage>, tool: string): void => {
+    if (channel?.inspecting !== true) return;
+    channel.whenSettled(c, (settled) => {
+      const message = settled.value;
+      channel.report({
+        type: 'tool.called',
+        action: ctx.action,
+        call: settled.id,
+        tool,
+        ok: message !== undefined && !message.isError,
+        replayed: settled.replayed,
+        started,
+        ...(message === undefined ? { error: settled.error } : message.isError ? { error: message.content } : {}),
+      });
+    });
+  };
+  const pending = plans.map((plan) => {
+    if ('error' in plan) {
+      const refused = ctx.executeAsync(
+        failedTool,
+        plan.call.name,
+        toolResult(plan.call, errorContent(plan.error), true),
+      );
+      report(refused, plan.call.name);
+      return refused;
+    }
+    const { call, tool, args } = plan;
+    const signal = ctx.signal;
+    function callTool(_name: string, _args: unknown): Observable<ToolMessage> {
+      return tool
+        .invoke(args, { signal, toolCallId: call.id }, scheduler)
+        .pipe(map((o) => (o.ok ? toolResult(call, o.value) : toolResult(call, errorContent(o.error), true))));
+    }
+    const c = ctx.executeAsync(callTool, call.name, call.arguments);
+    report(c, call.name);
+    return c;
+  });
+  return ctx.all(pending) as unknown as Call<ToolMessage[]>;
+}
+
+/** The block of a call refused before running: its result is the error (journaled like any result). */
+function failedTool(_name: string, result: ToolMessage): ToolMessage {
+  return result;
+}

@@ -1,0 +1,81 @@
+import './polyfill';
+import { createServer, type Http2Session } from 'node:http2';
+import * as restate from '@restatedev/restate-sdk';
+import type { Agent } from '../agent/define-agent';
+import { optionError } from '../errors';
+import { agentObject, type AgentObject } from './agent-object';
+
+/** Options of {@link serveAgents}. */
+export interface ServeAgentsOptions {
+  /** The address to listen on. Restate must reach it. @default '127.0.0.1' */
+  readonly host?: string;
+  /** @default 0 (a free port) */
+  readonly port?: number;
+  /** Restate SDK log lines at or above this level go to the console. @default 'error' */
+  readonly logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'off';
+}
+
+/** A running service endpoint. */
+export interface AgentEndpoint {
+  /** The URL to register with {@link registerDeployment}, e.g. `http://127.0.0.1:9080`. */
+  readonly url: string;
+  readonly port: number;
+  /** Stops listening and closes open HTTP/2 sessions (in-flight invocations are retried by Restate elsewhere). */
+  close(): Promise<void>;
+}
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'off'] as const;
+
+/**
+ * Serves agents (or agent objects from {@link agentObject}) as a Restate service endpoint on an
+ * HTTP/2 server bound to `host` (loopback by default — the SDK's own `serve()` binds every
+ * interface). Register the returned `url` with the admin API.
+ *
+ * @example
+ * const endpoint = await serveAgents([scorer], { port: 9080 });
+ * await registerDeployment('http://127.0.0.1:9070', endpoint.url);
+ */
+export async function serveAgents(
+  agents: ReadonlyArray<Agent<never, unknown> | AgentObject>,
+  options: ServeAgentsOptions = {},
+): Promise<AgentEndpoint> {
+  if (!Array.isArray(agents) || agents.length === 0)
+    throw optionError('agents', 'a non-empty array of agents (defineAgent) or agentObject(...) definitions', agents);
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw optionError('port', 'an integer port 0..65535', port);
+  const level = options.logLevel ?? 'error';
+  if (!LEVELS.includes(level)) throw optionError('logLevel', `one of ${LEVELS.join(', ')}`, level);
+  const services = agents.map((a) => ('routes' in a ? agentObject(a as Agent<never, unknown>) : a));
+  const min = LEVELS.indexOf(level);
+  const handler = restate.createEndpointHandler({
+    services,
+    logger: (meta, message, ...rest) => {
+      if (LEVELS.indexOf(meta.level as (typeof LEVELS)[number]) >= min) console.warn('[restate]', message, ...rest);
+    },
+  });
+  const server = createServer(handler);
+  const sessions = new Set<Http2Session>();
+  server.on('session', (session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const bound = typeof address === 'object' && address !== null ? address.port : port;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}`,
+    port: bound,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const session of sessions) session.destroy();
+      }),
+  };
+}

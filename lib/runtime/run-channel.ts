@@ -1,0 +1,91 @@
+import type { Call } from '../context/call';
+import type { RunnerContext } from '../context/runner-context';
+import { Activation } from './activation';
+import { AsyncCall } from './async-call';
+import type { ExtensionEvent } from './lifecycle';
+
+const CHUNK = Symbol.for('rx-agents.stream-chunk');
+
+/**
+ * A streamed chunk as it goes downstream (S16): not an output, so it is told apart with
+ * {@link isStreamChunk} (or `kind === 'chunk'`). `source` names what streamed it (the call id of
+ * a model call) and `index` counts its chunks from 0.
+ */
+export interface StreamChunk<C = unknown> {
+  readonly kind: 'chunk';
+  readonly key: unknown;
+  readonly run: number;
+  readonly source: string;
+  readonly index: number;
+  readonly chunk: C;
+}
+
+/** Is `value` a {@link StreamChunk} (and not an output)? */
+export function isStreamChunk(value: unknown): value is StreamChunk {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[CHUNK] === true;
+}
+
+/**
+ * What an extension (the agent layer) may do besides the context: stream chunks downstream
+ * and report lifecycle events. Safe to use from inside an async block, unlike the context (S5):
+ * it touches no memory and routes nothing.
+ */
+export interface RunChannel {
+  /** Someone listens to lifecycle events (build reports only then). */
+  readonly inspecting: boolean;
+  /** The operator's scheduler clock. */
+  now(): number;
+  /**
+   * S16: sends a chunk downstream now, in order with the run's outputs. Ignored once the run
+   * ended (nothing of run n reaches the sink after run n + 1 started). Never journaled.
+   */
+  chunk(source: string, index: number, chunk: unknown): void;
+  /** Reports an extension lifecycle event (time, key, run and activation are filled in). */
+  report(event: ExtensionReport): void;
+  /** Calls `listener` when `call` settles (at once if it has), before the runtime reports `async.completed` when it can. */
+  whenSettled<T>(call: Call<T>, listener: (outcome: SettledCall<T>) => void): void;
+}
+
+/** An extension event as the agent layer reports it: the channel adds the activation. */
+export type ExtensionReport = ExtensionEvent extends infer E
+  ? E extends ExtensionEvent
+    ? Omit<E, 'activation'>
+    : never
+  : never;
+
+/** The outcome of a settled call, as {@link RunChannel.whenSettled} reports it. */
+export interface SettledCall<T> {
+  readonly id: string;
+  readonly ok: boolean;
+  readonly value: T | undefined;
+  readonly error: unknown;
+  /** The outcome came from the journal (S13): the block did not run. */
+  readonly replayed: boolean;
+}
+
+/** The channel of the run that `ctx` belongs to; `undefined` for a context not made by the runtime (a test double). */
+export function runChannel(ctx: RunnerContext): RunChannel | undefined {
+  if (!(ctx instanceof Activation)) return undefined;
+  const run = ctx.runHost;
+  return {
+    get inspecting() {
+      return run.inspection.on;
+    },
+    now: () => run.scheduler.now(),
+    chunk: (source, index, chunk) => {
+      if (run.ended) return;
+      const value: StreamChunk = { kind: 'chunk', key: run.key, run: run.seq, source, index, chunk };
+      Object.defineProperty(value, CHUNK, { value: true });
+      run.stream(value);
+    },
+    report: (event) => {
+      if (!run.ended) run.inspection.extension(run.key, run.seq, { ...event, activation: ctx.id } as ExtensionEvent);
+    },
+    whenSettled: <T>(call: Call<T>, listener: (outcome: SettledCall<T>) => void) => {
+      if (!(call instanceof AsyncCall)) return;
+      (call as AsyncCall<T>).onSettled((c) =>
+        listener({ id: c.id, ok: c.fulfilled, value: c.value as T | undefined, error: c.error, replayed: c.replayed }),
+      );
+    },
+  };
+}
