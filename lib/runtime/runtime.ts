@@ -229,7 +229,7 @@ export class Runtime implements RunHost, AdmissionHost {
   private interrupt(run: Run, policy: 'interrupt' | 'rollback'): void {
     const outcome = policy === 'interrupt' ? 'interrupted' : 'rolled-back';
     run.abandon(
-      `run ${run.seq} of key \`${String(run.key)}\` was ${outcome === 'interrupted' ? 'interrupted' : 'rolled back'} by a newer input`,
+      `run ${run.seq} of key \`${describeKey(run.key)}\` was ${outcome === 'interrupted' ? 'interrupted' : 'rolled back'} by a newer input`,
     );
     if (policy === 'rollback') {
       const before = run.memoryAtStart;
@@ -447,7 +447,7 @@ export class Runtime implements RunHost, AdmissionHost {
         'ERR_SIGNAL_UNKNOWN_TYPE',
         key,
         typeName,
-        `A signal of type \`${typeName}\` arrived for key \`${String(key)}\`, but agent \`${this.agent.name}\` lists no such type in its \`signals\`.`,
+        `A signal of type \`${typeName}\` arrived for key \`${describeKey(key)}\`, but agent \`${this.agent.name}\` lists no such type in its \`signals\`.`,
         event,
       );
     const parsed = type.schema.safeParse((event as AgentEvent).payload);
@@ -456,7 +456,8 @@ export class Runtime implements RunHost, AdmissionHost {
         'ERR_SIGNAL_INVALID',
         key,
         typeName,
-        new EventValidationError(typeName, toIssues(parsed.error), `in a signal for key \`${String(key)}\``).message,
+        new EventValidationError(typeName, toIssues(parsed.error), `in a signal for key \`${describeKey(key)}\``)
+          .message,
         event,
         parsed.error,
       );
@@ -466,7 +467,7 @@ export class Runtime implements RunHost, AdmissionHost {
         'ERR_SIGNAL_NO_RUN',
         key,
         typeName,
-        `A signal of type \`${typeName}\` arrived for key \`${String(key)}\`, which has no run going: signals go to the key's current run only.`,
+        `A signal of type \`${typeName}\` arrived for key \`${describeKey(key)}\`, which has no run going: signals go to the key's current run only.`,
         event,
       );
     const waits = (run.waits ??= new RunWaits(this.settings.maxBufferedSignals));
@@ -478,7 +479,7 @@ export class Runtime implements RunHost, AdmissionHost {
         'ERR_SIGNAL_OVERFLOW',
         key,
         typeName,
-        `A signal of type \`${typeName}\` for key \`${String(key)}\` found ${this.settings.maxBufferedSignals} signals of its type already buffered in run ${run.seq} (maxBufferedSignals); it was not buffered.`,
+        `A signal of type \`${typeName}\` for key \`${describeKey(key)}\` found ${this.settings.maxBufferedSignals} signals of its type already buffered in run ${run.seq} (maxBufferedSignals); it was not buffered.`,
         event,
       );
     waits.signals++;
@@ -510,7 +511,7 @@ export class Runtime implements RunHost, AdmissionHost {
       'ERR_SIGNAL_UNCONSUMED',
       run.key,
       event.type,
-      `Signal \`${event.id}\` of type \`${event.type}\` for key \`${String(run.key)}\` was buffered, but run ${run.seq} ended without a wait taking it.`,
+      `Signal \`${event.id}\` of type \`${event.type}\` for key \`${describeKey(run.key)}\` was buffered, but run ${run.seq} ended without a wait taking it.`,
       event,
     );
   }
