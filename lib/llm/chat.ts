@@ -1,5 +1,4 @@
-import type { Observable } from 'rxjs';
-import { filter, map, tap } from 'rxjs/operators';
+import { Observable } from 'rxjs';
 import type { RunnerContext } from '../context/runner-context';
 import type { Call } from '../context/call';
 import { runChannel } from '../runtime/run-channel';
@@ -29,28 +28,33 @@ export function chat(ctx: RunnerContext, model: ChatModel, request: ModelRequest
   // Chunks that arrive before executeAsync returned (a synchronous model) wait for the call id; they are
   // sent in the same sync block, before anything else can reach the sink.
   let source: string | null = null;
-  const early: ModelEvent[] = [];
+  let early: ModelEvent[] | null = null;
   let index = 0;
   const forward = (event: ModelEvent): void => {
-    if (source === null) early.push(event);
-    else channel?.chunk(source, index++, event);
+    if (source !== null) channel?.chunk(source, index++, event);
+    else (early ??= []).push(event);
   };
+  // One subscriber between the model and the call (no operator chain: this is the per-call path).
   function callModel(_model: string, req: ModelRequest): Observable<ChatResponse> {
-    const events = model.call(req);
-    return (streaming ? events.pipe(tap((e) => e.type !== 'response' && forward(e))) : events).pipe(
-      filter((e): e is Extract<ModelEvent, { type: 'response' }> => e.type === 'response'),
-      map((e) => e.response),
+    return new Observable<ChatResponse>((subscriber) =>
+      model.call(req).subscribe({
+        next: (e) => (e.type === 'response' ? subscriber.next(e.response) : streaming ? forward(e) : undefined),
+        error: (e: unknown) => subscriber.error(e),
+        complete: () => subscriber.complete(),
+      }),
     );
   }
-  const started = channel?.inspecting === true ? channel.now() : 0;
-  const call = ctx.executeAsync(callModel, `${model.provider}/${model.modelId}`, request);
+  const inspecting = channel !== undefined && channel.inspecting;
+  const started = inspecting ? channel.now() : 0;
+  const call = ctx.executeAsync(callModel, modelName(model), request);
   if (streaming) {
     const id = call.id;
     source = id;
-    for (const e of early) channel.chunk(id, index++, e);
-    early.length = 0;
+    const waiting = early as ModelEvent[] | null;
+    if (waiting !== null) for (const e of waiting) channel.chunk(id, index++, e);
+    early = null;
   }
-  if (channel?.inspecting === true) {
+  if (inspecting) {
     channel.whenSettled(call, (c) => {
       const response = c.value;
       channel.report({
@@ -69,4 +73,12 @@ export function chat(ctx: RunnerContext, model: ChatModel, request: ModelRequest
     });
   }
   return call;
+}
+
+const names = new WeakMap<ChatModel, string>();
+/** `<provider>/<model id>`, the first argument of a model call (part of its journal fingerprint), built once per model. */
+function modelName(model: ChatModel): string {
+  let name = names.get(model);
+  if (name === undefined) names.set(model, (name = `${model.provider}/${model.modelId}`));
+  return name;
 }

@@ -151,25 +151,44 @@ export function makeTool(parts: ToolParts): Tool {
   ): Observable<ToolOutcome> => {
     const run = (): Observable<ToolOutcome> => {
       let result$ = new Observable<unknown>((subscriber) => {
-        const controller = new AbortController();
-        const abort = (): void => controller.abort(options.signal.reason);
-        if (options.signal.aborted) abort();
-        else options.signal.addEventListener('abort', abort, { once: true });
+        // Without a timeout, only the run's abort can cancel the tool: its signal is passed as it is. With one, the
+        // tool gets its own signal, aborted by the run's or by the timeout (an AbortController per call otherwise).
+        const controller = timeout === undefined ? null : new AbortController();
+        const abort = (): void => controller?.abort(options.signal.reason);
+        if (controller !== null) {
+          if (options.signal.aborted) abort();
+          else options.signal.addEventListener('abort', abort, { once: true });
+        }
+        const signal = controller === null ? options.signal : controller.signal;
         let inner: { unsubscribe(): void } | undefined;
+        let done = false;
         try {
-          const value = execute(args, { signal: controller.signal, toolCallId: options.toolCallId });
+          const value = execute(args, { signal, toolCallId: options.toolCallId });
           const source = isObservable(value)
             ? value.pipe(last())
             : value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function'
               ? from(value as PromiseLike<unknown>)
               : of(value);
-          inner = source.subscribe(subscriber);
+          inner = source.subscribe({
+            next: (v) => subscriber.next(v),
+            error: (e: unknown) => {
+              done = true;
+              subscriber.error(e);
+            },
+            complete: () => {
+              done = true;
+              subscriber.complete();
+            },
+          });
         } catch (error) {
           subscriber.error(error);
         }
         return () => {
-          options.signal.removeEventListener('abort', abort);
-          controller.abort();
+          if (controller !== null) {
+            options.signal.removeEventListener('abort', abort);
+            // Abort only a tool still running (unsubscribed by the timeout); aborting costs a DOMException.
+            if (!done) controller.abort();
+          }
           inner?.unsubscribe();
         };
       });

@@ -6,18 +6,6 @@ import { z } from 'zod';
  */
 export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [k: string]: JsonValue };
 
-/** zod schema of {@link JsonValue}. */
-export const jsonValueSchema: z.ZodType<JsonValue> = z.lazy(() =>
-  z.union([
-    z.null(),
-    z.boolean(),
-    z.number(),
-    z.string(),
-    z.array(jsonValueSchema),
-    z.record(z.string(), jsonValueSchema),
-  ]),
-);
-
 /** A tool call the model asked for: `arguments` is the parsed JSON (or the raw text if the model sent invalid JSON). */
 export interface ToolCall {
   /** The provider's id of the call, echoed in the tool result. */
@@ -54,22 +42,59 @@ export interface ToolMessage {
 /** One message of a conversation. Plain JSON data: journaled, stored in memory, sent in events. */
 export type ChatMessage = SystemMessage | UserMessage | AssistantMessage | ToolMessage;
 
-/** zod schema of {@link ToolCall}. */
-export const toolCallSchema = z.object({ id: z.string(), name: z.string(), arguments: jsonValueSchema });
+/**
+ * zod schemas of the message types for the loop's events. They are hand-written checks wrapped in
+ * `z.custom`, which return the value itself: zod's object schemas copy what they parse, and a copy
+ * of the whole conversation at every step cost more than the rest of the step
+ * (bench/workloads/llm.ts). JSON parts (arguments, results) are checked where they are kept
+ * (short-term memory, the journal).
+ */
+export const toolCallSchema = z.custom<ToolCall>(isToolCall, {
+  message: 'Expected a tool call { id, name, arguments }',
+});
 
 /** zod schema of {@link ChatMessage} (used by the loop's event types). */
-export const chatMessageSchema: z.ZodType<ChatMessage> = z.discriminatedUnion('role', [
-  z.object({ role: z.literal('system'), content: z.string() }),
-  z.object({ role: z.literal('user'), content: z.string() }),
-  z.object({ role: z.literal('assistant'), content: z.string(), toolCalls: z.array(toolCallSchema).readonly() }),
-  z.object({
-    role: z.literal('tool'),
-    toolCallId: z.string(),
-    toolName: z.string(),
-    content: jsonValueSchema,
-    isError: z.boolean(),
-  }),
-]);
+export const chatMessageSchema = z.custom<ChatMessage>(isChatMessage, {
+  message:
+    'Expected a chat message: { role: "system" | "user", content } | { role: "assistant", content, toolCalls } | { role: "tool", toolCallId, toolName, content, isError }',
+});
+
+/** Is `v` a {@link ToolCall}? */
+export function isToolCall(v: unknown): v is ToolCall {
+  const c = v as ToolCall;
+  return (
+    typeof v === 'object' && v !== null && typeof c.id === 'string' && typeof c.name === 'string' && 'arguments' in c
+  );
+}
+
+/** Is `v` a {@link ChatMessage}? */
+export function isChatMessage(v: unknown): v is ChatMessage {
+  if (typeof v !== 'object' || v === null) return false;
+  const m = v as {
+    role?: unknown;
+    content?: unknown;
+    toolCalls?: unknown;
+    toolCallId?: unknown;
+    toolName?: unknown;
+    isError?: unknown;
+  };
+  switch (m.role) {
+    case 'system':
+    case 'user':
+      return typeof m.content === 'string';
+    case 'assistant':
+      return typeof m.content === 'string' && Array.isArray(m.toolCalls) && m.toolCalls.every(isToolCall);
+    case 'tool':
+      return (
+        typeof m.toolCallId === 'string' &&
+        typeof m.toolName === 'string' &&
+        typeof m.isError === 'boolean' &&
+        'content' in m
+      );
+    default:
+      return false;
+  }
+}
 
 /** A system message. @example system('You are a support agent.') */
 export function system(content: string): SystemMessage {

@@ -126,6 +126,7 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
     byName.set(tool.name, tool);
   }
   const specs = tools.map(toToolSpec);
+  const gatedTools = tools.some((t) => t.approval !== 'never');
   const structured = output === undefined ? undefined : structuredOutput(output);
   const runOptions = scheduler === undefined ? {} : { scheduler };
 
@@ -205,12 +206,14 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
         }),
         action('llm.tools', ToolRequestEvent, function* (event, ctx) {
           const p = event.payload;
-          const pending = p.calls.filter((c) => {
-            const tool = byName.get(c.name);
-            if (tool === undefined) return false;
-            const parsed = tool.validate(c.arguments);
-            return parsed.ok && tool.needsApproval(parsed.value);
-          });
+          const pending = !gatedTools
+            ? []
+            : p.calls.filter((c) => {
+                const tool = byName.get(c.name);
+                if (tool === undefined) return false;
+                const parsed = tool.validate(c.arguments);
+                return parsed.ok && tool.needsApproval(parsed.value);
+              });
           if (pending.length > 0) {
             ctx.sendEvent(ToolApprovalRequestEvent.of({ ...p, pending }));
             return;

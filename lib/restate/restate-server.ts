@@ -217,8 +217,18 @@ async function waitHealthy(
     try {
       const [a, i] = await Promise.all([fetch(adminHealth), fetch(ingressHealth)]);
       await Promise.all([a.arrayBuffer(), i.arrayBuffer()]);
-      if (a.ok && i.ok) return;
-      last = `admin HTTP ${a.status}, ingress HTTP ${i.status}`;
+      if (a.ok && i.ok) {
+        // Healthy listeners are not enough: every partition needs a leader. A query over all of them
+        // (the admin SQL API) answers only then ("node lookup for partition N failed" before).
+        const q = await fetch(adminHealth.replace(/\/health$/, '/query'), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json' },
+          body: JSON.stringify({ query: 'SELECT id FROM sys_invocation LIMIT 1' }),
+        });
+        const text = await q.text();
+        if (q.ok) return;
+        last = `admin query HTTP ${q.status}: ${text}`;
+      } else last = `admin HTTP ${a.status}, ingress HTTP ${i.status}`;
     } catch (error) {
       last = error;
     }

@@ -1,6 +1,6 @@
 import type { Call } from '../context/call';
 import type { RunnerContext } from '../context/runner-context';
-import { Activation } from './activation';
+import { Activation, type ActivationHost } from './activation';
 import { AsyncCall } from './async-call';
 import type { ExtensionEvent } from './lifecycle';
 
@@ -19,6 +19,19 @@ export interface StreamChunk<C = unknown> {
   readonly index: number;
   readonly chunk: C;
 }
+
+/** The chunks' class: the brand lives on its prototype, so a chunk costs one small object (the streaming hot path). */
+class Chunk implements StreamChunk {
+  readonly kind = 'chunk' as const;
+  constructor(
+    readonly key: unknown,
+    readonly run: number,
+    readonly source: string,
+    readonly index: number,
+    readonly chunk: unknown,
+  ) {}
+}
+Object.defineProperty(Chunk.prototype, CHUNK, { value: true });
 
 /** Is `value` a {@link StreamChunk} (and not an output)? */
 export function isStreamChunk(value: unknown): value is StreamChunk {
@@ -65,27 +78,34 @@ export interface SettledCall<T> {
 
 /** The channel of the run that `ctx` belongs to; `undefined` for a context not made by the runtime (a test double). */
 export function runChannel(ctx: RunnerContext): RunChannel | undefined {
-  if (!(ctx instanceof Activation)) return undefined;
-  const run = ctx.runHost;
-  return {
-    get inspecting() {
-      return run.inspection.on;
-    },
-    now: () => run.scheduler.now(),
-    chunk: (source, index, chunk) => {
-      if (run.ended) return;
-      const value: StreamChunk = { kind: 'chunk', key: run.key, run: run.seq, source, index, chunk };
-      Object.defineProperty(value, CHUNK, { value: true });
-      run.stream(value);
-    },
-    report: (event) => {
-      if (!run.ended) run.inspection.extension(run.key, run.seq, { ...event, activation: ctx.id } as ExtensionEvent);
-    },
-    whenSettled: <T>(call: Call<T>, listener: (outcome: SettledCall<T>) => void) => {
-      if (!(call instanceof AsyncCall)) return;
-      (call as AsyncCall<T>).onSettled((c) =>
-        listener({ id: c.id, ok: c.fulfilled, value: c.value as T | undefined, error: c.error, replayed: c.replayed }),
-      );
-    },
-  };
+  return ctx instanceof Activation ? new Channel(ctx) : undefined;
+}
+
+/** A class, not an object literal with closures: one small allocation per model or tool turn (the per-call path). */
+class Channel implements RunChannel {
+  private readonly run: ActivationHost;
+  constructor(private readonly activation: Activation) {
+    this.run = activation.runHost;
+  }
+  get inspecting(): boolean {
+    return this.run.inspection.on;
+  }
+  now(): number {
+    return this.run.scheduler.now();
+  }
+  chunk(source: string, index: number, chunk: unknown): void {
+    const run = this.run;
+    if (!run.ended) run.stream(new Chunk(run.key, run.seq, source, index, chunk));
+  }
+  report(event: ExtensionReport): void {
+    const run = this.run;
+    if (!run.ended)
+      run.inspection.extension(run.key, run.seq, { ...event, activation: this.activation.id } as ExtensionEvent);
+  }
+  whenSettled<T>(call: Call<T>, listener: (outcome: SettledCall<T>) => void): void {
+    if (!(call instanceof AsyncCall)) return;
+    (call as AsyncCall<T>).onSettled((c) =>
+      listener({ id: c.id, ok: c.fulfilled, value: c.value as T | undefined, error: c.error, replayed: c.replayed }),
+    );
+  }
 }
