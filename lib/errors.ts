@@ -1,3 +1,5 @@
+import { describeKey } from './describe-key';
+
 /**
  * Every error rx-agents raises, in one place. Each has a fixed `name`, a string `code`
  * and, where it wraps something, a `cause`. Messages say what is wrong, where, and what
@@ -60,37 +62,54 @@ export class AsyncBlockAccessError extends RxAgentsError {
   constructor(
     readonly action: string,
     readonly member: string,
+    /** `outside`: not in one of the action's sync blocks; `after`: the action had already finished. */
+    readonly when: 'outside' | 'after' = 'outside',
   ) {
     super(
       'ERR_ASYNC_BLOCK_ACCESS',
-      `\`ctx.${member}\` was used outside a sync block of action \`${action}\` (for example inside an executeAsync block). ` +
-        'Async blocks may not touch memory, sendEvent or resources: return a value from the block and use it in the action after it resumes.',
+      when === 'after'
+        ? `\`ctx.${member}\` was used after action \`${action}\` had finished (by a timer or a callback that outlived it?). ` +
+            'A context is usable only while its action runs: await (or yield*) what the action starts, and use the context in the action itself.'
+        : `\`ctx.${member}\` was used outside a sync block of action \`${action}\` (for example inside an executeAsync block). ` +
+            'Async blocks may not touch memory, sendEvent or resources: return a value from the block and use it in the action after it resumes.',
     );
   }
 }
 
-/** A value given to memory `set` cannot be stored faithfully. */
+/** A value given to memory `set` cannot be stored faithfully (or reading it threw: a getter, a revoked Proxy). */
 export class MemoryValueError extends RxAgentsError {
   override readonly name = 'MemoryValueError';
   constructor(
     readonly path: string,
     reason: string,
+    options?: { cause?: unknown },
   ) {
     super(
       'ERR_MEMORY_VALUE',
-      `Cannot store a value at memory path \`${path}\`: ${reason}. Memory holds JSON-like data only ` +
-        '(null, booleans, finite numbers, strings, arrays and plain objects of these); convert the value first.',
+      `Cannot store a value at memory path \`${describeKey(path)}\`: ${reason}. Memory holds JSON-like data only ` +
+        '(null, booleans, finite numbers, strings, arrays without holes and plain objects of these, nested at most ' +
+        `${MAX_MEMORY_DEPTH} levels); convert the value first.`,
+      options,
     );
   }
 }
 
-/** A memory path is malformed. */
+/** How deep a memory value may nest (arrays and objects inside each other); deeper values are refused at `set`. */
+export const MAX_MEMORY_DEPTH = 1000;
+/** How many dot-separated segments a memory path may have. */
+export const MAX_MEMORY_PATH_SEGMENTS = 256;
+
+/** A memory path is malformed (not a string, empty segments, `__proto__`, too many segments). */
 export class MemoryPathError extends RxAgentsError {
   override readonly name = 'MemoryPathError';
-  constructor(readonly path: unknown) {
+  constructor(
+    readonly path: unknown,
+    reason?: string,
+  ) {
     super(
       'ERR_MEMORY_PATH',
-      `Expected a memory path like \`a.b.c\` (non-empty segments separated by dots), got \`${String(path)}\` (${typeof path}).`,
+      `Expected a memory path like \`a.b.c\` (non-empty segments separated by dots, at most ${MAX_MEMORY_PATH_SEGMENTS}), ` +
+        `got \`${describeKey(path)}\` (${typeof path})${reason === undefined ? '' : `: ${reason}`}.`,
     );
   }
 }
@@ -109,7 +128,7 @@ export class ActionError extends RxAgentsError {
       `Action \`${action}\` failed in run ${run} ${
         key === undefined
           ? '(key `undefined`: no key selector was given, so all inputs share one key, or it returned undefined)'
-          : `of key \`${String(key)}\``
+          : `of key \`${describeKey(key)}\``
       }: ${describe(cause)}`,
       { cause },
     );
@@ -135,6 +154,24 @@ export class BufferOverflowError extends RxAgentsError {
       'ERR_BUFFER_OVERFLOW',
       `More than ${limit} inputs are waiting for their key's previous run (maxBufferedInputs = ${limit}). ` +
         'Slow the source down, raise maxBufferedInputs, or choose overflow: "drop-newest" / "drop-oldest" with an onDropped callback.',
+    );
+  }
+}
+
+/** A run sent more events than `maxEventsPerRun` allows: a loop between actions, or an unbounded `sendEvent` loop (S10). */
+export class RunLimitError extends RxAgentsError {
+  override readonly name = 'RunLimitError';
+  constructor(
+    readonly key: unknown,
+    readonly run: number,
+    readonly action: string,
+    readonly limit: number,
+  ) {
+    super(
+      'ERR_RUN_LIMIT',
+      `Run ${run} of key \`${describeKey(key)}\` sent more than ${limit} events (maxEventsPerRun = ${limit}); ` +
+        `the last one was sent by action \`${action}\`. Two actions that trigger each other, or a sendEvent loop without an end? ` +
+        'Give the loop an end, or raise maxEventsPerRun if the agent really needs more events per run.',
     );
   }
 }
@@ -250,23 +287,31 @@ export class VirtualTimeError extends RxAgentsError {
   }
 }
 
-/** A store file cannot be used: it is corrupt, or it is not an rx-agents store (never silently replaced). */
+/** Why a store file was refused (the `code` of a {@link StoreOpenError}). */
+export type StoreOpenErrorCode =
+  'ERR_STORE_CORRUPT' | 'ERR_STORE_FOREIGN' | 'ERR_STORE_READONLY' | 'ERR_STORE_BUSY' | 'ERR_STORE_PATH';
+
+const STORE_OPEN_ADVICE: Record<StoreOpenErrorCode, string> = {
+  ERR_STORE_CORRUPT:
+    'Restore it from a backup, or move it away to start with an empty journal (pending inputs in it are then lost).',
+  ERR_STORE_FOREIGN: 'Point the store at a file of its own (a new path creates a fresh store).',
+  ERR_STORE_READONLY:
+    'The store writes its journal: give this process write permission on the file and its directory (SQLite creates `-wal` and `-shm` files beside it), or use another path.',
+  ERR_STORE_BUSY:
+    'Another connection holds a lock on the file (a process writing to it, or a `sqlite3` shell inside a transaction): end it, or raise `busyTimeout`.',
+  ERR_STORE_PATH: 'Give the path of a file in an existing, writable directory (the file is created if missing).',
+};
+
+/** A store file cannot be used: corrupt, not an rx-agents store, read-only, locked by another connection, or a bad path (never silently replaced). */
 export class StoreOpenError extends RxAgentsError {
   override readonly name = 'StoreOpenError';
   constructor(
-    code: 'ERR_STORE_CORRUPT' | 'ERR_STORE_FOREIGN',
+    code: StoreOpenErrorCode,
     readonly location: string,
     reason: string,
     options?: { cause?: unknown },
   ) {
-    super(
-      code,
-      `Cannot open the rx-agents store at \`${location}\`: ${reason}. ` +
-        (code === 'ERR_STORE_CORRUPT'
-          ? 'Restore it from a backup, or move it away to start with an empty journal (pending inputs in it are then lost).'
-          : 'Point the store at a file of its own (a new path creates a fresh store).'),
-      options,
-    );
+    super(code, `Cannot open the rx-agents store at \`${location}\`: ${reason}. ${STORE_OPEN_ADVICE[code]}`, options);
   }
 }
 
@@ -348,13 +393,69 @@ export class JournalValueError extends RxAgentsError {
     readonly where: string,
     readonly path: string,
     reason: string,
+    options?: { cause?: unknown },
   ) {
     super(
       'ERR_JOURNAL_VALUE',
-      `Cannot journal ${where}: at \`${path}\`, ${reason}. With a store, inputs and call results must be data ` +
+      `Cannot journal ${where}: at \`${describeKey(path)}\`, ${reason}. With a store, inputs and call results must be data ` +
         '(JSON-like values, plus undefined, Date, BigInt, Map, Set, NaN/Infinity/-0); return plain data from the block (e.g. value.toJSON()).',
+      options,
     );
   }
+}
+
+/** Which journal row could not be read (see {@link JournalCorruptError}). */
+export interface JournalRow {
+  readonly table: 'inputs' | 'calls' | 'memory' | 'agents';
+  /** The run it belongs to (inputs, calls). */
+  readonly seq?: number;
+  /** The call id (calls). */
+  readonly id?: string;
+  /** The encoded key (memory). */
+  readonly key?: string;
+}
+
+/**
+ * A row of a store's journal cannot be read back: it is not valid journal text (garbage JSON, an
+ * unknown value tag) or it has the wrong shape. Only what owns the row fails — the run of an
+ * input or call row, the first run of a key whose memory row it is — under the error policy.
+ */
+export class JournalCorruptError extends RxAgentsError {
+  override readonly name = 'JournalCorruptError';
+  constructor(
+    readonly agent: string,
+    readonly location: string,
+    readonly row: JournalRow,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    const where = Object.entries(row)
+      .filter(([name]) => name !== 'table')
+      .map(([name, value]) => `${name} = ${JSON.stringify(value)}`);
+    const sql =
+      `DELETE FROM ${row.table} WHERE agent = ${sqlText(agent)}` +
+      (row.seq !== undefined ? ` AND seq = ${row.seq}` : '') +
+      (row.id !== undefined ? ` AND id = ${sqlText(row.id)}` : '') +
+      (row.key !== undefined ? ` AND key = ${sqlText(row.key)}` : '');
+    super(
+      'ERR_JOURNAL_CORRUPT',
+      `The journal of agent \`${agent}\` in store \`${location}\` holds a row it cannot read: table \`${row.table}\`` +
+        `${where.length > 0 ? ` (${where.join(', ')})` : ''}: ${reason}. ` +
+        `Restore the store from a backup, or delete that row to go on without it (in a sqliteStore file: \`${sql}\`; ` +
+        (row.table === 'inputs'
+          ? 'that input is then lost).'
+          : row.table === 'calls'
+            ? 'that call then runs again).'
+            : row.table === 'memory'
+              ? "that key's short-term memory is then empty)."
+              : 'the recorded position is then lost).'),
+      options,
+    );
+  }
+}
+
+function sqlText(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
 }
 
 /** On replay, an action made a different call at a journaled position: the agent code (or its inputs) is not deterministic. */
@@ -456,13 +557,13 @@ export class MissingPeerDependencyError extends RxAgentsError {
   }
 }
 
-/** Describes any thrown value in one line. */
+/** Describes any thrown value in one line; never throws (a hostile value is described by {@link describeKey}). */
 export function describe(value: unknown): string {
-  if (value instanceof Error) return `${value.name}: ${value.message}`;
   try {
-    return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+    if (value instanceof Error) return `${value.name}: ${value.message}`;
+    return typeof value === 'string' ? value : (JSON.stringify(value) ?? describeKey(value));
   } catch {
-    return String(value);
+    return describeKey(value);
   }
 }
 

@@ -70,6 +70,7 @@ export {
   ActionError,
   CallbackError,
   BufferOverflowError,
+  RunLimitError,
   UnroutedEventError,
   UnknownResourceError,
   AsyncTimeoutError,
@@ -81,6 +82,7 @@ export {
   StoreWriteError,
   StateAccessError,
   JournalValueError,
+  JournalCorruptError,
   NonDeterminismError,
 } from './errors';
-export type { ValidationIssue } from './errors';
+export type { ValidationIssue, JournalRow } from './errors';

@@ -136,7 +136,11 @@ export const action: ActionFactory<unknown> = (name, triggers, fn) => {
     );
   }
   const style: ActionStyle =
-    fn instanceof GeneratorFunction ? 'generator' : fn instanceof AsyncFunction ? 'async' : 'plain';
+    fn instanceof GeneratorFunction
+      ? 'generator'
+      : fn instanceof AsyncFunction || isDownlevelAsync(fn as (...args: never[]) => unknown)
+        ? 'async'
+        : 'plain';
   return Object.freeze({
     name,
     triggers: Object.freeze([...list]) as readonly EventType[],
@@ -145,6 +149,21 @@ export const action: ActionFactory<unknown> = (name, triggers, fn) => {
     ...(join === undefined ? {} : { join }),
   });
 };
+
+/**
+ * An `async` function compiled below ES2017 (TypeScript's `__awaiter`, Babel's `_asyncToGenerator`)
+ * is a plain function that returns a Promise: it is run as an async action (S5 through its async
+ * scope) rather than as one sync block, so the context stays usable after its first `await`.
+ */
+function isDownlevelAsync(fn: (...args: never[]) => unknown): boolean {
+  let source: string;
+  try {
+    source = Function.prototype.toString.call(fn);
+  } catch {
+    return false;
+  }
+  return /\b(__awaiter|_asyncToGenerator|asyncToGenerator)\s*\(/.test(source);
+}
 
 /**
  * Defines an agent and validates it: every action has a name, a trigger and a function; names

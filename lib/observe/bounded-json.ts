@@ -6,9 +6,15 @@ const FULL = Symbol('budget spent');
  * huge payload costs O(limit), not O(size). Returns valid JSON either way: the value itself,
  * or `{"$truncated":"<the first limit characters of its JSON>"}`. Cycles become `"[Circular]"`,
  * bigints strings, Errors `{ name, code?, message }`; functions and symbols are left out as
- * JSON.stringify would.
+ * JSON.stringify would. `redact`, if given, sees every value with its path below `root`
+ * (`input.user.password`, `payload.items[0]`) and its result is written instead.
  */
-export function boundedJson(value: unknown, limit: number): string {
+export function boundedJson(
+  value: unknown,
+  limit: number,
+  redact?: (path: string, value: unknown) => unknown,
+  root = '',
+): string {
   const parts: string[] = [];
   let length = 0;
   const seen = new Set<object>();
@@ -17,7 +23,14 @@ export function boundedJson(value: unknown, limit: number): string {
     length += s.length;
     if (length > limit) throw FULL;
   };
-  const walk = (v: unknown): void => {
+  const walk = (v: unknown, path: string, redactThis = true): void => {
+    if (redact !== undefined && redactThis) {
+      try {
+        v = redact(path, v);
+      } catch {
+        v = '[redact failed]';
+      }
+    }
     switch (typeof v) {
       case 'string':
         // Long strings are cut before quoting, so quoting never walks more than the budget.
@@ -42,15 +55,19 @@ export function boundedJson(value: unknown, limit: number): string {
     try {
       if (obj instanceof Error) {
         const code = (obj as { code?: unknown }).code;
-        return walk({ name: obj.name, ...(typeof code === 'string' ? { code } : {}), message: obj.message });
+        return walk(
+          { name: obj.name, ...(typeof code === 'string' ? { code } : {}), message: obj.message },
+          path,
+          false,
+        );
       }
       const toJSON = (obj as { toJSON?: unknown }).toJSON;
-      if (typeof toJSON === 'function') return walk(toJSON.call(obj));
+      if (typeof toJSON === 'function') return walk(toJSON.call(obj), path, false);
       if (Array.isArray(obj)) {
         put('[');
         for (let i = 0; i < obj.length; i++) {
           if (i > 0) put(',');
-          walk(obj[i]);
+          walk(obj[i], redact === undefined ? path : `${path}[${i}]`);
         }
         return put(']');
       }
@@ -62,7 +79,7 @@ export function boundedJson(value: unknown, limit: number): string {
         if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
         put(first ? `${JSON.stringify(k)}:` : `,${JSON.stringify(k)}:`);
         first = false;
-        walk(item);
+        walk(item, redact === undefined ? path : path === '' ? k : `${path}.${k}`);
       }
       return put('}');
     } finally {
@@ -70,7 +87,7 @@ export function boundedJson(value: unknown, limit: number): string {
     }
   };
   try {
-    walk(value);
+    walk(value, root);
     return parts.join('');
   } catch (error) {
     if (error !== FULL) return JSON.stringify({ $unserializable: String(error) });

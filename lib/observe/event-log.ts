@@ -2,6 +2,7 @@ import type { Writable } from 'node:stream';
 import { optionError } from '../errors';
 import type { Inspector, LifecycleEvent, LifecycleEventType } from '../runtime/lifecycle';
 import { boundedJson } from './bounded-json';
+import { errorSummary, resolveRedaction, shapeOf, type Redaction, type RedactionOptions } from './redaction';
 
 // A Node built-in through process.getBuiltinModule, not an import: an ESM bundle of this CommonJS package cannot require() it (see package.json `engines`).
 const { createWriteStream } = process.getBuiltinModule('node:fs');
@@ -9,8 +10,12 @@ const { createWriteStream } = process.getBuiltinModule('node:fs');
 /** How much the event log writes; each level includes the ones before it. */
 export type EventLogLevel = 'errors' | 'runs' | 'actions' | 'all';
 
-/** Options of {@link createEventLog}. Give exactly one of `path` and `stream`. */
-export interface EventLogOptions {
+/**
+ * Options of {@link createEventLog}. Give exactly one of `path` and `stream`. What is written about
+ * user data is set by the {@link RedactionOptions}: by default metadata only (no inputs, payloads
+ * or error messages; keys hashed).
+ */
+export interface EventLogOptions extends RedactionOptions {
   /** Append JSON lines to this file (created if missing). */
   readonly path?: string;
   /** Or write them to this stream (e.g. `process.stderr`); `close()` then flushes but does not end it. */
@@ -21,7 +26,7 @@ export interface EventLogOptions {
    * events. `all`: plus async block queued/started/completed. @default 'runs'
    */
   readonly level?: EventLogLevel;
-  /** Payloads, inputs, keys and errors longer than this (as JSON) are cut to `{"$truncated": "..."}`. @default 2048 */
+  /** With `payloads: true`: payloads, inputs, plain keys and errors longer than this (as JSON) are cut to `{"$truncated": "..."}`. @default 2048 */
   readonly maxPayloadChars?: number;
   /** Lines waiting to be written beyond this many characters are dropped (and counted) instead of buffered. @default 8388608 (8 Mi) */
   readonly maxBufferedChars?: number;
@@ -74,8 +79,8 @@ const LEVEL_OF: Record<LifecycleEventType, number> = {
   'async.completed': 3,
 };
 const LEVELS: readonly EventLogLevel[] = ['errors', 'runs', 'actions', 'all'];
-/** Fields whose values come from user code and may be large. */
-const BOUNDED = new Set(['key', 'input', 'payload', 'error']);
+/** Fields whose values come from user code (besides `key`): written only with `payloads: true`. */
+const BOUNDED = new Set(['input', 'payload', 'error']);
 
 /**
  * Creates a JSON-lines event log: one line per lifecycle event, `{"time":…,"type":…,"key":…,"run":…,…}`.
@@ -116,6 +121,7 @@ export function createEventLog(options: EventLogOptions): EventLog {
   if (!(Number.isInteger(maxBufferedChars) && maxBufferedChars >= 1))
     throw optionError('maxBufferedChars', 'an integer >= 1', maxBufferedChars);
 
+  const redaction = resolveRedaction(options);
   const threshold = LEVELS.indexOf(level);
   const stream: Writable = given ?? createWriteStream(path as string, { flags: 'a' });
   let written = 0;
@@ -195,7 +201,7 @@ export function createEventLog(options: EventLogOptions): EventLog {
       dropped++;
       return;
     }
-    const line = serialise(event, maxPayloadChars);
+    const line = serialise(event, maxPayloadChars, redaction);
     if (bufferedChars + line.length > maxBufferedChars) {
       dropped++;
       return;
@@ -236,14 +242,24 @@ function isFailure(event: LifecycleEvent): boolean {
   return false;
 }
 
-/** One line: fields in the event's own order, user values bounded. */
-function serialise(event: LifecycleEvent, limit: number): string {
+/** One line: fields in the event's own order, user values redacted (see {@link RedactionOptions}) and bounded. */
+function serialise(event: LifecycleEvent, limit: number, redaction: Redaction): string {
   let line = '{';
   let first = true;
   for (const name in event) {
     const value = (event as unknown as Record<string, unknown>)[name];
     if (value === undefined) continue;
-    line += `${first ? '' : ','}"${name}":${BOUNDED.has(name) ? boundedJson(value, limit) : JSON.stringify(value)}`;
+    let json: string;
+    if (name === 'key') {
+      if (redaction.keys === 'omit') continue;
+      json =
+        redaction.keys === 'plain'
+          ? boundedJson(value, limit, redaction.redact, 'key')
+          : JSON.stringify(redaction.keyText(value));
+    } else if (!BOUNDED.has(name)) json = JSON.stringify(value);
+    else if (redaction.payloads) json = boundedJson(value, limit, redaction.redact, name);
+    else json = JSON.stringify(name === 'error' ? errorSummary(value) : shapeOf(value));
+    line += `${first ? '' : ','}"${name}":${json}`;
     first = false;
   }
   return `${line}}\n`;

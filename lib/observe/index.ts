@@ -16,6 +16,7 @@ export type { LatencySummary } from './latency';
 export { createEventLog } from './event-log';
 export type { EventLog, EventLogLevel, EventLogOptions, EventLogStats } from './event-log';
 export { createTracing } from './tracing';
+export type { RedactionOptions, KeyMode } from './redaction';
 export type { AgentTracing, TracingContext, TracingOptions, TracingTracer } from './tracing';
 export { renderTimeline, renderTimelineParts } from './timeline';
 export type { TimelineOptions, TimelineParts } from './timeline';

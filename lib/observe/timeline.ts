@@ -1,6 +1,7 @@
 import { optionError } from '../errors';
 import type { LifecycleEvent } from '../runtime/lifecycle';
 import { layoutTimeline, type ActionBar, type Lane, type RunBar } from './timeline-layout';
+import { describeKey } from '../describe-key';
 
 /** Options of {@link renderTimeline}. */
 export interface TimelineOptions {
@@ -170,7 +171,7 @@ function renderLane(
   hue: (a: string) => number,
   unit: string,
 ): string {
-  const key = String(lane.key);
+  const key = describeKey(lane.key);
   const parts = [
     `<g class="lane" data-key="${esc(key)}" data-lane="${index}">`,
     `<rect class="lane-bg" x="0" y="${top}" width="100%" height="${height}"/>`,

@@ -1,6 +1,7 @@
 import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api';
 import { MissingPeerDependencyError, describe, optionError } from '../errors';
 import type { Inspector, LifecycleEvent } from '../runtime/lifecycle';
+import { errorSummary, resolveRedaction, type RedactionOptions } from './redaction';
 
 /**
  * An OpenTelemetry `Tracer`, as far as its type goes: any `Tracer` of `@opentelemetry/api` is one.
@@ -15,8 +16,12 @@ export interface TracingTracer {
 /** An OpenTelemetry `Context` (opaque here, for the same reason as {@link TracingTracer}). */
 export type TracingContext = object;
 
-/** Options of {@link createTracing}. */
-export interface TracingOptions {
+/**
+ * Options of {@link createTracing}. The {@link RedactionOptions} decide what spans carry about
+ * user data: by default the key attribute is a hash and failures record only the error's name and
+ * code; `payloads: true` records error messages and stacks (through `redact`), `keys: 'plain'` the key.
+ */
+export interface TracingOptions extends RedactionOptions {
   /** The tracer to create spans with (an OpenTelemetry `Tracer`). @default trace.getTracer('rx-agents') from the registered global provider */
   readonly tracer?: TracingTracer;
   /** Names the agent in span names and the `rx_agents.agent` attribute. @default 'agent' */
@@ -98,6 +103,7 @@ export function createTracing(options: TracingOptions = {}): AgentTracing {
   ) {
     throw optionError('tracer', 'an OpenTelemetry Tracer', options.tracer);
   }
+  const redaction = resolveRedaction(options);
   const otel = loadApi();
   // The declared shapes are otel's own types, loosened only so the published types need no otel install.
   const tracer = (options.tracer as Tracer | undefined) ?? otel.trace.getTracer('rx-agents');
@@ -114,8 +120,30 @@ export function createTracing(options: TracingOptions = {}): AgentTracing {
     span.end(time);
   };
   const fail = (span: Span, error: unknown): void => {
-    if (error instanceof Error) span.recordException(error);
-    span.setStatus({ code: ERROR, message: describe(error) });
+    if (redaction.payloads) {
+      let message = describe(error);
+      const redact = redaction.redact;
+      if (redact !== undefined) {
+        try {
+          message = String(redact('error.message', message));
+        } catch {
+          message = '[redact failed]';
+        }
+        span.recordException({ name: errorSummary(error)['name'] as string, message });
+      } else if (error instanceof Error) span.recordException(error);
+      span.setStatus({ code: ERROR, message });
+      return;
+    }
+    // Metadata only: messages and stacks may quote inputs or keys.
+    const summary = errorSummary(error);
+    const text = [summary['name'], summary['code']].filter((x) => x !== undefined).join(' ') || 'error';
+    span.recordException({ name: String(summary['name'] ?? 'Error'), message: text });
+    span.setStatus({ code: ERROR, message: text });
+  };
+  /** The key attribute, per `keys` (none when omitted). */
+  const keyAttribute = (key: unknown): Attributes => {
+    const text = redaction.keyText(key);
+    return text === undefined ? {} : { 'rx_agents.key': text };
   };
 
   const inspect: Inspector = (e: LifecycleEvent) => {
@@ -127,7 +155,7 @@ export function createTracing(options: TracingOptions = {}): AgentTracing {
           e.time,
           {
             'rx_agents.agent': agentName,
-            'rx_agents.key': String(e.key),
+            ...keyAttribute(e.key),
             'rx_agents.run': e.run,
             'rx_agents.queue_wait': e.waited,
           },
@@ -163,7 +191,7 @@ export function createTracing(options: TracingOptions = {}): AgentTracing {
           e.time,
           {
             'rx_agents.agent': agentName,
-            'rx_agents.key': String(e.key),
+            ...keyAttribute(e.key),
             'rx_agents.run': e.run,
             'rx_agents.action': e.action,
             'rx_agents.activation': e.activation,
@@ -208,7 +236,7 @@ export function createTracing(options: TracingOptions = {}): AgentTracing {
           e.time,
           {
             'rx_agents.agent': agentName,
-            'rx_agents.key': String(e.key),
+            ...keyAttribute(e.key),
             'rx_agents.run': e.run,
             'rx_agents.action': e.action,
             'rx_agents.call': e.call,

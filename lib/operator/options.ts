@@ -39,8 +39,9 @@ export interface AgentOperatorOptions<In = unknown> {
   /**
    * What happens to an input that would exceed `maxBufferedInputs`. `error`: the output errors
    * with `BufferOverflowError`. `drop-newest`: the new input is dropped. `drop-oldest`: the oldest
-   * waiting input of the same key is dropped (else the new one). Drops are reported to `onDropped`
-   * and `inspect`, never silent. @default 'error'
+   * waiting input of the same key is dropped (else the new one) — with a `store`, the oldest one not
+   * yet acknowledged by `onAccepted` (its commit not yet issued), else the new one: an acknowledged
+   * input is never dropped. Drops are reported to `onDropped` and `inspect`, never silent. @default 'error'
    */
   readonly overflow?: 'error' | 'drop-newest' | 'drop-oldest';
   /** Receives each dropped input. @default none */
@@ -87,6 +88,21 @@ export interface AgentOperatorOptions<In = unknown> {
    * @default none (no snapshots; zero cost)
    */
   readonly state?: StateAttachable;
+  /**
+   * The most events (sent events and outputs) one run may send. Past it the run fails with
+   * `RunLimitError` under the error policy — a budget against actions that trigger each other
+   * forever or a `sendEvent` loop without an end, which would otherwise exhaust the heap.
+   * `Infinity` turns the budget off. @default 10000
+   */
+  readonly maxEventsPerRun?: number;
+  /**
+   * A timeout (scheduler ms) for every async block that has none of its own
+   * (`executeAsyncWith({ timeout })` still wins): a block past it fails with `AsyncTimeoutError`
+   * and gives its executor slot back, so hung dependencies cannot starve every key. Blocks are
+   * cancelled at the timeout like at an abort (their `AbortSignal` is not fired; a block that
+   * ignores cancellation keeps running in the background). @default none
+   */
+  readonly defaultTimeout?: number;
   /**
    * Named budgets (`createBudgets({ openai: 8 })`) that calls take permits of with
    * `ctx.executeAsyncWith({ budget: 'openai' }, fn)`. Share one between operators to share the
@@ -135,6 +151,8 @@ const KNOWN = new Set([
   'onAccepted',
   'position',
   'state',
+  'maxEventsPerRun',
+  'defaultTimeout',
   'budgets',
   'signals',
   'onSignalRejected',
@@ -236,6 +254,18 @@ export function resolveOptions(
   ) {
     throw optionError('maxBufferedInputs', 'an integer >= 0 or Infinity', o.maxBufferedInputs);
   }
+  if (
+    o.maxEventsPerRun !== undefined &&
+    !((Number.isInteger(o.maxEventsPerRun) && o.maxEventsPerRun >= 1) || o.maxEventsPerRun === Infinity)
+  ) {
+    throw optionError('maxEventsPerRun', 'an integer >= 1 or Infinity', o.maxEventsPerRun);
+  }
+  if (
+    o.defaultTimeout !== undefined &&
+    !(typeof o.defaultTimeout === 'number' && o.defaultTimeout > 0 && o.defaultTimeout < Infinity)
+  ) {
+    throw optionError('defaultTimeout', 'a number of ms > 0', o.defaultTimeout);
+  }
   if (o.validateEvents !== undefined && typeof o.validateEvents !== 'boolean')
     throw optionError('validateEvents', 'a boolean', o.validateEvents);
   const concurrency = o.concurrency ?? 64;
@@ -256,6 +286,8 @@ export function resolveOptions(
     onAccepted: o.onAccepted,
     position: o.position,
     state: o.state,
+    maxEventsPerRun: o.maxEventsPerRun ?? 10_000,
+    defaultTimeout: o.defaultTimeout,
     budgets: o.budgets,
     signals: o.signals,
     onSignalRejected: o.onSignalRejected,

@@ -16,6 +16,7 @@ import type { Inspection } from './inspection';
 import type { MemoryNode } from './memory';
 import { MemoryView, type MemoryHost, type MemoryKind } from './memory-view';
 import type { SyncBlocks } from './sync-blocks';
+import { describeKey } from '../describe-key';
 
 /**
  * Tracks which async action (or async block) the current async continuation belongs to, so
@@ -48,6 +49,8 @@ export interface ActivationHost {
   readonly virtualTime: boolean;
   readonly inspection: Inspection;
   readonly blocks: SyncBlocks;
+  /** The timeout of async blocks that have none of their own (the `defaultTimeout` option). */
+  readonly defaultTimeout: number | undefined;
   /** The run's input after the agent's input schema (`ctx.input`). */
   readonly payload: unknown;
   /** Named budgets calls may take permits of (`executeAsyncWith({ budget })`). */
@@ -126,6 +129,9 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
   }
   get actionName(): string {
     return this.def.name;
+  }
+  get defaultTimeout(): number | undefined {
+    return this.host.defaultTimeout;
   }
   get signal(): AbortSignal {
     return this.host.signal;
@@ -291,9 +297,11 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
     const host = this.host;
     const allowed = this.def.style === 'async' ? asyncScope.getStore() === this : host.blocks.current === this;
     if (!allowed) throw new AsyncBlockAccessError(this.def.name, member);
+    // A timer or callback of an async action can still carry its async scope after the action finished.
+    if (this.state === DONE) throw new AsyncBlockAccessError(this.def.name, member, 'after');
     if (host.ended)
       throw new AbortedError(
-        `run ${host.seq} of key \`${String(host.key)}\` has ended; \`ctx.${member}\` is no longer available`,
+        `run ${host.seq} of key \`${describeKey(host.key)}\` has ended; \`ctx.${member}\` is no longer available`,
       );
   }
 
@@ -476,14 +484,18 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
 
   // ---- CallHost ---------------------------------------------------------------------------
 
-  invokeBlock(call: AsyncCall<unknown>): unknown {
-    // S5: no activation owns the context while the block runs.
-    const result = this.host.blocks.run(null, this.host.agent, invoke, call);
+  invokeBlock(call: AsyncCall<unknown>): void {
+    // S5: no activation owns the context while the block runs — nor while its result is followed:
+    // an Observable's subscribe body and a thenable's `then` are block code too.
+    this.host.blocks.run(null, this.host.agent, invoke, call);
+  }
+
+  /** {@link CallHost}: under a TestScheduler a Promise-returning block fails its call with VirtualTimeError (S11). */
+  checkResult(result: unknown): void {
     if (this.host.virtualTime && isThenable(result)) {
       result.then(undefined, () => undefined); // its outcome is not wanted: no unhandled rejection
-      throw new VirtualTimeError(this.host.agent.name, this.def.name, 'promise-block'); // S11: fails the call
+      throw new VirtualTimeError(this.host.agent.name, this.def.name, 'promise-block');
     }
-    return result;
   }
 
   callStarted(call: AsyncCall<unknown>): void {
@@ -514,9 +526,15 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
 }
 
 /** Runs a call's block (S13: an in-doubt call after a crash runs its reconciler instead). */
-function invoke(this: Agent, call: AsyncCall<unknown>): unknown {
+function invoke(this: Agent, call: AsyncCall<unknown>): void {
+  if (this.hasAsyncActions) asyncScope.run(IN_BLOCK, runAndFollow, call);
+  else runAndFollow(call);
+}
+
+/** Runs the block (or, in doubt after a crash, its reconciler) and subscribes to / `then`s its result, all inside the lock. */
+function runAndFollow(call: AsyncCall<unknown>): void {
   const fn = call.reconciling && call.options?.reconcile !== undefined ? call.options.reconcile : call.fn;
-  return this.hasAsyncActions ? asyncScope.run(IN_BLOCK, fn, ...(call.args as never[])) : fn(...(call.args as never[]));
+  call.follow(fn(...(call.args as never[])));
 }
 
 /** A generator's `finally` that throws while its run is being abandoned has nowhere to report to. */

@@ -32,6 +32,15 @@ export class KeyState {
     if (pending.size === 0) this.pending = null;
     return next;
   }
+
+  /** Takes the oldest waiting input that `matches`. */
+  take(matches: (waiting: Pending) => boolean): Pending | undefined {
+    const pending = this.pending;
+    if (pending === null) return undefined;
+    const taken = pending.take(matches);
+    if (pending.size === 0) this.pending = null;
+    return taken;
+  }
 }
 
 /** Why an accepted or offered input did not run. */
@@ -59,6 +68,12 @@ export const queuePolicy: BusyPolicy = {
 export interface AdmissionHost {
   /** Starts the run of `input` now; returns it (it becomes the key's active run). */
   startRun(ks: KeyState, input: unknown, seq: number, acceptedAt: number): ActiveRun;
+  /**
+   * Whether waiting run `seq` may still be dropped by `drop-oldest`: with a store, only while its
+   * input is not acknowledged (`onAccepted` is promised once its commit is issued) — an acknowledged
+   * input is never dropped.
+   */
+  droppable(seq: number): boolean;
   /** `dropped` was dropped to respect `maxBufferedInputs` (S10): report it, never silently. */
   dropped(dropped: Pending, key: unknown, reason: 'drop-newest' | 'drop-oldest'): void;
   /** The buffer overflowed under `overflow: 'error'`: the stream fails. */
@@ -77,8 +92,9 @@ export interface AdmissionLimits {
  *
  * Semantics: an input whose key is idle starts at once; else it waits (the busy policy), unless
  * `maxBufferedInputs` inputs already wait — then the overflow policy decides: `error` fails the
- * stream, `drop-newest` drops it, `drop-oldest` drops the key's oldest waiting input instead.
- * Recovered inputs (S13) are never dropped. A key's state is freed once its last run ends.
+ * stream, `drop-newest` drops it, `drop-oldest` drops the key's oldest waiting input instead — with a
+ * store, the oldest one not yet acknowledged (else the new one): an acknowledged input is never
+ * dropped. Recovered inputs (S13) are never dropped. A key's state is freed once its last run ends.
  */
 export class Admission {
   private readonly keys = new Map<unknown, KeyState>();
@@ -136,7 +152,8 @@ export class Admission {
       this.host.overflowed(new BufferOverflowError(this.limits.maxBufferedInputs));
       return false;
     }
-    const oldest = policy === 'drop-oldest' ? ks.shift() : undefined;
+    const host = this.host;
+    const oldest = policy === 'drop-oldest' ? ks.take((waiting) => host.droppable(waiting.seq)) : undefined;
     if (oldest !== undefined) {
       this.buffered--;
       this.host.dropped(oldest, ks.key, 'drop-oldest');

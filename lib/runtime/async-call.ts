@@ -10,8 +10,12 @@ export interface CallHost {
   readonly id: string;
   readonly key: unknown;
   readonly actionName: string;
-  /** Runs the block with the context locked (S5); returns what the block returned. */
-  invokeBlock(call: AsyncCall<unknown>): unknown;
+  /** The timeout of a call without one of its own (the operator's `defaultTimeout`). */
+  readonly defaultTimeout?: number | undefined;
+  /** Runs the block with the context locked (S5) and hands its result to {@link AsyncCall.follow}, still locked. */
+  invokeBlock(call: AsyncCall<unknown>): void;
+  /** S11: refuses a result the operator's scheduler cannot follow (a Promise under a TestScheduler) by throwing. */
+  checkResult(result: unknown): void;
   /** The call settled: wake whoever waits on it (through the scheduler). */
   callSettled(call: AsyncCall<unknown>): void;
   /** The call got a slot and started running. */
@@ -125,15 +129,23 @@ export class AsyncCall<T> implements Call<T>, ExecutorTask {
     this.done = done;
     if (this.status !== PENDING) return this.release();
     this.host.callStarted(this as AsyncCall<unknown>);
-    const timeout = this.options?.timeout;
+    const timeout = this.options?.timeout ?? this.host.defaultTimeout;
     if (timeout !== undefined && this.timer === null) this.startTimer(timeout);
     this.attempt++;
-    let result: unknown;
     try {
-      result = this.host.invokeBlock(this as AsyncCall<unknown>);
+      this.host.invokeBlock(this as AsyncCall<unknown>);
     } catch (error) {
-      return this.onFailure(error);
+      this.onFailure(error);
     }
+  }
+
+  /**
+   * Follows what the block returned: subscribes to an Observable, `then`s a thenable, or settles
+   * with a value. Called by the host inside the S5 lock, so the Observable's subscribe body and a
+   * custom thenable's `then` run as block code too. A throw is the block's failure.
+   */
+  follow(result: unknown): void {
+    this.host.checkResult(result);
     if (isObservable(result)) this.subscribeTo(result);
     else if (
       result !== null &&

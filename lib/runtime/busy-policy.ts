@@ -1,4 +1,5 @@
 import { optionError } from '../errors';
+import { describeKey } from '../describe-key';
 
 /**
  * What an input does when its key's run is still going (S15):
@@ -34,7 +35,7 @@ export function choosePolicy(option: BusyOption, input: unknown, key: unknown): 
   const chosen = option(input, key);
   if (!POLICIES.includes(chosen))
     throw new TypeError(
-      `The \`busy\` function returned \`${String(chosen)}\` for an input of key \`${String(key)}\`; return one of ${POLICIES.map((p) => `'${p}'`).join(', ')}.`,
+      `The \`busy\` function returned \`${String(chosen)}\` for an input of key \`${describeKey(key)}\`; return one of ${POLICIES.map((p) => `'${p}'`).join(', ')}.`,
     );
   return chosen;
 }

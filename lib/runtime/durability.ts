@@ -1,3 +1,4 @@
+import type { JournalCorruptError } from '../errors';
 import type { AsyncCallOptions } from '../context/call';
 import type { MemoryValue } from '../context/memory-ref';
 import type { JournalSnapshot } from '../store/store';
@@ -34,6 +35,8 @@ export const RECONCILE: Replay = Object.freeze({ kind: 'reconcile' });
 export interface Recovered {
   readonly seq: number;
   readonly input: unknown;
+  /** The input's row could not be read: that run fails with this error (the others go on). */
+  readonly error?: JournalCorruptError;
 }
 
 /**
@@ -59,6 +62,10 @@ export interface Durability {
   encodeInput(input: unknown, key: unknown, seq: number): string | undefined;
   /** Run `seq` was accepted with the encoded input (`undefined`: recovered, journaled already): write it ahead. */
   accepted(seq: number, input: unknown, encoded: string | undefined): void;
+  /** Whether accepted run `seq` is not yet acknowledged: its input is still in the batch no commit has taken (always, without a store). */
+  unacknowledged(seq: number): boolean;
+  /** Accepted run `seq` is dropped before it was acknowledged: its input is left out of the batch and never acknowledged. */
+  withdrawn(seq: number): void;
   /** Run `seq` was handed out without a journaled input; `report` runs once that is durable. */
   skipped(seq: number, report?: () => void): void;
   /** Asks about a call before it runs. */
@@ -122,6 +129,8 @@ export const noJournal: Durability = Object.freeze({
   takeMemory: () => undefined,
   encodeInput: () => undefined,
   accepted: () => undefined,
+  unacknowledged: () => true,
+  withdrawn: () => undefined,
   skipped: (_seq: number, report?: () => void) => report?.(),
   replay: () => RUN,
   starting: (_seq: number, _call: JournalCall, run: () => void) => run(),

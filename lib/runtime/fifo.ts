@@ -42,6 +42,18 @@ export class Fifo<T> {
     return item;
   }
 
+  /** Removes and returns the oldest item that `matches` (O(n); for the rare overflow path), or `undefined`. */
+  take(matches: (item: T) => boolean): T | undefined {
+    const items = this.items;
+    for (let i = this.head; i < items.length; i++) {
+      const item = items[i] as T;
+      if (!matches(item)) continue;
+      items.splice(i, 1);
+      return item;
+    }
+    return undefined;
+  }
+
   /** Drops every item. */
   clear(): void {
     this.items = [];

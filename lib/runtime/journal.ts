@@ -1,6 +1,15 @@
 import type { SchedulerLike, Subscription } from 'rxjs';
 import type { MemoryValue } from '../context/memory-ref';
-import { JournalValueError, NonDeterminismError, StoreUnavailableError, StoreWriteError } from '../errors';
+import {
+  CallbackError,
+  JournalCorruptError,
+  JournalValueError,
+  NonDeterminismError,
+  StoreUnavailableError,
+  StoreWriteError,
+  describe,
+  type JournalRow,
+} from '../errors';
 import { decodeError, decodeValue, encodeError, encodeValue, fingerprint } from '../store/codec';
 import {
   CALL_FAILED,
@@ -13,6 +22,7 @@ import {
   type JournaledInput,
   type RunEnd,
 } from '../store/store';
+import { describeKey } from '../describe-key';
 import {
   NEW_PARKED,
   NO_SIGNALS,
@@ -26,7 +36,7 @@ import {
   type RecoveredSignals,
   type Replay,
 } from './durability';
-import type { MemoryNode } from './memory';
+import { checkValue, type MemoryNode } from './memory';
 
 /** What the journal needs from the runtime that owns it. */
 export interface JournalHost {
@@ -74,6 +84,8 @@ export class Journal implements Durability {
   /** Notifications that name a sequence number no commit recorded yet (see {@link skipped}). */
   private reports: Array<() => void> = [];
   private position: string | undefined;
+  /** The position of the input {@link encodeInput} just checked, until {@link accepted} takes it. */
+  private encodedPosition: string | undefined;
   private rows = 0;
   /** Runs accepted in the waiting batch, and those of them that already ended: their rows are left out. */
   private batchSeqs = new Set<number>();
@@ -82,6 +94,8 @@ export class Journal implements Durability {
   private endedSeqs = new Set<number>();
   /** Unfinished runs with call rows in the store (committed or in flight): only their ends delete calls. */
   private readonly storedCalls = new Set<number>();
+  /** Runs of the waiting batch dropped before their acknowledgement (drop-oldest): no `onAccepted` for them. */
+  private withdrawnSeqs: Set<number> | null = null;
   private tick: Subscription | null = null;
   private committing: Promise<void> | null = null;
   private closed = false;
@@ -145,7 +159,11 @@ export class Journal implements Durability {
     return isPromise(snapshot) ? Promise.resolve(snapshot) : snapshot; // a native Promise, whatever the store's
   }
 
-  /** Applies a loaded snapshot; returns the unfinished inputs to run again, in sequence order. */
+  /**
+   * Applies a loaded snapshot; returns the unfinished inputs to run again, in sequence order. An
+   * input row that cannot be read comes back with `error` ({@link JournalCorruptError}) instead:
+   * that run fails, the others go on.
+   */
   restore(snapshot: JournalSnapshot): Recovered[] {
     this.nextSeq = snapshot.nextSeq;
     for (const call of snapshot.calls) {
@@ -155,7 +173,23 @@ export class Journal implements Durability {
       this.storedCalls.add(call.seq);
     }
     for (const { key, data } of snapshot.memory) this.memory.set(key, data);
-    return snapshot.inputs.map(({ seq, input }) => ({ seq, input: decodeValue(input) }));
+    return snapshot.inputs.map(({ seq, input }) => {
+      try {
+        return { seq, input: this.decode(input, { table: 'inputs', seq }) };
+      } catch (error) {
+        return { seq, input: undefined, error: error as JournalCorruptError };
+      }
+    });
+  }
+
+  /** Decodes the text of one journal row; throws {@link JournalCorruptError} naming the row if it is not journal text. */
+  private decode(text: string | null, row: JournalRow, decoder: (text: string) => unknown = decodeValue): unknown {
+    try {
+      if (typeof text !== 'string') throw new TypeError(`expected encoded text, found ${describe(text)}`);
+      return decoder(text);
+    } catch (cause) {
+      throw new JournalCorruptError(this.agent, this.store.location, row, describe(cause), { cause });
+    }
   }
 
   /** The recorded short-term memory of `key`, taken once (the runtime owns it from then on). */
@@ -165,13 +199,42 @@ export class Journal implements Durability {
     const data = this.memory.get(encoded);
     if (data === undefined) return undefined;
     this.memory.delete(encoded);
-    return decodeValue(data) as Record<string, MemoryValue>;
+    const row: JournalRow = { table: 'memory', key: encoded };
+    const value = this.decode(data, row);
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+      throw new JournalCorruptError(
+        this.agent,
+        this.store.location,
+        row,
+        `short-term memory must be an object of named entries, found ${describe(value)}`,
+      );
+    try {
+      return checkValue(value, '(restored)') as Record<string, MemoryValue>;
+    } catch (cause) {
+      throw new JournalCorruptError(this.agent, this.store.location, row, describe(cause), { cause });
+    }
   }
 
-  /** Checks that an input and its key can be journaled; returns the encoded input. Throws {@link JournalValueError}. */
+  /**
+   * Checks that an input, its key and its source position can be journaled; returns the encoded
+   * input (the encoded position is kept for {@link accepted}, which follows at once). Throws
+   * {@link JournalValueError}, or {@link CallbackError} if the `position` callback throws: that
+   * input's run fails under the error policy, before anything of it is journaled.
+   */
   encodeInput(input: unknown, key: unknown, seq: number): string {
     encodeKey(key);
-    return encodeValue(input, `the input of run ${seq}`);
+    const encoded = encodeValue(input, `the input of run ${seq}`);
+    const fn = this.options.position;
+    if (fn !== undefined) {
+      let position: unknown;
+      try {
+        position = fn(input as never);
+      } catch (error) {
+        throw new CallbackError('position', error);
+      }
+      this.encodedPosition = encodeValue(position, `the position of the input of run ${seq}`);
+    }
+    return encoded;
   }
 
   /** An input was accepted as run `seq`: write it ahead; acknowledge it after the commit. */
@@ -179,14 +242,24 @@ export class Journal implements Durability {
     if (encoded === undefined) return; // a recovered input: journaled already
     this.inputs.push({ seq, input: encoded });
     this.batchSeqs.add(seq);
-    if (this.options.position !== undefined) {
-      const fn = this.options.position;
-      let position: unknown;
-      this.host.callback('position', () => (position = fn(input as never)));
-      this.position = encodeValue(position, `the position of the input of run ${seq}`);
+    if (this.encodedPosition !== undefined) {
+      this.position = this.encodedPosition;
+      this.encodedPosition = undefined;
     }
     if (this.options.onAccepted !== undefined) this.acks.push({ input, seq });
     this.nextSeq = seq + 1;
+    this.written();
+  }
+
+  /** See {@link Durability.unacknowledged}: its input has not been handed to a commit yet. */
+  unacknowledged(seq: number): boolean {
+    return this.batchSeqs.has(seq) && !this.elided.has(seq);
+  }
+
+  /** See {@link Durability.withdrawn}. */
+  withdrawn(seq: number): void {
+    this.elided.add(seq); // its row is left out of the batch
+    (this.withdrawnSeqs ??= new Set()).add(seq); // and it is never acknowledged
     this.written();
   }
 
@@ -214,8 +287,17 @@ export class Journal implements Durability {
     if (entry.fingerprint !== now)
       return { kind: 'settled', ok: false, value: new NonDeterminismError(call.id, entry.fingerprint, now) };
     if (entry.state === CALL_STARTED) return call.options?.reconcile !== undefined ? RECONCILE : RUN;
-    if (entry.state === CALL_OK) return { kind: 'settled', ok: true, value: decodeValue(entry.value as string) };
-    return { kind: 'settled', ok: false, value: decodeError(entry.value as string) };
+    // A row that cannot be read settles the call with a JournalCorruptError naming it (the run fails, not the agent).
+    const ok = entry.state === CALL_OK;
+    try {
+      return {
+        kind: 'settled',
+        ok,
+        value: this.decode(entry.value, { table: 'calls', seq, id: call.id }, ok ? decodeValue : decodeError),
+      };
+    } catch (error) {
+      return { kind: 'settled', ok: false, value: error };
+    }
   }
 
   /** A call with a reconciler is about to start: its start must be durable first. Calls `run` once it is. */
@@ -336,7 +418,7 @@ export class Journal implements Durability {
       data =
         memory === undefined || memory.size === 0
           ? null
-          : encodeValue(memory.toJSON(), `the memory of key \`${String(key)}\``);
+          : encodeValue(memory.toJSON(), `the memory of key \`${describeKey(key)}\``);
     // A run accepted and ended within one batch is committed as its end alone (atomically with its memory).
     const prune = !this.batchSeqs.has(seq);
     if (!prune) this.elided.add(seq);
@@ -374,8 +456,10 @@ export class Journal implements Durability {
     };
     if (this.batchSeqs.size > 0) this.batchSeqs = new Set();
     if (elided.size > 0) this.elided = new Set();
+    const withdrawn = this.withdrawnSeqs;
+    this.withdrawnSeqs = null;
     if (ended.size > 0) this.endedSeqs = new Set();
-    const acks = this.acks;
+    const acks = withdrawn === null ? this.acks : this.acks.filter((a) => !withdrawn.has(a.seq));
     const waiters = this.durableWaiters;
     const reports = this.reports;
     this.inputs = [];
@@ -540,6 +624,6 @@ function encodeKey(key: unknown): string {
   throw new JournalValueError(
     'a key',
     '(key)',
-    `${typeof key === 'object' ? 'an object' : `a ${typeof key}`} (\`${String(key)}\`) cannot identify a key across restarts; return a string or a number from the key selector`,
+    `${typeof key === 'object' ? 'an object' : `a ${typeof key}`} (\`${describeKey(key)}\`) cannot identify a key across restarts; return a string or a number from the key selector`,
   );
 }

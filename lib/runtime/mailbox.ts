@@ -5,8 +5,8 @@ import { Fifo } from './fifo';
 export interface Mailable {
   /** Queued or being processed (managed by the mailbox; an item is never queued twice). */
   posted: boolean;
-  /** Takes the item's turn. Must handle everything that was posted for it up to its return. */
-  process(): void;
+  /** Takes the item's turn. Must handle everything that was posted for it up to its return — or return `true` to be queued again, behind what waits (a long chain yields to other keys). */
+  process(): boolean | void;
 }
 
 /**
@@ -78,8 +78,9 @@ export class Mailbox<T extends Mailable> {
     try {
       const queue = this.queue;
       for (let item = queue.shift(); item !== undefined; item = this.closed ? undefined : queue.shift()) {
-        item.process();
+        const again = item.process();
         item.posted = false;
+        if (again === true) this.post(item);
       }
     } catch (error) {
       this.onError(error);

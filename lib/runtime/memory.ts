@@ -1,5 +1,5 @@
 import type { MemoryValue } from '../context/memory-ref';
-import { MemoryPathError, MemoryValueError } from '../errors';
+import { MAX_MEMORY_DEPTH, MAX_MEMORY_PATH_SEGMENTS, MemoryPathError, MemoryValueError, describe } from '../errors';
 
 /** A level of memory. Leaves are frozen values; levels are `MemoryNode`s. */
 export class MemoryNode {
@@ -95,13 +95,38 @@ function split(path: string): readonly string[] {
   if (cached !== undefined) return cached;
   if (typeof path !== 'string' || path.length === 0) throw new MemoryPathError(path);
   const parts = path.split('.');
-  if (parts.some((p) => p.length === 0 || p === '__proto__')) throw new MemoryPathError(path);
+  if (parts.length > MAX_MEMORY_PATH_SEGMENTS)
+    throw new MemoryPathError(path, `it has ${parts.length} segments; nest the data in the value instead`);
+  for (const part of parts) {
+    if (part.length === 0) throw new MemoryPathError(path, 'a segment is empty');
+    if (part === '__proto__') throw new MemoryPathError(path, 'the segment `__proto__` is not allowed');
+  }
   if (pathCache.size < 10_000) pathCache.set(path, parts);
   return parts;
 }
 
-/** Validates `value` and returns a frozen deep copy; throws {@link MemoryValueError} naming the bad spot. */
-export function checkValue(value: unknown, path: string, seen: Set<object> = new Set()): MemoryValue {
+/**
+ * Validates `value` and returns a frozen deep copy; throws {@link MemoryValueError} naming the bad
+ * spot — also when merely reading the value throws (a getter, a Proxy trap, a revoked Proxy).
+ */
+export function checkValue(value: unknown, path: string): MemoryValue {
+  const walk: Walk = { seen: new Set(), at: path };
+  try {
+    return copyValue(value, path, walk, 0);
+  } catch (error) {
+    if (error instanceof MemoryValueError) throw error;
+    throw new MemoryValueError(walk.at, `reading the value threw (${describe(error)})`, { cause: error });
+  }
+}
+
+/** The state of one {@link checkValue} walk: objects on the current path (cycles), and where it is (for errors thrown by user code). */
+interface Walk {
+  readonly seen: Set<object>;
+  at: string;
+}
+
+function copyValue(value: unknown, path: string, walk: Walk, depth: number): MemoryValue {
+  walk.at = path;
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -119,11 +144,24 @@ export function checkValue(value: unknown, path: string, seen: Set<object> = new
   }
   if (value === null) return null;
   const obj = value as object;
+  const seen = walk.seen;
   if (seen.has(obj)) throw new MemoryValueError(path, 'the value contains a cycle');
+  if (depth >= MAX_MEMORY_DEPTH) throw new MemoryValueError(path, `it nests deeper than ${MAX_MEMORY_DEPTH} levels`);
   seen.add(obj);
   let out: MemoryValue;
   if (Array.isArray(obj)) {
-    out = Object.freeze(obj.map((item, i) => checkValue(item, `${path}[${i}]`, seen)));
+    const items = new Array<MemoryValue>(obj.length);
+    for (let i = 0; i < obj.length; i++) {
+      walk.at = `${path}[${i}]`;
+      // A hole reads as undefined and comes back from a store as null or undefined: refuse it here, where it is made.
+      if (!(i in obj))
+        throw new MemoryValueError(
+          walk.at,
+          'a hole in an array (a sparse array) is not storable; fill it, e.g. with null',
+        );
+      items[i] = copyValue(obj[i], walk.at, walk, depth + 1);
+    }
+    out = Object.freeze(items);
   } else {
     const proto = Object.getPrototypeOf(obj);
     if (proto !== Object.prototype && proto !== null) {
@@ -139,8 +177,11 @@ export function checkValue(value: unknown, path: string, seen: Set<object> = new
         `${path}.__proto__`,
         'the key `__proto__` is not storable (it would change the prototype of restored objects)',
       );
-    for (const name of Object.keys(obj))
-      copy[name] = checkValue((obj as Record<string, unknown>)[name], `${path}.${name}`, seen);
+    for (const name of Object.keys(obj)) {
+      const at = `${path}.${name}`;
+      walk.at = at; // a getter that throws is reported at its own path
+      copy[name] = copyValue((obj as Record<string, unknown>)[name], at, walk, depth + 1);
+    }
     out = Object.freeze(copy);
   }
   seen.delete(obj);

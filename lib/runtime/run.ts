@@ -1,6 +1,13 @@
 import type { SchedulerLike } from 'rxjs';
 import type { ActionDef, Agent } from '../agent/define-agent';
-import { AbortedError, ActionError, EventValidationError, RxAgentsError, UnroutedEventError } from '../errors';
+import {
+  AbortedError,
+  ActionError,
+  EventValidationError,
+  RunLimitError,
+  RxAgentsError,
+  UnroutedEventError,
+} from '../errors';
 import { OutputEvent, toIssues, type AgentEvent, type EventType } from '../events/define-event';
 import { ASK_ZOD, fastParse } from '../events/fast-parse';
 import type { MemoryValue } from '../context/memory-ref';
@@ -16,11 +23,18 @@ import type { MemoryKind } from './memory-view';
 import { RoutedEvent } from './routed-event';
 import type { SyncBlocks } from './sync-blocks';
 
+/** Events a run routes in one mailbox turn before it lets other queued work go first. */
+const ROUTE_SLICE = 1024;
+
 /** What a run needs from the runtime (implemented by `Runtime`). */
 export interface RunHost {
   readonly agent: Agent;
   /** Validate sent events against their schemas (the `validateEvents` option). */
   readonly validateEvents: boolean;
+  /** The most events a run may send (the `maxEventsPerRun` option). */
+  readonly maxEventsPerRun: number;
+  /** The timeout of async blocks that have none of their own (the `defaultTimeout` option). */
+  readonly defaultTimeout: number | undefined;
   readonly scheduler: SchedulerLike;
   /** S11: the scheduler is virtual time (a TestScheduler), which cannot see Promises. */
   readonly virtualTime: boolean;
@@ -77,6 +91,8 @@ export class Run implements ActivationHost {
   private joins: Map<ActionDef, RoutedEvent[][]> | null = null;
   /** Activations not done plus calls not settled (S7). */
   private live = 0;
+  /** Events sent so far (S10: at most `maxEventsPerRun`). */
+  private sent = 0;
   /** Sent events not yet routed, oldest first. */
   private firstEvent: RoutedEvent | null = null;
   private lastEvent: RoutedEvent | null = null;
@@ -125,21 +141,35 @@ export class Run implements ActivationHost {
     return this.host.blocks;
   }
 
+  get defaultTimeout(): number | undefined {
+    return this.host.defaultTimeout;
+  }
+
   get budgets(): Budgets | undefined {
     return this.host.budgets;
   }
 
   // ---- the run's turn ---------------------------------------------------------------------
 
-  /** Mailbox turn: routes waiting events (starting every action each triggers, S3), then checks for the end of the run. */
-  process(): void {
+  /**
+   * Mailbox turn: routes waiting events (starting every action each triggers, S3), then checks for
+   * the end of the run. After {@link ROUTE_SLICE} events it returns `true` (take another turn) so
+   * that a long synchronous chain of one key lets the other keys' queued work go first.
+   */
+  process(): boolean {
     const host = this.host;
-    if (this.rejected !== null) return host.failed(this, this.rejected);
+    if (this.ended) return false; // failed already (e.g. over its event budget) while this turn was queued
+    if (this.rejected !== null) {
+      host.failed(this, this.rejected);
+      return false;
+    }
+    let routed = 0;
     while (this.firstEvent !== null && !this.ended) {
+      if (++routed > ROUTE_SLICE) return true;
       const event = this.dequeue() as RoutedEvent;
       if (event.type === OutputEvent.type) {
         host.output(this, event);
-        if (host.closed) return;
+        if (host.closed) return false;
         continue;
       }
       const actions = host.agent.routes.get(event.type) ?? [];
@@ -160,7 +190,11 @@ export class Run implements ActivationHost {
       }
     }
     // S7: a run ends when no action is running or suspended, no call is in flight and no sent event waits.
-    if (!this.ended && this.live === 0 && this.firstEvent === null) host.completed(this);
+    if (this.ended) return false;
+    // Over the event budget during this turn (its own post was absorbed by the turn): fail now.
+    if (this.rejected !== null) host.failed(this, this.rejected);
+    else if (this.live === 0 && this.firstEvent === null) host.completed(this);
+    return false;
   }
 
   /**
@@ -198,6 +232,15 @@ export class Run implements ActivationHost {
 
   /** Validates and enqueues an event; it is routed after the current sync block (S4). `index` is the send's position in `from` (its id). */
   send(from: Activation, event: AgentEvent, index: number): void {
+    if (++this.sent > this.host.maxEventsPerRun) {
+      // S10: the run fails with RunLimitError (its turn reports it); the sending block stops here.
+      const error = new RunLimitError(this.key, this.seq, from.def.name, this.host.maxEventsPerRun);
+      if (this.rejected === null) {
+        this.rejected = error;
+        this.host.post(this);
+      }
+      throw this.rejected;
+    }
     this.sendPrepared(from, this.prepare(from, event, index));
   }
 
@@ -298,7 +341,10 @@ export class Run implements ActivationHost {
   }
 
   failed(from: Activation, cause: unknown): void {
-    if (!this.ended) this.host.failed(this, new ActionError(from.def.name, this.key, this.seq, cause));
+    if (this.ended) return;
+    // A run over its event budget fails with the RunLimitError itself, whichever action it stopped.
+    const limit = this.rejected instanceof RunLimitError ? this.rejected : null;
+    this.host.failed(this, limit ?? new ActionError(from.def.name, this.key, this.seq, cause));
   }
 
   memory(kind: MemoryKind): MemoryNode {

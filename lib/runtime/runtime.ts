@@ -24,6 +24,7 @@ import type { RuntimeSettings, Sink } from './settings';
 import { SyncBlocks } from './sync-blocks';
 import { StateProbe } from './state-probe';
 import { isVirtualTime } from './virtual-time';
+import { describeKey } from '../describe-key';
 
 const SIGNAL_ADVICE = 'Pass `onSignalRejected` to agentOperator to handle signals that cannot be delivered.';
 
@@ -45,6 +46,8 @@ type Phase = 'loading' | 'restoring' | 'running' | 'completing' | 'closed';
  */
 export class Runtime implements RunHost, AdmissionHost {
   readonly scheduler: SchedulerLike;
+  readonly maxEventsPerRun: number;
+  readonly defaultTimeout: number | undefined;
   readonly validateEvents: boolean;
   readonly inspection: Inspection;
   readonly blocks = new SyncBlocks();
@@ -79,6 +82,8 @@ export class Runtime implements RunHost, AdmissionHost {
     this.virtualTime = isVirtualTime(settings.scheduler);
     this.validateEvents = settings.validateEvents;
     if (settings.state !== undefined) settings.state.attach((this.probe = new StateProbe(this)));
+    this.maxEventsPerRun = settings.maxEventsPerRun;
+    this.defaultTimeout = settings.defaultTimeout;
     this.parking = {
       scheduler: settings.scheduler,
       maxBufferedSignals: settings.maxBufferedSignals,
@@ -134,8 +139,14 @@ export class Runtime implements RunHost, AdmissionHost {
     this.seq = journal.nextSeq;
     // Until every recovered and held input is admitted, a run that ends at once must not complete the output.
     this.phase = 'restoring';
-    for (const { seq, input } of recovered) {
+    for (const { seq, input, error } of recovered) {
       if (this.closed) return;
+      if (error !== undefined) {
+        // An input row that cannot be read fails its run (under the error policy); the others go on.
+        journal.ended(seq, undefined, undefined, false);
+        this.inputFailed(input, seq, undefined, error);
+        continue;
+      }
       let key: unknown;
       try {
         key = this.settings.key(input);
@@ -227,7 +238,7 @@ export class Runtime implements RunHost, AdmissionHost {
   private interrupt(run: Run, policy: 'interrupt' | 'rollback'): void {
     const outcome = policy === 'interrupt' ? 'interrupted' : 'rolled-back';
     run.abandon(
-      `run ${run.seq} of key \`${String(run.key)}\` was ${outcome === 'interrupted' ? 'interrupted' : 'rolled back'} by a newer input`,
+      `run ${run.seq} of key \`${describeKey(run.key)}\` was ${outcome === 'interrupted' ? 'interrupted' : 'rolled back'} by a newer input`,
     );
     if (policy === 'rollback') {
       const before = run.memoryAtStart;
@@ -247,11 +258,20 @@ export class Runtime implements RunHost, AdmissionHost {
     const run = new Run(this, ks, seq, input, now);
     this.inspection.runStarted(ks.key, seq, now, acceptedAt);
     let payload = input;
-    const fast = this.agent.input === undefined ? ASK_ZOD : fastParse(this.agent.input, input);
-    if (fast !== ASK_ZOD) payload = fast;
-    else if (this.agent.input !== undefined) {
-      // safeParse first: the error's "where" text is built only for an invalid input.
-      const parsed = this.agent.input.safeParse(input);
+    if (this.agent.input !== undefined) {
+      // A compiled fast path for simple object schemas first (lib/events/fast-parse.ts); else safeParse,
+      // so the error's "where" text is built only for an invalid input. A refine or transform that throws,
+      // a throwing getter or a revoked proxy in the input fail this run, not the producer.
+      let parsed: ReturnType<NonNullable<Agent['input']>['safeParse']>;
+      try {
+        const fast = fastParse(this.agent.input, input);
+        if (fast === ASK_ZOD) parsed = this.agent.input.safeParse(input);
+        else parsed = { success: true, data: fast } as ReturnType<NonNullable<Agent['input']>['safeParse']>;
+      } catch (error) {
+        run.rejected = new CallbackError('input schema', error);
+        this.mailbox.post(run);
+        return run;
+      }
       if (!parsed.success) {
         const where = `for the input of run ${seq} (agent \`${this.agent.name}\`'s input schema)`;
         run.rejected = new EventValidationError(InputEvent.type, toIssues(parsed.error), where, {
@@ -298,7 +318,7 @@ export class Runtime implements RunHost, AdmissionHost {
   /** {@link RunHost}: applies the error policy to a failed run (S9). */
   failed(run: Run, error: RxAgentsError): void {
     if (this.settings.errorPolicy === 'fail') return this.fail(error);
-    run.abandon(`run ${run.seq} of key \`${String(run.key)}\` failed`);
+    run.abandon(`run ${run.seq} of key \`${describeKey(run.key)}\` failed`);
     this.endRun(run, 'failed', error);
     this.callback('onRunFailed', () =>
       this.settings.onRunFailed?.({ key: run.key, run: run.seq, input: run.input, error }),
@@ -306,9 +326,14 @@ export class Runtime implements RunHost, AdmissionHost {
     this.completeIfDone();
   }
 
+  /** {@link AdmissionHost}: `drop-oldest` may drop waiting run `seq` only while it is not acknowledged (S10, S13). */
+  droppable(seq: number): boolean {
+    return this.journal.unacknowledged(seq);
+  }
+
   /** {@link AdmissionHost}: an input was dropped by the overflow policy; reported, never silent (S10). */
   dropped(dropped: Pending, key: unknown, reason: 'drop-newest' | 'drop-oldest'): void {
-    if (reason === 'drop-oldest') this.journal.ended(dropped.seq, key, undefined, false); // it was accepted
+    if (reason === 'drop-oldest') this.journal.withdrawn(dropped.seq); // accepted, not yet acknowledged
     this.inspection.inputDropped(key, dropped.seq, reason);
     this.callback('onDropped', () => this.settings.onDropped?.(dropped.input, key, reason));
   }
@@ -435,7 +460,7 @@ export class Runtime implements RunHost, AdmissionHost {
         'ERR_SIGNAL_UNKNOWN_TYPE',
         key,
         typeName,
-        `A signal of type \`${typeName}\` arrived for key \`${String(key)}\`, but agent \`${this.agent.name}\` lists no such type in its \`signals\`.`,
+        `A signal of type \`${typeName}\` arrived for key \`${describeKey(key)}\`, but agent \`${this.agent.name}\` lists no such type in its \`signals\`.`,
         event,
       );
     const parsed = type.schema.safeParse((event as AgentEvent).payload);
@@ -444,7 +469,8 @@ export class Runtime implements RunHost, AdmissionHost {
         'ERR_SIGNAL_INVALID',
         key,
         typeName,
-        new EventValidationError(typeName, toIssues(parsed.error), `in a signal for key \`${String(key)}\``).message,
+        new EventValidationError(typeName, toIssues(parsed.error), `in a signal for key \`${describeKey(key)}\``)
+          .message,
         event,
         parsed.error,
       );
@@ -454,7 +480,7 @@ export class Runtime implements RunHost, AdmissionHost {
         'ERR_SIGNAL_NO_RUN',
         key,
         typeName,
-        `A signal of type \`${typeName}\` arrived for key \`${String(key)}\`, which has no run going: signals go to the key's current run only.`,
+        `A signal of type \`${typeName}\` arrived for key \`${describeKey(key)}\`, which has no run going: signals go to the key's current run only.`,
         event,
       );
     const waits = (run.waits ??= new RunWaits(this.settings.maxBufferedSignals));
@@ -466,7 +492,7 @@ export class Runtime implements RunHost, AdmissionHost {
         'ERR_SIGNAL_OVERFLOW',
         key,
         typeName,
-        `A signal of type \`${typeName}\` for key \`${String(key)}\` found ${this.settings.maxBufferedSignals} signals of its type already buffered in run ${run.seq} (maxBufferedSignals); it was not buffered.`,
+        `A signal of type \`${typeName}\` for key \`${describeKey(key)}\` found ${this.settings.maxBufferedSignals} signals of its type already buffered in run ${run.seq} (maxBufferedSignals); it was not buffered.`,
         event,
       );
     waits.signals++;
@@ -498,7 +524,7 @@ export class Runtime implements RunHost, AdmissionHost {
       'ERR_SIGNAL_UNCONSUMED',
       run.key,
       event.type,
-      `Signal \`${event.id}\` of type \`${event.type}\` for key \`${String(run.key)}\` was buffered, but run ${run.seq} ended without a wait taking it.`,
+      `Signal \`${event.id}\` of type \`${event.type}\` for key \`${describeKey(run.key)}\` was buffered, but run ${run.seq} ended without a wait taking it.`,
       event,
     );
   }

@@ -80,4 +80,8 @@ export interface RuntimeSettings {
   readonly onSignalAccepted: ((signal: Signal) => void) | undefined;
   /** S14: signals buffered per run and event type before a wait takes them. */
   readonly maxBufferedSignals: number;
+  /** The most events one run may send (S10); past it the run fails with `RunLimitError`. */
+  readonly maxEventsPerRun: number;
+  /** The timeout of async blocks that have none of their own. */
+  readonly defaultTimeout: number | undefined;
 }

@@ -24,3 +24,4 @@ export type { RecoveryPlan, StoreDiagnosis } from '../store/sqlite-doctor';
 export { repairStore } from '../store/sqlite-repair';
 export type { StoreRepair } from '../store/sqlite-repair';
 export { StoreOpenError, StoreVersionError, StoreNotFoundError, StoreRepairError } from '../errors';
+export type { StoreOpenErrorCode } from '../errors';

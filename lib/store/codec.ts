@@ -1,17 +1,36 @@
-import { JournalValueError } from '../errors';
+import { JournalValueError, describe } from '../errors';
+import { describeKey } from '../describe-key';
 
 /**
  * The journal's value encoding: JSON text, with tagged objects (`{"$rx": tag, "v": …}`) for the
  * values JSON would silently change. Round trips are exact for JSON-like data and for
- * `undefined`, `NaN`, `±Infinity`, `-0`, `BigInt`, `Date`, `Map` and `Set` (nested freely).
- * Anything else (class instances, functions, symbols, cycles) is rejected with
+ * `undefined`, `NaN`, `±Infinity`, `-0`, `BigInt`, `Date`, `Map`, `Set` and array holes (nested
+ * freely, at most {@link MAX_JOURNAL_DEPTH} levels). Anything else (class instances, functions,
+ * symbols, cycles, values whose getters or Proxy traps throw) is rejected with
  * {@link JournalValueError} naming the spot — never stored as something else.
  */
 const TAG = '$rx';
 
+/** How deep a journaled value may nest; deeper values are refused with {@link JournalValueError}. */
+export const MAX_JOURNAL_DEPTH = 2000;
+/** How many characters of an error's own data fields are journaled (see {@link encodeError}); fields past it are dropped and listed. */
+export const MAX_ERROR_FIELDS_CHARS = 8192;
+/** How many nested `cause`s of an error are journaled. */
+const MAX_CAUSE_DEPTH = 4;
+
+/** Where a walk is, and the objects on its current path (cycles). */
+interface Walk {
+  readonly where: string;
+  readonly seen: Set<object>;
+  at: string;
+}
+
 /** Encodes `value` as journal text; `where` names it in errors (e.g. "the result of call `3>a#0`"). */
 export function encodeValue(value: unknown, where: string): string {
-  return encodePlain(value) ?? JSON.stringify(toJson(value, where, '(value)', new Set()));
+  const walk: Walk = { where, seen: new Set(), at: '(value)' };
+  return (
+    guarded(walk, () => encodePlain(value)) ?? JSON.stringify(guarded(walk, () => toJson(value, '(value)', walk, 0)))
+  );
 }
 
 /**
@@ -53,7 +72,17 @@ function encodePlain(value: unknown): string | undefined {
   return `${text}}`;
 }
 
-/** Decodes journal text made by {@link encodeValue}. */
+/** Runs a walk; whatever user code throws during it (a getter, a Proxy trap) becomes a {@link JournalValueError} at the spot. */
+function guarded<T>(walk: Walk, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (error instanceof JournalValueError) throw error;
+    throw new JournalValueError(walk.where, walk.at, `reading the value threw (${describe(error)})`, { cause: error });
+  }
+}
+
+/** Decodes journal text made by {@link encodeValue}. Throws (SyntaxError, TypeError) on text it did not make: the journal names the row. */
 export function decodeValue(text: string): unknown {
   return fromJson(JSON.parse(text));
 }
@@ -65,37 +94,102 @@ interface ErrorRecord {
   readonly message: string;
   readonly code?: string;
   readonly stack?: string;
+  /** The error's own enumerable data fields (encoded values), e.g. `status`, `retryAfter`. */
+  readonly fields?: Record<string, unknown>;
+  /** Its `cause`: an error record or an encoded value. */
+  readonly cause?: unknown;
+  /** Own fields (or the cause) left out: not data, or past {@link MAX_ERROR_FIELDS_CHARS}. */
+  readonly dropped?: readonly string[];
 }
+
+/** Error classes rebuilt by name on replay; any other name gives an `Error` with that `name`. */
+const BUILT_IN: Record<string, ErrorConstructor> = {
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
+};
 
 /**
- * Encodes a thrown value. An `Error` keeps its `name`, `message`, `code` and `stack`; other thrown
- * values are encoded as values (or, if they are not encodable, described as an `Error`).
+ * Encodes a thrown value. An `Error` keeps its `name`, `message`, `stack`, string `code`, its own
+ * enumerable data fields (`status`, `retryAfter`, a non-string `code`, …, encoded like any
+ * journaled value, at most {@link MAX_ERROR_FIELDS_CHARS} characters in all) and its `cause`
+ * (nested up to 4 levels); fields that are not data, or past the budget, are left out and their
+ * names listed. Other thrown values are encoded as values (or, if they are not encodable,
+ * described as an `Error`). Never throws.
  */
 export function encodeError(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    const record: ErrorRecord = {
-      [TAG]: 'error',
-      name: error.name,
-      message: error.message,
-      ...(typeof code === 'string' ? { code } : {}),
-      ...(typeof error.stack === 'string' ? { stack: error.stack } : {}),
-    };
-    return JSON.stringify(record);
-  }
   try {
-    return encodeValue(error, 'a thrown value');
+    return JSON.stringify(errorToJson(error, 0));
   } catch {
-    return JSON.stringify({ [TAG]: 'error', name: 'Error', message: String(error) } satisfies ErrorRecord);
+    return JSON.stringify({ [TAG]: 'error', name: 'Error', message: describe(error) } satisfies ErrorRecord);
   }
 }
 
-/** Decodes a thrown value made by {@link encodeError}: an `Error` with the recorded name, message, code and stack. */
+function errorToJson(error: unknown, depth: number): unknown {
+  if (!(error instanceof Error)) {
+    try {
+      return JSON.parse(encodeValue(error, 'a thrown value'));
+    } catch {
+      return { [TAG]: 'error', name: 'Error', message: describe(error) } satisfies ErrorRecord;
+    }
+  }
+  const name = typeof error.name === 'string' ? error.name : describeKey(error.name);
+  const message = typeof error.message === 'string' ? error.message : describeKey(error.message);
+  const code = (error as { code?: unknown }).code;
+  const fields: Record<string, unknown> = {};
+  const dropped: string[] = [];
+  let budget = MAX_ERROR_FIELDS_CHARS;
+  let any = false;
+  for (const field of Object.keys(error)) {
+    if (field === 'name' || field === 'message' || field === 'stack' || field === 'cause') continue;
+    if (field === 'code' && typeof code === 'string') continue;
+    let json: unknown;
+    let size: number;
+    try {
+      const walk: Walk = { where: 'an error field', seen: new Set([error]), at: `(error).${field}` };
+      json = toJson((error as unknown as Record<string, unknown>)[field], walk.at, walk, 1);
+      size = field.length + JSON.stringify(json).length;
+    } catch {
+      dropped.push(field);
+      continue;
+    }
+    if (size > budget) {
+      dropped.push(field);
+      continue;
+    }
+    budget -= size;
+    put(fields, field, json);
+    any = true;
+  }
+  let cause: unknown;
+  if (Object.hasOwn(error, 'cause')) {
+    const value = (error as { cause?: unknown }).cause;
+    if (depth < MAX_CAUSE_DEPTH) cause = errorToJson(value, depth + 1);
+    else dropped.push('cause');
+  }
+  return {
+    [TAG]: 'error',
+    name,
+    message,
+    ...(typeof code === 'string' ? { code } : {}),
+    ...(typeof error.stack === 'string' ? { stack: error.stack } : {}),
+    ...(any ? { fields } : {}),
+    ...(cause !== undefined || Object.hasOwn(error, 'cause') ? { cause } : {}),
+    ...(dropped.length > 0 ? { dropped } : {}),
+  } satisfies ErrorRecord;
+}
+
+/** Decodes a thrown value made by {@link encodeError}: an `Error` with the recorded name, message, code, stack, data fields and cause. */
 export function decodeError(text: string): unknown {
   return decodeValue(text);
 }
 
-function toJson(value: unknown, where: string, path: string, seen: Set<object>): unknown {
+function toJson(value: unknown, path: string, walk: Walk, depth: number): unknown {
+  walk.at = path;
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -109,47 +203,73 @@ function toJson(value: unknown, where: string, path: string, seen: Set<object>):
       return { [TAG]: 'bigint', v: value.toString() };
     case 'function':
     case 'symbol':
-      throw new JournalValueError(where, path, `a ${typeof value} is not data`);
+      throw new JournalValueError(walk.where, path, `a ${typeof value} is not data`);
   }
   if (value === null) return null;
   const obj = value as object;
-  if (seen.has(obj)) throw new JournalValueError(where, path, 'the value contains a cycle');
+  const seen = walk.seen;
+  if (seen.has(obj)) throw new JournalValueError(walk.where, path, 'the value contains a cycle');
+  if (depth >= MAX_JOURNAL_DEPTH)
+    throw new JournalValueError(walk.where, path, `the value nests deeper than ${MAX_JOURNAL_DEPTH} levels`);
   seen.add(obj);
   let out: unknown;
   if (Array.isArray(obj)) {
-    out = Array.from(obj, (item, i) => toJson(item, where, `${path}[${i}]`, seen));
+    const items = new Array<unknown>(obj.length);
+    for (let i = 0; i < obj.length; i++) {
+      const at = `${path}[${i}]`;
+      walk.at = at;
+      items[i] = i in obj ? toJson(obj[i], at, walk, depth + 1) : HOLE;
+    }
+    out = items;
   } else if (obj instanceof Date) {
     out = { [TAG]: 'date', v: obj.getTime() };
     if (Number.isNaN(obj.getTime())) out = { [TAG]: 'date', v: null };
   } else if (obj instanceof Map) {
-    out = {
-      [TAG]: 'map',
-      v: Array.from(obj, ([k, v], i) => [
-        toJson(k, where, `${path}<key ${i}>`, seen),
-        toJson(v, where, `${path}<value ${i}>`, seen),
-      ]),
-    };
+    const entries: unknown[] = [];
+    let i = 0;
+    for (const [k, v] of obj) {
+      entries.push([
+        toJson(k, `${path}<key ${i}>`, walk, depth + 1),
+        toJson(v, `${path}<value ${i}>`, walk, depth + 1),
+      ]);
+      i++;
+    }
+    out = { [TAG]: 'map', v: entries };
   } else if (obj instanceof Set) {
-    out = { [TAG]: 'set', v: Array.from(obj, (v, i) => toJson(v, where, `${path}<item ${i}>`, seen)) };
+    const items: unknown[] = [];
+    let i = 0;
+    for (const v of obj) items.push(toJson(v, `${path}<item ${i++}>`, walk, depth + 1));
+    out = { [TAG]: 'set', v: items };
   } else {
     const proto = Object.getPrototypeOf(obj);
     if (proto !== Object.prototype && proto !== null) {
       const name = (obj.constructor as { name?: string } | undefined)?.name ?? 'unknown';
-      throw new JournalValueError(where, path, `a ${name} instance is not data`);
+      throw new JournalValueError(walk.where, path, `a ${describeKey(name)} instance is not data`);
     }
     const copy: Record<string, unknown> = {};
-    for (const name of Object.keys(obj))
-      put(copy, name, toJson((obj as Record<string, unknown>)[name], where, `${path}.${name}`, seen));
+    for (const name of Object.keys(obj)) {
+      const at = `${path}.${name}`;
+      walk.at = at; // a getter that throws is reported at its own path
+      put(copy, name, toJson((obj as Record<string, unknown>)[name], at, walk, depth + 1));
+    }
     out = Object.hasOwn(obj, TAG) ? { [TAG]: 'obj', v: copy } : copy;
   }
   seen.delete(obj);
   return out;
 }
 
+/** An array hole (`new Array(3)`, `[1, , 3]`): kept as a hole, not turned into `undefined` or `null`. */
+const HOLE = { [TAG]: 'hole' };
+
 function fromJson(json: unknown): unknown {
   if (json === null || typeof json !== 'object') return json;
   if (Array.isArray(json)) {
-    for (let i = 0; i < json.length; i++) json[i] = fromJson(json[i]);
+    for (let i = 0; i < json.length; i++) {
+      const item = json[i] as unknown;
+      if (item !== null && typeof item === 'object' && (item as Record<string, unknown>)[TAG] === 'hole')
+        delete json[i];
+      else json[i] = fromJson(item);
+    }
     return json;
   }
   const obj = json as Record<string, unknown>;
@@ -178,19 +298,41 @@ function fromTagged(obj: Record<string, unknown>): unknown {
       for (const name of Object.keys(inner)) put(inner, name, fromJson(inner[name]));
       return inner;
     }
-    case 'error': {
-      const record = obj as unknown as ErrorRecord;
-      const error = new Error(record.message);
-      error.name = record.name;
-      if (record.code !== undefined) Object.assign(error, { code: record.code });
-      if (record.stack !== undefined) error.stack = record.stack;
-      return error;
-    }
+    case 'error':
+      return errorFromJson(obj as unknown as ErrorRecord);
     default:
       throw new TypeError(
-        `rx-agents journal: unknown value tag ${JSON.stringify(obj[TAG])} (was the store written by a newer version?)`,
+        `unknown value tag ${JSON.stringify(obj[TAG])} (was the store written by a newer version of rx-agents?)`,
       );
   }
+}
+
+function errorFromJson(record: ErrorRecord): Error {
+  const Ctor = Object.hasOwn(BUILT_IN, record.name) ? (BUILT_IN[record.name] as ErrorConstructor) : Error;
+  const error = new Ctor(String(record.message));
+  if (error.name !== record.name) error.name = String(record.name);
+  if (record.code !== undefined) Object.assign(error, { code: record.code });
+  if (record.stack !== undefined) error.stack = record.stack;
+  if (record.fields !== undefined) {
+    const fields = record.fields;
+    for (const name of Object.keys(fields))
+      Object.defineProperty(error, name, {
+        value: fromJson(fields[name]),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+  }
+  if (Object.hasOwn(record, 'cause'))
+    Object.defineProperty(error, 'cause', {
+      value: fromJson(record.cause),
+      enumerable: false,
+      writable: true,
+      configurable: true,
+    });
+  if (record.dropped !== undefined)
+    Object.defineProperty(error, 'journalDroppedFields', { value: [...record.dropped], enumerable: false });
+  return error;
 }
 
 /** Assigns an own property, also for the name `__proto__` (a plain assignment would set the prototype instead). */

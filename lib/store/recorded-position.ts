@@ -1,3 +1,4 @@
+import { JournalCorruptError, describe } from '../errors';
 import { decodeValue } from './codec';
 import type { AgentStore } from './store';
 
@@ -17,5 +18,12 @@ import type { AgentStore } from './store';
  */
 export async function recordedPosition(store: AgentStore, agent: string): Promise<string | number | undefined> {
   const snapshot = await store.load(agent);
-  return snapshot.position === undefined ? undefined : (decodeValue(snapshot.position) as string | number);
+  if (snapshot.position === undefined) return undefined;
+  try {
+    return decodeValue(snapshot.position) as string | number;
+  } catch (cause) {
+    throw new JournalCorruptError(agent, store.location, { table: 'agents' }, `the position: ${describe(cause)}`, {
+      cause,
+    });
+  }
 }

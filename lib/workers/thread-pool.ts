@@ -70,6 +70,11 @@ export class ThreadPool implements TaskRunner {
   constructor(
     readonly threads: number,
     private readonly execArgv: readonly string[] | undefined,
+    private readonly isolation: {
+      /** A fresh worker per task (the worker is terminated when its task ends). */
+      readonly isolateTasks: boolean;
+      readonly env: Readonly<Record<string, string>> | undefined;
+    } = { isolateTasks: false, env: undefined },
   ) {}
 
   get queued(): number {
@@ -175,6 +180,7 @@ export class ThreadPool implements TaskRunner {
     const worker = new WorkerThread(WORKER_SCRIPT, {
       eval: true,
       ...(this.execArgv === undefined ? {} : { execArgv: [...this.execArgv] }),
+      ...(this.isolation.env === undefined ? {} : { env: { ...this.isolation.env } }),
     });
     const slot: Slot = { worker, task: null, known: new Set(), retired: false };
     this.slots.add(slot);
@@ -191,7 +197,9 @@ export class ThreadPool implements TaskRunner {
     slot.task = null;
     this.finish(task);
     slot.worker.unref();
-    this.idle.push(slot);
+    // isolateTasks: the worker served its one task; a fresh one takes the next (retire() pumps).
+    if (this.isolation.isolateTasks) this.retire(slot, 'its isolated task ended', undefined, true);
+    else this.idle.push(slot);
     if (reply.ok) task.settle(true, reply.value);
     else
       task.settle(

@@ -14,6 +14,17 @@ export interface WorkerPoolOptions {
    * `pool.task()` can load `.ts` modules. @default the flags of the current process (Node's default)
    */
   readonly execArgv?: readonly string[];
+  /**
+   * Run every task on a fresh worker thread, terminated when the task ends, so that nothing a
+   * task leaves behind (globals, patched built-ins, module state, timers) is seen by a later task —
+   * of another key, say. Costs a thread start per task (tens of ms). @default false
+   */
+  readonly isolateTasks?: boolean;
+  /**
+   * The environment the workers see as `process.env`. Pass `{}` (or only what tasks need) to keep
+   * the host's secrets out of reach of `process.env` in tasks. @default a copy of the host's `process.env` (Node's default)
+   */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** A pool of worker threads for CPU-bound async blocks. Made by {@link createWorkerPool}. */
@@ -48,6 +59,11 @@ export interface WorkerPool {
  * Creates a pool of worker threads for CPU-bound async blocks, so they do not block the main
  * thread (where every sync block of every agent runs).
  *
+ * This is a thread pool, not a sandbox: tasks run in the host's process, with its permissions,
+ * files, network and memory. Only run code you trust on it. What it does guard: a task cannot
+ * signal the host with `process.kill` (refused), `process.exit` ends only its worker, and with
+ * `isolateTasks` no task sees what an earlier one left behind.
+ *
  * Semantics: at most `threads` tasks run at once, the rest wait FIFO. A task that throws fails
  * with `WorkerTaskError`; a worker that dies (`process.exit`, an uncaught error, out of memory)
  * fails only the task it was running, with `WorkerCrashedError`, and is replaced. Cancelling a
@@ -76,5 +92,13 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
   ) {
     throw optionError('execArgv', 'an array of strings', options.execArgv);
   }
-  return new ThreadPool(threads, options.execArgv);
+  const isolateTasks = options.isolateTasks ?? false;
+  if (typeof isolateTasks !== 'boolean') throw optionError('isolateTasks', 'a boolean', isolateTasks);
+  const env = options.env;
+  if (
+    env !== undefined &&
+    (typeof env !== 'object' || env === null || Object.values(env).some((v) => typeof v !== 'string'))
+  )
+    throw optionError('env', 'an object of strings', env);
+  return new ThreadPool(threads, options.execArgv, { isolateTasks, env });
 }

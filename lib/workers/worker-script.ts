@@ -16,6 +16,38 @@ const { createRequire } = require('node:module');
 const { pathToFileURL } = require('node:url');
 // Self-contained functions may require() modules inside their body; resolve from the working directory.
 globalThis.require = createRequire(process.cwd() + '/[rx-agents-worker]');
+
+// A worker shares its process with the host: process.kill(process.pid) (or of its group, or of every
+// process) from a task would kill the host. process.kill calls process._kill, so guarding _kill guards
+// both; the real one is kept only in this closure and the guard cannot be replaced. (process.exit in a
+// worker already ends only the worker; process.abort is refused by Node in workers.)
+{
+  const hostPid = process.pid;
+  const realKill = process._kill;
+  const refuse = (pid) => {
+    const error = new Error('process.kill(' + String(pid) + ') inside a worker task would signal the host process ' +
+      '(or its process group); rx-agents worker pools refuse it. A task ends by returning or throwing.');
+    error.code = 'ERR_WORKER_KILL_REFUSED';
+    return error;
+  };
+  const guarded = function _kill(pid, signal) {
+    const target = Number(pid);
+    if (signal !== 0 && (target === hostPid || !(target > 0))) throw refuse(pid);
+    return realKill.call(process, pid, signal);
+  };
+  Object.defineProperty(process, '_kill', { value: guarded, writable: false, configurable: false, enumerable: false });
+  const kill = process.kill;
+  Object.defineProperty(process, 'kill', {
+    value: function kill_(pid, signal) {
+      const target = Number(pid);
+      if (signal !== 0 && (target === hostPid || !(target > 0))) throw refuse(pid);
+      return kill.call(process, pid, signal);
+    },
+    writable: false,
+    configurable: false,
+    enumerable: false,
+  });
+}
 const fns = new Map();
 
 function compile(msg) {

@@ -40,7 +40,7 @@ describe('observe: createEventLog (JSON lines)', () => {
     const counts: Record<string, number> = {};
     for (const level of ['errors', 'runs', 'actions', 'all'] as const) {
       const path = join(dir, `${level}.jsonl`);
-      const log = createEventLog({ path, level });
+      const log = createEventLog({ path, level, payloads: true, keys: 'plain' });
       runJobs(log.inspect);
       await log.close();
       const lines = readLines(path);
@@ -77,7 +77,7 @@ describe('observe: createEventLog (JSON lines)', () => {
 
   it('truncates big payloads to valid JSON without walking the whole value', async () => {
     const path = join(dir, 'big.jsonl');
-    const log = createEventLog({ path, level: 'runs', maxPayloadChars: 64 });
+    const log = createEventLog({ path, level: 'runs', maxPayloadChars: 64, payloads: true });
     let touched = 0;
     const huge: Record<string, number> = {};
     for (let i = 0; i < 10_000; i++) Object.defineProperty(huge, `f${i}`, { enumerable: true, get: () => ++touched });

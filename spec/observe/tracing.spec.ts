@@ -34,7 +34,7 @@ function run(inspect: (e: LifecycleEvent) => void, marbles: string, jobs: Record
 describe('observe: createTracing (OpenTelemetry)', () => {
   it('run → action → async block spans with parent/child links, key/run attributes and scheduler-time durations', () => {
     const { exporter, tracer } = setup();
-    const tracing = createTracing({ tracer, agentName: 'jobs' });
+    const tracing = createTracing({ tracer, agentName: 'jobs', keys: 'plain', payloads: true });
     run(tracing.inspect, 'a-b|', { a: { id: 1, key: 'x', work: 5 }, b: { id: 2, key: 'x', work: 3 } });
     expect(tracing.openSpans()).to.equal(0);
     const spans = exporter.getFinishedSpans();
@@ -88,7 +88,7 @@ describe('observe: createTracing (OpenTelemetry)', () => {
 
   it('failures: async span, action span and run span get status ERROR and the exception', () => {
     const { exporter, tracer } = setup();
-    const tracing = createTracing({ tracer, agentName: 'jobs' });
+    const tracing = createTracing({ tracer, agentName: 'jobs', keys: 'plain', payloads: true });
     run(tracing.inspect, 'a|', { a: { id: 1, key: 'x', work: 2, fail: true } });
     const spans = exporter.getFinishedSpans();
     const get = (n: string): ReadableSpan => spans.find((s) => s.name === n)!;

@@ -134,3 +134,43 @@ describe('memory: values that would not survive a store are rejected at set time
     }
   });
 });
+
+describe('S13 the journal codec types every failure and keeps array holes', () => {
+  it('a value whose reading throws (getter, revoked proxy) is a JournalValueError at the spot, with the cause', () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    const getter = {
+      get token(): string {
+        throw new Error('denied');
+      },
+    };
+    expect(() => encodeValue({ a: getter }, 'the input of run 3'))
+      .to.throw(
+        JournalValueError,
+        'Cannot journal the input of run 3: at `(value).a.token`, reading the value threw (Error: denied)',
+      )
+      .with.property('cause');
+    expect(() => encodeValue([proxy], 'it')).to.throw(
+      JournalValueError,
+      'at `(value)[0]`, reading the value threw (TypeError',
+    );
+  });
+
+  it('50k-deep nesting is a JournalValueError, not a RangeError', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 50_000; i++) deep = { d: deep };
+    expect(() => encodeValue(deep, 'it')).to.throw(JournalValueError, 'the value nests deeper than 2000 levels');
+  });
+
+  it('array holes come back as holes (not undefined)', () => {
+    // eslint-disable-next-line no-sparse-arrays
+    const back = decodeValue(encodeValue({ list: [1, , 3], empty: new Array(2) }, 'it')) as {
+      list: unknown[];
+      empty: unknown[];
+    };
+    expect(back.list).to.have.length(3);
+    expect(1 in back.list).to.equal(false);
+    expect(back.empty).to.have.length(2);
+    expect(0 in back.empty).to.equal(false);
+  });
+});
