@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type { z } from 'zod/v4';
 
 /** What {@link fastParse} answers when it cannot decide: ask zod (no fast path, or the payload fails it). */
 export const ASK_ZOD: unique symbol = Symbol('rx-agents.ask-zod');

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import type { ActionDef, ActionFactory } from '../agent/define-agent';
 import { defineEvent } from '../events/define-event';
 import { WaitTimeoutError } from '../runtime/wait-errors';
