@@ -305,7 +305,7 @@ describe('cli: rx-agents (a real child process on real SQLite files)', function 
 
   it('timeline: an event-log file becomes the run timeline page; lines that are not events are counted, never silently', async () => {
     const log = join(dir, 'events.jsonl');
-    const eventLog = createEventLog({ path: log, level: 'all' });
+    const eventLog = createEventLog({ path: log, level: 'all', keys: 'plain' }); // keys are hashed by default;
     const agent = defineAgent({
       name: 'tl',
       actions: (action) => [
