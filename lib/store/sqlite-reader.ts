@@ -138,6 +138,8 @@ export function readStore(path: string, options: ReadStoreOptions = {}): StoreSt
 /**
  * Opens a store file read-only, after checking it exists (SQLite would report a missing read-only
  * file as "unable to open"). Used by the reader and by `diagnoseStore`; the caller closes it.
+ *
+ * @internal shared by the store reader, doctor and repair; not part of the published types (it takes a better-sqlite3 connection).
  */
 export function openReadOnly(path: string): BetterSqlite3.Database {
   if (typeof path !== 'string' || path.length === 0)

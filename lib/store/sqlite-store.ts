@@ -130,7 +130,10 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Sql
   return new SqliteJournalStore(db, path, commitDelay, Database);
 }
 
-/** Loads the optional peer `better-sqlite3` (lazily: only users of a SQLite store need it). */
+/**
+ * Loads the optional peer `better-sqlite3` (lazily: only users of a SQLite store need it).
+ * @internal shared by the store reader, doctor and repair; not in the published types.
+ */
 export function loadDriver(feature = 'sqliteStore'): typeof BetterSqlite3 {
   try {
     // Lazy: better-sqlite3 is an optional peer dependency, loaded only by users of this store.
@@ -200,6 +203,8 @@ function checkSchema(db: BetterSqlite3.Database, path: string, integrityCheck: '
  * (`ERR_STORE_CORRUPT`: not SQLite, the integrity check fails, or a table of the store is missing;
  * `ERR_STORE_FOREIGN`: another application's database; read-only, busy and path problems with
  * their own codes) or {@link StoreVersionError}. Writes nothing: the read-only store reader uses it too.
+ *
+ * @internal shared by the store reader, doctor and repair; not part of the published types (it takes a better-sqlite3 connection).
  */
 export function verifyStoreFile(
   db: BetterSqlite3.Database,
