@@ -1,6 +1,8 @@
-import { createHmac, randomBytes } from 'node:crypto';
 import { describeKey } from '../describe-key';
 import { optionError } from '../errors';
+
+// A Node built-in through process.getBuiltinModule, not an import: an ESM bundle of this CommonJS package cannot require() it (see package.json `engines`).
+const { createHmac, randomBytes } = process.getBuiltinModule('node:crypto');
 
 /** How keys appear in logs and spans: an HMAC of the key (`hash`), the key itself (`plain`), or not at all (`omit`). */
 export type KeyMode = 'hash' | 'plain' | 'omit';
