@@ -1,10 +1,12 @@
-import { existsSync, statSync } from 'node:fs';
 import type BetterSqlite3 from 'better-sqlite3';
 import { StoreNotFoundError, StoreOpenError } from '../errors';
 import type { MemoryValue } from '../context/memory-ref';
 import { decodeError, decodeValue } from './codec';
 import { loadDriver, SQLITE_SCHEMA_VERSION, verifyStoreFile } from './sqlite-store';
 import { CALL_FAILED, CALL_OK } from './store';
+
+// Node built-ins through process.getBuiltinModule, not imports: an ESM bundle of this CommonJS package cannot require() them (see package.json `engines`).
+const { existsSync, statSync } = process.getBuiltinModule('node:fs');
 
 /**
  * What a journaled call looks like from outside (S13): its stable id, the action that made it, and

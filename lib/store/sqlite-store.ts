@@ -1,5 +1,3 @@
-import { statSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import {
   MissingPeerDependencyError,
@@ -11,6 +9,10 @@ import {
 } from '../errors';
 import { currentOwner, SqliteAgentLock } from './sqlite-lock';
 import type { AgentStore, JournalBatch, JournalSnapshot, JournaledCall, JournaledInput } from './store';
+
+// Node built-ins through process.getBuiltinModule, not imports: an ESM bundle of this CommonJS package cannot require() them (see package.json `engines`).
+const { statSync } = process.getBuiltinModule('node:fs');
+const { dirname } = process.getBuiltinModule('node:path');
 
 /** `PRAGMA application_id` of rx-agents stores ("RXAG"): tells our files from foreign SQLite files. */
 export const SQLITE_APPLICATION_ID = 0x52584147;
