@@ -234,8 +234,14 @@ describe('inspect: serveInspector (a real HTTP server on 127.0.0.1)', function (
           page.evaluate(`document.querySelectorAll(${JSON.stringify(selector)}).length`) as Promise<number>;
         await until('the page to be live', async () => (await text('#status')) === 'live');
         await until('three lanes', async () => (await count('#timeline g.lane')) >= 3);
-        const before = await count('#timeline rect.run');
-        await until('more runs drawn', async () => (await count('#timeline rect.run')) > before);
+        // The live timeline is a sliding window capped in runs, so the count of bars can stay level once it is
+        // full: wait for a run that was not drawn before (a key and run number not seen yet).
+        const drawn = (): Promise<string[]> =>
+          page.evaluate(
+            `[...document.querySelectorAll('#timeline rect.run')].map((r) => r.dataset.key + '#' + r.dataset.run)`,
+          ) as Promise<string[]>;
+        const before = new Set(await drawn());
+        await until('a new run drawn', async () => (await drawn()).some((id) => !before.has(id)));
         const lanes = (await page.evaluate(
           `[...document.querySelectorAll('#timeline g.lane')].map((g) => g.dataset.key)`,
         )) as string[];

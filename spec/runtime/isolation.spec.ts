@@ -170,7 +170,8 @@ describe('S9 error policies', () => {
     );
   });
 
-  it('isolate: 50k invalid inputs queued on one key fail one by one without deep recursion', async () => {
+  it('isolate: 50k invalid inputs queued on one key fail one by one without deep recursion', async function () {
+    this.timeout(60_000);
     const typed = defineAgent({
       name: 'strict',
       input: z.number(),

@@ -128,7 +128,7 @@ function finalMemory(db: string): Record<string, unknown> {
 }
 
 describe('store: crash recovery with SIGKILLed child processes (S13)', function () {
-  this.timeout(120_000);
+  this.timeout(300_000);
   let dir: string;
   before(() => (dir = mkdtempSync(join(tmpdir(), 'rx-agents-crash-'))));
   after(() => rmSync(dir, { recursive: true, force: true }));

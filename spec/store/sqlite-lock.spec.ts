@@ -68,7 +68,7 @@ const errorOf = (p: Promise<unknown>): Promise<unknown> =>
   );
 
 describe('store: sqliteStore single-writer lock across processes (S13)', function () {
-  this.timeout(30_000);
+  this.timeout(90_000);
   let dir: string;
   let db: string;
   beforeEach(() => {
