@@ -57,7 +57,8 @@ ${TIMELINE_CSS}</style></head><body>
   const status = $('status');
   const tiles = (s) => {
     const items = [['runs/s', s.runsPerSecond], ['active keys', s.stats.activeKeys], ['active runs', s.stats.activeRuns], ['waiting inputs', s.stats.bufferedInputs],
-      ['async in flight', s.stats.inFlightAsync + ' (' + s.stats.runningAsync + ' running)'], ['runs done', s.stats.runsCompleted], ['runs failed', s.stats.runsFailed], ['outputs', s.stats.outputs]];
+      ['async in flight', s.stats.inFlightAsync + ' (' + s.stats.runningAsync + ' running)'],
+      ['slow blocks', s.stats.slowAsync + (s.stats.oldestSlowAge === null ? '' : ' (oldest ' + fmt(s.stats.oldestSlowAge / 1000) + ' s)')], ['runs done', s.stats.runsCompleted], ['runs failed', s.stats.runsFailed], ['outputs', s.stats.outputs]];
     $('tiles').replaceChildren(...items.map(([label, value]) => { const t = el('div', undefined, 'tile'); t.dataset.tile = label; t.append(el('b', value), el('span', label)); return t; }));
   };
   const rows = (id, list, cells, onClick) => {

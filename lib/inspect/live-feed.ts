@@ -151,6 +151,8 @@ export class LiveFeed {
         inFlightAsync: s.inFlightAsync,
         queuedAsync: s.queuedAsync,
         runningAsync: s.runningAsync,
+        slowAsync: s.slowAsync,
+        oldestSlowAge: s.oldestSlowAsync?.age ?? null,
         runsStarted: s.runsStarted,
         runsCompleted: s.runsCompleted,
         runsFailed: s.runsFailed,

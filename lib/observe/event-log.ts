@@ -21,7 +21,7 @@ export interface EventLogOptions extends RedactionOptions {
   /** Or write them to this stream (e.g. `process.stderr`); `close()` then flushes but does not end it. */
   readonly stream?: Writable;
   /**
-   * `errors`: failed actions and runs, failed async blocks, dropped inputs. `runs`: plus inputs,
+   * `errors`: failed actions and runs, failed async blocks, slow async blocks (`async.slow`), dropped inputs. `runs`: plus inputs,
    * run start/end and outputs. `actions`: plus action start/suspend/resume/finish, sent and routed
    * events. `all`: plus async block queued/started/completed. @default 'runs'
    */
@@ -61,6 +61,7 @@ const LEVEL_OF: Record<LifecycleEventType, number> = {
   'input.dropped': 0,
   'action.failed': 0,
   'signal.rejected': 0,
+  'async.slow': 0,
   'input.accepted': 1,
   'run.started': 1,
   'run.ended': 1,

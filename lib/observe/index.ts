@@ -11,7 +11,7 @@
  */
 export { createInspector } from './inspector';
 export type { AgentInspector, InspectorOptions } from './inspector';
-export type { AgentStats, ActionStats } from './stats';
+export type { AgentStats, ActionStats, SlowBlockStats } from './stats';
 export type { LatencySummary } from './latency';
 export { createEventLog } from './event-log';
 export type { EventLog, EventLogLevel, EventLogOptions, EventLogStats } from './event-log';

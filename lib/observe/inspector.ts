@@ -10,6 +10,11 @@ export interface InspectorOptions {
   readonly stats?: boolean;
   /** How many recent samples per action the latency percentiles are computed over. @default 1024 */
   readonly latencyWindow?: number;
+  /**
+   * The clock `stats().oldestSlowAsync.age` is measured by: the operator's scheduler time. Pass
+   * `() => scheduler.now()` under a TestScheduler. @default Date.now (the time of RxJS's default schedulers)
+   */
+  readonly clock?: () => number;
 }
 
 /** The observability hub of one agent operator: a hot lifecycle stream plus stats snapshots. */
@@ -51,12 +56,13 @@ export interface AgentInspector {
  */
 export function createInspector(options: InspectorOptions = {}): AgentInspector {
   if (typeof options !== 'object' || options === null) throw optionError('options', 'an object', options);
-  const { stats = true, latencyWindow = 1024 } = options;
+  const { stats = true, latencyWindow = 1024, clock = Date.now } = options;
   if (typeof stats !== 'boolean') throw optionError('stats', 'a boolean', stats);
+  if (typeof clock !== 'function') throw optionError('clock', 'a function returning scheduler time (ms)', clock);
   if (!Number.isInteger(latencyWindow) || latencyWindow < 1)
     throw optionError('latencyWindow', 'an integer >= 1', latencyWindow);
   const subject = new Subject<LifecycleEvent>();
-  const tracker = stats ? new StatsTracker(latencyWindow) : undefined;
+  const tracker = stats ? new StatsTracker(latencyWindow, clock) : undefined;
   const events$ = subject.asObservable();
   /** Internal listeners (lib/observe/inspector-tap.ts): one plain call per event, no Subject dispatch. */
   let taps: TapListener[] = [];

@@ -30,6 +30,19 @@ export interface ToolStats {
   readonly failed: number;
 }
 
+/** The oldest block in {@link AgentStats.slowAsync}. */
+export interface SlowBlockStats {
+  readonly key: unknown;
+  readonly run: number;
+  readonly action: string;
+  /** The call id (`<activation id>#<call index>`). */
+  readonly call: string;
+  /** When its current attempt started (scheduler time). */
+  readonly startedAt: number;
+  /** How long it has been running: `clock() - startedAt` at the snapshot. */
+  readonly age: number;
+}
+
 /** A point-in-time snapshot of what an agent operator is doing, built from its lifecycle events. */
 export interface AgentStats {
   /** The time of the last lifecycle event seen (scheduler time). `undefined` before the first. */
@@ -46,6 +59,13 @@ export interface AgentStats {
   readonly queuedAsync: number;
   /** Async blocks running on the executor. */
   readonly runningAsync: number;
+  /**
+   * Running async blocks that have been reported by `async.slow` (running longer than the operator's
+   * `slowBlockAfter`) and have not completed yet: a hung dependency shows here while it hangs.
+   */
+  readonly slowAsync: number;
+  /** The longest-running of them, with its age (ms, by the inspector's `clock`) now; `undefined` when `slowAsync` is 0. */
+  readonly oldestSlowAsync: SlowBlockStats | undefined;
   /** The highest `activeKeys`, `activeRuns`, `bufferedInputs` and `inFlightAsync` seen since the inspector was created. */
   readonly peakActiveKeys: number;
   readonly peakActiveRuns: number;
@@ -82,6 +102,8 @@ interface ActionCounters {
 interface CallState {
   running: boolean;
   startedAt: number;
+  /** Reported by `async.slow` (and not completed). */
+  slow: boolean;
 }
 
 /**
@@ -102,6 +124,8 @@ export class StatsTracker {
   private readonly tools = new Map<string, { calls: number; failed: number }>();
   private queued = 0;
   private running = 0;
+  /** Calls reported slow and not completed, with what their stats line names. */
+  private readonly slow = new Map<CallState, { key: unknown; run: number; action: string; call: string }>();
   private peak = { keys: 0, runs: 0, buffered: 0, async: 0 };
   private c = {
     inputsAccepted: 0,
@@ -117,7 +141,11 @@ export class StatsTracker {
     asyncReplayed: 0,
   };
 
-  constructor(private readonly window: number) {}
+  constructor(
+    private readonly window: number,
+    /** The clock ages are measured by at a snapshot (the operator's scheduler time). */
+    private readonly clock: () => number,
+  ) {}
 
   record(e: LifecycleEvent): void {
     this.time = e.time;
@@ -174,7 +202,7 @@ export class StatsTracker {
       case 'async.queued': {
         let calls = this.calls.get(e.run);
         if (calls === undefined) this.calls.set(e.run, (calls = new Map()));
-        calls.set(e.call, { running: false, startedAt: e.time });
+        calls.set(e.call, { running: false, startedAt: e.time, slow: false });
         this.queued++;
         if (this.queued + this.running > this.peak.async) this.peak.async = this.queued + this.running;
         break;
@@ -186,7 +214,22 @@ export class StatsTracker {
           call.startedAt = e.time;
           this.queued--;
           this.running++;
+        } else if (call !== undefined) {
+          // started again (a retry): a new attempt, not slow (yet)
+          call.startedAt = e.time;
+          if (call.slow) {
+            call.slow = false;
+            this.slow.delete(call);
+          }
         }
+        break;
+      }
+      case 'async.slow': {
+        const call = this.calls.get(e.run)?.get(e.call);
+        if (call === undefined || !call.running || call.slow) break;
+        call.slow = true;
+        call.startedAt = e.time - e.age; // the attempt the watch measured
+        this.slow.set(call, { key: e.key, run: e.run, action: e.action, call: e.call });
         break;
       }
       case 'async.completed': {
@@ -198,6 +241,7 @@ export class StatsTracker {
         if (calls === undefined || call === undefined) break;
         calls.delete(e.call);
         if (calls.size === 0) this.calls.delete(e.run);
+        if (call.slow) this.slow.delete(call);
         if (call.running) {
           this.running--;
           if (!e.replayed) this.counters(e.action).asyncLatency.add(e.time - call.startedAt);
@@ -259,6 +303,8 @@ export class StatsTracker {
       inFlightAsync: this.queued + this.running,
       queuedAsync: this.queued,
       runningAsync: this.running,
+      slowAsync: this.slow.size,
+      oldestSlowAsync: this.oldestSlow(),
       peakActiveKeys: this.peak.keys,
       peakActiveRuns: this.peak.runs,
       peakBufferedInputs: this.peak.buffered,
@@ -268,6 +314,14 @@ export class StatsTracker {
       models: Object.fromEntries([...this.models].map(([k, v]) => [k, { ...v }])),
       tools: Object.fromEntries([...this.tools].map(([k, v]) => [k, { ...v }])),
     };
+  }
+
+  private oldestSlow(): SlowBlockStats | undefined {
+    let oldest: CallState | undefined;
+    for (const call of this.slow.keys()) if (oldest === undefined || call.startedAt < oldest.startedAt) oldest = call;
+    if (oldest === undefined) return undefined;
+    const named = this.slow.get(oldest) as { key: unknown; run: number; action: string; call: string };
+    return { ...named, startedAt: oldest.startedAt, age: this.clock() - oldest.startedAt };
   }
 
   private release(key: unknown): void {
@@ -283,6 +337,7 @@ export class StatsTracker {
     for (const call of calls.values()) {
       if (call.running) this.running--;
       else this.queued--;
+      if (call.slow) this.slow.delete(call);
     }
   }
 

@@ -246,6 +246,12 @@ export function createTracing(options: TracingOptions = {}): AgentTracing {
         );
         return;
       }
+      case 'async.slow':
+        runs
+          .get(e.run)
+          ?.calls.get(e.call)
+          ?.span?.addEvent('slow', { 'rx_agents.age_ms': e.age, 'rx_agents.attempt': e.attempt }, e.time);
+        return;
       case 'async.completed': {
         const run = runs.get(e.run);
         if (run === undefined) return;

@@ -104,6 +104,15 @@ export interface AgentOperatorOptions<In = unknown> {
    */
   readonly defaultTimeout?: number;
   /**
+   * With `inspect`: an async block still running this many ms (scheduler time) after it started is
+   * reported once by an `async.slow` lifecycle event, and counted in the inspector's
+   * `stats().slowAsync`, so a hung dependency is visible while it hangs (the block goes on running:
+   * `defaultTimeout` is what stops it). A retry starts the clock again. Costs nothing without
+   * `inspect`; with it, one scheduler timer per operator while blocks run. `Infinity` turns it off.
+   * @default 30000
+   */
+  readonly slowBlockAfter?: number;
+  /**
    * Named budgets (`createBudgets({ openai: 8 })`) that calls take permits of with
    * `ctx.executeAsyncWith({ budget: 'openai' }, fn)`. Share one between operators to share the
    * limits across agents. @default none
@@ -153,6 +162,7 @@ const KNOWN = new Set([
   'state',
   'maxEventsPerRun',
   'defaultTimeout',
+  'slowBlockAfter',
   'budgets',
   'signals',
   'onSignalRejected',
@@ -266,6 +276,12 @@ export function resolveOptions(
   ) {
     throw optionError('defaultTimeout', 'a number of ms > 0', o.defaultTimeout);
   }
+  if (
+    o.slowBlockAfter !== undefined &&
+    !(typeof o.slowBlockAfter === 'number' && o.slowBlockAfter > 0 && !Number.isNaN(o.slowBlockAfter))
+  ) {
+    throw optionError('slowBlockAfter', 'a number of ms > 0 or Infinity', o.slowBlockAfter);
+  }
   if (o.validateEvents !== undefined && typeof o.validateEvents !== 'boolean')
     throw optionError('validateEvents', 'a boolean', o.validateEvents);
   const concurrency = o.concurrency ?? 64;
@@ -288,6 +304,7 @@ export function resolveOptions(
     state: o.state,
     maxEventsPerRun: o.maxEventsPerRun ?? 10_000,
     defaultTimeout: o.defaultTimeout,
+    slowBlockAfter: o.slowBlockAfter ?? 30_000,
     budgets: o.budgets,
     signals: o.signals,
     onSignalRejected: o.onSignalRejected,

@@ -110,6 +110,16 @@ export class AsyncCall<T> implements Call<T>, ExecutorTask {
     return this.attempt > 0;
   }
 
+  /** Its block holds an executor slot now: started and not yet settled, nor released to wait for a retry. */
+  get running(): boolean {
+    return this.done !== null;
+  }
+
+  /** How many times its block has started (a retry counts again). */
+  get attempts(): number {
+    return this.attempt;
+  }
+
   get settled(): boolean {
     return this.status !== PENDING;
   }
@@ -128,10 +138,10 @@ export class AsyncCall<T> implements Call<T>, ExecutorTask {
   start(done: () => void): void {
     this.done = done;
     if (this.status !== PENDING) return this.release();
+    this.attempt++;
     this.host.callStarted(this as AsyncCall<unknown>);
     const timeout = this.options?.timeout ?? this.host.defaultTimeout;
     if (timeout !== undefined && this.timer === null) this.startTimer(timeout);
-    this.attempt++;
     try {
       this.host.invokeBlock(this as AsyncCall<unknown>);
     } catch (error) {

@@ -2,6 +2,7 @@ import type { SchedulerLike } from 'rxjs';
 import { CallbackError } from '../errors';
 import type { DropReason } from './admission';
 import type { ExtensionEvent, Inspector, LifecycleEvent } from './lifecycle';
+import { SlowBlocks, type WatchedCall } from './slow-blocks';
 
 /** What an `action.*` event reports of an activation. */
 export interface InspectedActivation {
@@ -33,11 +34,27 @@ export interface InspectedCall {
  * inspection.runStarted(key, seq, now, acceptedAt); // emits `run.started` if someone listens
  */
 export class Inspection {
+  /** Reports blocks running past `slowBlockAfter` (`async.slow`); only with an inspector and a finite threshold. */
+  private readonly slow: SlowBlocks<InspectedActivation> | null;
+
   constructor(
     private readonly inspector: Inspector | undefined,
     private readonly scheduler: SchedulerLike,
     private readonly onThrow: (error: CallbackError) => void,
-  ) {}
+    slowBlockAfter = Infinity,
+  ) {
+    this.slow =
+      inspector !== undefined && slowBlockAfter !== Infinity
+        ? new SlowBlocks<InspectedActivation>(scheduler, slowBlockAfter, (a, call, attempt, age) =>
+            this.asyncSlow(a, call, attempt, age),
+          )
+        : null;
+  }
+
+  /** The stream ended: the slow-block watch leaves no timer behind (S9). */
+  close(): void {
+    this.slow?.close();
+  }
 
   /** Someone listens. */
   get on(): boolean {
@@ -147,21 +164,42 @@ export class Inspection {
       });
   }
 
-  asyncStarted(a: InspectedActivation, call: InspectedCall): void {
+  /** A block started (or started again, retrying): watched for `async.slow` while someone listens. */
+  asyncStarted(a: InspectedActivation, call: InspectedCall & WatchedCall): void {
+    const inspect = this.listener();
+    if (inspect === undefined) return;
+    const now = this.scheduler.now();
+    this.emit(inspect, {
+      type: 'async.started',
+      time: now,
+      key: a.key,
+      run: a.run,
+      action: a.action,
+      activation: a.id,
+      call: call.id,
+    });
+    this.slow?.started(a, call, now);
+  }
+
+  /** A running block crossed the `slowBlockAfter` threshold (reported by the watch). */
+  private asyncSlow(a: InspectedActivation, call: WatchedCall, attempt: number, age: number): void {
     const inspect = this.listener();
     if (inspect !== undefined)
       this.emit(inspect, {
-        type: 'async.started',
+        type: 'async.slow',
         time: this.scheduler.now(),
         key: a.key,
         run: a.run,
         action: a.action,
         activation: a.id,
         call: call.id,
+        attempt,
+        age,
       });
   }
 
   asyncCompleted(a: InspectedActivation, call: InspectedCall): void {
+    this.slow?.settled(call);
     const inspect = this.listener();
     if (inspect !== undefined)
       this.emit(inspect, {

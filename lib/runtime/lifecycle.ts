@@ -65,6 +65,20 @@ export type LifecycleEvent =
       readonly replayed: boolean;
       readonly error?: unknown;
     })
+  /**
+   * An async block has been running for the operator's `slowBlockAfter` ms (a hung dependency?).
+   * Reported once per attempt, while the block still runs; `age` is how long it has run (ms),
+   * `attempt` counts from 1 (a retry starts the clock again). It is followed by the block's
+   * `async.completed` (or its run's end).
+   */
+  | (Base & {
+      readonly type: 'async.slow';
+      readonly action: string;
+      readonly activation: string;
+      readonly call: string;
+      readonly attempt: number;
+      readonly age: number;
+    })
   | (Base & {
       readonly type: 'event.sent';
       readonly eventType: string;

@@ -91,7 +91,7 @@ export class Runtime implements RunHost, AdmissionHost {
       deliver: (call, event) => this.journal.afterCommit(() => call.resolveWith(true, event)),
     };
     const fail = (error: unknown): void => this.fail(error);
-    this.inspection = new Inspection(settings.inspect, settings.scheduler, fail);
+    this.inspection = new Inspection(settings.inspect, settings.scheduler, fail, settings.slowBlockAfter);
     this.admission = new Admission(this, settings);
     this.mailbox = new Mailbox(settings.scheduler, () => this.completeIfDone(), fail);
     this.journal =
@@ -652,6 +652,7 @@ export class Runtime implements RunHost, AdmissionHost {
           }
         : undefined,
     );
+    inspection.close();
     this.memories.clear();
     this.held = [];
     this.heldSignals = [];

@@ -84,4 +84,6 @@ export interface RuntimeSettings {
   readonly maxEventsPerRun: number;
   /** The timeout of async blocks that have none of their own. */
   readonly defaultTimeout: number | undefined;
+  /** ms an async block may run before `async.slow` reports it (`Infinity`: never); only with `inspect`. */
+  readonly slowBlockAfter: number;
 }
