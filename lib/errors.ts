@@ -62,15 +62,23 @@ export class AsyncBlockAccessError extends RxAgentsError {
   constructor(
     readonly action: string,
     readonly member: string,
-    /** `outside`: not in one of the action's sync blocks; `after`: the action had already finished. */
-    readonly when: 'outside' | 'after' = 'outside',
+    /**
+     * `outside`: not in one of the action's sync blocks; `after`: the action had already finished;
+     * `suspended`: an async action's context, used while the action was suspended on an `await` by
+     * code that is not the action's own (a timer, a `.then` callback, a bound function, a helper it did not await).
+     */
+    readonly when: 'outside' | 'after' | 'suspended' = 'outside',
   ) {
     super(
       'ERR_ASYNC_BLOCK_ACCESS',
       when === 'after'
         ? `\`ctx.${member}\` was used after action \`${action}\` had finished (by a timer or a callback that outlived it?). ` +
             'A context is usable only while its action runs: await (or yield*) what the action starts, and use the context in the action itself.'
-        : `\`ctx.${member}\` was used outside a sync block of action \`${action}\` (for example inside an executeAsync block). ` +
+        : when === 'suspended'
+          ? `\`ctx.${member}\` was used while action \`${action}\` was suspended on an await, by code that is not the action's own ` +
+            '(a timer, a .then callback, an AsyncResource.bind or AsyncLocalStorage.snapshot wrapper, or a helper the action did not await). ' +
+            'A context is usable only by the action itself and by async functions it awaits (also through Promise.all): await the helper, or use the context after the await.'
+          : `\`ctx.${member}\` was used outside a sync block of action \`${action}\` (for example inside an executeAsync block). ` +
             'Async blocks may not touch memory, sendEvent or resources: return a value from the block and use it in the action after it resumes.',
     );
   }

@@ -17,6 +17,7 @@ import type { MemoryNode } from './memory';
 import { MemoryView, type MemoryHost, type MemoryKind } from './memory-view';
 import type { SyncBlocks } from './sync-blocks';
 import { describeKey } from '../describe-key';
+import { actionWrapper, currentResource, isNativeAsync, ownCode, type ActionEnd } from './action-frames';
 
 /**
  * Tracks which async action (or async block) the current async continuation belongs to, so
@@ -91,7 +92,7 @@ export interface ActivationHost {
  * One action triggered by one event in one run: its code blocks, its calls, its context.
  * It *is* the `RunnerContext` the action receives.
  */
-export class Activation implements RunnerContext, CallHost, MemoryHost {
+export class Activation implements RunnerContext, CallHost, MemoryHost, ActionEnd {
   /** Queued in the runtime's mailbox. */
   posted = false;
   private state: State = RUNNING;
@@ -106,6 +107,10 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
   private failures: AsyncCall<unknown>[] | null = null;
   /** The next activation of its run still going after its first sync block (see `Run`). */
   nextInRun: Activation | null = null;
+  /** S5, async actions: the name of the wrapper this action runs in (`null`: no stack check, see {@link inOwnCode}). */
+  private frameName: string | null = null;
+  /** S5: the turn (a Promise job's resource) already found to be the action's own code. */
+  private ownTurn: object | null = null;
 
   constructor(
     private readonly host: ActivationHost,
@@ -192,21 +197,21 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
   }
 
   private startAsync(): void {
-    let promise: PromiseLike<void>;
+    // S5: through its own named async wrapper, which stays on the stack of the action's own code (action-frames.ts).
+    const fn = this.def.fn as (e: AgentEvent, c: RunnerContext) => PromiseLike<void>;
+    const { wrapper, name } = actionWrapper();
+    this.frameName = isNativeAsync(fn) ? name : null; // compiled below ES2017: the old rule (scope only)
     try {
-      promise = asyncScope.run(
-        this,
-        this.def.fn as (e: AgentEvent, c: RunnerContext) => PromiseLike<void>,
-        this.trigger(),
-        this,
-      );
+      void asyncScope.run(this, wrapper, fn, this.trigger(), this, this);
     } catch (error) {
-      return this.fail(error);
+      this.fail(error); // a throw before the wrapper ran (the trigger)
     }
-    promise.then(
-      () => this.finish(),
-      (error) => this.fail(error),
-    );
+  }
+
+  /** {@link ActionEnd}: the async action's promise settled (called by its wrapper). */
+  asyncSettled(failed: boolean, error: unknown): void {
+    if (failed) this.fail(error);
+    else this.finish();
   }
 
   /** Mailbox turn: resumes a suspended generator with the outcome of the call it waits on. */
@@ -292,7 +297,12 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
 
   // ---- the context ------------------------------------------------------------------------
 
-  /** S5: context members work only in this action's own sync blocks. */
+  /**
+   * S5: context members work only in this action's own sync blocks. A generator or plain action's
+   * block holds the runtime's lock (`blocks.current`). An async action's code runs in its
+   * AsyncLocalStorage scope — and so does a timer or callback it registered: among those, only the
+   * action's own code passes (see {@link inOwnCode}).
+   */
   private guard(member: string): void {
     const host = this.host;
     const allowed = this.def.style === 'async' ? asyncScope.getStore() === this : host.blocks.current === this;
@@ -303,6 +313,25 @@ export class Activation implements RunnerContext, CallHost, MemoryHost {
       throw new AbortedError(
         `run ${host.seq} of key \`${describeKey(host.key)}\` has ended; \`ctx.${member}\` is no longer available`,
       );
+    if (this.frameName !== null && !this.inOwnCode(this.frameName))
+      throw new AsyncBlockAccessError(this.def.name, member, 'suspended');
+  }
+
+  /**
+   * An async action's context is used in its scope: is it the action's own code — the action, or an
+   * async function it awaits — rather than a timer, `.then` callback or bound function that runs while
+   * it is suspended? No sync block of another activation (nor an async block) may hold the lock, and
+   * the action's wrapper must be on the stack (lib/runtime/action-frames.ts). The stack is captured
+   * once per turn: an await continuation is a promise job whose resource (a Promise) runs once, so
+   * the verdict is kept for it.
+   */
+  private inOwnCode(frameName: string): boolean {
+    if (this.host.blocks.current !== null) return false;
+    const turn = currentResource();
+    if (turn === this.ownTurn) return true;
+    if (!ownCode(frameName)) return false;
+    if (turn instanceof Promise) this.ownTurn = turn;
+    return true;
   }
 
   sendEvent(event: AgentEvent, options?: SendOptions): void {
