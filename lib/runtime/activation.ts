@@ -111,6 +111,8 @@ export class Activation implements RunnerContext, CallHost, MemoryHost, ActionEn
   private frameName: string | null = null;
   /** S5: the turn (a Promise job's resource) already found to be the action's own code. */
   private ownTurn: object | null = null;
+  /** S5: the async action's first sync block is running (its wrapper is on the synchronous stack). */
+  private inFirstBlock = false;
 
   constructor(
     private readonly host: ActivationHost,
@@ -201,10 +203,13 @@ export class Activation implements RunnerContext, CallHost, MemoryHost, ActionEn
     const fn = this.def.fn as (e: AgentEvent, c: RunnerContext) => PromiseLike<void>;
     const { wrapper, name } = actionWrapper();
     this.frameName = isNativeAsync(fn) ? name : null; // compiled below ES2017: the old rule (scope only)
+    this.inFirstBlock = true;
     try {
       void asyncScope.run(this, wrapper, fn, this.trigger(), this, this);
     } catch (error) {
       this.fail(error); // a throw before the wrapper ran (the trigger)
+    } finally {
+      this.inFirstBlock = false;
     }
   }
 
@@ -313,7 +318,7 @@ export class Activation implements RunnerContext, CallHost, MemoryHost, ActionEn
       throw new AbortedError(
         `run ${host.seq} of key \`${describeKey(host.key)}\` has ended; \`ctx.${member}\` is no longer available`,
       );
-    if (this.frameName !== null && !this.inOwnCode(this.frameName))
+    if (this.frameName !== null && !this.inOwnCode(this.frameName, this.guard))
       throw new AsyncBlockAccessError(this.def.name, member, 'suspended');
   }
 
@@ -321,15 +326,18 @@ export class Activation implements RunnerContext, CallHost, MemoryHost, ActionEn
    * An async action's context is used in its scope: is it the action's own code — the action, or an
    * async function it awaits — rather than a timer, `.then` callback or bound function that runs while
    * it is suspended? No sync block of another activation (nor an async block) may hold the lock, and
-   * the action's wrapper must be on the stack (lib/runtime/action-frames.ts). The stack is captured
-   * once per turn: an await continuation is a promise job whose resource (a Promise) runs once, so
-   * the verdict is kept for it.
+   * the action's wrapper must be on the stack (lib/runtime/action-frames.ts). No stack is captured
+   * in the first sync block (until the first await, only code the action calls runs), and at most
+   * once per later turn: an await continuation is a promise job whose resource (a Promise) runs
+   * once, so the verdict is kept for it.
    */
-  private inOwnCode(frameName: string): boolean {
+  private inOwnCode(frameName: string, guard: (member: string) => void): boolean {
     if (this.host.blocks.current !== null) return false;
+    // Until its first await, everything that runs is called by the action (its wrapper is a synchronous frame).
+    if (this.inFirstBlock) return true;
     const turn = currentResource();
     if (turn === this.ownTurn) return true;
-    if (!ownCode(frameName)) return false;
+    if (!ownCode(frameName, guard)) return false;
     if (turn instanceof Promise) this.ownTurn = turn;
     return true;
   }
