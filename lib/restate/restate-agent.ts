@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import type { Agent } from '../agent/define-agent';
 import { BufferOverflowError, CallbackError, RxAgentsError, optionError } from '../errors';
@@ -6,6 +5,9 @@ import { RUN_HANDLER } from './agent-object';
 import { RestateSerializationError } from './errors';
 import { IngressClient, type IngressRequest, type RetryOptions } from './ingress-client';
 import { NOW_HEADER, journalable, type RestateRunResult } from './restate-run';
+
+// A Node built-in through process.getBuiltinModule, not an import: an ESM bundle of this CommonJS package cannot require() it (see package.json `engines`).
+const { randomUUID } = process.getBuiltinModule('node:crypto');
 
 /** Names a Restate agent service from the client side, carrying its input and output types. */
 export interface RestateServiceRef<In = unknown, Out = unknown> {

@@ -16,6 +16,8 @@ const exec = promisify(execFile);
 const ROOT = resolve(__dirname, '../..');
 const BIN = join(ROOT, 'node_modules', '.bin');
 const FIXTURE = join(__dirname, 'consumer', 'app.ts');
+/** The app of the optional features llm, llm/testing and restate (bundled to ESM and run). */
+const FEATURES_FIXTURE = join(__dirname, 'consumer', 'features.ts');
 
 interface PackageJson {
   readonly name: string;
@@ -89,11 +91,16 @@ function writeApp(dir: string, type: string, compilerOptions: Record<string, unk
   );
 }
 
-/** A folder with its own node_modules: the tarball, rxjs, the given zod, @types/node. Nothing else. */
-async function installConsumers(dir: string, tarball: string, zod: string): Promise<void> {
+/** A folder with its own node_modules: the tarball, rxjs, the given zod, @types/node (and `extra`). Nothing else. */
+async function installConsumers(
+  dir: string,
+  tarball: string,
+  zod: string,
+  extra: readonly string[] = [],
+): Promise<void> {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ private: true }));
-  await sh('npm', [...NPM_INSTALL, tarball, 'rxjs@^7.8', `zod@${zod}`, '@types/node@20'], dir);
+  await sh('npm', [...NPM_INSTALL, tarball, 'rxjs@^7.8', `zod@${zod}`, '@types/node@20', ...extra], dir);
 }
 
 /** Work started at once and awaited later by its test: the slow steps (installs, tsc) overlap. */
@@ -114,6 +121,8 @@ describe('packaging: the published tarball in fresh consumer apps', function () 
   const checks = new Map<string, Promise<string>>();
   /** Per low end of the zod range: install, type-check, run. */
   const zodEnds = new Map<string, Promise<{ app: string; zod3?: string }>>();
+  /** The optional-features app: installed with the Restate SDK, bundled to ESM, run (its output). */
+  let features: Promise<string>;
 
   before(async () => {
     work = mkdtempSync(join(tmpdir(), 'rx-agents-pack-'));
@@ -130,6 +139,7 @@ describe('packaging: the published tarball in fresh consumer apps', function () 
         zod,
         started(() => zodEnd(join(work, `zod-${zod}`), zod, source)),
       );
+    features = started(() => featuresApp(join(work, 'features')));
     await installConsumers(consumers, tarball, 'latest');
     for (const app of APPS) {
       const dir = join(consumers, app.name);
@@ -173,6 +183,31 @@ describe('packaging: the published tarball in fresh consumer apps', function () 
       "const { z } = require('zod');\ntry { require('rx-agents').defineEvent('x', z.object({})); } catch (e) { console.log(e.message); }\n",
     );
     return { app, zod3: await sh('node', [probe], dir) };
+  }
+
+  /**
+   * llm, llm/testing and restate in one ESM bundle: esbuild's defaults (everything bundled, no
+   * `createRequire` banner), then run in plain Node. It crashed at import before ("Dynamic require of
+   * \"node:fs\" is not supported"), so this fails if any of those entries requires a Node built-in.
+   */
+  async function featuresApp(dir: string): Promise<string> {
+    await installConsumers(dir, tarball, 'latest', [
+      `@restatedev/restate-sdk@${pkg.peerDependencies['@restatedev/restate-sdk']}`,
+    ]);
+    const app = join(dir, 'app');
+    mkdirSync(app, { recursive: true });
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ private: true, type: 'module' }));
+    writeFileSync(join(app, 'features.ts'), readFileSync(FEATURES_FIXTURE, 'utf8'));
+    const outfile = join(app, 'out', 'features.mjs');
+    await build({
+      entryPoints: [join(app, 'features.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      outfile,
+      logLevel: 'error',
+    });
+    return sh('node', [outfile], app);
   }
 
   after(() => {
@@ -244,6 +279,12 @@ describe('packaging: the published tarball in fresh consumer apps', function () 
       logLevel: 'error',
     });
     expect(await sh('node', [outfile], dir)).to.contain('consumer ok');
+  });
+
+  it('llm, llm/testing and restate: an app using them, bundled by esbuild into one ESM file (no banner), runs', async () => {
+    // A scripted model's tool loop, record & replay through a real file, a real Restate SDK endpoint
+    // answering discovery over HTTP/2, the ingress client meeting a closed port, the server-binary lookup.
+    expect(await features).to.contain('features ok');
   });
 
   it('the root entry loads no worker_threads / vm / fs / SQLite / OpenTelemetry code, nor any Node built-in', async () => {
