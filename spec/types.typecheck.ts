@@ -223,3 +223,41 @@ export const remembering = defineAgent({
     }),
   ],
 });
+
+// ---- The README's "Types that carry what the definition says" example, kept true here ----
+const ReadmeReply = z.object({ id: z.number(), kind: z.enum(['urgent', 'normal']) });
+export const readmeTriage = defineAgent({
+  name: 'triage',
+  input: z.object({ id: z.number(), customer: z.string(), text: z.string() }),
+  output: ReadmeReply,
+  key: (ticket) => ticket.customer,
+  resources: { deps: { lookup: async (id: number) => `order ${id}` }, prompt: 'Be brief.' },
+  actions: (action) => [
+    action('reply', InputEvent, function* (event, ctx) {
+      const customer: string = ctx.key;
+      const { lookup } = ctx.resource('deps');
+      const order = yield* ctx.executeAsync(lookup, event.payload.id);
+      ctx.shortTermMemory.set('last', { order, customer });
+      ctx.sendEvent(OutputEvent.of({ id: event.payload.id, kind: 'urgent' }));
+      // @ts-expect-error: not 'urgent' | 'normal'
+      ctx.sendEvent(OutputEvent.of({ id: 1, kind: 'later' }));
+      // @ts-expect-error: not a resource of triage
+      ctx.resource('db');
+      interface ReadmeProfile {
+        name: string;
+        visits: number;
+      }
+      const ReadmePrefs = z.object({ theme: z.string().optional() });
+      const profile: ReadmeProfile | undefined = ctx.shortTermMemory.get<ReadmeProfile>('profile');
+      ctx.shortTermMemory.set('prefs', ReadmePrefs.parse(event.payload));
+      // @ts-expect-error: store date.toISOString()
+      ctx.shortTermMemory.set('at', new Date());
+      void profile;
+    }),
+  ],
+});
+declare const readmeTickets$: Observable<{ id: number; customer: string; text: string }>;
+readmeTickets$.pipe(agentOperator(readmeTriage));
+readmeTickets$.pipe(agentOperator(readmeTriage, { key: (t) => `${t.customer}/${t.id}` }));
+// @ts-expect-error: the key is a string
+readmeTickets$.pipe(agentOperator(readmeTriage, { key: (t) => t.id }));

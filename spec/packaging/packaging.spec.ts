@@ -285,6 +285,21 @@ describe('packaging: the published tarball in fresh consumer apps', function () 
     // A scripted model's tool loop, record & replay through a real file, a real Restate SDK endpoint
     // answering discovery over HTTP/2, the ingress client meeting a closed port, the server-binary lookup.
     expect(await features).to.contain('features ok');
+    // Without the Restate SDK installed, rx-agents/restate still imports; what needs the SDK says so.
+    const probe = join(consumers, 'restate-missing.cjs');
+    writeFileSync(
+      probe,
+      [
+        "const { defineAgent, InputEvent, MissingPeerDependencyError } = require('rx-agents');",
+        "const { agentObject } = require('rx-agents/restate');",
+        "const agent = defineAgent({ name: 'a', actions: (action) => [action('s', InputEvent, () => {})] });",
+        "try { agentObject(agent); console.log('loaded'); } catch (e) { console.log(e instanceof MissingPeerDependencyError, e.message); }",
+        '',
+      ].join('\n'),
+    );
+    expect(await sh('node', [probe], consumers)).to.contain(
+      'true agentObject needs the optional peer dependency `@restatedev/restate-sdk`',
+    );
   });
 
   it('the root entry loads no worker_threads / vm / fs / SQLite / OpenTelemetry code, nor any Node built-in', async () => {
