@@ -195,16 +195,23 @@ function isDownlevelAsync(fn: (...args: never[]) => unknown): boolean {
 
 /**
  * Defines an agent and validates it: every action has a name, a trigger and a function; names
- * are unique; some action handles `InputEvent`.
+ * are unique; some action handles `InputEvent`; `key`, if given, is a function.
+ *
+ * Types: the input and output payload types come from the `input` and `output` schemas, the type
+ * of `ctx.key` from `key`, and what `ctx.resource(name)` returns from `resources`; every action's
+ * event and context carry them (give `key` before `actions`, so TypeScript knows it there).
  *
  * @example
  * const agent = defineAgent({
  *   name: 'scorer',
  *   input: z.object({ id: z.number(), userId: z.string() }),
+ *   output: z.object({ id: z.number(), score: z.number() }),
+ *   key: (input) => input.userId, // ctx.key: string; the operator's default key
+ *   resources: { scores: scoreClient }, // ctx.resource('scores'): typeof scoreClient
  *   actions: (action) => [
  *     action('score', InputEvent, function* (event, ctx) {
- *       const score = yield* ctx.executeAsync(fetchScore, event.payload.id);
- *       ctx.sendEvent(OutputEvent.of({ id: event.payload.id, score }));
+ *       const score = yield* ctx.executeAsync(ctx.resource('scores').fetch, event.payload.id);
+ *       ctx.sendEvent(OutputEvent.of({ id: event.payload.id, score })); // checked against `output`
  *     }),
  *   ],
  * });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 
@@ -103,6 +103,13 @@ async function installConsumers(
   await sh('npm', [...NPM_INSTALL, tarball, 'rxjs@^7.8', `zod@${zod}`, '@types/node@20', ...extra], dir);
 }
 
+/** Bundles `entry` (dir/name.ts) with esbuild's defaults into one ESM file, dir/out/name.mjs: what an app's build does. */
+async function bundleEsm(entry: string): Promise<string> {
+  const outfile = join(dirname(entry), 'out', `${basename(entry, '.ts')}.mjs`);
+  await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', outfile, logLevel: 'error' });
+  return outfile;
+}
+
 /** Work started at once and awaited later by its test: the slow steps (installs, tsc) overlap. */
 function started<T>(work: () => Promise<T>): Promise<T> {
   const promise = work();
@@ -198,16 +205,7 @@ describe('packaging: the published tarball in fresh consumer apps', function () 
     mkdirSync(app, { recursive: true });
     writeFileSync(join(app, 'package.json'), JSON.stringify({ private: true, type: 'module' }));
     writeFileSync(join(app, 'features.ts'), readFileSync(FEATURES_FIXTURE, 'utf8'));
-    const outfile = join(app, 'out', 'features.mjs');
-    await build({
-      entryPoints: [join(app, 'features.ts')],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      outfile,
-      logLevel: 'error',
-    });
-    return sh('node', [outfile], app);
+    return sh('node', [await bundleEsm(join(app, 'features.ts'))], app);
   }
 
   after(() => {
@@ -269,16 +267,7 @@ describe('packaging: the published tarball in fresh consumer apps', function () 
 
   it('esm-bundler: bundled by esbuild into one ESM file, runs (no dynamic require of a Node built-in)', async () => {
     const dir = join(consumers, 'esm-bundler');
-    const outfile = join(dir, 'out', 'app.mjs');
-    await build({
-      entryPoints: [join(dir, 'app.ts')],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      outfile,
-      logLevel: 'error',
-    });
-    expect(await sh('node', [outfile], dir)).to.contain('consumer ok');
+    expect(await sh('node', [await bundleEsm(join(dir, 'app.ts'))], dir)).to.contain('consumer ok');
   });
 
   it('llm, llm/testing and restate: an app using them, bundled by esbuild into one ESM file (no banner), runs', async () => {

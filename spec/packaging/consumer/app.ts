@@ -135,7 +135,8 @@ export function typeChecks(): void {
         // @ts-expect-error -- the key is a string
         const wrong: number = ctx.key;
         const profile = ctx.shortTermMemory.get<Profile>('profile'); // an interface
-        const prefs = ctx.shortTermMemory.get<z.infer<typeof Prefs>>('prefs'); // zod's optional field
+        ctx.shortTermMemory.set('prefs', Prefs.parse({})); // a zod type with an optional field
+        const prefs = ctx.shortTermMemory.get<z.infer<typeof Prefs>>('prefs');
         // @ts-expect-error -- a Date is not JSON-like
         ctx.shortTermMemory.set('at', new Date());
         void [wrong, profile, prefs];
