@@ -4,6 +4,7 @@ import * as restate from '@restatedev/restate-sdk';
 import type { Agent } from '../agent/define-agent';
 import { optionError } from '../errors';
 import { agentObject, type AgentObject } from './agent-object';
+import { signalsObject } from './signals-object';
 
 /** Options of {@link serveAgents}. */
 export interface ServeAgentsOptions {
@@ -29,7 +30,8 @@ const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'off'] as const;
 /**
  * Serves agents (or agent objects from {@link agentObject}) as a Restate service endpoint on an
  * HTTP/2 server bound to `host` (loopback by default — the SDK's own `serve()` binds every
- * interface). Register the returned `url` with the admin API.
+ * interface). Register the returned `url` with the admin API. An agent with `signals` is served
+ * with its signals object (`<name>-signals`, see {@link signalsObject}).
  *
  * @example
  * const endpoint = await serveAgents([scorer], { port: 9080 });
@@ -46,7 +48,13 @@ export async function serveAgents(
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw optionError('port', 'an integer port 0..65535', port);
   const level = options.logLevel ?? 'error';
   if (!LEVELS.includes(level)) throw optionError('logLevel', `one of ${LEVELS.join(', ')}`, level);
-  const services = agents.map((a) => ('routes' in a ? agentObject(a as Agent<never, unknown>) : a));
+  // An agent with `signals` also gets its signals object (`<name>-signals`, S14).
+  const services = agents.flatMap((a) => {
+    if (!('routes' in a)) return [a];
+    const agent = a as Agent<never, unknown>;
+    const object = agentObject(agent);
+    return (agent as unknown as Agent).signalTypes.size > 0 ? [object, signalsObject(agent)] : [object];
+  });
   const min = LEVELS.indexOf(level);
   const handler = restate.createEndpointHandler({
     services,
