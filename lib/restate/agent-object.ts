@@ -62,6 +62,7 @@ async function runOnRestate(
   const header = ctx.request().headers.get(NOW_HEADER);
   const now = header !== undefined && Number.isFinite(Number(header)) ? Number(header) : await ctx.date.now();
   let payload = input;
+  let run: RestateRun | null = null;
   try {
     if (agent.input !== undefined) {
       const parsed = agent.input.safeParse(input);
@@ -73,11 +74,16 @@ async function runOnRestate(
         );
       payload = parsed.data;
     }
-    const run = new RestateRun(agent, ctx, service, ctx.key, seq, now, MemoryNode.fromJSON(stored.memory));
+    run = new RestateRun(agent, ctx, service, ctx.key, seq, now, MemoryNode.fromJSON(stored.memory));
     const result = await run.execute(payload);
     ctx.set<StoredKeyState>(STATE_KEY, { seq, memory: run.shortTermMemory.toJSON() });
     return result;
   } catch (error) {
+    if (error instanceof restate.CancelledError) {
+      // Cancelled (busy: 'interrupt', or unsubscribe with `admin`): the run counts and its memory writes are kept, as embedded.
+      ctx.set<StoredKeyState>(STATE_KEY, { seq, memory: run?.shortTermMemory.toJSON() ?? stored.memory });
+      throw error;
+    }
     if (error instanceof restate.TerminalError) throw error;
     // The run failed: count it (run numbers stay unique), keep memory as it was, end the invocation for good.
     ctx.set<StoredKeyState>(STATE_KEY, { seq, memory: stored.memory });

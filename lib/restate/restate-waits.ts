@@ -177,7 +177,14 @@ export class RestateWaits {
           return;
         }
         const event = (outcome.v as TakeAnswer | undefined)?.event ?? null;
-        if (event === null) return; // registered: the doorbell rings when a signal arrives
+        if (event === null) {
+          // Registered: the doorbell rings when a signal arrives — unless no wait wants one any more.
+          if (state.waits.length === 0 && state.doorbell !== null) {
+            host.drop(state.doorbell);
+            state.doorbell = null;
+          }
+          return;
+        }
         // Taken at once: the doorbell was not registered, so it never rings.
         if (state.doorbell !== null) host.drop(state.doorbell);
         state.doorbell = null;
