@@ -63,6 +63,17 @@ describe('restate: S14 waits and timers on Restate (awakeables, durable ctx.slee
     expect(await outputs).to.deep.equal([{ got: 3, id: '1:signal#0' }]);
   });
 
+  it('S14: a parked wait survives a crash of its service process: the retry replays the take and the doorbell, then the signal ends the wait', async () => {
+    const outputs = run([{ key: 'crash', mode: 'wait' }]);
+    await until(async () => (await signalsState('crash'))?.doorbells['approval'] !== undefined);
+    const port = endpoint.port;
+    await endpoint.close();
+    endpoint = await serveAgents([waiter], { port, logLevel: 'off' });
+    await sendSignal(ctx.server.ingress, waiter, 'crash', Approval.of({ n: 9 }));
+    expect(await outputs).to.deep.equal([{ got: 9, id: '1:signal#0' }]);
+    expect(await signalsState('crash')).to.deep.equal({ buffers: {}, doorbells: {} });
+  });
+
   it('S14: a wait with a timeout fails with WaitTimeoutError in the action (durable timer); a later signal stays buffered for the next wait', async () => {
     expect(await run([{ key: 'timeout', mode: 'wait', timeout: 100 }])).to.deep.equal([{ got: 'timeout' }]);
     await sendSignal(ctx.server.ingress, waiter, 'timeout', Approval.of({ n: 1 }));
