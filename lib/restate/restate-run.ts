@@ -20,6 +20,7 @@ import type { MemoryKind } from '../runtime/memory-view';
 import { RestateBlockError, RestateSerializationError } from './errors';
 import { IN_BLOCK, RestateActivation, restateScope, type ActivationHost } from './restate-activation';
 import { RestateCall, type RestateCallOwner } from './restate-call';
+import type { Journaled, Pending } from './pending';
 import type { StoredSignal } from './signals-object';
 import { RestateWaits, type WaitsHost } from './restate-waits';
 
@@ -50,22 +51,6 @@ export interface RestateRunResult {
 
 /** The type of the event a join action is started with; its payload is the joined events (as embedded). */
 const JOINED = 'rx-agents/joined';
-
-/** The journaled outcome of one block: `{ ok, v }` or `{ ok: false, e }` (never a thrown error, so Restate never retries it). */
-export type Journaled =
-  | { readonly ok: true; readonly v?: unknown }
-  | { readonly ok: false; readonly e: { readonly name: string; readonly code?: string; readonly message: string } };
-
-/**
- * A journaled command the run waits on — a block (`ctx.run`), a timer (`ctx.sleep`), a signal
- * doorbell (an awakeable) or a `take` from the signals object — and what delivering it does.
- */
-export interface Pending {
-  tracked: restate.RestatePromise<Pending>;
-  outcome: Journaled | null;
-  /** The driver's delivery, inside a step: settle a call, route a delayed event, take a signal. */
-  readonly apply: (entry: Pending) => void;
-}
 
 /**
  * Runs one agent run — everything one input triggers — inside a Restate virtual-object handler.

@@ -4,7 +4,7 @@ import { CallbackError, RxAgentsError } from '../errors';
 import type { AgentEvent } from '../events/define-event';
 import { WaitTimeoutError } from '../runtime/wait-errors';
 import type { RestateCall } from './restate-call';
-import type { Journaled, Pending } from './restate-run';
+import type { Journaled, Pending } from './pending';
 import { SIGNALS_SUFFIX, type StoredSignal, type TakeAnswer } from './signals-object';
 
 /** One `ctx.waitForEvent` parked in a run on Restate. */
