@@ -4,7 +4,7 @@ import * as restate from '@restatedev/restate-sdk';
 import type { Agent } from '../agent/define-agent';
 import { optionError } from '../errors';
 import { agentObject, type AgentObject } from './agent-object';
-import { signalsObject } from './signals-object';
+import { DEFAULT_MAX_BUFFERED_SIGNALS, signalsObject } from './signals-object';
 
 /** Options of {@link serveAgents}. */
 export interface ServeAgentsOptions {
@@ -14,6 +14,8 @@ export interface ServeAgentsOptions {
   readonly port?: number;
   /** Restate SDK log lines at or above this level go to the console. @default 'error' */
   readonly logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'off';
+  /** S14: signals the signals object of each agent with `signals` buffers per key and type. @default 1000 */
+  readonly maxBufferedSignals?: number;
 }
 
 /** A running service endpoint. */
@@ -53,7 +55,12 @@ export async function serveAgents(
     if (!('routes' in a)) return [a];
     const agent = a as Agent<never, unknown>;
     const object = agentObject(agent);
-    return (agent as unknown as Agent).signalTypes.size > 0 ? [object, signalsObject(agent)] : [object];
+    return (agent as unknown as Agent).signalTypes.size > 0
+      ? [
+          object,
+          signalsObject(agent, { maxBufferedSignals: options.maxBufferedSignals ?? DEFAULT_MAX_BUFFERED_SIGNALS }),
+        ]
+      : [object];
   });
   const min = LEVELS.indexOf(level);
   const handler = restate.createEndpointHandler({

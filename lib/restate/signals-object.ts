@@ -1,7 +1,7 @@
 import './polyfill';
 import * as restate from '@restatedev/restate-sdk';
 import type { Agent } from '../agent/define-agent';
-import { EventValidationError } from '../errors';
+import { AgentDefinitionError, EventValidationError, optionError } from '../errors';
 import { toIssues } from '../events/define-event';
 import type { SignalRejection } from '../runtime/wait-errors';
 
@@ -63,8 +63,12 @@ export function signalsObject(
   agent: Agent<never, unknown>,
   options: SignalsObjectOptions = {},
 ): restate.VirtualObjectDefinition<string, Record<string, unknown>> {
+  if (typeof agent !== 'object' || agent === null || !((agent as unknown as Agent).signalTypes instanceof Map))
+    throw new AgentDefinitionError('signalsObject needs an agent made by defineAgent({ name, actions, signals }).');
   const a = agent as unknown as Agent;
   const limit = options.maxBufferedSignals ?? DEFAULT_MAX_BUFFERED_SIGNALS;
+  if (!(limit === Infinity || (Number.isInteger(limit) && limit >= 0)))
+    throw optionError('maxBufferedSignals', 'an integer >= 0 or Infinity', limit);
   const load = async (ctx: restate.ObjectContext): Promise<SignalsState> =>
     (await ctx.get<SignalsState>(SIGNALS_STATE)) ?? { buffers: {}, doorbells: {} };
   return restate.object({

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { firstValueFrom, lastValueFrom, from, Subject, toArray } from 'rxjs';
-import { signal, SignalRejectedError, type Signal } from '../../lib';
+import { defineAgent, InputEvent, signal, SignalRejectedError, type Signal } from '../../lib';
 import {
   registerDeployment,
   restateAgent,
@@ -173,6 +173,27 @@ describe('restate: S14 waits and timers on Restate (awakeables, durable ctx.slee
     );
     expect(unknown).to.be.instanceOf(SignalRejectedError).with.property('code', 'ERR_SIGNAL_UNKNOWN_TYPE');
     expect(await signalsState('v')).to.equal(null);
+  });
+
+  it('S14: the signals object is bounded: past maxBufferedSignals a signal is refused with ERR_SIGNAL_OVERFLOW, never dropped in silence', async () => {
+    const tiny = defineAgent({
+      name: 'tiny',
+      signals: [Approval],
+      actions: (action) => [action('main', InputEvent, () => undefined)],
+    });
+    const small = await serveAgents([tiny], { logLevel: 'off', maxBufferedSignals: 1 });
+    try {
+      await registerDeployment(ctx.server.admin, small.url);
+      await sendSignal(ctx.server.ingress, tiny, 'k', Approval.of({ n: 1 }));
+      const error = await sendSignal(ctx.server.ingress, tiny, 'k', Approval.of({ n: 2 })).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(error).to.be.instanceOf(SignalRejectedError).with.property('code', 'ERR_SIGNAL_OVERFLOW');
+      expect((error as SignalRejectedError).event).to.deep.include({ type: 'approval', payload: { n: 2 } });
+    } finally {
+      await small.close();
+    }
   });
 
   it("S15 busy: 'interrupt' cancels the key's running invocation through the admin API: its ctx.signal fires, its memory writes are kept", async () => {
