@@ -129,7 +129,7 @@ describe('restate: S14 waits and timers on Restate (awakeables, durable ctx.slee
     expect(error).to.be.instanceOf(SignalRejectedError).with.property('code', 'ERR_SIGNAL_UNCONSUMED');
   });
 
-  it('S14: ctx.any races a wait against a durable timer, the same on replay; the losing wait leaves later signals buffered', async () => {
+  it('S14: ctx.any races a wait against a durable timer (the race order is the journaled one); the losing wait leaves later signals buffered', async () => {
     expect(await run([{ key: 'any', mode: 'any', ms: 50 }])).to.deep.equal([{ index: 1 }]);
     await sendSignal(ctx.server.ingress, waiter, 'any', Approval.of({ n: 5 }));
     expect(await run([{ key: 'any', mode: 'any', ms: 30_000 }])).to.deep.equal([{ index: 0 }]);
