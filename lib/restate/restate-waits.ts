@@ -1,10 +1,10 @@
-import './polyfill';
-import * as restate from '@restatedev/restate-sdk';
+import type * as restate from '@restatedev/restate-sdk';
 import { CallbackError, RxAgentsError } from '../errors';
 import type { AgentEvent } from '../events/define-event';
 import { WaitTimeoutError } from '../runtime/wait-errors';
 import type { RestateCall } from './restate-call';
 import type { Journaled, Pending } from './pending';
+import { restateSdk } from './restate-sdk';
 import { SIGNALS_SUFFIX, type StoredSignal, type TakeAnswer } from './signals-object';
 
 /** One `ctx.waitForEvent` parked in a run on Restate. */
@@ -150,8 +150,8 @@ export class RestateWaits {
           method: 'take',
           key: host.key,
           parameter: { type, awakeable: awakeable.id },
-          inputSerde: restate.serde.json as restate.Serde<{ type: string; awakeable: string }>,
-          outputSerde: restate.serde.json as restate.Serde<TakeAnswer>,
+          inputSerde: restateSdk('serveAgents').serde.json as restate.Serde<{ type: string; awakeable: string }>,
+          outputSerde: restateSdk('serveAgents').serde.json as restate.Serde<TakeAnswer>,
         })
         .map((answer, failure) =>
           failure !== undefined

@@ -1,9 +1,9 @@
-import './polyfill';
-import * as restate from '@restatedev/restate-sdk';
+import type * as restate from '@restatedev/restate-sdk';
 import type { Agent } from '../agent/define-agent';
 import { AgentDefinitionError, EventValidationError, optionError } from '../errors';
 import { toIssues } from '../events/define-event';
 import type { SignalRejection } from '../runtime/wait-errors';
+import { restateSdk } from './restate-sdk';
 
 /** The suffix of an agent's signals object: signals for agent `support` go to `support-signals`. */
 export const SIGNALS_SUFFIX = '-signals';
@@ -71,7 +71,7 @@ export function signalsObject(
     throw optionError('maxBufferedSignals', 'an integer >= 0 or Infinity', limit);
   const load = async (ctx: restate.ObjectContext): Promise<SignalsState> =>
     (await ctx.get<SignalsState>(SIGNALS_STATE)) ?? { buffers: {}, doorbells: {} };
-  return restate.object({
+  return restateSdk('signalsObject').object({
     name: `${options.name ?? a.name}${SIGNALS_SUFFIX}`,
     handlers: {
       deliver: async (ctx: restate.ObjectContext, signal: StoredSignal): Promise<DeliverAnswer> => {
