@@ -40,7 +40,7 @@ ${TIMELINE_CSS}</style></head><body>
 <header><h1>${esc(title)}</h1><span id="status">connecting…</span><span class="muted" id="updated"></span></header>
 <main>
 <div class="tiles" id="tiles"></div>
-<section class="wide"><h2>Run timeline <span class="muted" id="tl-summary"></span></h2><div id="legend"></div><div id="timeline"></div></section>
+<section class="wide"><h2>Run timeline <span class="muted" id="tl-summary"></span></h2><div id="tl-sampling" class="muted"></div><div id="legend"></div><div id="timeline"></div></section>
 <section><h2>Latency per action (ms)</h2><table id="actions"><thead><tr><th>action</th><th class="num">started</th><th class="num">failed</th><th class="num">p50</th><th class="num">p90</th><th class="num">p99</th><th class="num">max</th><th class="num">async p50</th><th class="num">async p99</th></tr></thead><tbody></tbody></table></section>
 <section id="drill"><h2>Key <span id="drill-key" class="muted">— click a key or a lane</span></h2><div id="drill-body" class="muted">No key selected.</div></section>
 <section><h2>Active keys <span class="muted" id="keys-note"></span></h2><table id="keys"><thead><tr><th>key</th><th class="num">run</th><th class="num">age ms</th><th class="num">waiting</th><th class="num">calls in flight</th></tr></thead><tbody></tbody></table></section>
@@ -93,6 +93,8 @@ ${TIMELINE_CSS}</style></head><body>
     $('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
     if (s.timeline !== null) {
       $('tl-summary').textContent = '— ' + s.timeline.summary.replace(/&#(\\d+);/g, (_, c) => String.fromCharCode(Number(c)));
+      const sm = s.timeline.sampling;
+      $('tl-sampling').textContent = sm.runsSampledOut === 0 ? '' : 'Sampled under high rate: ' + sm.runsRecorded + ' of ' + (sm.runsRecorded + sm.runsSampledOut) + ' runs of these keys recorded since this page connected (at most ' + s.timeline.maxRunsPerSecond + ' a second); the counters, latencies and failed runs are exact.';
       $('legend').innerHTML = s.timeline.legend;
       $('timeline').innerHTML = s.timeline.svg;
       for (const g of $('timeline').querySelectorAll('g.lane')) g.addEventListener('click', () => drill(g.dataset.key));
