@@ -4,7 +4,7 @@ import { boundedJson } from '../observe/bounded-json';
 import { layoutTimeline } from '../observe/timeline-layout';
 import { renderTimelineParts } from '../observe/timeline';
 import type { LifecycleEvent } from '../runtime/lifecycle';
-import type { AgentState, KeySnapshot } from './agent-state';
+import type { AgentState, KeySnapshot, ParkedSnapshot } from './agent-state';
 
 /** Settings of a {@link LiveFeed} (validated by `serveInspector`). */
 export interface LiveFeedSettings {
@@ -64,6 +64,8 @@ export class LiveFeed {
   private runsSeen = 0;
   private runsRecorded = 0;
   private runsSampledOut = 0;
+  /** Lanes whose run is being recorded now: while none is (most of the time under sampling), an event costs two comparisons. */
+  private recording = 0;
   private drawn:
     | { readonly parts: ReturnType<typeof renderTimelineParts>; readonly open: unknown[]; readonly events: number }
     | undefined;
@@ -81,7 +83,7 @@ export class LiveFeed {
     if (this.unlisten !== null) return;
     this.budget = this.settings.maxRuns;
     this.refilled = Number.NaN;
-    this.runsSeen = this.runsRecorded = this.runsSampledOut = 0;
+    this.runsSeen = this.runsRecorded = this.runsSampledOut = this.recording = 0;
     this.unlisten = listen(this.inspector, (e) => this.record(e));
   }
 
@@ -103,10 +105,14 @@ export class LiveFeed {
   private record(e: LifecycleEvent): void {
     if (e.type === 'run.started') return this.sample(e);
     if (e.type === 'run.ended' && e.outcome !== 'completed') this.failed(e);
+    if (this.recording === 0) return;
     const lane = this.lanes.get(e.key);
     if (lane === undefined || lane.run !== e.run || !DRAWN.has(e.type)) return;
     lane.last = e.time;
-    if (e.type === 'run.ended') lane.run = undefined;
+    if (e.type === 'run.ended') {
+      lane.run = undefined;
+      this.recording--;
+    }
     this.keep(e);
   }
 
@@ -129,6 +135,8 @@ export class LiveFeed {
       this.budget = Math.min(max, this.budget + ((e.time - this.refilled) * max) / 1000);
     this.refilled = e.time;
     lane.last = e.time;
+    // A run of this lane never ended in the events seen (a subscription that ended): it is not recorded any more.
+    if (lane.run !== undefined) this.recording--;
     if (this.budget < 1) {
       lane.run = undefined;
       this.runsSampledOut++;
@@ -136,6 +144,7 @@ export class LiveFeed {
     }
     this.budget--;
     this.runsRecorded++;
+    this.recording++;
     lane.run = e.run;
     this.keep(e);
   }
@@ -205,8 +214,11 @@ export class LiveFeed {
             age: k.run?.age ?? null,
             waiting: k.waiting,
             calls: k.run?.calls.filter((c) => c.state === 'queued' || c.state === 'running').length ?? 0,
+            parked: k.run?.parked.map(parkedText).join(', ') || null,
           }))
-        : open.slice(0, 50).map((key) => ({ key: shortKey(key), run: null, age: null, waiting: null, calls: null }));
+        : open
+            .slice(0, 50)
+            .map((key) => ({ key: shortKey(key), run: null, age: null, waiting: null, calls: null, parked: null }));
     return JSON.stringify({
       time: s.time ?? null,
       runsPerSecond: Math.round(rate * 10) / 10,
@@ -232,6 +244,10 @@ export class LiveFeed {
         latency: a.latency,
         asyncLatency: a.asyncLatency,
       })),
+      // Tokens per model (exact: from stats(), counted whether or not a page was connected; replayed calls are not counted twice).
+      models: Object.entries(s.models).map(([name, m]) => ({ name, ...m })),
+      tools: Object.entries(s.tools).map(([name, t]) => ({ name, ...t })),
+      parkedRuns: live?.parkedRuns ?? null,
       keys,
       keysSource: live !== undefined ? 'state' : 'events',
       failures: [...this.failures].reverse(),
@@ -333,9 +349,16 @@ export class LiveFeed {
               input: payloads ? JSON.parse(boundedJson(k.run.input, 4_000)) : undefined,
               actions: k.run.actions,
               calls: k.run.calls,
+              parked: k.run.parked,
             },
     };
   }
+}
+
+/** A parked call in a few words: `approval (waited 12 ms, 88 ms left)`, `timer (…)`, `delayed output (…)`. */
+function parkedText(p: ParkedSnapshot): string {
+  const what = p.kind === 'timer' ? 'timer' : p.kind === 'delayed-send' ? `delayed ${p.eventType}` : p.eventType;
+  return `${what} (waited ${Math.round(p.waited)} ms, ${p.left === null ? 'no deadline' : `${Math.round(p.left)} ms left`})`;
 }
 
 /** Memory with its values replaced by their kind (`"string(12)"`, `"number"`, …): the names show, the data does not. */

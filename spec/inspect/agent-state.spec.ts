@@ -78,7 +78,8 @@ describe('inspect: createAgentState (snapshots of a running operator)', () => {
     const ts = createTestScheduler();
     const state = createAgentState();
     const Approval = defineEvent('approval', z.object({ by: z.string() }));
-    const agent = defineAgent<{ k: string; mode: 'wait' | 'sleep' | 'later' }>({
+    type Ask = { k: string; mode: 'wait' | 'sleep' | 'later' };
+    const agent = defineAgent<Ask>({
       name: 'parked',
       signals: [Approval],
       actions: (action) => [
@@ -95,7 +96,7 @@ describe('inspect: createAgentState (snapshots of a running operator)', () => {
     });
     const at: Record<number, AgentStateSnapshot> = {};
     ts.run(({ cold }) => {
-      cold('(abc)|', { a: { k: 'a', mode: 'wait' }, b: { k: 'b', mode: 'sleep' }, c: { k: 'c', mode: 'later' } })
+      cold<Ask>('(abc)|', { a: { k: 'a', mode: 'wait' }, b: { k: 'b', mode: 'sleep' }, c: { k: 'c', mode: 'later' } })
         .pipe(
           agentOperator(agent, {
             key: (x) => x.k,
