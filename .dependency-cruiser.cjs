@@ -65,7 +65,8 @@ module.exports = {
     layer('operator', ['^lib/store/store\\.ts$']),
     side('observe', ['^lib/runtime/lifecycle\\.ts$']),
     side('testing', ['^lib/runtime/lifecycle\\.ts$']),
-    side('workers', []),
+    // The pool queues its tasks on the runtime's FIFO (a leaf: it imports nothing).
+    side('workers', ['^lib/runtime/fifo\\.ts$']),
     side('store', ['^lib/context/memory-ref\\.ts$']),
     // The state API reads a running operator through the runtime's state probe (and the types it hands out).
     side('inspect', [

@@ -133,7 +133,11 @@ const lookupFn = async ({ id }: { id: number }): Promise<{ id: number; ok: boole
   return { id, ok: true };
 };
 
-async function react(inputs: number, keys: number): Promise<BenchResult> {
+/** The ReAct contestants: `inputs` runs over `keys` keys through `reactAgent`, and the same loop on promises + p-queue (also used by bench/profile/react.ts). */
+export function reactContestants(
+  inputs: number,
+  keys: number,
+): { ours: () => Promise<number>; reference: () => Promise<number> } {
   const model = reactModel();
   const lookup = defineTool({ name: 'lookup', description: 'd', input: lookupInput, execute: lookupFn });
   const agent = reactAgent<number>({ model, tools: [lookup], system: 'bench', maxSteps: 5, history: false });
@@ -180,6 +184,11 @@ async function react(inputs: number, keys: number): Promise<BenchResult> {
     await Promise.all(runs);
     return answers;
   };
+  return { ours, reference };
+}
+
+async function react(inputs: number, keys: number): Promise<BenchResult> {
+  const { ours, reference } = reactContestants(inputs, keys);
   if ((await ours()) !== inputs || (await reference()) !== inputs) throw new Error('llm react: wrong result');
   const t = await alternate(3, { ours, reference }, false);
   // On a machine shared with other jobs the makespan mostly measures waiting for a core; CPU time says what each side costs.

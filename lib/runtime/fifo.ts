@@ -27,6 +27,11 @@ export class Fifo<T> {
     this.items.push(item);
   }
 
+  /** The oldest item, left in place; `undefined` when empty. */
+  peek(): T | undefined {
+    return this.items[this.head];
+  }
+
   /** Takes the oldest item; `undefined` when empty (check {@link size} first if `T` may be `undefined`). */
   shift(): T | undefined {
     const items = this.items;

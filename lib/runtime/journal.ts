@@ -10,7 +10,7 @@ import {
   describe,
   type JournalRow,
 } from '../errors';
-import { decodeError, decodeValue, encodeError, encodeValue, fingerprint } from '../store/codec';
+import { decodeValue, encodeError, encodeValue, fingerprint } from '../store/codec';
 import {
   CALL_FAILED,
   CALL_OK,
@@ -293,7 +293,7 @@ export class Journal implements Durability {
       return {
         kind: 'settled',
         ok,
-        value: this.decode(entry.value, { table: 'calls', seq, id: call.id }, ok ? decodeValue : decodeError),
+        value: this.decode(entry.value, { table: 'calls', seq, id: call.id }, decodeValue),
       };
     } catch (error) {
       return { kind: 'settled', ok: false, value: error };
@@ -340,7 +340,7 @@ export class Journal implements Durability {
     if (
       same &&
       entry.state === CALL_FAILED &&
-      (decodeError(entry.value as string) as { code?: unknown } | null)?.code === 'ERR_WAIT_TIMEOUT'
+      (decodeValue(entry.value as string) as { code?: unknown } | null)?.code === 'ERR_WAIT_TIMEOUT'
     )
       return TIMED_OUT;
     if (entry.state !== CALL_STARTED || !same) return this.replay(seq, call) as ParkedReplay;

@@ -1,12 +1,10 @@
 import type { SchedulerLike } from 'rxjs';
 import type { Agent } from '../agent/define-agent';
 import { CallbackError, EventValidationError, RxAgentsError } from '../errors';
-import { InputEvent, toIssues, type AgentEvent } from '../events/define-event';
+import { InputEvent, toIssues } from '../events/define-event';
 import { ASK_ZOD, fastParse } from '../events/fast-parse';
-import { SignalRejectedError, type SignalRejection } from './wait-errors';
-import { park, type ParkSpec } from './parking';
-import { RunWaits } from './run-waits';
-import type { Signal } from '../events/signal';
+import { park, type ParkHost, type ParkSpec } from './parking';
+import { SignalDesk } from './signal-desk';
 import type { Budgets } from './budgets';
 import { choosePolicy, mayRollBack, type BusyPolicy } from './busy-policy';
 import type { JournalSnapshot } from '../store/store';
@@ -25,8 +23,6 @@ import { SyncBlocks } from './sync-blocks';
 import { StateProbe } from './state-probe';
 import { isVirtualTime } from './virtual-time';
 import { describeKey } from '../describe-key';
-
-const SIGNAL_ADVICE = 'Pass `onSignalRejected` to agentOperator to handle signals that cannot be delivered.';
 
 /**
  * Where the runtime is in its life. `loading`: an async store is loading the journal, new inputs
@@ -66,12 +62,10 @@ export class Runtime implements RunHost, AdmissionHost {
   private readonly probe: StateProbe | null = null;
   /** Signals that arrived while the journal was loading (S14). */
   private heldSignals: unknown[] = [];
+  /** Signals to parked waits (S14). */
+  private readonly signals: SignalDesk;
   /** What parking needs of the runtime (S14). */
-  private readonly parking: {
-    scheduler: SchedulerLike;
-    maxBufferedSignals: number;
-    deliver(call: AsyncCall<unknown>, event: AgentEvent): void;
-  };
+  private readonly parking: ParkHost;
 
   constructor(
     readonly agent: Agent,
@@ -84,12 +78,6 @@ export class Runtime implements RunHost, AdmissionHost {
     if (settings.state !== undefined) settings.state.attach((this.probe = new StateProbe(this)));
     this.maxEventsPerRun = settings.maxEventsPerRun;
     this.defaultTimeout = settings.defaultTimeout;
-    this.parking = {
-      scheduler: settings.scheduler,
-      maxBufferedSignals: settings.maxBufferedSignals,
-      // S14: with a store, a signal's journal row is committed before the run consumes it.
-      deliver: (call, event) => this.journal.afterCommit(() => call.resolveWith(true, event)),
-    };
     const fail = (error: unknown): void => this.fail(error);
     this.inspection = new Inspection(settings.inspect, settings.scheduler, fail);
     this.admission = new Admission(this, settings);
@@ -103,6 +91,21 @@ export class Runtime implements RunHost, AdmissionHost {
             { scheduler: this.scheduler, fail, callback: (name, fn) => this.callback(name, fn) },
             { onAccepted: settings.onAccepted, position: settings.position },
           );
+    const signals = (this.signals = new SignalDesk({
+      agent,
+      settings,
+      inspection: this.inspection,
+      durability: this.journal,
+      activeRun: (key) => this.admission.activeRun(key) as Run | null,
+      failed: (run, error) => this.failed(run, error),
+      fail,
+      callback: (name, fn) => this.callback(name, fn),
+    }));
+    this.parking = {
+      scheduler: settings.scheduler,
+      maxBufferedSignals: settings.maxBufferedSignals,
+      deliver: (call, event) => signals.deliver(call, event),
+    };
   }
 
   get closed(): boolean {
@@ -287,7 +290,7 @@ export class Runtime implements RunHost, AdmissionHost {
       const memory = this.shortTermMemory(ks.key);
       run.memoryAtStart = memory.size === 0 ? null : memory.toJSON();
     }
-    this.restoreSignals(run);
+    this.signals.restore(run);
     run.enqueue(new RoutedEvent(InputEvent.type, payload, null, seq));
     this.mailbox.post(run);
     return run;
@@ -306,7 +309,7 @@ export class Runtime implements RunHost, AdmissionHost {
   /** Ends a run: frees per-run state, journals its end with the key's memory, starts the key's next input (S1, S7, S10). */
   private endRun(run: Run, outcome: 'completed' | 'failed' | 'interrupted' | 'rolled-back', error: unknown): void {
     const ks = run.ks;
-    if (run.waits !== null) for (const left of run.waits.leftovers()) this.unconsumed(run, left);
+    this.signals.runEnded(run);
     run.release();
     const memory = this.memories.size === 0 ? undefined : this.memories.get(ks.key);
     this.journal.ended(run.seq, ks.key, memory, run.memoryChanged);
@@ -440,117 +443,11 @@ export class Runtime implements RunHost, AdmissionHost {
     park(this.parking, run, call, spec, deadline);
   }
 
-  /** A signal arrived (the `signals` option): validate it and hand it to its key's run (S14). */
+  /** A signal arrived (the `signals` option): held while the journal loads, else to the signal desk (S14). */
   signal(value: unknown): void {
     if (this.phase === 'closed') return;
     if (this.phase === 'loading') return void this.heldSignals.push(value);
-    const event = (value as { event?: unknown } | null)?.event as AgentEvent | undefined;
-    const key = (value as { key?: unknown } | null)?.key;
-    const typeName = typeof event === 'object' && event !== null ? event.type : undefined;
-    if (typeof value !== 'object' || value === null || typeof typeName !== 'string')
-      return this.signalRejected(
-        'ERR_SIGNAL_SHAPE',
-        key,
-        undefined,
-        'A signal must be `{ key, event }` with an event made by an event type (use signal(key, Type.of(payload))).',
-        event,
-      );
-    const type = this.agent.signalTypes.get(typeName);
-    if (type === undefined)
-      return this.signalRejected(
-        'ERR_SIGNAL_UNKNOWN_TYPE',
-        key,
-        typeName,
-        `A signal of type \`${typeName}\` arrived for key \`${describeKey(key)}\`, but agent \`${this.agent.name}\` lists no such type in its \`signals\`.`,
-        event,
-      );
-    const parsed = type.schema.safeParse((event as AgentEvent).payload);
-    if (!parsed.success)
-      return this.signalRejected(
-        'ERR_SIGNAL_INVALID',
-        key,
-        typeName,
-        new EventValidationError(typeName, toIssues(parsed.error), `in a signal for key \`${describeKey(key)}\``)
-          .message,
-        event,
-        parsed.error,
-      );
-    const run = this.admission.activeRun(key) as Run | null;
-    if (run === null || run.ended)
-      return this.signalRejected(
-        'ERR_SIGNAL_NO_RUN',
-        key,
-        typeName,
-        `A signal of type \`${typeName}\` arrived for key \`${describeKey(key)}\`, which has no run going: signals go to the key's current run only.`,
-        event,
-      );
-    const waits = (run.waits ??= new RunWaits(this.settings.maxBufferedSignals));
-    const id = `${run.seq}:signal#${waits.signals}`;
-    const delivered = { type: typeName, id, payload: parsed.data };
-    const offered = waits.offer(delivered);
-    if (offered.to === 'overflow')
-      return this.signalRejected(
-        'ERR_SIGNAL_OVERFLOW',
-        key,
-        typeName,
-        `A signal of type \`${typeName}\` for key \`${describeKey(key)}\` found ${this.settings.maxBufferedSignals} signals of its type already buffered in run ${run.seq} (maxBufferedSignals); it was not buffered.`,
-        event,
-      );
-    waits.signals++;
-    try {
-      this.journal.signalled(run.seq, id, typeName, parsed.data);
-    } catch (error) {
-      return this.failed(run, error as RxAgentsError);
-    }
-    this.inspection.signalReceived(key, run.seq, typeName, id, offered.to !== 'buffered');
-    const onAccepted = this.settings.onSignalAccepted;
-    if (onAccepted !== undefined)
-      this.journal.afterCommit(() => this.callback('onSignalAccepted', () => onAccepted(value as Signal)));
-    if (offered.to === 'buffered') return;
-    if (offered.error !== undefined) offered.to.call.resolveWith(false, new CallbackError('match', offered.error));
-    else this.parking.deliver(offered.to.call, delivered);
-  }
-
-  /** Recovery: the signals journaled for a run that no wait consumed go back in its buffer. */
-  private restoreSignals(run: Run): void {
-    const { events, count } = this.journal.takeSignals(run.seq);
-    if (count === 0) return;
-    const waits = (run.waits = new RunWaits(Infinity));
-    waits.signals = count;
-    for (const e of events) waits.buffer(e);
-  }
-
-  private unconsumed(run: Run, event: AgentEvent): void {
-    this.signalRejected(
-      'ERR_SIGNAL_UNCONSUMED',
-      run.key,
-      event.type,
-      `Signal \`${event.id}\` of type \`${event.type}\` for key \`${describeKey(run.key)}\` was buffered, but run ${run.seq} ended without a wait taking it.`,
-      event,
-    );
-  }
-
-  /** A signal was not delivered: reported to onSignalRejected (else the stream fails), never dropped silently. */
-  private signalRejected(
-    code: SignalRejection,
-    key: unknown,
-    eventType: string | undefined,
-    message: string,
-    event: unknown,
-    cause?: unknown,
-  ): void {
-    const error = new SignalRejectedError(
-      code,
-      key,
-      eventType,
-      `${message} ${SIGNAL_ADVICE}`,
-      event,
-      cause === undefined ? undefined : { cause },
-    );
-    this.inspection.signalRejected(key, code, error);
-    const onRejected = this.settings.onSignalRejected;
-    if (onRejected === undefined) return this.fail(error);
-    this.callback('onSignalRejected', () => onRejected(error));
+    this.signals.receive(value);
   }
 
   // ---- outputs and the end of the stream -------------------------------------------------

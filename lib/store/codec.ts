@@ -183,11 +183,6 @@ function errorToJson(error: unknown, depth: number): unknown {
   } satisfies ErrorRecord;
 }
 
-/** Decodes a thrown value made by {@link encodeError}: an `Error` with the recorded name, message, code, stack, data fields and cause. */
-export function decodeError(text: string): unknown {
-  return decodeValue(text);
-}
-
 function toJson(value: unknown, path: string, walk: Walk, depth: number): unknown {
   walk.at = path;
   switch (typeof value) {

@@ -1,7 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { StoreNotFoundError, StoreOpenError } from '../errors';
 import type { MemoryValue } from '../context/memory-ref';
-import { decodeError, decodeValue } from './codec';
+import { decodeValue } from './codec';
 import { loadDriver, SQLITE_SCHEMA_VERSION, verifyStoreFile } from './sqlite-store';
 import { CALL_FAILED, CALL_OK } from './store';
 
@@ -253,7 +253,7 @@ function callOf(c: { seq: number; id: string; fingerprint: string; state: number
 
 function decodeErrorSafe(text: string): StoredCall['error'] {
   try {
-    const e = decodeError(text);
+    const e = decodeValue(text);
     if (e instanceof Error) {
       const code = (e as { code?: unknown }).code;
       return { name: e.name, message: e.message, ...(typeof code === 'string' ? { code } : {}) };

@@ -6,6 +6,7 @@ import {
   WorkerTaskError,
   optionError,
 } from '../errors';
+import { Fifo } from '../runtime/fifo';
 import { functionLabel, functionSource } from './function-source';
 import { workerFunction, type TaskRunner, type WorkerFunction } from './worker-function';
 import { WORKER_SCRIPT } from './worker-script';
@@ -60,8 +61,7 @@ export class ThreadPool implements TaskRunner {
   closed = false;
   private readonly slots = new Set<Slot>();
   private readonly idle: Slot[] = [];
-  private queue: Task[] = [];
-  private queueHead = 0;
+  private readonly queue = new Fifo<Task>();
   private cancelledInQueue = 0;
   private readonly specs: FnSpec[] = [];
   private readonly specIds = new Map<string, number>();
@@ -78,7 +78,7 @@ export class ThreadPool implements TaskRunner {
   ) {}
 
   get queued(): number {
-    return this.queue.length - this.queueHead - this.cancelledInQueue;
+    return this.queue.size - this.cancelledInQueue;
   }
 
   fn<F extends (...args: never[]) => unknown>(fn: F): WorkerFunction<Parameters<F>, Awaited<ReturnType<F>>> {
@@ -129,21 +129,16 @@ export class ThreadPool implements TaskRunner {
 
   /** Hands queued tasks to idle workers, starting workers up to `threads`. */
   private pump(): void {
-    while (this.queueHead < this.queue.length) {
-      const task = this.queue[this.queueHead] as Task;
+    for (let task = this.queue.peek(); task !== undefined; task = this.queue.peek()) {
       if (task.state !== 0) {
-        this.queueHead++;
+        this.queue.shift();
         this.cancelledInQueue--;
         continue;
       }
       const slot = this.idle.pop() ?? (this.slots.size < this.threads ? this.spawn() : undefined);
       if (slot === undefined) break;
-      this.queueHead++;
+      this.queue.shift();
       this.dispatch(slot, task);
-    }
-    if (this.queueHead === this.queue.length) {
-      this.queue = [];
-      this.queueHead = 0;
     }
   }
 
@@ -272,9 +267,8 @@ export class ThreadPool implements TaskRunner {
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closed = true;
-    const waiting = this.queue.slice(this.queueHead);
-    this.queue = [];
-    this.queueHead = 0;
+    const waiting: Task[] = [];
+    for (let task = this.queue.shift(); task !== undefined; task = this.queue.shift()) waiting.push(task);
     this.cancelledInQueue = 0;
     for (const task of waiting) {
       if (task.state !== 0) continue;

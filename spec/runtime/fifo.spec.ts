@@ -2,7 +2,17 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { Fifo } from '../../lib/runtime/fifo';
 
-describe('runtime: Fifo (the queue under the mailbox, key queues and executor turns)', () => {
+describe('runtime: Fifo (the queue under the mailbox, key queues, executor turns and the worker pool)', () => {
+  it('peek() shows the oldest item without taking it', () => {
+    const q = new Fifo<number>();
+    expect(q.peek()).to.equal(undefined);
+    q.push(1);
+    q.push(2);
+    expect([q.peek(), q.size]).to.deep.equal([1, 2]);
+    q.shift();
+    expect([q.peek(), q.size]).to.deep.equal([2, 1]);
+  });
+
   it('gives items back in push order, then undefined; size counts what is queued', () => {
     const q = new Fifo<string>('a');
     q.push('b');

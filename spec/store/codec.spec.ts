@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { decodeError, decodeValue, encodeError, encodeValue, fingerprint } from '../../lib/store/codec';
+import { decodeValue, encodeError, encodeValue, fingerprint } from '../../lib/store/codec';
 import { JournalValueError, MemoryPathError, MemoryValueError } from '../../lib';
 import { MemoryNode } from '../../lib/runtime/memory';
 
@@ -89,7 +89,7 @@ describe('store: journal value codec', () => {
 
   it('rethrows recorded errors faithfully', () => {
     const error = Object.assign(new TypeError('bad arg'), { code: 'E_ARG' });
-    const back = decodeError(encodeError(error)) as Error & { code: string };
+    const back = decodeValue(encodeError(error)) as Error & { code: string };
     expect(back).to.be.instanceOf(Error);
     expect([back.name, back.message, back.code, back.stack]).to.deep.equal([
       'TypeError',
@@ -97,8 +97,8 @@ describe('store: journal value codec', () => {
       'E_ARG',
       error.stack,
     ]);
-    expect(decodeError(encodeError('plain string'))).to.equal('plain string');
-    expect(decodeError(encodeError({ reason: 42 }))).to.deep.equal({ reason: 42 });
+    expect(decodeValue(encodeError('plain string'))).to.equal('plain string');
+    expect(decodeValue(encodeError({ reason: 42 }))).to.deep.equal({ reason: 42 });
   });
 
   it('fingerprints a call by function name and arguments', () => {

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { lines, prng, startTsChild, type TsChild } from '../fixtures/child-process';
 
 /**
  * S13 crash test: a child process runs a durable agent on a real SQLite file and is killed with
@@ -17,62 +17,14 @@ const INPUTS = 400;
 const KEYS = 7;
 const KILLS = 16;
 
-/** mulberry32: a seeded PRNG so a failure can be reproduced from the seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Files {
   readonly db: string;
   readonly effects: string;
   readonly outputs: string;
 }
 
-function startChild(files: Files): { child: ChildProcess; ready: Promise<void>; exited: Promise<number | null> } {
-  const child = spawn(
-    process.execPath,
-    [
-      '-r',
-      'ts-node/register/transpile-only',
-      CHILD,
-      files.db,
-      files.effects,
-      files.outputs,
-      String(INPUTS),
-      String(KEYS),
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true' },
-    },
-  );
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const ready = new Promise<void>((resolve) =>
-    child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()),
-  );
-  const exited = new Promise<number | null>((resolve) =>
-    child.on('exit', (code) => {
-      if (code !== null && code !== 0) process.stderr.write(stderr);
-      resolve(code);
-    }),
-  );
-  return { child, ready, exited };
-}
-
-function lines(path: string): string[] {
-  return existsSync(path)
-    ? readFileSync(path, 'utf8')
-        .split('\n')
-        .filter((l) => l.length > 0)
-    : [];
+function startChild(files: Files): TsChild {
+  return startTsChild(CHILD, [files.db, files.effects, files.outputs, String(INPUTS), String(KEYS)]);
 }
 
 /** Effect tag of a journaled call id (ids are `<seq>>a#<n>` and `<seq>>a:0>b#0`; seq = input i here). */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { NEVER, concat, lastValueFrom, of, toArray } from 'rxjs';
 import { agentOperator, defineAgent, InputEvent, OutputEvent } from '../../lib';
 import { sqliteStore } from '../../lib/sqlite';
-import { MAX_ERROR_FIELDS_CHARS, decodeError, encodeError } from '../../lib/store/codec';
+import { MAX_ERROR_FIELDS_CHARS, decodeValue, encodeError } from '../../lib/store/codec';
 
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -18,7 +18,7 @@ describe('S13 journaled errors keep their own data fields, so a replayed run tak
       code: 503,
       at: new Date(0),
     });
-    const back = decodeError(encodeError(error)) as RangeError & Record<string, unknown>;
+    const back = decodeValue(encodeError(error)) as RangeError & Record<string, unknown>;
     expect(back).to.be.instanceOf(RangeError);
     expect(back.message).to.equal('rate limited');
     expect(back.stack).to.equal(error.stack);
@@ -36,7 +36,7 @@ describe('S13 journaled errors keep their own data fields, so a replayed run tak
     const root = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET', errno: -104 });
     const error = new Error('fetch failed', { cause: root });
     error.name = 'FetchError';
-    const back = decodeError(encodeError(error)) as Error & { cause: Error & { code: string; errno: number } };
+    const back = decodeValue(encodeError(error)) as Error & { cause: Error & { code: string; errno: number } };
     expect([back.name, back.message]).to.deep.equal(['FetchError', 'fetch failed']);
     expect(back.cause).to.be.instanceOf(Error);
     expect([back.cause.message, back.cause.code, back.cause.errno]).to.deep.equal([
@@ -45,7 +45,7 @@ describe('S13 journaled errors keep their own data fields, so a replayed run tak
       -104,
     ]);
     expect(Object.keys(back)).to.not.include('cause'); // non-enumerable, as a native cause is
-    const withData = decodeError(encodeError(new Error('x', { cause: { reason: 42 } }))) as Error;
+    const withData = decodeValue(encodeError(new Error('x', { cause: { reason: 42 } }))) as Error;
     expect(withData.cause).to.deep.equal({ reason: 42 });
   });
 
@@ -56,7 +56,7 @@ describe('S13 journaled errors keep their own data fields, so a replayed run tak
       big: 'x'.repeat(MAX_ERROR_FIELDS_CHARS + 1),
       small: 1,
     });
-    const back = decodeError(encodeError(error)) as Error & Record<string, unknown>;
+    const back = decodeValue(encodeError(error)) as Error & Record<string, unknown>;
     expect({ ...back }).to.deep.equal({ small: 1 });
     expect(back['journalDroppedFields']).to.deep.equal(['socket', 'response', 'big']);
   });
@@ -72,7 +72,7 @@ describe('S13 journaled errors keep their own data fields, so a replayed run tak
         throw new Error('no');
       },
     });
-    const back = decodeError(encodeError(hostile)) as Error & Record<string, unknown>;
+    const back = decodeValue(encodeError(hostile)) as Error & Record<string, unknown>;
     expect(back.message).to.equal('m');
     expect(back['journalDroppedFields']).to.deep.equal(['status']);
   });

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { lines, prng, startTsChild, type TsChild } from '../fixtures/child-process';
 
 /**
  * S14 crash test: a child process runs a durable agent on a real SQLite file whose runs sleep (a
@@ -21,46 +21,8 @@ const KEYS = 4;
 const KILLS = 8;
 const SLEEP = 60;
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function lines(path: string): string[] {
-  return existsSync(path)
-    ? readFileSync(path, 'utf8')
-        .split('\n')
-        .filter((l) => l.length > 0)
-    : [];
-}
-
-function startChild(
-  db: string,
-  dir: string,
-): { child: ChildProcess; ready: Promise<void>; exited: Promise<number | null> } {
-  const child = spawn(
-    process.execPath,
-    ['-r', 'ts-node/register/transpile-only', CHILD, db, dir, String(INPUTS), String(KEYS), String(SLEEP)],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true' } },
-  );
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const ready = new Promise<void>((resolve) =>
-    child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()),
-  );
-  const exited = new Promise<number | null>((resolve) =>
-    child.on('exit', (code) => {
-      if (code !== null && code !== 0) process.stderr.write(stderr);
-      resolve(code);
-    }),
-  );
-  return { child, ready, exited };
+function startChild(db: string, dir: string): TsChild {
+  return startTsChild(CHILD, [db, dir, String(INPUTS), String(KEYS), String(SLEEP)]);
 }
 
 /** Sleep deadlines journaled while the sleeps are parked: `<seq>/<call id>` → deadline. */
