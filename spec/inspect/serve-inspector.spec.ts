@@ -4,8 +4,9 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Observable } from 'rxjs';
-import { type LifecycleEvent } from '../../lib';
+import { count, lastValueFrom, Observable, range } from 'rxjs';
+import { z } from 'zod';
+import { agentOperator, defineAgent, InputEvent, OutputEvent, type LifecycleEvent } from '../../lib';
 import { createInspector, type AgentInspector } from '../../lib/observe';
 import { serveInspector, type InspectorServer } from '../../lib/inspect';
 import { startWorkload, TOKENS, type LiveWorkload } from './fixtures';
@@ -232,6 +233,54 @@ describe('inspect: serveInspector (a real HTTP server on 127.0.0.1)', function (
       expect(m['inputTokens']).to.equal((m.calls - m.failed) * TOKENS.inputTokens);
       expect(m['outputTokens']).to.equal((m.calls - m.failed) * TOKENS.outputTokens);
       expect(m['totalTokens']).to.equal((m.calls - m.failed) * (TOKENS.inputTokens + TOKENS.outputTokens));
+    }
+  });
+
+  it('under a high run rate the timeline is a sample (and the snapshot says so); counters and failed runs stay exact', async () => {
+    const inspector = createInspector();
+    server = await serveInspector(inspector, { maxRuns: 10, interval: 20 });
+    const socket = connect(server.port, '127.0.0.1');
+    socket.write(`GET /events HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n`);
+    let received = '';
+    socket.on('data', (d: Buffer) => (received += d.toString()));
+    try {
+      await until('the page connected', () => received.includes('event: snapshot'));
+      const flood = defineAgent({
+        name: 'flood',
+        input: z.number(),
+        actions: (action) => [
+          action('step', InputEvent, (event, ctx) => {
+            if (event.payload % 1000 === 999) throw new Error(`input ${event.payload} is poisoned`);
+            ctx.sendEvent(OutputEvent.of(event.payload));
+          }),
+        ],
+      });
+      const n = 5000;
+      const outputs = await lastValueFrom(
+        range(0, n).pipe(
+          agentOperator(flood, { key: (x) => x % 4, inspect: inspector.inspect, errorPolicy: 'isolate' }),
+          count(),
+        ),
+      );
+      expect(outputs).to.equal(n - 5);
+      const snap = JSON.parse((await get(server.port, '/api/snapshot')).body) as {
+        stats: { runsCompleted: number; runsFailed: number };
+        failures: Array<{ run: number; error: string }>;
+        timeline: { sampling: { runsSeen: number; runsRecorded: number; runsSampledOut: number }; svg: string };
+      };
+      expect(snap.stats.runsCompleted).to.equal(n - 5);
+      expect(snap.stats.runsFailed).to.equal(5);
+      expect(snap.failures.map((f) => f.run).sort((a, b) => a - b)).to.deep.equal([999, 1999, 2999, 3999, 4999]);
+      expect(snap.failures.every((f) => /input \d+ is poisoned/.test(f.error))).to.equal(true);
+      const { runsSeen, runsRecorded, runsSampledOut } = snap.timeline.sampling;
+      expect(runsSeen).to.equal(n);
+      // 10 at once, then 10 per second of scheduler time: the flood takes well under the 10 s that 100 would need.
+      expect(runsRecorded).to.be.within(10, 99);
+      expect(runsRecorded + runsSampledOut).to.equal(n); // all four keys are lanes
+      const drawn = (snap.timeline.svg.match(/<rect class="run /g) ?? []).length;
+      expect(drawn).to.be.within(1, runsRecorded);
+    } finally {
+      socket.destroy();
     }
   });
 
