@@ -27,7 +27,8 @@ section h2{font-size:13px;margin:0 0 8px;color:#4a5365;text-transform:uppercase;
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
 th,td{text-align:left;padding:3px 6px;border-bottom:1px solid #eef0f3;white-space:nowrap}
 th{color:#667085;font-weight:500}
-#models th,#models td,#tools th,#tools td{padding:3px 4px}#tools{margin-top:8px}
+#models th,#models td,#tools th,#tools td{padding:3px 3px}#models,#tools{font-size:12px}#tools{margin-top:8px}
+#keys td:last-child{white-space:normal;font-size:12px}
 td.num,th.num{text-align:right}
 #keys tr{cursor:pointer}#keys tr:hover,#keys tr.sel{background:#eef3fb}
 #timeline{overflow-x:auto}
