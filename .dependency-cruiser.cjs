@@ -8,8 +8,8 @@
  * through the seams named below.
  */
 const core = ['events', 'context', 'agent', 'runtime', 'operator'];
-/** The base every layer may import: the errors, and the describer their messages use (it imports nothing). */
-const base = '^lib/(errors|describe-key)\\.ts$';
+/** The base every layer may import: the errors, the describer their messages use (it imports nothing), and the optional-peer loader. */
+const base = '^lib/(errors|describe-key|load-peer)\\.ts$';
 
 /** `^lib/(a|b)/`: a path pattern for some folders of lib/. */
 const folders = (names) => `^lib/(${names.join('|')})/`;
@@ -54,7 +54,7 @@ module.exports = {
       comment:
         'lib/errors.ts imports nothing of lib/ but the describer (which imports nothing): every layer may throw its errors.',
       severity: 'error',
-      from: { path: base },
+      from: { path: '^lib/(errors|describe-key)\\.ts$' },
       to: { path: '^lib/', pathNot: '^lib/describe-key\\.ts$' },
     },
     layer('events'),

@@ -8,7 +8,7 @@
  * import { agentOperator, defineAgent, InputEvent, OutputEvent } from 'rx-agents';
  */
 export { defineEvent, isEventType, InputEvent, OutputEvent } from './events/define-event';
-export type { AgentEvent, EventType, EventOf, PayloadOf } from './events/define-event';
+export type { AgentEvent, EventType, EventOf, OutputEventType, PayloadOf } from './events/define-event';
 export { defineAgent, action } from './agent/define-agent';
 export { allOf } from './agent/all-of';
 export type { JoinTrigger, JoinedEvents } from './agent/all-of';
@@ -19,9 +19,17 @@ export type {
   ActionFn,
   ActionFactory,
   ActionStyle,
+  KeySelector,
   TriggerEvent,
 } from './agent/define-agent';
-export type { RunnerContext, AllResults, AnyResult, WaitOptions, SendOptions } from './context/runner-context';
+export type {
+  RunnerContext,
+  AllResults,
+  AnyResult,
+  Resources,
+  WaitOptions,
+  SendOptions,
+} from './context/runner-context';
 export { agentOperator } from './operator/agent-operator';
 export { runAgent } from './operator/run-agent';
 export type { RunAgentOptions } from './operator/run-agent';
@@ -45,7 +53,7 @@ export type { SignalRejection } from './runtime/wait-errors';
 export { signal } from './events/signal';
 export type { Signal } from './events/signal';
 export type { Executor, ExecutorTask } from './runtime/executor';
-export type { MemoryRef, MemoryValue } from './context/memory-ref';
+export type { MemoryData, MemoryRef, MemoryValue } from './context/memory-ref';
 export type { LifecycleEvent, LifecycleEventType, Inspector } from './runtime/lifecycle';
 export { createAgentState } from './inspect/agent-state';
 export type {

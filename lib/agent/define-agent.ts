@@ -10,16 +10,19 @@ import {
 } from '../events/define-event';
 import { zodSchemaProblem } from '../events/zod-schema';
 import type { Call } from '../context/call';
-import type { RunnerContext } from '../context/runner-context';
+import type { Resources, RunnerContext } from '../context/runner-context';
 import { isJoinTrigger, type JoinedEvents, type JoinTrigger } from './all-of';
 
 /** How an action's code is split into blocks. */
 export type ActionStyle = 'plain' | 'generator' | 'async';
 
-/** An action function: plain (one sync block), generator (`yield*`), or async (`await`). */
-export type ActionFn<E, In = unknown> = (
+/**
+ * An action function: plain (one sync block), generator (`yield*`), or async (`await`). The
+ * context carries the agent's input, output, key and resource types (see {@link RunnerContext}).
+ */
+export type ActionFn<E, In = unknown, Out = unknown, Key = unknown, Res extends Resources = Resources> = (
   event: E,
-  ctx: RunnerContext<In>,
+  ctx: RunnerContext<In, Out, Key, Res>,
 ) => void | PromiseLike<void> | Generator<Call<unknown>, void, unknown>;
 
 /** An action: a named function triggered by one or more event types. */
@@ -41,24 +44,38 @@ export type TriggerEvent<E, In> =
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyEventType = EventType<string, any>;
 
-/** Makes actions typed for one agent's input (the `action` given to `defineAgent({ actions })`). */
-export type ActionFactory<In> = <
+/**
+ * Makes actions typed for one agent (the `action` given to `defineAgent({ actions })`): its input,
+ * output, key and resource types reach each action's event and context.
+ */
+export type ActionFactory<In, Out = unknown, Key = unknown, Res extends Resources = Resources> = <
   const Ts extends AnyEventType | readonly AnyEventType[] | JoinTrigger<readonly AnyEventType[]>,
 >(
   name: string,
   triggers: Ts,
   fn: Ts extends JoinTrigger<infer L>
-    ? ActionFn<JoinedEvents<L, In>, In>
-    : ActionFn<TriggerEvent<Ts extends readonly AnyEventType[] ? Ts[number] : Ts, In>, In>,
+    ? ActionFn<JoinedEvents<L, In>, In, Out, Key, Res>
+    : ActionFn<TriggerEvent<Ts extends readonly AnyEventType[] ? Ts[number] : Ts, In>, In, Out, Key, Res>,
 ) => ActionDef;
 
-/** An agent: a named, validated set of actions. Made by {@link defineAgent}. */
-export interface Agent<In = unknown, Out = unknown> {
+/**
+ * A key selector: what a run's key is, from its input. A method-style type, so that an agent with a
+ * typed input still fits where any agent is accepted (internal helper of {@link Agent}).
+ */
+export type KeySelector<In, Key> = { select(input: In): Key }['select'];
+
+/**
+ * An agent: a named, validated set of actions. Made by {@link defineAgent}. `In`/`Out` are the
+ * input and output payload types, `Key` the type of `ctx.key` (from `key`), `Res` the resources.
+ */
+export interface Agent<In = unknown, Out = unknown, Key = unknown, Res extends Resources = Resources> {
   readonly name: string;
   readonly input: z.ZodType<In> | undefined;
   readonly output: z.ZodType<Out> | undefined;
   readonly actions: readonly ActionDef[];
-  readonly resources: Readonly<Record<string, unknown>>;
+  readonly resources: Readonly<Res>;
+  /** The key selector given to `defineAgent({ key })`: the operator's default `key`. */
+  readonly key: KeySelector<In, Key> | undefined;
   /** Event type name → the actions it triggers, in definition order. */
   readonly routes: ReadonlyMap<string, readonly ActionDef[]>;
   /** Event type name → event type, for every trigger. */
@@ -69,22 +86,33 @@ export interface Agent<In = unknown, Out = unknown> {
   readonly signalTypes: ReadonlyMap<string, EventType>;
 }
 
-export interface AgentConfig<In, Out> {
+/** What {@link defineAgent} takes. */
+export interface AgentConfig<In, Out, Key = unknown, Res extends Resources = Resources> {
   /** Names the agent in errors and traces. */
   readonly name: string;
   /** Validates each input when its run starts; a bad input fails that run. @default no validation */
   readonly input?: z.ZodType<In>;
   /** Validates every OutputEvent payload when it is sent. @default no validation */
   readonly output?: z.ZodType<Out>;
-  /** Shared objects actions reach with `ctx.resource(name)` (clients, models, prompts). @default {} */
-  readonly resources?: Readonly<Record<string, unknown>>;
+  /**
+   * The key of a run, from its input: runs of one key are serial (S1). It types `ctx.key` in every
+   * action, and it is the default `key` of `agentOperator` and `runAgent` (whose own `key` must
+   * return the same type). Put it before `actions`, so that TypeScript knows it when it types them.
+   * @default none: the operator's `key`, else every input has the same key
+   */
+  readonly key?: (input: In) => Key;
+  /**
+   * Shared objects actions reach with `ctx.resource(name)` (clients, models, prompts): the names
+   * and value types are checked at compile time. @default {}
+   */
+  readonly resources?: Res;
   /**
    * The external event types runs of this agent may wait for with `ctx.waitForEvent` (S14): a
    * signal of another type is rejected, and a signal is validated by its type's schema. @default []
    */
   readonly signals?: readonly EventType[];
   /** The actions, as a list or as a function of a typed `action` factory. */
-  readonly actions: readonly ActionDef[] | ((action: ActionFactory<In>) => readonly ActionDef[]);
+  readonly actions: readonly ActionDef[] | ((action: ActionFactory<In, Out, Key, Res>) => readonly ActionDef[]);
 }
 
 const GeneratorFunction = Object.getPrototypeOf(function* () {}).constructor;
@@ -167,31 +195,40 @@ function isDownlevelAsync(fn: (...args: never[]) => unknown): boolean {
 
 /**
  * Defines an agent and validates it: every action has a name, a trigger and a function; names
- * are unique; some action handles `InputEvent`.
+ * are unique; some action handles `InputEvent`; `key`, if given, is a function.
+ *
+ * Types: the input and output payload types come from the `input` and `output` schemas, the type
+ * of `ctx.key` from `key`, and what `ctx.resource(name)` returns from `resources`; every action's
+ * event and context carry them (give `key` before `actions`, so TypeScript knows it there).
  *
  * @example
  * const agent = defineAgent({
  *   name: 'scorer',
  *   input: z.object({ id: z.number(), userId: z.string() }),
+ *   output: z.object({ id: z.number(), score: z.number() }),
+ *   key: (input) => input.userId, // ctx.key: string; the operator's default key
+ *   resources: { scores: scoreClient }, // ctx.resource('scores'): typeof scoreClient
  *   actions: (action) => [
  *     action('score', InputEvent, function* (event, ctx) {
- *       const score = yield* ctx.executeAsync(fetchScore, event.payload.id);
- *       ctx.sendEvent(OutputEvent.of({ id: event.payload.id, score }));
+ *       const score = yield* ctx.executeAsync(ctx.resource('scores').fetch, event.payload.id);
+ *       ctx.sendEvent(OutputEvent.of({ id: event.payload.id, score })); // checked against `output`
  *     }),
  *   ],
  * });
  */
-export function defineAgent<In = unknown, Out = unknown>(config: AgentConfig<In, Out>): Agent<In, Out> {
+export function defineAgent<In = unknown, Out = unknown, Key = unknown, Res extends Resources = Resources>(
+  config: AgentConfig<In, Out, Key, Res>,
+): Agent<In, Out, Key, Res> {
   if (typeof config !== 'object' || config === null) {
     throw new AgentDefinitionError(
       `Expected defineAgent to get a config object { name, actions }, got ${describe(config)}.`,
     );
   }
-  const { name, input, output, resources = {}, actions, signals = [] } = config;
+  const { name, input, output, key, resources = {}, actions, signals = [] } = config;
   if (typeof name !== 'string' || name.length === 0) {
     throw new AgentDefinitionError(`Expected the agent name to be a non-empty string, got ${describe(name)}.`);
   }
-  const list = typeof actions === 'function' ? actions(action as ActionFactory<In>) : actions;
+  const list = typeof actions === 'function' ? actions(action as ActionFactory<In, Out, Key, Res>) : actions;
   if (!Array.isArray(list) || list.length === 0) {
     throw new AgentDefinitionError(
       `Agent \`${name}\` has no actions: give at least one action triggered by InputEvent.`,
@@ -203,6 +240,11 @@ export function defineAgent<In = unknown, Out = unknown>(config: AgentConfig<In,
   ] as const) {
     const problem = schema === undefined ? undefined : zodSchemaProblem(schema);
     if (problem !== undefined) throw new AgentDefinitionError(`The \`${label}\` of agent \`${name}\` ${problem}`);
+  }
+  if (key !== undefined && typeof key !== 'function') {
+    throw new AgentDefinitionError(
+      `The \`key\` of agent \`${name}\` must be a function of the input (e.g. key: (input) => input.userId), got ${describe(key)}.`,
+    );
   }
   if (typeof resources !== 'object' || resources === null || Array.isArray(resources)) {
     throw new AgentDefinitionError(
@@ -268,7 +310,8 @@ export function defineAgent<In = unknown, Out = unknown>(config: AgentConfig<In,
     input,
     output,
     actions: Object.freeze([...list]),
-    resources: Object.freeze({ ...resources }),
+    resources: Object.freeze({ ...resources }) as Readonly<Res>,
+    key,
     routes,
     eventTypes,
     hasAsyncActions: list.some((def: ActionDef) => def.style === 'async'),

@@ -1,4 +1,4 @@
-import type { AgentEvent, EventOf, EventType } from '../events/define-event';
+import type { AgentEvent, EventOf, EventType, OutputEventType } from '../events/define-event';
 import type { AsyncCallOptions, BlockResult, Call } from './call';
 import type { MemoryRef } from './memory-ref';
 
@@ -29,21 +29,42 @@ export interface SendOptions {
   readonly delay?: number;
 }
 
+/** The resources an agent is given: named objects (internal default of the `Res` type parameters). */
+export type Resources = Readonly<Record<string, unknown>>;
+
+/**
+ * `E` when every `OutputEvent` in it carries an `Out` payload, else the output event it should be
+ * (internal helper of `sendEvent`: a union such as `ok ? OutputEvent.of(x) : Retry.of(y)` is checked too).
+ */
+type CheckedEvent<E, Out> =
+  E extends AgentEvent<OutputEventType['type'], infer P>
+    ? [P] extends [Out]
+      ? E
+      : AgentEvent<OutputEventType['type'], Out>
+    : E;
+
 /**
  * What an action sees of the runtime. Everything here except `signal`, `key`, `run` and
  * `action` is for sync blocks only: used inside an `executeAsync` block it throws
  * `AsyncBlockAccessError` (S5).
  *
+ * The type parameters carry what the agent's definition says (`defineAgent` infers them):
+ * `In` from `input`, `Out` from `output` (what `OutputEvent.of` may carry), `Key` from `key`
+ * (the type of `ctx.key`), `Res` from `resources` (what `ctx.resource(name)` returns).
+ *
  * @example
- * action('score', InputEvent, function* (event, ctx: RunnerContext) {
+ * action('score', InputEvent, function* (event, ctx) {
  *   const score = yield* ctx.executeAsync(fetchScore, event.payload.id);
  *   ctx.shortTermMemory.set('last', score);
- *   ctx.sendEvent(OutputEvent.of({ score }));
+ *   ctx.sendEvent(OutputEvent.of({ user: ctx.key, score })); // checked against `output`
  * })
  */
-export interface RunnerContext<In = unknown> {
-  /** The run's key (what the key selector returned). */
-  readonly key: unknown;
+export interface RunnerContext<In = unknown, Out = unknown, Key = unknown, Res extends Resources = Resources> {
+  /**
+   * The run's key: what the key selector returned (the operator's `key`, else the agent's `key`).
+   * Typed from `defineAgent({ key })`; `unknown` when the agent declares none. On Restate, the object key (a string).
+   */
+  readonly key: Key;
   /**
    * The run's input (after the agent's `input` schema, if it has one), in every action of the run,
    * not only the one triggered by `InputEvent`. Readable anywhere, like `key`; treat it as read-only.
@@ -59,9 +80,12 @@ export interface RunnerContext<In = unknown> {
   now(): number;
   /**
    * Sends an event. It is validated against its schema now and routed after the current sync
-   * block ends (never re-entrantly, S4). `OutputEvent`s go downstream instead (S8).
+   * block ends (never re-entrantly, S4). `OutputEvent`s go downstream instead (S8); their payload
+   * must fit the agent's `output` (a compile error otherwise, and `EventValidationError` at run time).
    */
-  sendEvent(event: AgentEvent, options?: SendOptions): void;
+  sendEvent(event: AgentEvent<OutputEventType['type'], Out>, options?: SendOptions): void;
+  /** Sends an event of another type (validated by its own schema), or a union of events. */
+  sendEvent<E extends AgentEvent>(event: E & CheckedEvent<E, Out>, options?: SendOptions): void;
   /**
    * Runs `fn(...args)` on the executor; the action waits with `yield*` (generator actions) or
    * `await` (async actions). `fn` may return a value, a Promise or an Observable (its last value).
@@ -97,6 +121,15 @@ export interface RunnerContext<In = unknown> {
   readonly shortTermMemory: MemoryRef;
   /** Per-run memory, cleared when the run ends. */
   readonly sensoryMemory: MemoryRef;
-  /** A resource given to `defineAgent({ resources })`. */
-  resource<T = unknown>(name: string): T;
+  /**
+   * A resource given to `defineAgent({ resources })`, by name: the name autocompletes, a name the
+   * agent was not given is a compile error (and `UnknownResourceError` at run time), and the
+   * value has the type it was given with.
+   */
+  resource<K extends keyof Res & string>(name: K): Res[K];
+  /**
+   * The older form: the type argument is an unchecked cast, kept for code written before resources
+   * were typed. Prefer `ctx.resource(name)`.
+   */
+  resource<T>(name: keyof Res & string): T;
 }

@@ -80,5 +80,21 @@ export function toIssues(error: z.ZodError): ValidationIssue[] {
 
 /** The event every agent run starts with; its payload is the input element. */
 export const InputEvent = defineEvent('rx-agents/input', z.unknown());
-/** Events of this type are not routed to actions: their payloads go downstream (S8). */
-export const OutputEvent = defineEvent('rx-agents/output', z.unknown());
+/**
+ * The type of {@link OutputEvent}. Its `of` keeps the payload's own type, so that
+ * `ctx.sendEvent(OutputEvent.of(payload))` is checked at compile time against the agent's `output`
+ * schema (the run-time check of that schema stays).
+ */
+export interface OutputEventType extends EventType<'rx-agents/output', unknown> {
+  /** Creates an output event; the payload type is inferred (from the agent's `output` inside `ctx.sendEvent`). */
+  of<P>(payload: P): AgentEvent<'rx-agents/output', P>;
+}
+
+/**
+ * Events of this type are not routed to actions: their payloads go downstream (S8).
+ *
+ * @example
+ * ctx.sendEvent(OutputEvent.of({ id: 1, reply: 'queued' })); // a compile error if it does not fit `output`
+ */
+// Its `of` returns the payload it is given, whatever its type: the generic signature is exact.
+export const OutputEvent = defineEvent('rx-agents/output', z.unknown()) as OutputEventType;

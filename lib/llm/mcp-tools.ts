@@ -1,5 +1,5 @@
 import { z } from 'zod/v4';
-import { MissingPeerDependencyError } from '../errors';
+import { peerFallback } from '../load-peer';
 import { toIssues } from '../events/define-event';
 import { makeTool, type Tool } from './define-tool';
 import { ToolDefinitionError } from './errors';
@@ -149,16 +149,23 @@ export async function connectStdioMcp(
 ): Promise<StdioMcp> {
   type ClientModule = typeof import('@modelcontextprotocol/sdk/client/index.js');
   type StdioModule = typeof import('@modelcontextprotocol/sdk/client/stdio.js');
+  // Lazy (an optional peer), and loadable inside an ESM bundle too (see peerFallback).
+  const feature = 'connectStdioMcp (MCP tools)';
+  const sdk = '@modelcontextprotocol/sdk';
   let clientModule: ClientModule;
   let stdioModule: StdioModule;
+  /* eslint-disable @typescript-eslint/no-require-imports */
   try {
-    /* eslint-disable @typescript-eslint/no-require-imports */
     clientModule = require('@modelcontextprotocol/sdk/client/index.js') as ClientModule;
-    stdioModule = require('@modelcontextprotocol/sdk/client/stdio.js') as StdioModule;
-    /* eslint-enable @typescript-eslint/no-require-imports */
   } catch (error) {
-    throw new MissingPeerDependencyError('@modelcontextprotocol/sdk', 'connectStdioMcp (MCP tools)', error);
+    clientModule = peerFallback<ClientModule>(error, `${sdk}/client/index.js`, feature, sdk);
   }
+  try {
+    stdioModule = require('@modelcontextprotocol/sdk/client/stdio.js') as StdioModule;
+  } catch (error) {
+    stdioModule = peerFallback<StdioModule>(error, `${sdk}/client/stdio.js`, feature, sdk);
+  }
+  /* eslint-enable @typescript-eslint/no-require-imports */
   const transport = new stdioModule.StdioClientTransport({
     command: server.command,
     args: [...(server.args ?? [])],

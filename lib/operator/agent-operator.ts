@@ -25,17 +25,17 @@ import { resolveOptions, type AgentOperatorOptions } from './options';
  * @example
  * const outputs$ = inputs$.pipe(agentOperator(agent, { key: (x) => x.userId }));
  */
-export function agentOperator<In, Out, T extends In = In>(
-  agent: Agent<In, Out>,
-  options?: AgentOperatorOptions<T> & { readonly output?: 'payload' },
+export function agentOperator<In, Out, Key, T extends In = In>(
+  agent: Agent<In, Out, Key>,
+  options?: AgentOperatorOptions<T, NoInfer<Key>> & { readonly output?: 'payload' },
 ): OperatorFunction<T, Out>;
-export function agentOperator<In, Out, T extends In = In>(
-  agent: Agent<In, Out>,
-  options: AgentOperatorOptions<T> & { readonly output: 'envelope' },
+export function agentOperator<In, Out, Key, T extends In = In>(
+  agent: Agent<In, Out, Key>,
+  options: AgentOperatorOptions<T, NoInfer<Key>> & { readonly output: 'envelope' },
 ): OperatorFunction<T, AgentOutput<Out>>;
-export function agentOperator<In, Out, T extends In = In>(
-  agent: Agent<In, Out>,
-  options?: AgentOperatorOptions<T>,
+export function agentOperator<In, Out, Key, T extends In = In>(
+  agent: Agent<In, Out, Key>,
+  options?: AgentOperatorOptions<T, NoInfer<Key>>,
 ): OperatorFunction<T, Out | AgentOutput<Out>>;
 export function agentOperator<In, Out>(
   agent: Agent<In, Out>,
@@ -67,7 +67,9 @@ export function runtimeStarter<In>(
   if (typeof agent !== 'object' || agent === null || !(agent.routes instanceof Map)) {
     throw new AgentDefinitionError('agentOperator needs an agent made by defineAgent({ name, actions }).');
   }
-  const { makeExecutor, ...settings } = resolveOptions(options as AgentOperatorOptions<never> | undefined);
+  // The agent's own key selector (`defineAgent({ key })`) is the default; the operator's `key` overrides it.
+  const keyed = options?.key === undefined && agent.key !== undefined ? { ...options, key: agent.key } : options;
+  const { makeExecutor, ...settings } = resolveOptions(keyed as AgentOperatorOptions<never> | undefined);
   const asyncAction = agent.actions.find((a) => a.style === 'async');
   return (feed) =>
     new Observable<unknown>((subscriber) => {

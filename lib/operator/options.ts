@@ -12,14 +12,15 @@ import { isObservable, type Observable } from 'rxjs';
 import type { Signal } from '../events/signal';
 import type { SignalRejectedError } from '../runtime/wait-errors';
 
-/** Options of {@link agentOperator}. Every field is optional. */
-export interface AgentOperatorOptions<In = unknown> {
+/** Options of {@link agentOperator}. Every field is optional. `Key` is the agent's key type (`defineAgent({ key })`). */
+export interface AgentOperatorOptions<In = unknown, Key = unknown> {
   /**
    * Selects the key of an input. Runs of one key are serial (S1), keys are concurrent (S2).
-   * Keys are compared with `Map` semantics (SameValueZero): use strings or numbers.
-   * @default every input has the same key (fully serial)
+   * Keys are compared with `Map` semantics (SameValueZero): use strings or numbers. When the agent
+   * declares a `key`, this one overrides it and must return the same type (what `ctx.key` is typed as).
+   * @default the agent's `key`, else every input has the same key (fully serial)
    */
-  readonly key?: (input: In) => unknown;
+  readonly key?: (input: In) => Key;
   /** Maximum async blocks in flight across all keys (ignored when `executor` is given). @default 64 */
   readonly concurrency?: number;
   /** The pool that runs async blocks; share one between operators to share a budget. @default createExecutor(concurrency) */

@@ -6,7 +6,7 @@ import { optionError } from '../errors';
 import type { AgentOperatorOptions } from './options';
 
 /** Options of {@link runAgent}: the operator's options plus the pull bound. */
-export type RunAgentOptions<T> = AgentOperatorOptions<T> & {
+export type RunAgentOptions<T, Key = unknown> = AgentOperatorOptions<T, Key> & {
   readonly output?: 'payload';
   /**
    * Pull sources (AsyncIterables) only: at most this many accepted inputs may be unfinished
@@ -34,10 +34,10 @@ export type RunAgentOptions<T> = AgentOperatorOptions<T> & {
  * @example
  * for await (const reply of runAgent(agent, tickets, { key: (t) => t.customer })) console.log(reply);
  */
-export function runAgent<In, Out, T extends In = In>(
-  agent: Agent<In, Out>,
+export function runAgent<In, Out, Key, T extends In = In>(
+  agent: Agent<In, Out, Key>,
   inputs: ObservableInput<T>,
-  options: RunAgentOptions<T> = {},
+  options: RunAgentOptions<T, NoInfer<Key>> = {},
 ): AsyncIterable<Out> {
   const { maxInFlight = 1024, ...operatorOptions } = options;
   if (!((Number.isInteger(maxInFlight) && maxInFlight >= 1) || maxInFlight === Infinity)) {

@@ -1,9 +1,9 @@
-import './polyfill';
-import * as restate from '@restatedev/restate-sdk';
+import type * as restate from '@restatedev/restate-sdk';
 import type { Agent } from '../agent/define-agent';
 import { AgentDefinitionError, EventValidationError } from '../errors';
 import { InputEvent, toIssues } from '../events/define-event';
 import { MemoryNode } from '../runtime/memory';
+import { restateSdk } from './restate-sdk';
 import { NOW_HEADER, RestateRun, STATE_KEY, type RestateRunResult, type StoredKeyState } from './restate-run';
 
 /** The name of the exclusive handler every agent object has: one invocation = one run. */
@@ -47,7 +47,7 @@ export function agentObject(agent: Agent<never, unknown>, options: AgentObjectOp
     throw new AgentDefinitionError(
       `The Restate service name \`${name}\` is not valid: use letters, digits, '_', '-' or '.', starting with a letter (pass agentObject(agent, { name })).`,
     );
-  return restate.object({
+  return restateSdk('agentObject').object({
     name,
     handlers: {
       [RUN_HANDLER]: async (ctx: restate.ObjectContext, input: unknown): Promise<RestateRunResult> =>
@@ -78,13 +78,14 @@ async function runOnRestate(agent: Agent, ctx: restate.ObjectContext, input: unk
     ctx.set<StoredKeyState>(STATE_KEY, { seq, memory: run.shortTermMemory.toJSON() });
     return result;
   } catch (error) {
-    if (error instanceof restate.TerminalError) throw error;
+    const { TerminalError } = restateSdk('agentObject');
+    if (error instanceof TerminalError) throw error;
     // The run failed: count it (run numbers stay unique), keep memory as it was, end the invocation for good.
     ctx.set<StoredKeyState>(STATE_KEY, { seq, memory: stored.memory });
     const e = error instanceof Error ? error : new Error(String(error));
     const raw = (e as { code?: unknown }).code;
     const code = typeof raw === 'string' ? raw : 'ERR_UNKNOWN';
-    throw new restate.TerminalError(e.message, {
+    throw new TerminalError(e.message, {
       errorCode: 500,
       metadata: { 'rx-agents-name': e.name, 'rx-agents-code': code },
     });

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ActionDef } from '../agent/define-agent';
 import type { AsyncCallOptions, BlockResult, Call } from '../context/call';
 import type { MemoryRef } from '../context/memory-ref';
@@ -9,6 +8,9 @@ import type { MemoryNode } from '../runtime/memory';
 import { MemoryView, type MemoryKind } from '../runtime/memory-view';
 import { RestateStepError } from './errors';
 import { RestateCall } from './restate-call';
+
+// A Node built-in through process.getBuiltinModule, not an import: an ESM bundle of this CommonJS package cannot require() it (see package.json `engines`).
+const { AsyncLocalStorage } = process.getBuiltinModule('node:async_hooks');
 
 /** Which async action (or block) the current async continuation belongs to (S5 for `await` actions). */
 export const restateScope = new AsyncLocalStorage<RestateActivation | typeof IN_BLOCK>();

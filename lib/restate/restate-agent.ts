@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import type { Agent } from '../agent/define-agent';
 import { BufferOverflowError, CallbackError, RxAgentsError, optionError } from '../errors';
@@ -6,6 +5,9 @@ import { RUN_HANDLER } from './agent-object';
 import { RestateSerializationError } from './errors';
 import { IngressClient, type IngressRequest, type RetryOptions } from './ingress-client';
 import { NOW_HEADER, journalable, type RestateRunResult } from './restate-run';
+
+// A Node built-in through process.getBuiltinModule, not an import: an ESM bundle of this CommonJS package cannot require() it (see package.json `engines`).
+const { randomUUID } = process.getBuiltinModule('node:crypto');
 
 /** Names a Restate agent service from the client side, carrying its input and output types. */
 export interface RestateServiceRef<In = unknown, Out = unknown> {
@@ -40,7 +42,10 @@ export interface RestateRunFailure<In = unknown> {
 export interface RestateAgentOptions<In> {
   /** The Restate ingress URL, e.g. `http://127.0.0.1:8080`. */
   readonly ingress: string;
-  /** The key of an input (the virtual-object key; its runs are serial). @default every input has the key `'default'` */
+  /**
+   * The key of an input (the virtual-object key; its runs are serial; `ctx.key` on the server is it
+   * as a string). @default the agent's `key` (`defineAgent({ key })`), else every input has the key `'default'`
+   */
   readonly key?: (input: In) => string | number;
   /**
    * The idempotency key of an input: Restate runs an input with a given key at most once (for the
@@ -352,7 +357,8 @@ function resolve<In>(
   return {
     service: target.name,
     ingress: options.ingress.replace(/\/$/, ''),
-    key: options.key ?? (() => 'default'),
+    // The operator's key, else the agent's own (`defineAgent({ key })`), else one key for all inputs.
+    key: options.key ?? agentKey(target) ?? (() => 'default'),
     idempotencyKey: options.idempotencyKey,
     maxInFlight,
     maxBufferedInputs,
@@ -363,6 +369,12 @@ function resolve<In>(
     admin: options.admin?.replace(/\/$/, ''),
     scheduler: options.scheduler ?? asyncScheduler,
   };
+}
+
+/** The key selector the agent was defined with, if the target is an agent (checked per input like the operator's). */
+function agentKey<In>(target: { readonly name: string }): ((input: In) => string | number) | undefined {
+  const key = (target as { readonly key?: unknown }).key;
+  return typeof key === 'function' ? (key as (input: In) => string | number) : undefined;
 }
 
 /** Best effort: cancel an accepted invocation whose answer nobody waits for any more. */

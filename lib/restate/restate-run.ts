@@ -1,6 +1,4 @@
-import './polyfill';
-import { setImmediate as nextMacrotask } from 'node:timers/promises';
-import * as restate from '@restatedev/restate-sdk';
+import type * as restate from '@restatedev/restate-sdk';
 import { isObservable, type Observable } from 'rxjs';
 import type { Agent } from '../agent/define-agent';
 import {
@@ -18,6 +16,10 @@ import type { MemoryValue } from '../context/memory-ref';
 import { MemoryNode, checkValue } from '../runtime/memory';
 import type { MemoryKind } from '../runtime/memory-view';
 import { RestateBlockError, RestateSerializationError } from './errors';
+import { restateSdk } from './restate-sdk';
+
+// A Node built-in through process.getBuiltinModule, not an import: an ESM bundle of this CommonJS package cannot require() it (see package.json `engines`).
+const { setImmediate: nextMacrotask } = process.getBuiltinModule('node:timers/promises');
 import { IN_BLOCK, RestateActivation, restateScope, type ActivationHost } from './restate-activation';
 import { RestateCall, type RestateCallOwner } from './restate-call';
 
@@ -145,7 +147,7 @@ export class RestateRun implements ActivationHost, RestateCallOwner {
           // Wait until Restate has *some* outcome; then look at the head again (rule 2).
           const unknown = this.pending.filter((p) => p.outcome === null).map((p) => p.tracked);
           try {
-            await restate.RestatePromise.race(unknown);
+            await restateSdk('serveAgents').RestatePromise.race(unknown);
           } catch (error) {
             // Cancellation of the invocation (or a suspension signal): abort the blocks and let Restate handle it.
             this.abandon('the Restate invocation was cancelled');

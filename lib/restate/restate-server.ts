@@ -1,10 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { arch, platform, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { optionError } from '../errors';
+import { appRequire } from '../load-peer';
 import { RestateServerStartError } from './errors';
+
+// Node built-ins through process.getBuiltinModule, not imports: an ESM bundle of this CommonJS package cannot require() them (see package.json `engines`).
+const { spawn } = process.getBuiltinModule('node:child_process');
+const { createWriteStream, mkdtempSync, rmSync } = process.getBuiltinModule('node:fs');
+const { createServer } = process.getBuiltinModule('node:net');
+const { arch, platform, tmpdir } = process.getBuiltinModule('node:os');
+const { join } = process.getBuiltinModule('node:path');
 
 /** Options of {@link startRestateServer}. */
 export interface RestateServerOptions {
@@ -60,7 +64,8 @@ export interface RestateServer {
 export function restateServerBinary(): string {
   const name = `@restatedev/restate-server-${platform()}-${arch()}`;
   try {
-    return require.resolve(`${name}/bin/restate-server`);
+    // Node's own resolution, also inside an ESM bundle (where `require.resolve` is a bundler shim).
+    return appRequire().resolve(`${name}/bin/restate-server`);
   } catch (cause) {
     throw new RestateServerStartError(
       `The Restate server binary for ${platform()}-${arch()} is not installed (${name}). ` +

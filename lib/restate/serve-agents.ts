@@ -1,9 +1,11 @@
-import './polyfill';
-import { createServer, type Http2Session } from 'node:http2';
-import * as restate from '@restatedev/restate-sdk';
+import type { Http2Session } from 'node:http2';
 import type { Agent } from '../agent/define-agent';
 import { optionError } from '../errors';
 import { agentObject, type AgentObject } from './agent-object';
+import { restateSdk } from './restate-sdk';
+
+// A Node built-in through process.getBuiltinModule, not an import: an ESM bundle of this CommonJS package cannot require() it (see package.json `engines`).
+const { createServer } = process.getBuiltinModule('node:http2');
 
 /** Options of {@link serveAgents}. */
 export interface ServeAgentsOptions {
@@ -48,7 +50,7 @@ export async function serveAgents(
   if (!LEVELS.includes(level)) throw optionError('logLevel', `one of ${LEVELS.join(', ')}`, level);
   const services = agents.map((a) => ('routes' in a ? agentObject(a as Agent<never, unknown>) : a));
   const min = LEVELS.indexOf(level);
-  const handler = restate.createEndpointHandler({
+  const handler = restateSdk('serveAgents').createEndpointHandler({
     services,
     logger: (meta, message, ...rest) => {
       if (LEVELS.indexOf(meta.level as (typeof LEVELS)[number]) >= min) console.warn('[restate]', message, ...rest);

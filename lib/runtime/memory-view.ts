@@ -1,4 +1,4 @@
-import type { MemoryRef, MemoryValue } from '../context/memory-ref';
+import type { MemoryData, MemoryRef, MemoryValue } from '../context/memory-ref';
 import type { MemoryNode } from './memory';
 
 /** Which memory a view shows. */
@@ -23,12 +23,13 @@ export class MemoryView implements MemoryRef {
     private readonly kind: MemoryKind,
   ) {}
 
-  get<T extends MemoryValue = MemoryValue>(path: string): T | undefined {
+  get<T extends MemoryData<T> = MemoryValue>(path: string): T | undefined {
     return this.host.memoryNode(this.kind).get(path) as T | undefined;
   }
 
-  set(path: string, value: MemoryValue): void {
-    this.host.memoryNode(this.kind).set(path, value);
+  set<T extends MemoryData<T>>(path: string, value: T): void {
+    // The node validates at run time what the type allows structurally (class instances, explicit undefined).
+    this.host.memoryNode(this.kind).set(path, value as MemoryValue);
     this.host.memoryWritten(this.kind);
   }
 

@@ -42,6 +42,11 @@ describe('defineAgent / action: definition-time validation', () => {
 
   const cases: Array<[string, () => unknown, string]> = [
     [
+      'a key that is not a function',
+      () => defineAgent({ name: 'k', key: 'userId' as never, actions: [action('a', InputEvent, noop)] }),
+      'The `key` of agent `k` must be a function of the input (e.g. key: (input) => input.userId), got "userId" (string).',
+    ],
+    [
       'no name',
       () => defineAgent({ name: '', actions: [action('a', InputEvent, noop)] }),
       'Expected the agent name to be a non-empty string, got "" (string).',

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 
@@ -16,6 +16,8 @@ const exec = promisify(execFile);
 const ROOT = resolve(__dirname, '../..');
 const BIN = join(ROOT, 'node_modules', '.bin');
 const FIXTURE = join(__dirname, 'consumer', 'app.ts');
+/** The app of the optional features llm, llm/testing and restate (bundled to ESM and run). */
+const FEATURES_FIXTURE = join(__dirname, 'consumer', 'features.ts');
 
 interface PackageJson {
   readonly name: string;
@@ -89,11 +91,23 @@ function writeApp(dir: string, type: string, compilerOptions: Record<string, unk
   );
 }
 
-/** A folder with its own node_modules: the tarball, rxjs, the given zod, @types/node. Nothing else. */
-async function installConsumers(dir: string, tarball: string, zod: string): Promise<void> {
+/** A folder with its own node_modules: the tarball, rxjs, the given zod, @types/node (and `extra`). Nothing else. */
+async function installConsumers(
+  dir: string,
+  tarball: string,
+  zod: string,
+  extra: readonly string[] = [],
+): Promise<void> {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ private: true }));
-  await sh('npm', [...NPM_INSTALL, tarball, 'rxjs@^7.8', `zod@${zod}`, '@types/node@20'], dir);
+  await sh('npm', [...NPM_INSTALL, tarball, 'rxjs@^7.8', `zod@${zod}`, '@types/node@20', ...extra], dir);
+}
+
+/** Bundles `entry` (dir/name.ts) with esbuild's defaults into one ESM file, dir/out/name.mjs: what an app's build does. */
+async function bundleEsm(entry: string): Promise<string> {
+  const outfile = join(dirname(entry), 'out', `${basename(entry, '.ts')}.mjs`);
+  await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', outfile, logLevel: 'error' });
+  return outfile;
 }
 
 /** Work started at once and awaited later by its test: the slow steps (installs, tsc) overlap. */
@@ -114,6 +128,8 @@ describe('packaging: the published tarball in fresh consumer apps', function () 
   const checks = new Map<string, Promise<string>>();
   /** Per low end of the zod range: install, type-check, run. */
   const zodEnds = new Map<string, Promise<{ app: string; zod3?: string }>>();
+  /** The optional-features app: installed with the Restate SDK, bundled to ESM, run (its output). */
+  let features: Promise<string>;
 
   before(async () => {
     work = mkdtempSync(join(tmpdir(), 'rx-agents-pack-'));
@@ -130,6 +146,7 @@ describe('packaging: the published tarball in fresh consumer apps', function () 
         zod,
         started(() => zodEnd(join(work, `zod-${zod}`), zod, source)),
       );
+    features = started(() => featuresApp(join(work, 'features')));
     await installConsumers(consumers, tarball, 'latest');
     for (const app of APPS) {
       const dir = join(consumers, app.name);
@@ -173,6 +190,22 @@ describe('packaging: the published tarball in fresh consumer apps', function () 
       "const { z } = require('zod');\ntry { require('rx-agents').defineEvent('x', z.object({})); } catch (e) { console.log(e.message); }\n",
     );
     return { app, zod3: await sh('node', [probe], dir) };
+  }
+
+  /**
+   * llm, llm/testing and restate in one ESM bundle: esbuild's defaults (everything bundled, no
+   * `createRequire` banner), then run in plain Node. It crashed at import before ("Dynamic require of
+   * \"node:fs\" is not supported"), so this fails if any of those entries requires a Node built-in.
+   */
+  async function featuresApp(dir: string): Promise<string> {
+    await installConsumers(dir, tarball, 'latest', [
+      `@restatedev/restate-sdk@${pkg.peerDependencies['@restatedev/restate-sdk']}`,
+    ]);
+    const app = join(dir, 'app');
+    mkdirSync(app, { recursive: true });
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ private: true, type: 'module' }));
+    writeFileSync(join(app, 'features.ts'), readFileSync(FEATURES_FIXTURE, 'utf8'));
+    return sh('node', [await bundleEsm(join(app, 'features.ts'))], app);
   }
 
   after(() => {
@@ -234,16 +267,28 @@ describe('packaging: the published tarball in fresh consumer apps', function () 
 
   it('esm-bundler: bundled by esbuild into one ESM file, runs (no dynamic require of a Node built-in)', async () => {
     const dir = join(consumers, 'esm-bundler');
-    const outfile = join(dir, 'out', 'app.mjs');
-    await build({
-      entryPoints: [join(dir, 'app.ts')],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      outfile,
-      logLevel: 'error',
-    });
-    expect(await sh('node', [outfile], dir)).to.contain('consumer ok');
+    expect(await sh('node', [await bundleEsm(join(dir, 'app.ts'))], dir)).to.contain('consumer ok');
+  });
+
+  it('llm, llm/testing and restate: an app using them, bundled by esbuild into one ESM file (no banner), runs', async () => {
+    // A scripted model's tool loop, record & replay through a real file, a real Restate SDK endpoint
+    // answering discovery over HTTP/2, the ingress client meeting a closed port, the server-binary lookup.
+    expect(await features).to.contain('features ok');
+    // Without the Restate SDK installed, rx-agents/restate still imports; what needs the SDK says so.
+    const probe = join(consumers, 'restate-missing.cjs');
+    writeFileSync(
+      probe,
+      [
+        "const { defineAgent, InputEvent, MissingPeerDependencyError } = require('rx-agents');",
+        "const { agentObject } = require('rx-agents/restate');",
+        "const agent = defineAgent({ name: 'a', actions: (action) => [action('s', InputEvent, () => {})] });",
+        "try { agentObject(agent); console.log('loaded'); } catch (e) { console.log(e instanceof MissingPeerDependencyError, e.message); }",
+        '',
+      ].join('\n'),
+    );
+    expect(await sh('node', [probe], consumers)).to.contain(
+      'true agentObject needs the optional peer dependency `@restatedev/restate-sdk`',
+    );
   });
 
   it('the root entry loads no worker_threads / vm / fs / SQLite / OpenTelemetry code, nor any Node built-in', async () => {

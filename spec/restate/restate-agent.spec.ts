@@ -42,16 +42,40 @@ const agent = defineAgent({
 
 type In = z.infer<typeof Input>;
 
+/** An agent that declares its key (`defineAgent({ key })`): restateAgent's default key, ctx.key on the server. */
+const keyedAgent = defineAgent({
+  name: 'client-keyed',
+  input: Input,
+  output: z.object({ id: z.string(), key: z.string() }),
+  key: (input) => input.user,
+  actions: (action) => [
+    action('main', InputEvent, (event, ctx) => ctx.sendEvent(OutputEvent.of({ id: event.payload.id, key: ctx.key }))),
+  ],
+});
+
 describe('restate: restateAgent (the client operator) against a real server', function () {
   this.timeout(60_000);
   const ctx = useRestateServer();
   let endpoint: AgentEndpoint;
 
   before(async () => {
-    endpoint = await serveAgents([agent]);
+    endpoint = await serveAgents([agent, keyedAgent]);
     await registerDeployment(ctx.server.admin, endpoint.url);
   });
   after(async () => endpoint?.close());
+
+  it('the agent’s own key (defineAgent({ key })) is the default object key; ctx.key on the server is it', async () => {
+    const outputs = await lastValueFrom(
+      from<In[]>([
+        { user: 'ada', id: 'k1' },
+        { user: 'bob', id: 'k2' },
+      ]).pipe(restateAgent(keyedAgent, { ingress: ctx.server.ingress, output: 'envelope' }), toArray()),
+    );
+    expect(outputs.map((o) => [o.key, o.payload]).sort()).to.deep.equal([
+      ['ada', { id: 'k1', key: 'ada' }],
+      ['bob', { id: 'k2', key: 'bob' }],
+    ]);
+  });
 
   it('idempotency keys: an input sent twice with the same key runs once; both get that run’s outputs', async () => {
     const outputs = await lastValueFrom(

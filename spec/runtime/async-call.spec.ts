@@ -206,7 +206,10 @@ describe('sendEvent validation', () => {
     const agent = defineAgent({
       name: 'res',
       resources: { llm: {}, db: {} },
-      actions: (action) => [action('start', InputEvent, (_e, ctx) => void ctx.resource('cache'))],
+      actions: (action) => [
+        // @ts-expect-error -- `cache` is not a resource of this agent: a compile error, and at run time:
+        action('start', InputEvent, (_e, ctx) => void ctx.resource('cache')),
+      ],
     });
     const error = (await lastValueFrom(of(1).pipe(agentOperator(agent))).catch((e: ActionError) => e)) as ActionError;
     expect((error.cause as Error).message).to.equal(

@@ -1,8 +1,10 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { defer, from, throwError, type Observable } from 'rxjs';
 import { filter, tap } from 'rxjs/operators';
 import type { ChatModel, ModelEvent, ModelRequest } from '../chat-model';
 import { RecordingMissError } from '../errors';
+
+// A Node built-in through process.getBuiltinModule, not an import: an ESM bundle of this CommonJS package cannot require() it (see package.json `engines`).
+const { existsSync, readFileSync, writeFileSync } = process.getBuiltinModule('node:fs');
 
 /** Options of {@link recordModel}. */
 export interface RecordModelOptions {

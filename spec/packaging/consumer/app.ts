@@ -110,6 +110,41 @@ export function typeChecks(): void {
   triage.input?.parse({}).id.toUpperCase();
   // @ts-expect-error -- `urgent` is a boolean in the schema of Triaged
   Triaged.of({ id: 1, urgent: 'yes' });
+
+  // The key, resources, outputs and memory types carried from defineAgent into every action.
+  interface Profile {
+    name: string;
+    visits: number;
+  }
+  const Prefs = z.object({ theme: z.string().optional() });
+  const typed = defineAgent({
+    name: 'typed',
+    input: Ticket,
+    output: z.object({ id: z.number(), reply: z.string() }),
+    key: (ticket) => ticket.customer,
+    resources: { greeting: 'Hello' },
+    actions: (action) => [
+      action('reply', InputEvent, (event, ctx) => {
+        const customer: string = ctx.key;
+        const greeting: string = ctx.resource('greeting');
+        ctx.sendEvent(OutputEvent.of({ id: event.payload.id, reply: `${greeting} ${customer}` }));
+        // @ts-expect-error -- `reply` must be a string (the agent's output schema)
+        ctx.sendEvent(OutputEvent.of({ id: event.payload.id, reply: 1 }));
+        // @ts-expect-error -- `missing` is not a resource of this agent
+        ctx.resource('missing');
+        // @ts-expect-error -- the key is a string
+        const wrong: number = ctx.key;
+        const profile = ctx.shortTermMemory.get<Profile>('profile'); // an interface
+        ctx.shortTermMemory.set('prefs', Prefs.parse({})); // a zod type with an optional field
+        const prefs = ctx.shortTermMemory.get<z.infer<typeof Prefs>>('prefs');
+        // @ts-expect-error -- a Date is not JSON-like
+        ctx.shortTermMemory.set('at', new Date());
+        void [wrong, profile, prefs];
+      }),
+    ],
+  });
+  // @ts-expect-error -- the operator's key must return the agent's key type
+  of({ id: 1, customer: 'ada', text: 'hi' }).pipe(agentOperator(typed, { key: (t) => t.id }));
 }
 
 main().catch((error: unknown) => {
