@@ -99,7 +99,7 @@ export class LiveFeed {
 
   /**
    * Called for every lifecycle event while a page is connected, so it does as little as it can:
-   * one map lookup for most events. Failed runs are always listed; the timeline keeps only the
+   * two comparisons while no sampled run is going, else one map lookup. Failed runs are always listed; the timeline keeps only the
    * events it draws (runs, actions, calls) of the runs it samples (see {@link sample}).
    */
   private record(e: LifecycleEvent): void {
@@ -132,7 +132,7 @@ export class LiveFeed {
     }
     const max = this.settings.maxRuns;
     if (!Number.isNaN(this.refilled))
-      this.budget = Math.min(max, this.budget + ((e.time - this.refilled) * max) / 1000);
+      this.budget = Math.min(max, this.budget + (Math.max(0, e.time - this.refilled) * max) / 1000);
     this.refilled = e.time;
     lane.last = e.time;
     // A run of this lane never ended in the events seen (a subscription that ended): it is not recorded any more.
