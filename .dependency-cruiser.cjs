@@ -79,7 +79,10 @@ module.exports = {
     // The agent layer builds agents (events, context, agent) and streams and reports through the run channel.
     side('llm', [folders(['events', 'context', 'agent']), '^lib/runtime/(run-channel|lifecycle|wait-errors)\\.ts$']),
     // Restate runs the same agents and actions on its own context, with the same memory model.
-    side('restate', [folders(['events', 'context', 'agent']), '^lib/runtime/(memory|memory-view|lifecycle)\\.ts$']),
+    side('restate', [
+      folders(['events', 'context', 'agent']),
+      '^lib/runtime/(memory|memory-view|lifecycle|parking|wait-errors)\\.ts$',
+    ]),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

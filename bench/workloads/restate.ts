@@ -70,13 +70,23 @@ const handWritten = restate.object({
   },
 });
 
+/**
+ * Settings to probe what bounds throughput: `RX_RESTATE_BENCH_KEYS` (keys per batch; a key's runs
+ * are serial, so keys are the concurrency) and `RX_RESTATE_BENCH_INFLIGHT` (the client's maxInFlight).
+ */
+const envInt = (name: string): number | undefined => {
+  const raw = process.env[name];
+  return raw === undefined || raw === '' ? undefined : Number(raw);
+};
+const IN_FLIGHT = envInt('RX_RESTATE_BENCH_INFLIGHT') ?? 256;
+
 function through(server: RestateServer, service: string, inputs: readonly In[]): Promise<number> {
   return lastValueFrom(
     from(inputs).pipe(
       restateAgent(restateService<In, number>(service), {
         ingress: server.ingress,
         key: (x) => x.key,
-        maxInFlight: 256,
+        maxInFlight: IN_FLIGHT,
       }),
       count(),
     ),
@@ -103,7 +113,7 @@ async function timed(task: () => Promise<number>, expected: number, label: strin
 
 export async function run({ quick }: { readonly quick: boolean }): Promise<BenchResult[]> {
   const n = quick ? 300 : 1000;
-  const keys = quick ? 50 : 100;
+  const keys = envInt('RX_RESTATE_BENCH_KEYS') ?? (quick ? 50 : 100);
   const rounds = quick ? 3 : 5;
   const dir = mkdtempSync(join(tmpdir(), 'rx-restate-bench-'));
   const server = await startRestateServer({ logFile: join(dir, 'server.log') });
@@ -157,7 +167,9 @@ export async function run({ quick }: { readonly quick: boolean }): Promise<Bench
       const sorted = [...ms].sort((a, b) => a - b);
       return n / ((sorted[Math.floor((sorted.length - 1) / 2)] as number) / 1000);
     };
-    const params = { inputs: n, keys, blocks: '5+10 ms ‖ 10 ms' };
+    const params = { inputs: n, keys, maxInFlight: IN_FLIGHT, blocks: '5+10 ms ‖ 10 ms' };
+    // A key's runs are serial: with min(keys, maxInFlight) runs in flight, the latency of one run is about concurrency / rate.
+    const runLatency = (ms: number[]): number => Math.round((Math.min(keys, IN_FLIGHT) / rate(ms)) * 10000) / 10;
     out.push(
       result(
         'restate',
@@ -166,6 +178,7 @@ export async function run({ quick }: { readonly quick: boolean }): Promise<Bench
         rate(emb),
         'inputs/s',
         'higher',
+        { msPerRun: runLatency(one), msPerRunEmbedded: runLatency(emb) },
       ),
       result(
         'restate',
@@ -176,6 +189,7 @@ export async function run({ quick }: { readonly quick: boolean }): Promise<Bench
         'higher',
         {
           target: '>= 1.6',
+          msPerRun: runLatency(two),
           forwarded: Object.fromEntries(balancer.forwarded),
           // CPU cores each process kept busy during the two-process runs (cpu s / wall s), and the machine's load.
           coresBusy: Object.fromEntries(
@@ -203,6 +217,8 @@ export async function run({ quick }: { readonly quick: boolean }): Promise<Bench
         {
           target: '>= 0.83 (per-run overhead <= 1.2x)',
           overhead: Math.round((rate(byHand) / rate(steps)) * 1000) / 1000,
+          msPerRun: runLatency(steps),
+          msPerRunByHand: runLatency(byHand),
         },
       ),
     );

@@ -37,11 +37,6 @@ export function agentObject(agent: Agent<never, unknown>, options: AgentObjectOp
   if (typeof agent !== 'object' || agent === null || !(agent.routes instanceof Map))
     throw new AgentDefinitionError('agentObject needs an agent made by defineAgent({ name, actions }).');
   const a = agent as unknown as Agent;
-  // Waits for signals and joins (S14, allOf) are features of the embedded runtime; this driver does not route them yet.
-  if (a.signalTypes.size > 0 || a.actions.some((d) => d.join !== undefined))
-    throw new AgentDefinitionError(
-      `Agent \`${a.name}\` uses ${a.signalTypes.size > 0 ? '`signals` (waitForEvent)' : 'an allOf join'}, which rx-agents/restate does not support yet; run it with agentOperator.`,
-    );
   const name = options.name ?? a.name;
   if (!/^[A-Za-z][A-Za-z0-9_.-]*$/.test(name))
     throw new AgentDefinitionError(
@@ -51,17 +46,23 @@ export function agentObject(agent: Agent<never, unknown>, options: AgentObjectOp
     name,
     handlers: {
       [RUN_HANDLER]: async (ctx: restate.ObjectContext, input: unknown): Promise<RestateRunResult> =>
-        runOnRestate(a, ctx, input),
+        runOnRestate(a, name, ctx, input),
     },
   }) as unknown as AgentObject;
 }
 
-async function runOnRestate(agent: Agent, ctx: restate.ObjectContext, input: unknown): Promise<RestateRunResult> {
+async function runOnRestate(
+  agent: Agent,
+  service: string,
+  ctx: restate.ObjectContext,
+  input: unknown,
+): Promise<RestateRunResult> {
   const stored = (await ctx.get<StoredKeyState>(STATE_KEY)) ?? { seq: 0, memory: {} };
   const seq = stored.seq + 1;
   const header = ctx.request().headers.get(NOW_HEADER);
   const now = header !== undefined && Number.isFinite(Number(header)) ? Number(header) : await ctx.date.now();
   let payload = input;
+  let run: RestateRun | null = null;
   try {
     if (agent.input !== undefined) {
       const parsed = agent.input.safeParse(input);
@@ -73,12 +74,17 @@ async function runOnRestate(agent: Agent, ctx: restate.ObjectContext, input: unk
         );
       payload = parsed.data;
     }
-    const run = new RestateRun(agent, ctx, ctx.key, seq, now, MemoryNode.fromJSON(stored.memory));
+    run = new RestateRun(agent, ctx, service, ctx.key, seq, now, MemoryNode.fromJSON(stored.memory));
     const result = await run.execute(payload);
     ctx.set<StoredKeyState>(STATE_KEY, { seq, memory: run.shortTermMemory.toJSON() });
     return result;
   } catch (error) {
-    const { TerminalError } = restateSdk('agentObject');
+    const { CancelledError, TerminalError } = restateSdk('agentObject');
+    if (error instanceof CancelledError) {
+      // Cancelled (busy: 'interrupt', or unsubscribe with `admin`): the run counts and its memory writes are kept, as embedded.
+      ctx.set<StoredKeyState>(STATE_KEY, { seq, memory: run?.shortTermMemory.toJSON() ?? stored.memory });
+      throw error;
+    }
     if (error instanceof TerminalError) throw error;
     // The run failed: count it (run numbers stay unique), keep memory as it was, end the invocation for good.
     ctx.set<StoredKeyState>(STATE_KEY, { seq, memory: stored.memory });

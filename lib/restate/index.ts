@@ -15,7 +15,18 @@ export type { AgentEndpoint, ServeAgentsOptions } from './serve-agents';
 export { registerDeployment } from './admin';
 export type { RegisteredDeployment, RegisterDeploymentOptions } from './admin';
 export { restateAgent, restateService } from './restate-agent';
-export type { RestateAgentOptions, RestateAgentOutput, RestateRunFailure, RestateServiceRef } from './restate-agent';
+export type {
+  RestateAgentOptions,
+  RestateAgentOutput,
+  RestateBusyPolicy,
+  RestateDropReason,
+  RestateRunFailure,
+  RestateServiceRef,
+} from './restate-agent';
+export { sendSignal } from './send-signal';
+export type { SendSignalOptions } from './send-signal';
+export { signalsObject, SIGNALS_SUFFIX } from './signals-object';
+export type { DeliverAnswer, SignalsObjectOptions, StoredSignal, TakeAnswer } from './signals-object';
 export type { RetryOptions } from './ingress-client';
 export type { RestateOutput, RestateRunResult } from './restate-run';
 export { startRestateServer, restartRestateServer, restateServerBinary } from './restate-server';

@@ -1,11 +1,12 @@
-import type { ActionDef } from '../agent/define-agent';
+import type { ActionDef, Agent } from '../agent/define-agent';
 import type { AsyncCallOptions, BlockResult, Call } from '../context/call';
 import type { MemoryRef } from '../context/memory-ref';
-import type { AllResults, RunnerContext } from '../context/runner-context';
+import type { AllResults, AnyResult, RunnerContext, WaitOptions } from '../context/runner-context';
 import { AbortedError, AsyncBlockAccessError, RxAgentsError } from '../errors';
-import type { AgentEvent } from '../events/define-event';
+import type { AgentEvent, EventOf, EventType } from '../events/define-event';
 import type { MemoryNode } from '../runtime/memory';
 import { MemoryView, type MemoryKind } from '../runtime/memory-view';
+import { checkTime, checkWait } from '../runtime/parking';
 import { RestateStepError } from './errors';
 import { RestateCall } from './restate-call';
 
@@ -33,7 +34,18 @@ export interface ActivationHost {
   readonly hasAsyncActions: boolean;
   /** The run's input (`ctx.input`). */
   readonly input: unknown;
-  send(from: RestateActivation, event: AgentEvent, index: number): void;
+  send(from: RestateActivation, event: AgentEvent, index: number, delay: number): void;
+  readonly agent: Agent;
+  /** A durable timer of `ms` (`ctx.sleep`). */
+  startTimer(from: RestateActivation, id: string, ms: number): RestateCall<unknown>;
+  /** A wait for a signal of `type` (S14). */
+  startWait(
+    from: RestateActivation,
+    id: string,
+    type: string,
+    match: ((event: AgentEvent) => boolean) | undefined,
+    timeout: number | undefined,
+  ): RestateCall<unknown>;
   /** Starts `fn(...args)` as a journaled `ctx.run` step named after the call. */
   startCall(
     from: RestateActivation,
@@ -88,6 +100,11 @@ export class RestateActivation implements RunnerContext {
     return this.host.now;
   }
 
+  /** What the action function gets: its event, or for a join (`allOf`) the joined events. */
+  private trigger(): AgentEvent {
+    return this.def.join === undefined ? this.event : (this.event.payload as AgentEvent);
+  }
+
   // ---- driving -----------------------------------------------------------------------------
 
   start(): void {
@@ -98,7 +115,7 @@ export class RestateActivation implements RunnerContext {
         promise = restateScope.run(
           this,
           this.def.fn as (e: AgentEvent, c: RunnerContext) => PromiseLike<void>,
-          this.event,
+          this.trigger(),
           this,
         );
       } catch (error) {
@@ -113,7 +130,7 @@ export class RestateActivation implements RunnerContext {
     const prev = host.current;
     host.current = this;
     try {
-      const result = this.def.fn(this.event, this);
+      const result = this.def.fn(this.trigger(), this);
       if (
         result !== undefined &&
         typeof (result as Generator).next === 'function' &&
@@ -222,36 +239,62 @@ export class RestateActivation implements RunnerContext {
 
   sendEvent(event: AgentEvent, options?: { readonly delay?: number }): void {
     this.guard('sendEvent');
-    if (options?.delay !== undefined && options.delay !== 0) this.unsupported('sendEvent(e, { delay })');
-    this.host.send(this, event, this.sendCount++);
+    const delay = options?.delay;
+    if (delay !== undefined) checkTime(this.def.name, 'delay', delay);
+    this.host.send(this, event, this.sendCount++, delay ?? 0);
   }
 
   get input(): unknown {
     return this.host.input;
   }
 
-  /** S14 waits and timers are features of the embedded runtime (agentOperator); this driver does not park runs yet. */
-  private unsupported(member: string): never {
-    throw new RxAgentsError(
-      'ERR_RESTATE_UNSUPPORTED',
-      `\`ctx.${member}\` in action \`${this.def.name}\` is not supported by rx-agents/restate yet; run this agent with agentOperator.`,
-    );
+  /** S14 on Restate: a wait for a signal of `type`, taken from the key's signals object (see `RestateWaits`). */
+  waitForEvent<E extends EventType>(type: E, options?: WaitOptions<EventOf<E>>): Call<EventOf<E>> {
+    this.guard('waitForEvent');
+    const checked = checkWait(this.host.agent, this.def.name, type, options);
+    const match = options?.match as ((event: AgentEvent) => boolean) | undefined;
+    return this.host.startWait(this, `${this.id}#${this.callCount++}`, checked.type, match, options?.timeout) as Call<
+      EventOf<E>
+    >;
   }
 
-  waitForEvent(): never {
-    return this.unsupported('waitForEvent');
+  /** A durable timer: Restate's `ctx.sleep` (a crash does not restart it from zero). */
+  sleep(ms: number): Call<void> {
+    this.guard('sleep');
+    checkTime(this.def.name, 'ms', ms);
+    return this.host.startTimer(this, `${this.id}#${this.callCount++}`, ms) as Call<void>;
   }
 
-  sleep(): never {
-    return this.unsupported('sleep');
+  /**
+   * A durable timer until `time` (ms since the epoch, like `ctx.now()`). The wake-up time is
+   * computed from the service's clock when the timer is first made, then journaled.
+   */
+  sleepUntil(time: number): Call<void> {
+    this.guard('sleepUntil');
+    checkTime(this.def.name, 'time', time);
+    return this.host.startTimer(this, `${this.id}#${this.callCount++}`, time - Date.now()) as Call<void>;
   }
 
-  sleepUntil(): never {
-    return this.unsupported('sleepUntil');
-  }
-
-  any(): never {
-    return this.unsupported('any');
+  /** The first of several calls to settle (in the order Restate's race journaled); the others are cancelled. */
+  any<const T extends readonly Call<unknown>[]>(calls: T): Call<AnyResult<T>> {
+    this.guard('any');
+    const list = calls as unknown as readonly RestateCall<unknown>[];
+    if (!Array.isArray(list) || list.length === 0 || list.some((c) => !(c instanceof RestateCall))) {
+      throw new TypeError(
+        `Expected ctx.any in action \`${this.def.name}\` to get a non-empty array of calls made by ctx (executeAsync, waitForEvent, sleep, ...).`,
+      );
+    }
+    const combined = new RestateCall<unknown>(this, `${this.id}#any${this.callCount++}`);
+    list.forEach((c, index) => {
+      c.observed = true;
+      c.onSettled((settled: RestateCall<unknown>) => {
+        if (combined.settled) return;
+        for (const other of list) if (other !== settled && !other.settled) other.cancel?.();
+        if (settled.status === 'rejected') combined.settle(false, settled.error);
+        else combined.settle(true, { index, value: settled.value });
+      });
+    });
+    return combined as unknown as Call<AnyResult<T>>;
   }
 
   executeAsync<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Call<BlockResult<R>> {

@@ -1,8 +1,12 @@
-import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, isObservable, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import type { Agent } from '../agent/define-agent';
 import { BufferOverflowError, CallbackError, RxAgentsError, optionError } from '../errors';
 import { RUN_HANDLER } from './agent-object';
+import type { Signal } from '../events/signal';
+import { SignalRejectedError } from '../runtime/wait-errors';
 import { RestateSerializationError } from './errors';
+import { sendSignal } from './send-signal';
+import type { StoredSignal } from './signals-object';
 import { IngressClient, type IngressRequest, type RetryOptions } from './ingress-client';
 import { NOW_HEADER, journalable, type RestateRunResult } from './restate-run';
 
@@ -70,7 +74,30 @@ export interface RestateAgentOptions<In> {
   readonly admin?: string;
   /** Times the retry backoff. @default asyncScheduler */
   readonly scheduler?: SchedulerLike;
+  /**
+   * S14: external events for keys (`signal(key, Type.of(payload))`), delivered with
+   * {@link sendSignal} to the key's signals object, in order per key. A waiting run takes them;
+   * one that arrives before the wait is buffered for it. @default none
+   */
+  readonly signals?: Observable<Signal>;
+  /** Receives signals that were not delivered (invalid, overflow, unconsumed by the run that took them); without it they fail the stream. @default none */
+  readonly onSignalRejected?: (error: SignalRejectedError) => void;
+  /**
+   * S15: what an input does when its key's run is still going: `queue` (wait behind it), `reject`
+   * (dropped, `onDropped` reason `rejected`), `latest` (replaces the key's inputs not yet sent, each
+   * reported `superseded`), `interrupt` (the running invocation is cancelled through the admin API —
+   * needs `admin` — its `ctx.signal` fires, its memory writes are kept, reported `interrupted`).
+   * `rollback` is not supported on Restate (`TypeError`). @default 'queue'
+   */
+  readonly busy?: RestateBusyPolicy;
+  /** Receives inputs that did not run because of `busy`, with the reason. @default none */
+  readonly onDropped?: (input: In, key: string, reason: RestateDropReason) => void;
 }
+
+/** The busy-key policies the client operator applies (S15). */
+export type RestateBusyPolicy = 'queue' | 'reject' | 'latest' | 'interrupt';
+/** Why an input did not run (or did not finish), reported to `onDropped`. */
+export type RestateDropReason = 'rejected' | 'superseded' | 'interrupted';
 
 interface Entry<In> {
   readonly input: In;
@@ -79,6 +106,8 @@ interface Entry<In> {
   result: RestateRunResult | null;
   failed: boolean;
   invocationId: string | null;
+  /** A newer input of the key interrupted it (busy: 'interrupt'): its cancellation was asked for. */
+  interrupted: boolean;
 }
 
 interface KeyLane<In> {
@@ -184,19 +213,26 @@ export function restateAgent<In, Out>(
         try {
           entry.invocationId = await client.send(entry.request, controller.signal);
           accepted.add(entry);
+          if (entry.interrupted) void cancel(settings.admin as string, entry.invocationId);
           lane.accepting = false;
           markReady(lane);
           pump();
           entry.result = await client.attach(entry.invocationId, entry.request, controller.signal);
+          if (entry.result.unconsumed !== undefined) reportUnconsumed(lane.key, entry.result.unconsumed);
         } catch (error) {
           if (closed) return;
-          const isRunFailure = error instanceof RxAgentsError && error.code === 'ERR_RESTATE_RUN_FAILED';
-          if (!isRunFailure || settings.errorPolicy === 'fail') return fail(error);
-          entry.failed = true;
-          try {
-            settings.onRunFailed?.({ key: lane.key, input: entry.input, error: error as RxAgentsError });
-          } catch (callbackError) {
-            return fail(new CallbackError('onRunFailed', callbackError));
+          if (entry.interrupted) {
+            entry.failed = true;
+            if (!dropped(entry.input, lane.key, 'interrupted')) return;
+          } else {
+            const isRunFailure = error instanceof RxAgentsError && error.code === 'ERR_RESTATE_RUN_FAILED';
+            if (!isRunFailure || settings.errorPolicy === 'fail') return fail(error);
+            entry.failed = true;
+            try {
+              settings.onRunFailed?.({ key: lane.key, input: entry.input, error: error as RxAgentsError });
+            } catch (callbackError) {
+              return fail(new CallbackError('onRunFailed', callbackError));
+            }
           }
         } finally {
           accepted.delete(entry);
@@ -266,6 +302,7 @@ export function restateAgent<In, Out>(
           lane = { key, waiting: [], emitting: [], accepting: false, queued: false };
           lanes.set(key, lane);
         }
+        if (!applyBusy(lane, input)) return;
         lane.waiting.push({
           input,
           index,
@@ -280,11 +317,101 @@ export function restateAgent<In, Out>(
           result: null,
           failed: false,
           invocationId: null,
+          interrupted: false,
         });
         buffered++;
         markReady(lane);
         pump();
       };
+
+      /** Reports an input that did not run; `false` when the callback threw (the stream failed). */
+      const dropped = (input: In, key: string, reason: RestateDropReason): boolean => {
+        try {
+          settings.onDropped?.(input, key, reason);
+          return true;
+        } catch (callbackError) {
+          fail(new CallbackError('onDropped', callbackError));
+          return false;
+        }
+      };
+
+      /** S15 for an input of a busy key; `false`: the input does not run. */
+      const applyBusy = (lane: KeyLane<In>, input: In): boolean => {
+        const running = lane.emitting.filter((e) => e.result === null && !e.failed && !e.interrupted);
+        if (settings.busy === 'queue' || (running.length === 0 && lane.waiting.length === 0)) return true;
+        if (settings.busy === 'reject') {
+          dropped(input, lane.key, 'rejected');
+          return false;
+        }
+        if (settings.busy === 'latest') {
+          for (const superseded of lane.waiting.splice(0)) {
+            buffered--;
+            if (!dropped(superseded.input, lane.key, 'superseded')) return false;
+          }
+          return true;
+        }
+        // interrupt: cancel what runs now (once accepted, if its send is still in flight); the input then runs.
+        for (const entry of running) {
+          entry.interrupted = true;
+          if (entry.invocationId !== null) void cancel(settings.admin as string, entry.invocationId);
+        }
+        return true;
+      };
+
+      /** Signals a run took and no wait consumed: reported like the embedded runtime's ERR_SIGNAL_UNCONSUMED. */
+      const reportUnconsumed = (key: string, events: readonly StoredSignal[]): void => {
+        for (const event of events)
+          signalRejected(
+            new SignalRejectedError(
+              'ERR_SIGNAL_UNCONSUMED',
+              key,
+              event.type,
+              `A signal of type \`${event.type}\` for key \`${key}\` was taken by a run that ended without a wait consuming it.`,
+              event,
+            ),
+          );
+      };
+
+      const signalRejected = (error: SignalRejectedError): void => {
+        if (settings.onSignalRejected === undefined) return fail(error);
+        try {
+          settings.onSignalRejected(error);
+        } catch (callbackError) {
+          fail(new CallbackError('onSignalRejected', callbackError));
+        }
+      };
+
+      // S14: signals go to their key's signals object, in order per key.
+      const signalChains = new Map<string, Promise<void>>();
+      const signalSubscription = settings.signals?.subscribe({
+        next: (value: Signal) => {
+          if (closed) return;
+          const key = typeof value === 'object' && value !== null ? value.key : undefined;
+          if (typeof key !== 'string' && typeof key !== 'number')
+            return signalRejected(
+              new SignalRejectedError(
+                'ERR_SIGNAL_SHAPE',
+                key,
+                undefined,
+                'A signal must be `{ key, event }` with a string or number key (use signal(key, Type.of(payload))).',
+                value,
+              ),
+            );
+          const k = String(key);
+          const next = (signalChains.get(k) ?? Promise.resolve())
+            .then(() => sendSignal(settings.ingress, target, k, value.event))
+            .catch((error: unknown) => {
+              if (closed) return;
+              if (error instanceof SignalRejectedError) signalRejected(error);
+              else fail(error);
+            });
+          signalChains.set(k, next);
+          void next.then(() => {
+            if (signalChains.get(k) === next) signalChains.delete(k);
+          });
+        },
+        error: (error: unknown) => fail(error),
+      });
 
       const subscription = source.subscribe({
         next: accept,
@@ -297,6 +424,7 @@ export function restateAgent<In, Out>(
       return () => {
         closed = true;
         subscription.unsubscribe();
+        signalSubscription?.unsubscribe();
         controller.abort();
         if (settings.admin !== undefined) for (const entry of accepted) void cancel(settings.admin, entry.invocationId);
       };
@@ -316,6 +444,10 @@ interface Settings<In> {
   readonly output: 'payload' | 'envelope';
   readonly admin: string | undefined;
   readonly scheduler: SchedulerLike;
+  readonly signals: Observable<Signal> | undefined;
+  readonly onSignalRejected: ((error: SignalRejectedError) => void) | undefined;
+  readonly busy: RestateBusyPolicy;
+  readonly onDropped: ((input: In, key: string, reason: RestateDropReason) => void) | undefined;
 }
 
 function resolve<In>(
@@ -344,7 +476,7 @@ function resolve<In>(
     if (value !== undefined && (!Number.isFinite(value) || value < min))
       throw optionError(`retry.${name}`, `a number >= ${min}`, value);
   }
-  for (const name of ['key', 'idempotencyKey', 'onRunFailed'] as const)
+  for (const name of ['key', 'idempotencyKey', 'onRunFailed', 'onSignalRejected', 'onDropped'] as const)
     if (options[name] !== undefined && typeof options[name] !== 'function')
       throw optionError(name, 'a function', options[name]);
   const errorPolicy = options.errorPolicy ?? 'fail';
@@ -354,7 +486,26 @@ function resolve<In>(
   if (output !== 'payload' && output !== 'envelope') throw optionError('output', '"payload" or "envelope"', output);
   if (options.admin !== undefined && (typeof options.admin !== 'string' || !/^https?:\/\//.test(options.admin)))
     throw optionError('admin', 'the admin API URL, e.g. "http://127.0.0.1:9070"', options.admin);
+  if (options.signals !== undefined && !isObservable(options.signals))
+    throw optionError('signals', 'an Observable of signals (a Subject<Signal>)', options.signals);
+  const busy = options.busy ?? 'queue';
+  if ((busy as string) === 'rollback')
+    throw new TypeError(
+      "busy: 'rollback' is not supported by restateAgent: Restate keeps an interrupted run's state writes. Use 'interrupt' (memory writes kept) or run the agent with agentOperator.",
+    );
+  if (!['queue', 'reject', 'latest', 'interrupt'].includes(busy))
+    throw optionError('busy', "'queue', 'reject', 'latest' or 'interrupt'", busy);
+  if (busy === 'interrupt' && options.admin === undefined)
+    throw optionError(
+      'admin',
+      "the admin API URL (busy: 'interrupt' cancels the running invocation through it)",
+      undefined,
+    );
   return {
+    signals: options.signals,
+    onSignalRejected: options.onSignalRejected,
+    busy,
+    onDropped: options.onDropped,
     service: target.name,
     ingress: options.ingress.replace(/\/$/, ''),
     // The operator's key, else the agent's own (`defineAgent({ key })`), else one key for all inputs.

@@ -18,6 +18,8 @@ export class RestateCall<T> implements Call<T> {
   observed = false;
   /** The generator action suspended on this call. */
   waiter: { wake(call: RestateCall<unknown>): void } | null = null;
+  /** Stops waiting on the call when it lost a `ctx.any` (a timer or a wait; a block runs to its end). */
+  cancel: (() => void) | null = null;
   private promise: Promise<unknown> | null = null;
   private resolvePromise: ((value: unknown) => void) | null = null;
   private rejectPromise: ((error: unknown) => void) | null = null;

@@ -1,6 +1,6 @@
 import type * as restate from '@restatedev/restate-sdk';
 import { isObservable, type Observable } from 'rxjs';
-import type { Agent } from '../agent/define-agent';
+import type { ActionDef, Agent } from '../agent/define-agent';
 import {
   AbortedError,
   ActionError,
@@ -10,7 +10,7 @@ import {
   RxAgentsError,
   describe,
 } from '../errors';
-import { InputEvent, OutputEvent, toIssues, type AgentEvent } from '../events/define-event';
+import { InputEvent, OutputEvent, toIssues, type AgentEvent, type EventType } from '../events/define-event';
 import type { AsyncCallOptions } from '../context/call';
 import type { MemoryValue } from '../context/memory-ref';
 import { MemoryNode, checkValue } from '../runtime/memory';
@@ -22,6 +22,9 @@ import { restateSdk } from './restate-sdk';
 const { setImmediate: nextMacrotask } = process.getBuiltinModule('node:timers/promises');
 import { IN_BLOCK, RestateActivation, restateScope, type ActivationHost } from './restate-activation';
 import { RestateCall, type RestateCallOwner } from './restate-call';
+import type { Journaled, Pending } from './pending';
+import type { StoredSignal } from './signals-object';
+import { RestateWaits, type WaitsHost } from './restate-waits';
 
 /** The object state key holding a key's run counter and short-term memory. */
 export const STATE_KEY = 'rx-agents';
@@ -44,20 +47,12 @@ export interface RestateOutput {
 export interface RestateRunResult {
   readonly run: number;
   readonly outputs: readonly RestateOutput[];
+  /** Signals the run took from its key's signals object that no wait consumed (reported `ERR_SIGNAL_UNCONSUMED` by the client). */
+  readonly unconsumed?: readonly StoredSignal[];
 }
 
-/** The journaled outcome of one block: `{ ok, v }` or `{ ok: false, e }` (never a thrown error, so Restate never retries it). */
-type Journaled =
-  | { readonly ok: true; readonly v?: unknown }
-  | { readonly ok: false; readonly e: { readonly name: string; readonly code?: string; readonly message: string } };
-
-/** A call made through `ctx.run`, and its outcome once Restate has it. */
-interface Pending {
-  readonly call: RestateCall<unknown>;
-  readonly action: string;
-  readonly tracked: restate.RestatePromise<number>;
-  outcome: Journaled | null;
-}
+/** The type of the event a join action is started with; its payload is the joined events (as embedded). */
+const JOINED = 'rx-agents/joined';
 
 /**
  * Runs one agent run — everything one input triggers — inside a Restate virtual-object handler.
@@ -71,9 +66,10 @@ interface Pending {
  *    for agents with async actions, the microtasks that follow it (the driver waits one macrotask
  *    turn per round until no activity is left). A context call outside a step is refused
  *    (`RestateStepError`), so no command can be issued at a time the journal does not determine.
- * 2. Completions are delivered to actions strictly in the order the calls were made (call order is
- *    journal order: each call is one `ctx.run` command, issued when made). Delivering call n waits
- *    until Restate has the outcome of call n; outcomes of later calls wait, already journaled.
+ * 2. Completions reach user code one at a time, in the order Restate's combinator chose: the driver
+ *    awaits one `RestatePromise.race` over every command the run waits on (blocks, timers, signal
+ *    doorbells, signal takes) and delivers the winner, in a step. Restate journals the order in
+ *    which a combinator's promises complete, so on replay the same race has the same winner.
  * 3. The driver reads nothing but the input, the object state read at the start, and journaled
  *    outcomes; no clock, no randomness.
  *
@@ -81,9 +77,9 @@ interface Pending {
  * replay — after a crash of the service process, or of the server — issues the same commands in the
  * same order, and Restate hands back the recorded outcomes instead of running the blocks again.
  * Blocks still overlap (every `ctx.run` starts executing when made, S3/S12); what is serialised is
- * only the resumption of sync blocks within one run, in call order.
+ * only the resumption of sync blocks within one run, one delivery per step.
  */
-export class RestateRun implements ActivationHost, RestateCallOwner {
+export class RestateRun implements ActivationHost, RestateCallOwner, WaitsHost {
   current: RestateActivation | null = null;
   stepOpen = false;
   ended = false;
@@ -96,12 +92,17 @@ export class RestateRun implements ActivationHost, RestateCallOwner {
   private readonly outputs: RestateOutput[] = [];
   private readonly sensoryNode = new MemoryNode();
   private failure: unknown = null;
+  /** The run's waits for signals (S14), made on its first wait. */
+  waits: RestateWaits | null = null;
+  /** Events collected for join actions (`allOf`), per action, per joined type. */
+  private joins: Map<ActionDef, Array<Array<{ type: string; id: string; payload: unknown }>>> | null = null;
   /** Bumped by every sync effect (send, call, activation end): a quiet macrotask turn ends a step. */
   private activity = 0;
 
   constructor(
-    private readonly agent: Agent,
-    private readonly ctx: restate.ObjectContext,
+    readonly agent: Agent,
+    readonly ctx: restate.ObjectContext,
+    readonly serviceName: string,
     readonly key: string,
     readonly seq: number,
     readonly now: number,
@@ -133,31 +134,30 @@ export class RestateRun implements ActivationHost, RestateCallOwner {
       await this.step(() => this.queue.push({ type: InputEvent.type, id: String(this.seq), payload: input }));
       for (;;) {
         if (this.failure !== null) throw this.failure;
-        const head = this.pending[0];
-        if (head === undefined) {
+        if (this.pending.length === 0) {
           if (this.live.size === 0 && this.queue.length === 0) break;
           const stuck = [...this.live].map((a) => `\`${a.def.name}\``).join(', ');
           throw new RxAgentsError(
             'ERR_RESTATE_STUCK',
             `Run ${this.seq} of key \`${this.key}\` cannot go on: action(s) ${stuck} wait on something that is not a ctx call. ` +
-              'On Restate an action may await only ctx.executeAsync / ctx.all.',
+              'On Restate an action may await only ctx calls (executeAsync, all, any, sleep, waitForEvent).',
           );
         }
-        if (head.outcome === null) {
-          // Wait until Restate has *some* outcome; then look at the head again (rule 2).
-          const unknown = this.pending.filter((p) => p.outcome === null).map((p) => p.tracked);
-          try {
-            await restateSdk('serveAgents').RestatePromise.race(unknown);
-          } catch (error) {
-            // Cancellation of the invocation (or a suspension signal): abort the blocks and let Restate handle it.
-            this.abandon('the Restate invocation was cancelled');
-            throw error;
-          }
-          continue;
+        // Rule 2: deliver the winner of one race over everything the run waits on; Restate journals
+        // the order in which the race's promises completed, so a replay picks the same winner.
+        let winner: Pending;
+        try {
+          winner = await restateSdk('serveAgents').RestatePromise.race(this.pending.map((p) => p.tracked));
+        } catch (error) {
+          // Cancellation of the invocation (or a suspension signal): abort the blocks and let Restate handle it.
+          this.abandon('the Restate invocation was cancelled');
+          throw error;
         }
-        this.pending.shift();
-        await this.step(() => deliver(head));
+        this.drop(winner);
+        await this.step(() => winner.apply(winner));
       }
+      const unconsumed = this.waits?.leftovers() ?? [];
+      if (unconsumed.length > 0) return { run: this.seq, outputs: this.outputs, unconsumed };
       return { run: this.seq, outputs: this.outputs };
     } finally {
       this.abandon(`run ${this.seq} of key \`${this.key}\` ended`);
@@ -191,7 +191,9 @@ export class RestateRun implements ActivationHost, RestateCallOwner {
         continue;
       }
       for (const def of this.agent.routes.get(event.type) ?? []) {
-        const activation = new RestateActivation(this, def, event);
+        const trigger = def.join === undefined ? event : this.collect(def, def.join, event);
+        if (trigger === null) continue;
+        const activation = new RestateActivation(this, def, trigger);
         this.live.add(activation);
         this.activity++;
         activation.start();
@@ -200,9 +202,25 @@ export class RestateRun implements ActivationHost, RestateCallOwner {
     }
   }
 
+  /** A join action (`allOf`) got one of its events: once every joined type has one, the oldest of each start it (as embedded). */
+  private collect(
+    def: ActionDef,
+    types: readonly EventType[],
+    event: { type: string; id: string; payload: unknown },
+  ): { type: string; id: string; payload: unknown } | null {
+    type Queued = { type: string; id: string; payload: unknown };
+    const joins = (this.joins ??= new Map<ActionDef, Queued[][]>());
+    let slots: Queued[][] | undefined = joins.get(def);
+    if (slots === undefined) joins.set(def, (slots = types.map((): Queued[] => [])));
+    slots[types.findIndex((t) => t.type === event.type)]?.push(event);
+    if (slots.some((slot) => slot.length === 0)) return null;
+    const events = slots.map((slot) => slot.shift() as Queued);
+    return { type: JOINED, id: events.map((e) => e.id).join('+'), payload: events };
+  }
+
   // ---- ActivationHost ----------------------------------------------------------------------
 
-  send(from: RestateActivation, event: AgentEvent, index: number): void {
+  send(from: RestateActivation, event: AgentEvent, index: number, delay = 0): void {
     const type = typeof event === 'object' && event !== null ? event.type : undefined;
     const isOutput = type === OutputEvent.type;
     const eventType = isOutput ? undefined : this.agent.eventTypes.get(type as string);
@@ -224,8 +242,38 @@ export class RestateRun implements ActivationHost, RestateCallOwner {
       payload = parsed.data;
     }
     if (isOutput) payload = journalable(payload, `The output sent by action \`${from.def.name}\``);
-    this.queue.push({ type: type as string, id: `${from.id}:${index}`, payload });
+    const routed = { type: type as string, id: `${from.id}:${index}`, payload };
+    if (delay > 0) {
+      // A delayed send is a durable timer; the event is routed in the step that delivers it.
+      this.timer(delay, `${routed.id}>delay`, () => {
+        this.queue.push(routed);
+        this.activity++;
+      });
+      return;
+    }
+    this.queue.push(routed);
     this.activity++;
+  }
+
+  startTimer(from: RestateActivation, id: string, ms: number): RestateCall<unknown> {
+    const call = new RestateCall<unknown>(from, id);
+    const entry = this.timer(ms, id, () => call.settle(true, undefined));
+    call.cancel = () => this.drop(entry);
+    return call;
+  }
+
+  startWait(
+    from: RestateActivation,
+    id: string,
+    type: string,
+    match: ((event: AgentEvent) => boolean) | undefined,
+    timeout: number | undefined,
+  ): RestateCall<unknown> {
+    const call = new RestateCall<unknown>(from, id);
+    const waits = (this.waits ??= new RestateWaits(this));
+    call.cancel = () => waits.cancel(call);
+    waits.wait(call, from.def.name, type, match, timeout);
+    return call;
   }
 
   startCall(
@@ -237,21 +285,45 @@ export class RestateRun implements ActivationHost, RestateCallOwner {
   ): RestateCall<unknown> {
     const call = new RestateCall<unknown>(from, id);
     const action = from.def.name;
+    const entry = this.track(
+      this.ctx.run(id, () => this.runBlock(action, fn, args, options)),
+      (outcome) => deliver(call, action, outcome),
+    );
+    void entry;
+    return call;
+  }
+
+  /**
+   * Waits on a journaled command: its outcome lands in the entry (rule 2: user code sees it only
+   * when the driver delivers the entry), `apply` is the delivery.
+   */
+  track(promise: restate.RestatePromise<unknown>, apply: (outcome: Journaled) => void): Pending {
     const entry: Pending = {
-      call,
-      action,
+      tracked: null as unknown as restate.RestatePromise<Pending>,
       outcome: null,
-      tracked: this.ctx
-        .run(id, () => this.runBlock(action, fn, args, options))
-        .map((value, failure) => {
-          // Outcomes only land here; user code sees them when the driver delivers them (rule 2).
-          entry.outcome = failure !== undefined ? { ok: false, e: errorData(failure) } : (value as Journaled);
-          return 0;
-        }),
+      apply: (e) => apply(e.outcome as Journaled),
     };
+    entry.tracked = promise.map((value, failure) => {
+      entry.outcome = failure !== undefined ? { ok: false, e: errorData(failure) } : (value as Journaled);
+      return entry;
+    });
     this.pending.push(entry);
     this.activity++;
-    return call;
+    return entry;
+  }
+
+  /** Stops waiting on an entry (delivered, or its wait was cancelled): deterministic, since it happens in a step. */
+  drop(entry: Pending): void {
+    const i = this.pending.indexOf(entry);
+    if (i >= 0) this.pending.splice(i, 1);
+  }
+
+  /** A durable timer (`ctx.sleep`): `apply` runs in a step when it fires. */
+  timer(ms: number, name: string, apply: () => void): Pending {
+    return this.track(
+      this.ctx.sleep(Math.max(0, ms), name).map(() => ({ ok: true })),
+      () => apply(),
+    );
   }
 
   memory(kind: MemoryKind): MemoryNode {
@@ -341,11 +413,10 @@ export class RestateRun implements ActivationHost, RestateCallOwner {
   }
 }
 
-/** Settles a call with its journaled outcome: the driver's delivery (rule 2). */
-function deliver(entry: Pending): void {
-  const outcome = entry.outcome as Journaled;
-  if (outcome.ok) entry.call.settle(true, outcome.v === undefined ? undefined : cloneJson(outcome.v));
-  else entry.call.settle(false, new RestateBlockError(entry.action, outcome.e.name, outcome.e.code, outcome.e.message));
+/** Settles a block's call with its journaled outcome: the driver's delivery (rule 2). */
+function deliver(call: RestateCall<unknown>, action: string, outcome: Journaled): void {
+  if (outcome.ok) call.settle(true, outcome.v === undefined ? undefined : cloneJson(outcome.v));
+  else call.settle(false, new RestateBlockError(action, outcome.e.name, outcome.e.code, outcome.e.message));
 }
 
 /** The value as the journal holds it, the same object shape on the first run and on replay. */

@@ -3,6 +3,7 @@ import type { Agent } from '../agent/define-agent';
 import { optionError } from '../errors';
 import { agentObject, type AgentObject } from './agent-object';
 import { restateSdk } from './restate-sdk';
+import { DEFAULT_MAX_BUFFERED_SIGNALS, signalsObject } from './signals-object';
 
 // A Node built-in through process.getBuiltinModule, not an import: an ESM bundle of this CommonJS package cannot require() it (see package.json `engines`).
 const { createServer } = process.getBuiltinModule('node:http2');
@@ -15,6 +16,8 @@ export interface ServeAgentsOptions {
   readonly port?: number;
   /** Restate SDK log lines at or above this level go to the console. @default 'error' */
   readonly logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'off';
+  /** S14: signals the signals object of each agent with `signals` buffers per key and type. @default 1000 */
+  readonly maxBufferedSignals?: number;
 }
 
 /** A running service endpoint. */
@@ -31,7 +34,8 @@ const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'off'] as const;
 /**
  * Serves agents (or agent objects from {@link agentObject}) as a Restate service endpoint on an
  * HTTP/2 server bound to `host` (loopback by default — the SDK's own `serve()` binds every
- * interface). Register the returned `url` with the admin API.
+ * interface). Register the returned `url` with the admin API. An agent with `signals` is served
+ * with its signals object (`<name>-signals`, see {@link signalsObject}).
  *
  * @example
  * const endpoint = await serveAgents([scorer], { port: 9080 });
@@ -48,7 +52,18 @@ export async function serveAgents(
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw optionError('port', 'an integer port 0..65535', port);
   const level = options.logLevel ?? 'error';
   if (!LEVELS.includes(level)) throw optionError('logLevel', `one of ${LEVELS.join(', ')}`, level);
-  const services = agents.map((a) => ('routes' in a ? agentObject(a as Agent<never, unknown>) : a));
+  // An agent with `signals` also gets its signals object (`<name>-signals`, S14).
+  const services = agents.flatMap((a) => {
+    if (!('routes' in a)) return [a];
+    const agent = a as Agent<never, unknown>;
+    const object = agentObject(agent);
+    return (agent as unknown as Agent).signalTypes.size > 0
+      ? [
+          object,
+          signalsObject(agent, { maxBufferedSignals: options.maxBufferedSignals ?? DEFAULT_MAX_BUFFERED_SIGNALS }),
+        ]
+      : [object];
+  });
   const min = LEVELS.indexOf(level);
   const handler = restateSdk('serveAgents').createEndpointHandler({
     services,
