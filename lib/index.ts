@@ -63,6 +63,7 @@ export type {
   RunSnapshot,
   ActionSnapshot,
   CallSnapshot,
+  ParkedSnapshot,
 } from './inspect/agent-state';
 export { memoryStore } from './store/memory-store';
 export type { MemoryStore } from './store/memory-store';

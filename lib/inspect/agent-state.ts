@@ -2,7 +2,7 @@ import { optionError, StateAccessError } from '../errors';
 import type { AsyncCall } from '../runtime/async-call';
 import type { KeyState } from '../runtime/admission';
 import type { MemoryValue } from '../context/memory-ref';
-import type { StateAttachable, StateProbe } from '../runtime/state-probe';
+import type { ParkedOn, StateAttachable, StateProbe } from '../runtime/state-probe';
 
 /** An action of a running run, as a snapshot shows it. */
 export interface ActionSnapshot {
@@ -18,12 +18,29 @@ export interface ActionSnapshot {
 export interface CallSnapshot {
   readonly id: string;
   readonly action: string;
-  /** `queued`: waiting for an executor slot; `running`: its block runs; `ok` / `failed`: settled. */
-  readonly state: 'queued' | 'running' | 'ok' | 'failed';
+  /**
+   * `queued`: waiting for an executor slot; `running`: its block runs; `parked`: a `waitForEvent`,
+   * `sleep` or delayed `sendEvent` not settled yet (S14, it holds no slot); `ok` / `failed`: settled.
+   */
+  readonly state: 'queued' | 'running' | 'parked' | 'ok' | 'failed';
   /** Its outcome came from the journal (replay). */
   readonly replayed: boolean;
   /** Since it was made (queued and running: how long it has been in flight). */
   readonly age: number;
+}
+
+/**
+ * A call the run is parked on (S14): what it waits for, since when, until when. Times are scheduler
+ * time (virtual frames under a `TestScheduler`), as of the snapshot's `time`.
+ */
+export interface ParkedSnapshot extends ParkedOn {
+  /** The call id (`<activation id>#<n>`, as in `calls`). */
+  readonly call: string;
+  readonly action: string;
+  /** How long it has been parked. */
+  readonly waited: number;
+  /** Time left before its deadline (`0` once due); `null`: no deadline. */
+  readonly left: number | null;
 }
 
 /** The run a key is running. */
@@ -37,6 +54,8 @@ export interface RunSnapshot {
   readonly actions: readonly ActionSnapshot[];
   /** Every call the run made so far, in call order. */
   readonly calls: readonly CallSnapshot[];
+  /** What the run is parked on now (its waits, timers and delayed sends not settled), in call order; `[]`: nothing. */
+  readonly parked: readonly ParkedSnapshot[];
 }
 
 /** One key, between sync blocks. */
@@ -58,6 +77,8 @@ export interface AgentStateSnapshot {
   readonly activeKeys: number;
   readonly activeRuns: number;
   readonly waitingInputs: number;
+  /** Runs parked on at least one wait or timer (S14), of all active keys (not only those listed). */
+  readonly parkedRuns: number;
   /** The first `maxKeys` active keys, in the order they became active. */
   readonly keys: readonly KeySnapshot[];
   /** More keys are active than `keys` lists. */
@@ -96,7 +117,7 @@ export interface AgentState extends StateAttachable {
  * subscription it is empty (`attached: false`). Cost: nothing until given to an operator; then one
  * WeakMap write per async call (when it was made) and one clock read per run; reads cost
  * what they copy. Limits: short-term memory restored from a store shows from the key's first run in
- * this subscription; waits (S14) are not shown yet.
+ * this subscription; a wait restored from a store shows `since` as the time it was parked again.
  *
  * @example
  * const state = createAgentState();
@@ -142,17 +163,38 @@ export function createAgentState(): AgentState {
       const p = live();
       const time = p === null ? NaN : p.host.scheduler.now();
       if (p === null)
-        return { time, attached: false, activeKeys: 0, activeRuns: 0, waitingInputs: 0, keys: [], truncated: false };
+        return {
+          time,
+          attached: false,
+          activeKeys: 0,
+          activeRuns: 0,
+          waitingInputs: 0,
+          parkedRuns: 0,
+          keys: [],
+          truncated: false,
+        };
       const keys: KeySnapshot[] = [];
       let activeRuns = 0;
       let waitingInputs = 0;
+      let parkedRuns = 0;
       for (const [key, ks] of p.host.keyStates) {
         if (ks.active !== null) activeRuns++;
+        const run = p.runOf(ks);
+        if (run !== null && isParked(p, run.calls())) parkedRuns++;
         waitingInputs += ks.pending?.size ?? 0;
         if (keys.length < maxKeys) keys.push(keySnapshot(p, key, ks, time));
       }
       const activeKeys = p.host.keyStates.size;
-      return { time, attached: true, activeKeys, activeRuns, waitingInputs, keys, truncated: activeKeys > keys.length };
+      return {
+        time,
+        attached: true,
+        activeKeys,
+        activeRuns,
+        waitingInputs,
+        parkedRuns,
+        keys,
+        truncated: activeKeys > keys.length,
+      };
     },
   };
 }
@@ -182,6 +224,7 @@ function keySnapshot(p: StateProbe, key: unknown, ks: KeyState | undefined, time
                 waitingFor: a.waitingFor?.id ?? null,
               })),
             calls: [...run.calls()].map((c) => callSnapshot(p, c, time)),
+            parked: parkedSnapshots(p, run.calls(), time),
           },
   };
 }
@@ -191,10 +234,40 @@ function callSnapshot(p: StateProbe, call: AsyncCall<unknown>, time: number): Ca
   return {
     id: call.id,
     action: call.host.actionName,
-    state: call.settled ? (call.fulfilled ? 'ok' : 'failed') : call.started ? 'running' : 'queued',
+    state: call.settled
+      ? call.fulfilled
+        ? 'ok'
+        : 'failed'
+      : call.started
+        ? 'running'
+        : p.parkedOn(call) !== undefined
+          ? 'parked'
+          : 'queued',
     replayed: call.replayed,
     age: madeAt === undefined ? 0 : time - madeAt,
   };
+}
+
+function parkedSnapshots(p: StateProbe, calls: Iterable<AsyncCall<unknown>>, time: number): ParkedSnapshot[] {
+  const out: ParkedSnapshot[] = [];
+  for (const call of calls) {
+    if (call.settled) continue;
+    const on = p.parkedOn(call);
+    if (on === undefined) continue;
+    out.push({
+      call: call.id,
+      action: call.host.actionName,
+      ...on,
+      waited: time - on.since,
+      left: on.deadline === null ? null : Math.max(0, on.deadline - time),
+    });
+  }
+  return out;
+}
+
+function isParked(p: StateProbe, calls: Iterable<AsyncCall<unknown>>): boolean {
+  for (const call of calls) if (!call.settled && p.parkedOn(call) !== undefined) return true;
+  return false;
 }
 
 function cloneOrUndefined(value: unknown): unknown {

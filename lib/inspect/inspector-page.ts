@@ -27,6 +27,8 @@ section h2{font-size:13px;margin:0 0 8px;color:#4a5365;text-transform:uppercase;
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
 th,td{text-align:left;padding:3px 6px;border-bottom:1px solid #eef0f3;white-space:nowrap}
 th{color:#667085;font-weight:500}
+#models th,#models td,#tools th,#tools td{padding:3px 3px}#models,#tools{font-size:12px}#tools{margin-top:8px}
+#keys td:last-child{white-space:normal;font-size:12px}
 td.num,th.num{text-align:right}
 #keys tr{cursor:pointer}#keys tr:hover,#keys tr.sel{background:#eef3fb}
 #timeline{overflow-x:auto}
@@ -40,10 +42,11 @@ ${TIMELINE_CSS}</style></head><body>
 <header><h1>${esc(title)}</h1><span id="status">connecting…</span><span class="muted" id="updated"></span></header>
 <main>
 <div class="tiles" id="tiles"></div>
-<section class="wide"><h2>Run timeline <span class="muted" id="tl-summary"></span></h2><div id="legend"></div><div id="timeline"></div></section>
+<section class="wide"><h2>Run timeline <span class="muted" id="tl-summary"></span></h2><div id="tl-sampling" class="muted"></div><div id="legend"></div><div id="timeline"></div></section>
 <section><h2>Latency per action (ms)</h2><table id="actions"><thead><tr><th>action</th><th class="num">started</th><th class="num">failed</th><th class="num">p50</th><th class="num">p90</th><th class="num">p99</th><th class="num">max</th><th class="num">async p50</th><th class="num">async p99</th></tr></thead><tbody></tbody></table></section>
+<section><h2>Tokens per model <span class="muted" id="models-note"></span></h2><table id="models"><thead><tr><th>model</th><th class="num">calls</th><th class="num" title="failed calls">fail</th><th class="num" title="answered from the journal (tokens not counted again)">replay</th><th class="num" title="input tokens">in</th><th class="num" title="output tokens">out</th><th class="num">total</th></tr></thead><tbody></tbody></table><table id="tools" hidden><thead><tr><th>tool</th><th class="num">calls</th><th class="num">failed</th></tr></thead><tbody></tbody></table></section>
 <section id="drill"><h2>Key <span id="drill-key" class="muted">— click a key or a lane</span></h2><div id="drill-body" class="muted">No key selected.</div></section>
-<section><h2>Active keys <span class="muted" id="keys-note"></span></h2><table id="keys"><thead><tr><th>key</th><th class="num">run</th><th class="num">age ms</th><th class="num">waiting</th><th class="num">calls in flight</th></tr></thead><tbody></tbody></table></section>
+<section><h2>Active keys <span class="muted" id="keys-note"></span></h2><table id="keys"><thead><tr><th>key</th><th class="num">run</th><th class="num">age ms</th><th class="num">waiting</th><th class="num">calls in flight</th><th>parked on</th></tr></thead><tbody></tbody></table></section>
 <section class="wide"><h2>Failed runs <span class="muted">(the latest 10; all are counted above)</span></h2><table id="failures"><thead><tr><th>time</th><th>key</th><th class="num">run</th><th>error</th></tr></thead><tbody></tbody></table></section>
 </main>
 <script nonce="${nonce}">
@@ -59,6 +62,7 @@ ${TIMELINE_CSS}</style></head><body>
     const items = [['runs/s', s.runsPerSecond], ['active keys', s.stats.activeKeys], ['active runs', s.stats.activeRuns], ['waiting inputs', s.stats.bufferedInputs],
       ['async in flight', s.stats.inFlightAsync + ' (' + s.stats.runningAsync + ' running)'],
       ['slow blocks', s.stats.slowAsync + (s.stats.oldestSlowAge === null ? '' : ' (oldest ' + fmt(s.stats.oldestSlowAge / 1000) + ' s)')], ['runs done', s.stats.runsCompleted], ['runs failed', s.stats.runsFailed], ['outputs', s.stats.outputs]];
+    if (s.parkedRuns !== null) items.splice(4, 0, ['parked runs', s.parkedRuns]);
     $('tiles').replaceChildren(...items.map(([label, value]) => { const t = el('div', undefined, 'tile'); t.dataset.tile = label; t.append(el('b', value), el('span', label)); return t; }));
   };
   const rows = (id, list, cells, onClick) => {
@@ -86,6 +90,11 @@ ${TIMELINE_CSS}</style></head><body>
       const c = el('table'); c.className = 'run-calls';
       for (const x of k.run.calls) { const tr = el('tr'); tr.append(el('td', x.id), el('td', x.state), el('td', fmt(x.age) + ' ms')); c.append(tr); }
       parts.push(el('div', 'actions going', 'muted'), t, el('div', 'calls', 'muted'), c);
+      if (k.run.parked && k.run.parked.length > 0) {
+        const w = el('table'); w.className = 'run-parked';
+        for (const x of k.run.parked) { const tr = el('tr'); tr.append(el('td', x.kind === 'timer' ? 'timer' : x.kind === 'delayed-send' ? 'delayed send of ' + x.eventType : 'event ' + x.eventType), el('td', 'since ' + fmt(x.since)), el('td', x.deadline === null ? 'no deadline' : 'deadline ' + fmt(x.deadline) + ' (' + fmt(x.left) + ' ms left)'), el('td', x.call)); w.append(tr); }
+        parts.push(el('div', 'parked on (S14)', 'muted'), w);
+      }
     }
     body.replaceChildren(...parts);
   };
@@ -94,13 +103,19 @@ ${TIMELINE_CSS}</style></head><body>
     $('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
     if (s.timeline !== null) {
       $('tl-summary').textContent = '— ' + s.timeline.summary.replace(/&#(\\d+);/g, (_, c) => String.fromCharCode(Number(c)));
+      const sm = s.timeline.sampling;
+      $('tl-sampling').textContent = sm.runsSampledOut === 0 ? '' : 'Sampled under high rate: ' + sm.runsRecorded + ' of ' + (sm.runsRecorded + sm.runsSampledOut) + ' runs of these keys recorded since this page connected (at most ' + s.timeline.maxRunsPerSecond + ' a second); the counters, latencies and failed runs are exact.';
       $('legend').innerHTML = s.timeline.legend;
       $('timeline').innerHTML = s.timeline.svg;
       for (const g of $('timeline').querySelectorAll('g.lane')) g.addEventListener('click', () => drill(g.dataset.key));
     }
     rows('actions', s.actions, (a) => [[a.name], [a.started, 'num'], [a.failed, 'num'], [fmt(a.latency.p50), 'num'], [fmt(a.latency.p90), 'num'], [fmt(a.latency.p99), 'num'], [fmt(a.latency.max), 'num'], [fmt(a.asyncLatency.p50), 'num'], [fmt(a.asyncLatency.p99), 'num']]);
     $('keys-note').textContent = s.keysSource === 'state' ? '' : '(from recent events)';
-    rows('keys', s.keys, (k) => [[k.key], [fmt(k.run), 'num'], [fmt(k.age), 'num'], [fmt(k.waiting), 'num'], [fmt(k.calls), 'num']], (k) => drill(k.key));
+    rows('keys', s.keys, (k) => [[k.key], [fmt(k.run), 'num'], [fmt(k.age), 'num'], [fmt(k.waiting), 'num'], [fmt(k.calls), 'num'], [k.parked || '']], (k) => drill(k.key));
+    $('models-note').textContent = s.models.length === 0 ? '— no model calls yet' : '';
+    rows('models', s.models, (m) => [[m.name], [m.calls, 'num'], [m.failed, 'num'], [m.replayed, 'num'], [m.inputTokens, 'num'], [m.outputTokens, 'num'], [m.totalTokens, 'num']]);
+    $('tools').hidden = s.tools.length === 0;
+    rows('tools', s.tools, (t) => [[t.name], [t.calls, 'num'], [t.failed, 'num']]);
     rows('failures', s.failures.slice(0, 10), (f) => [[new Date(f.time).toLocaleTimeString()], [f.key], [f.run, 'num'], [f.error, 'err']]);
     if (selected !== null) drill(selected);
   };

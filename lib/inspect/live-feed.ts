@@ -4,7 +4,7 @@ import { boundedJson } from '../observe/bounded-json';
 import { layoutTimeline } from '../observe/timeline-layout';
 import { renderTimelineParts } from '../observe/timeline';
 import type { LifecycleEvent } from '../runtime/lifecycle';
-import type { AgentState, KeySnapshot } from './agent-state';
+import type { AgentState, KeySnapshot, ParkedSnapshot } from './agent-state';
 
 /** Settings of a {@link LiveFeed} (validated by `serveInspector`). */
 export interface LiveFeedSettings {
@@ -18,6 +18,23 @@ export interface LiveFeedSettings {
   readonly maxRuns: number;
   readonly state: AgentState | undefined;
 }
+
+/** A timeline lane: when its key was last seen, and its run being recorded (`undefined`: none, or not sampled). */
+interface Lane {
+  last: number;
+  run: number | undefined;
+}
+
+/** The event types the timeline draws; the others (sent, routed, outputs, signals, model calls) are not kept. */
+const DRAWN: ReadonlySet<LifecycleEvent['type']> = new Set([
+  'run.ended',
+  'action.started',
+  'action.finished',
+  'action.failed',
+  'async.queued',
+  'async.started',
+  'async.completed',
+]);
 
 /** A failed run as the page lists it. */
 interface Failure {
@@ -36,10 +53,19 @@ interface Failure {
 export class LiveFeed {
   private ring: LifecycleEvent[] = [];
   private head = 0;
-  /** The keys whose events are recorded (the timeline's lanes), with the time of their last event. */
-  private readonly lanes = new Map<unknown, number>();
+  /** The keys drawn as lanes: the time of their last event, and the run of theirs being recorded (if any). */
+  private readonly lanes = new Map<unknown, Lane>();
   /** Events recorded since the last snapshot; none: the last drawing is reused. */
   private fresh = 0;
+  /** Sampling: run starts the budget still allows (refilled at `maxRuns` per second of scheduler time), and when it was refilled. */
+  private budget = 0;
+  private refilled = Number.NaN;
+  /** Since recording started: runs started (all keys), runs recorded for the timeline, and runs of lane keys left out by sampling. */
+  private runsSeen = 0;
+  private runsRecorded = 0;
+  private runsSampledOut = 0;
+  /** Lanes whose run is being recorded now: while none is (most of the time under sampling), an event costs two comparisons. */
+  private recording = 0;
   private drawn:
     | { readonly parts: ReturnType<typeof renderTimelineParts>; readonly open: unknown[]; readonly events: number }
     | undefined;
@@ -55,6 +81,9 @@ export class LiveFeed {
   /** Starts recording events (a page connected). */
   start(): void {
     if (this.unlisten !== null) return;
+    this.budget = this.settings.maxRuns;
+    this.refilled = Number.NaN;
+    this.runsSeen = this.runsRecorded = this.runsSampledOut = this.recording = 0;
     this.unlisten = listen(this.inspector, (e) => this.record(e));
   }
 
@@ -68,15 +97,61 @@ export class LiveFeed {
     this.drawn = undefined;
   }
 
+  /**
+   * Called for every lifecycle event while a page is connected, so it does as little as it can:
+   * two comparisons while no sampled run is going, else one map lookup. Failed runs are always listed; the timeline keeps only the
+   * events it draws (runs, actions, calls) of the runs it samples (see {@link sample}).
+   */
   private record(e: LifecycleEvent): void {
+    if (e.type === 'run.started') return this.sample(e);
     if (e.type === 'run.ended' && e.outcome !== 'completed') this.failed(e);
-    // Only the keys drawn as lanes are kept: events of the others are dropped at once, so they die
-    // young (retaining every event promoted them all to the old generation: 2x slower at 1000 keys).
-    const lanes = this.lanes;
-    if (!lanes.has(e.key) && lanes.size >= this.settings.maxLanes) return;
-    lanes.set(e.key, e.time);
+    if (this.recording === 0) return;
+    const lane = this.lanes.get(e.key);
+    if (lane === undefined || lane.run !== e.run || !DRAWN.has(e.type)) return;
+    lane.last = e.time;
+    if (e.type === 'run.ended') {
+      lane.run = undefined;
+      this.recording--;
+    }
+    this.keep(e);
+  }
+
+  /**
+   * Decides at a run's start whether its events are recorded: its key is (or becomes) a lane, and
+   * the sampling budget allows it — at most `maxRuns` run starts per second of scheduler time
+   * (the drawing shows the latest `maxRuns` runs, about once a second: recording more would only be
+   * overwritten unseen). Under a higher rate the timeline is a sample, and the page says so;
+   * counters, latencies and the failed-runs list do not depend on it.
+   */
+  private sample(e: LifecycleEvent & { readonly type: 'run.started' }): void {
+    this.runsSeen++;
+    let lane = this.lanes.get(e.key);
+    if (lane === undefined) {
+      if (this.lanes.size >= this.settings.maxLanes) return;
+      this.lanes.set(e.key, (lane = { last: e.time, run: undefined }));
+    }
+    const max = this.settings.maxRuns;
+    if (!Number.isNaN(this.refilled))
+      this.budget = Math.min(max, this.budget + (Math.max(0, e.time - this.refilled) * max) / 1000);
+    this.refilled = e.time;
+    lane.last = e.time;
+    // A run of this lane never ended in the events seen (a subscription that ended): it is not recorded any more.
+    if (lane.run !== undefined) this.recording--;
+    if (this.budget < 1) {
+      lane.run = undefined;
+      this.runsSampledOut++;
+      return;
+    }
+    this.budget--;
+    this.runsRecorded++;
+    this.recording++;
+    lane.run = e.run;
+    this.keep(e);
+  }
+
+  /** A fixed-size ring: once full, the oldest event is overwritten (O(1), no allocation per event). */
+  private keep(e: LifecycleEvent): void {
     this.fresh++;
-    // A fixed-size ring: once full, the oldest event is overwritten (O(1), no allocation per event).
     if (this.ring.length < this.settings.maxEvents) this.ring.push(e);
     else {
       this.ring[this.head] = e;
@@ -139,8 +214,11 @@ export class LiveFeed {
             age: k.run?.age ?? null,
             waiting: k.waiting,
             calls: k.run?.calls.filter((c) => c.state === 'queued' || c.state === 'running').length ?? 0,
+            parked: k.run?.parked.map(parkedText).join(', ') || null,
           }))
-        : open.slice(0, 50).map((key) => ({ key: shortKey(key), run: null, age: null, waiting: null, calls: null }));
+        : open
+            .slice(0, 50)
+            .map((key) => ({ key: shortKey(key), run: null, age: null, waiting: null, calls: null, parked: null }));
     return JSON.stringify({
       time: s.time ?? null,
       runsPerSecond: Math.round(rate * 10) / 10,
@@ -168,10 +246,23 @@ export class LiveFeed {
         latency: a.latency,
         asyncLatency: a.asyncLatency,
       })),
+      // Tokens per model (exact: from stats(), counted whether or not a page was connected; replayed calls are not counted twice).
+      models: Object.entries(s.models).map(([name, m]) => ({ name, ...m })),
+      tools: Object.entries(s.tools).map(([name, t]) => ({ name, ...t })),
+      parkedRuns: live?.parkedRuns ?? null,
       keys,
       keysSource: live !== undefined ? 'state' : 'events',
       failures: [...this.failures].reverse(),
-      timeline: withTimeline ? { svg: timeline.svg, legend: timeline.legend, summary: timeline.summary, events } : null,
+      timeline: withTimeline
+        ? {
+            svg: timeline.svg,
+            legend: timeline.legend,
+            summary: timeline.summary,
+            events,
+            maxRunsPerSecond: this.settings.maxRuns,
+            sampling: { runsSeen: this.runsSeen, runsRecorded: this.runsRecorded, runsSampledOut: this.runsSampledOut },
+          }
+        : null,
     });
   }
 
@@ -185,7 +276,8 @@ export class LiveFeed {
     this.fresh = 0;
     const events = this.recent();
     const newest = events[events.length - 1]?.time ?? 0;
-    for (const [key, last] of this.lanes) if (last < newest - this.settings.windowMs) this.lanes.delete(key);
+    for (const [key, lane] of this.lanes)
+      if (lane.run === undefined && lane.last < newest - this.settings.windowMs) this.lanes.delete(key);
     // Keys with a run started and not ended in the window (the active keys, without a state view).
     const running = new Map<unknown, number>();
     for (const e of events)
@@ -259,9 +351,16 @@ export class LiveFeed {
               input: payloads ? JSON.parse(boundedJson(k.run.input, 4_000)) : undefined,
               actions: k.run.actions,
               calls: k.run.calls,
+              parked: k.run.parked,
             },
     };
   }
+}
+
+/** A parked call in a few words: `approval (waited 12 ms, 88 ms left)`, `timer (…)`, `delayed output (…)`. */
+function parkedText(p: ParkedSnapshot): string {
+  const what = p.kind === 'timer' ? 'timer' : p.kind === 'delayed-send' ? `delayed ${p.eventType}` : p.eventType;
+  return `${what} (waited ${Math.round(p.waited)} ms, ${p.left === null ? 'no deadline' : `${Math.round(p.left)} ms left`})`;
 }
 
 /** Memory with its values replaced by their kind (`"string(12)"`, `"number"`, …): the names show, the data does not. */

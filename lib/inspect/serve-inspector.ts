@@ -29,7 +29,7 @@ export interface ServeInspectorOptions {
   readonly maxEvents?: number;
   /** Keys drawn as timeline lanes (and recorded for the drill-down without a state view); idle ones make room. @default 24 */
   readonly maxLanes?: number;
-  /** The timeline draws at most this many runs, the most recent (bounds each update's size). @default 100 */
+  /** The timeline draws at most this many runs, the most recent (bounds each update's size); it records at most this many run starts per second (sampling). @default 100 */
   readonly maxRuns?: number;
   /** The timeline shows at most the last this many ms (scheduler time) of those events. @default 10000 */
   readonly windowMs?: number;
@@ -63,9 +63,10 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
 /**
  * Serves a live inspector page for a running agent: runs/s, active keys, in-flight async blocks,
- * latency percentiles per action, the scrolling run timeline (keys as lanes, drawn by the same
- * renderer as `renderTimeline`), failed runs with their errors, and a per-key drill-down (memory,
- * the current run's actions and calls).
+ * latency percentiles per action, tokens per model (`rx-agents/llm` agents), the scrolling run
+ * timeline (keys as lanes, drawn by the same renderer as `renderTimeline`), failed runs with their
+ * errors, and a per-key drill-down (memory, the current run's actions and calls, what it is parked
+ * on: S14 waits and timers with their deadlines).
  *
  * ```
  * agent events ─▶ inspector ─▶ (ring of recent events, only while a page is connected)
@@ -79,7 +80,9 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
  * updates (`stats().skipped`) — nothing is queued for it beyond `maxBufferedBytes`, and the agent
  * never waits for a page. With no page connected the server holds no subscription to the inspector:
  * it costs the agent nothing; failed runs are listed from the moment a page is connected (the
- * counters come from `stats()` and are always complete). Payloads (memory values, inputs) are
+ * counters come from `stats()` and are always complete). Under a high run rate the timeline is a
+ * sample: at most `maxRuns` run starts per second are recorded for it, and the page says so; the
+ * counters, latencies, tokens and failures are exact. Payloads (memory values, inputs) are
  * hidden unless `payloads: true`. Bound to 127.0.0.1 by default; requests whose `Host` header names
  * another host are refused with 403 (DNS rebinding); with `token`, requests without it get 401.
  * Binding a non-loopback `host` without a `token` is refused with a TypeError.

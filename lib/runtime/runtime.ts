@@ -439,6 +439,7 @@ export class Runtime implements RunHost, AdmissionHost {
           return run.failed(from, error);
         }
     }
+    this.probe?.parked(call, deadline);
     park(this.parking, run, call, spec, deadline);
   }
 

@@ -4,6 +4,7 @@ import { asyncScope, Activation } from './activation';
 import type { KeyState } from './admission';
 import type { AsyncCall } from './async-call';
 import type { MemoryNode } from './memory';
+import { SEND_LATER_FN, SLEEP_FN, SLEEP_UNTIL_FN, WAIT_FN } from './parking';
 import type { Run } from './run';
 
 /** What the probe reads from the runtime that owns it (read-only; the probe never changes runtime state). */
@@ -15,6 +16,18 @@ export interface ProbeHost {
   readonly keyStates: ReadonlyMap<unknown, KeyState>;
   /** A key's short-term memory, if it has one in this subscription. */
   memoryOf(key: unknown): MemoryNode | undefined;
+}
+
+/** What a parked call (S14) waits for, as the probe reports it (plain data, times in scheduler time). */
+export interface ParkedOn {
+  /** `event`: `waitForEvent`; `timer`: `sleep` / `sleepUntil`; `delayed-send`: `sendEvent(e, { delay })`. */
+  readonly kind: 'event' | 'timer' | 'delayed-send';
+  /** The event type waited for (`event`) or to be sent (`delayed-send`); `null` for a timer. */
+  readonly eventType: string | null;
+  /** When it parked in this subscription (after a restart: when it was parked again from the journal). */
+  readonly since: number;
+  /** Its deadline: a wait's timeout, a timer's or a delayed send's due time; `null`: none (waits forever). */
+  readonly deadline: number | null;
 }
 
 /** What a state view receives from each subscription it is attached to (see `createAgentState`). */
@@ -30,12 +43,31 @@ export interface StateAttachable {
  */
 export class StateProbe {
   private readonly queuedAt = new WeakMap<AsyncCall<unknown>, number>();
+  private readonly deadlines = new WeakMap<AsyncCall<unknown>, number | undefined>();
 
   constructor(readonly host: ProbeHost) {}
 
   /** A call was made (it waits for an executor slot, or starts at once). */
   queued(call: AsyncCall<unknown>): void {
     this.queuedAt.set(call, this.host.scheduler.now());
+  }
+
+  /** A call parked (S14) until a signal or `deadline` (absolute scheduler time; `undefined`: none). */
+  parked(call: AsyncCall<unknown>, deadline: number | undefined): void {
+    this.queuedAt.set(call, this.host.scheduler.now());
+    this.deadlines.set(call, deadline);
+  }
+
+  /** What `call` is parked on, if it is a parked call (a wait, a timer or a delayed send) parked while attached. */
+  parkedOn(call: AsyncCall<unknown>): ParkedOn | undefined {
+    const since = this.queuedAt.get(call);
+    if (since === undefined || !this.deadlines.has(call)) return undefined;
+    const deadline = this.deadlines.get(call) ?? null;
+    const fn = call.fn;
+    if (fn === WAIT_FN) return { kind: 'event', eventType: String(call.args[0]), since, deadline };
+    if (fn === SEND_LATER_FN) return { kind: 'delayed-send', eventType: String(call.args[0]), since, deadline };
+    if (fn === SLEEP_FN || fn === SLEEP_UNTIL_FN) return { kind: 'timer', eventType: null, since, deadline };
+    return undefined;
   }
 
   /** When `call` was made (scheduler time), if it was made while attached. */

@@ -9,6 +9,7 @@ import {
   defineEvent,
   InputEvent,
   OutputEvent,
+  signal,
   StateAccessError,
   type AgentStateSnapshot,
 } from '../../lib';
@@ -68,8 +69,86 @@ describe('inspect: createAgentState (snapshots of a running operator)', () => {
         input: { k: 'a', n: 1 },
         actions: [{ action: 'work', activation: '0>work', state: 'suspended', waitingFor: '0>work#0' }],
         calls: [{ id: '0>work#0', action: 'work', state: 'running', replayed: false, age: 5 }],
+        parked: [],
       },
     });
+  });
+
+  it('S14/S15: what a parked run waits for (event type or timer), since when and until when, in virtual time', () => {
+    const ts = createTestScheduler();
+    const state = createAgentState();
+    const Approval = defineEvent('approval', z.object({ by: z.string() }));
+    type Ask = { k: string; mode: 'wait' | 'sleep' | 'later' };
+    const agent = defineAgent<Ask>({
+      name: 'parked',
+      signals: [Approval],
+      actions: (action) => [
+        action('ask', InputEvent, function* (event, ctx) {
+          const { mode } = event.payload;
+          yield* ctx.executeAsync(() => virtualDelay(null, 2));
+          if (mode === 'wait') {
+            const answer = yield* ctx.waitForEvent(Approval, { timeout: 100 });
+            ctx.sendEvent(OutputEvent.of(answer.payload.by));
+          } else if (mode === 'sleep') yield* ctx.sleep(30);
+          else ctx.sendEvent(OutputEvent.of('later'), { delay: 40 });
+        }),
+      ],
+    });
+    const at: Record<number, AgentStateSnapshot> = {};
+    ts.run(({ cold }) => {
+      cold<Ask>('(abc)|', { a: { k: 'a', mode: 'wait' }, b: { k: 'b', mode: 'sleep' }, c: { k: 'c', mode: 'later' } })
+        .pipe(
+          agentOperator(agent, {
+            key: (x) => x.k,
+            scheduler: ts,
+            state,
+            signals: cold('50ms s', { s: signal('a', Approval.of({ by: 'ana' })) }),
+          }),
+        )
+        .subscribe();
+      for (const frame of [1, 12, 35, 60]) ts.schedule(() => void (at[frame] = state.snapshot()), frame);
+    });
+    const parked = (snap: AgentStateSnapshot | undefined, key: string) =>
+      snap?.keys.find((k) => k.key === key)?.run?.parked;
+    // Before the waits: the runs are busy with their first call, nothing is parked.
+    expect(at[1]!.parkedRuns).to.equal(0);
+    expect(parked(at[1], 'a')).to.deep.equal([]);
+    expect(at[12]!.parkedRuns).to.equal(3);
+    expect(parked(at[12], 'a')).to.deep.equal([
+      {
+        call: '0>ask#1',
+        action: 'ask',
+        kind: 'event',
+        eventType: 'approval',
+        since: 2,
+        deadline: 102,
+        waited: 10,
+        left: 90,
+      },
+    ]);
+    expect(parked(at[12], 'b')).to.deep.equal([
+      { call: '1>ask#1', action: 'ask', kind: 'timer', eventType: null, since: 2, deadline: 32, waited: 10, left: 20 },
+    ]);
+    expect(parked(at[12], 'c')).to.deep.equal([
+      {
+        call: '2>ask#1',
+        action: 'ask',
+        kind: 'delayed-send',
+        eventType: OutputEvent.type,
+        since: 2,
+        deadline: 42,
+        waited: 10,
+        left: 30,
+      },
+    ]);
+    const call = at[12]!.keys.find((k) => k.key === 'a')!.run!.calls[1];
+    expect(call).to.deep.include({ id: '0>ask#1', state: 'parked', age: 10 });
+    // The timer fired at 32: b's run is over; a still waits for its signal, c for its send at 42.
+    expect(at[35]!.keys.map((k) => k.key)).to.deep.equal(['a', 'c']);
+    expect(at[35]!.parkedRuns).to.equal(2);
+    // The signal arrived at 50: nothing is parked any more.
+    expect(at[60]!.parkedRuns).to.equal(0);
+    expect(at[60]!.keys).to.deep.equal([]);
   });
 
   it('snapshots are deep copies: changing one never changes memory', () => {

@@ -4,11 +4,12 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Observable } from 'rxjs';
-import { type LifecycleEvent } from '../../lib';
+import { count, lastValueFrom, Observable, range } from 'rxjs';
+import { z } from 'zod';
+import { agentOperator, defineAgent, InputEvent, OutputEvent, type LifecycleEvent } from '../../lib';
 import { createInspector, type AgentInspector } from '../../lib/observe';
 import { serveInspector, type InspectorServer } from '../../lib/inspect';
-import { startWorkload, type LiveWorkload } from './fixtures';
+import { startWorkload, TOKENS, type LiveWorkload } from './fixtures';
 
 const CHROMIUM = '/usr/bin/chromium';
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -183,6 +184,106 @@ describe('inspect: serveInspector (a real HTTP server on 127.0.0.1)', function (
     expect((await get(server.port, '/api/key?key=nobody')).status).to.equal(404);
   });
 
+  it('the snapshot API: tokens per model, exact (from stats()), and runs parked on a timer (S14) with since and deadline', async () => {
+    work = startWorkload();
+    server = await serveInspector(work.inspector, { state: work.state });
+    interface Snap {
+      models: Array<{ name: string; calls: number; failed: number; replayed: number } & Record<string, number>>;
+      tools: unknown[];
+      parkedRuns: number | null;
+      keys: Array<{ key: string; parked: string | null }>;
+    }
+    const snapshot = async (): Promise<Snap> => JSON.parse((await get(server!.port, '/api/snapshot')).body) as Snap;
+    const live = await until('both models called and a parked run', async () => {
+      const s = await snapshot();
+      return s.models.length === 2 && (s.parkedRuns ?? 0) > 0 ? s : undefined;
+    });
+    expect(live.models.map((m) => m.name).sort()).to.deep.equal(['acme.chat/acme-large', 'acme.chat/acme-small']);
+    // c5's runs sleep (a timer), the others call a model: only c5 can be parked.
+    const parked = live.keys.filter((k) => k.parked !== null);
+    expect(parked.map((k) => k.key)).to.deep.equal(['c5']);
+    expect(parked[0]!.parked).to.match(/^timer \(waited \d+ ms, \d+ ms left\)$/);
+    const drill = await until('c5 parked in the drill-down', async () => {
+      const r = await get(server!.port, '/api/key?key=c5');
+      const k =
+        r.status === 200
+          ? (JSON.parse(r.body) as { run: { parked: Array<Record<string, unknown>> } | null })
+          : undefined;
+      return k?.run !== null && (k?.run.parked.length ?? 0) > 0 ? k : undefined;
+    });
+    const p = drill.run!.parked[0] as {
+      kind: string;
+      eventType: null;
+      action: string;
+      since: number;
+      deadline: number;
+      call: string;
+    };
+    expect(p).to.deep.include({ kind: 'timer', eventType: null, action: 'answer' });
+    expect(p.call).to.match(/^\d+>answer#0$/);
+    expect(p.deadline - p.since).to.be.within(28, 30);
+    // The counts are exact, not sampled: once the stream stops, the API shows what stats() counted, and every
+    // answered call brought its 30 + 8 tokens.
+    work.stop();
+    const after = await snapshot();
+    const stats = work.inspector.stats().models;
+    expect(Object.fromEntries(after.models.map(({ name, ...m }) => [name, m]))).to.deep.equal(stats);
+    for (const m of after.models) {
+      expect(m.calls).to.be.greaterThan(0);
+      expect(m['inputTokens']).to.equal((m.calls - m.failed) * TOKENS.inputTokens);
+      expect(m['outputTokens']).to.equal((m.calls - m.failed) * TOKENS.outputTokens);
+      expect(m['totalTokens']).to.equal((m.calls - m.failed) * (TOKENS.inputTokens + TOKENS.outputTokens));
+    }
+  });
+
+  it('under a high run rate the timeline is a sample (and the snapshot says so); counters and failed runs stay exact', async () => {
+    const inspector = createInspector();
+    server = await serveInspector(inspector, { maxRuns: 10, interval: 20 });
+    const socket = connect(server.port, '127.0.0.1');
+    socket.write(`GET /events HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n`);
+    let received = '';
+    socket.on('data', (d: Buffer) => (received += d.toString()));
+    try {
+      await until('the page connected', () => received.includes('event: snapshot'));
+      const flood = defineAgent({
+        name: 'flood',
+        input: z.number(),
+        actions: (action) => [
+          action('step', InputEvent, (event, ctx) => {
+            if (event.payload % 1000 === 999) throw new Error(`input ${event.payload} is poisoned`);
+            ctx.sendEvent(OutputEvent.of(event.payload));
+          }),
+        ],
+      });
+      const n = 5000;
+      const outputs = await lastValueFrom(
+        range(0, n).pipe(
+          agentOperator(flood, { key: (x) => x % 4, inspect: inspector.inspect, errorPolicy: 'isolate' }),
+          count(),
+        ),
+      );
+      expect(outputs).to.equal(n - 5);
+      const snap = JSON.parse((await get(server.port, '/api/snapshot')).body) as {
+        stats: { runsCompleted: number; runsFailed: number };
+        failures: Array<{ run: number; error: string }>;
+        timeline: { sampling: { runsSeen: number; runsRecorded: number; runsSampledOut: number }; svg: string };
+      };
+      expect(snap.stats.runsCompleted).to.equal(n - 5);
+      expect(snap.stats.runsFailed).to.equal(5);
+      expect(snap.failures.map((f) => f.run).sort((a, b) => a - b)).to.deep.equal([999, 1999, 2999, 3999, 4999]);
+      expect(snap.failures.every((f) => /input \d+ is poisoned/.test(f.error))).to.equal(true);
+      const { runsSeen, runsRecorded, runsSampledOut } = snap.timeline.sampling;
+      expect(runsSeen).to.equal(n);
+      // 10 at once, then 10 per second of scheduler time: the flood takes well under the 10 s that 100 would need.
+      expect(runsRecorded).to.be.within(10, 99);
+      expect(runsRecorded + runsSampledOut).to.equal(n); // all four keys are lanes
+      const drawn = (snap.timeline.svg.match(/<rect class="run /g) ?? []).length;
+      expect(drawn).to.be.within(1, runsRecorded);
+    } finally {
+      socket.destroy();
+    }
+  });
+
   describe('in real headless Chromium', function () {
     let dir: string;
     before(function () {
@@ -249,6 +350,21 @@ describe('inspect: serveInspector (a real HTTP server on 127.0.0.1)', function (
         await until('runs/s above zero', async () => Number(await text('[data-tile="runs/s"] b')) > 0);
         await until('a failed run listed', async () => (await text('#failures tbody')).includes('is malformed'));
         await until('latency rows', async () => (await text('#actions tbody')).includes('answer'));
+        await until('tokens per model', async () => {
+          const t = await text('#models tbody');
+          return t.includes('acme.chat/acme-small') && t.includes('acme.chat/acme-large');
+        });
+        // A model row: calls, failed, replayed, tokens in/out/total — the tokens are 30 and 8 per answered call.
+        const row = (await page.evaluate(
+          `[...document.querySelectorAll('#models tbody tr')].map((tr) => [...tr.children].map((td) => td.textContent))[0]`,
+        )) as string[];
+        const [calls, failed, , tokensIn, tokensOut] = row.slice(1).map(Number) as number[];
+        expect(tokensIn).to.equal((calls! - failed!) * 30);
+        expect(tokensOut).to.equal((calls! - failed!) * 8);
+        // c5's runs sleep: the page shows what they are parked on (S14).
+        await until('a parked run in the keys table', async () =>
+          /timer \(waited \d+ ms, \d+ ms left\)/.test(await text('#keys tbody')),
+        );
 
         await page.click('#keys tbody tr[data-key="c1"]');
         const memory = await until('c1 memory in the drill-down', async () => {
