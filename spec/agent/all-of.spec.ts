@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import type { Observable } from 'rxjs';
 import { z } from 'zod';
 import {
   AgentDefinitionError,
@@ -10,7 +9,8 @@ import {
   InputEvent,
   OutputEvent,
 } from '../../lib';
-import { createTestScheduler, virtualDelay } from '../../lib/testing';
+import { virtualDelay } from '../../lib/testing';
+import { timeline } from '../fixtures/virtual-timeline';
 
 const Classified = defineEvent('classified', z.object({ label: z.string() }));
 const CustomerLoaded = defineEvent('customer-loaded', z.object({ tier: z.string() }));
@@ -47,21 +47,6 @@ const agent = defineAgent({
     }),
   ],
 });
-
-function timeline(
-  make: (cold: <T>(m: string, v?: Record<string, T>) => Observable<T>) => Observable<unknown>,
-): string[] {
-  const ts = createTestScheduler();
-  const seen: string[] = [];
-  ts.run(({ cold }) => {
-    make(cold).subscribe({
-      next: (v) => seen.push(`${ts.now()}:${String(v)}`),
-      error: (e: Error) => seen.push(`${ts.now()}:# ${e.message}`),
-      complete: () => seen.push(`${ts.now()}:|`),
-    });
-  });
-  return seen;
-}
 
 describe('joins: allOf(A, B) triggers, ctx.input', () => {
   it('S3 a join action starts once both event types were sent in the run, with one event of each', () => {

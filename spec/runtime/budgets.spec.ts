@@ -16,6 +16,7 @@ import {
   type ExecutorTask,
 } from '../../lib';
 import { createTestScheduler, virtualDelay, virtualFailure } from '../../lib/testing';
+import { timeline } from '../fixtures/virtual-timeline';
 
 interface Job {
   readonly key: string;
@@ -37,22 +38,6 @@ function budgeted(options: AsyncCallOptions, calls = 1) {
       }),
     ],
   });
-}
-
-/** Runs in virtual time; returns `frame:value` notifications. */
-function timeline(
-  make: (cold: <T>(m: string, v?: Record<string, T>) => Observable<T>) => Observable<unknown>,
-): string[] {
-  const ts = createTestScheduler();
-  const seen: string[] = [];
-  ts.run(({ cold }) => {
-    make(cold).subscribe({
-      next: (v) => seen.push(`${ts.now()}:${String(v)}`),
-      error: (e: Error) => seen.push(`${ts.now()}:# ${e.message}`),
-      complete: () => seen.push(`${ts.now()}:|`),
-    });
-  });
-  return seen;
 }
 
 describe('named budgets (createBudgets, executeAsyncWith({ budget }))', () => {

@@ -13,24 +13,10 @@ import {
   type Signal,
 } from '../../lib';
 import { createTestScheduler, virtualDelay } from '../../lib/testing';
+import { timeline, type Cold } from '../fixtures/virtual-timeline';
 
 const Approval = defineEvent('approval', z.object({ by: z.string() }));
 const Reminder = defineEvent('reminder', z.number());
-
-type Cold = <T>(marbles: string, values?: Record<string, T>) => Observable<T>;
-
-function timeline(make: (cold: Cold) => Observable<unknown>): string[] {
-  const ts = createTestScheduler();
-  const seen: string[] = [];
-  ts.run(({ cold }) => {
-    make(cold).subscribe({
-      next: (v) => seen.push(`${ts.now()}:${String(v)}`),
-      error: (e: Error) => seen.push(`${ts.now()}:# ${e.message}`),
-      complete: () => seen.push(`${ts.now()}:|`),
-    });
-  });
-  return seen;
-}
 
 /** One action over one input, with Approval as a signal type and Reminder routed to an output. */
 function one(

@@ -17,6 +17,7 @@ import {
   type Signal,
 } from '../../lib';
 import { createTestScheduler, virtualDelay } from '../../lib/testing';
+import { timeline as virtualTimeline, type Cold } from '../fixtures/virtual-timeline';
 
 const Approval = defineEvent('approval', z.object({ ok: z.boolean(), by: z.string() }));
 const Comment = defineEvent('comment', z.string());
@@ -49,22 +50,12 @@ const approvals = defineAgent({
   ],
 });
 
-type Cold = <T>(marbles: string, values?: Record<string, T>) => Observable<T>;
-
 /** Runs in virtual time; returns `frame:value` notifications plus the rejected signals (`frame:!code`). */
 function timeline(
   make: (cold: Cold, rejected: (e: SignalRejectedError) => void) => Observable<unknown>,
   ts = createTestScheduler(),
 ): string[] {
-  const seen: string[] = [];
-  ts.run(({ cold }) => {
-    make(cold, (e) => seen.push(`${ts.now()}:!${e.code}`)).subscribe({
-      next: (v) => seen.push(`${ts.now()}:${String(v)}`),
-      error: (e: Error) => seen.push(`${ts.now()}:# ${e.message}`),
-      complete: () => seen.push(`${ts.now()}:|`),
-    });
-  });
-  return seen;
+  return virtualTimeline((cold, note) => make(cold, (e) => note(`!${e.code}`)), ts);
 }
 
 const ok = (by: string): Signal => signal('k', Approval.of({ ok: true, by }));
