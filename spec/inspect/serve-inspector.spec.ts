@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,8 +10,8 @@ import { agentOperator, defineAgent, InputEvent, OutputEvent, type LifecycleEven
 import { createInspector, type AgentInspector } from '../../lib/observe';
 import { serveInspector, type InspectorServer } from '../../lib/inspect';
 import { startWorkload, TOKENS, type LiveWorkload } from './fixtures';
+import { CHROMIUM, CHROMIUM_ARGS, skipWithoutChromium } from '../fixtures/chromium';
 
-const CHROMIUM = '/usr/bin/chromium';
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A plain HTTP GET on loopback with a chosen Host header. */
@@ -287,12 +287,7 @@ describe('inspect: serveInspector (a real HTTP server on 127.0.0.1)', function (
   describe('in real headless Chromium', function () {
     let dir: string;
     before(function () {
-      if (!existsSync(CHROMIUM)) {
-        console.log(
-          `      (skipped: ${CHROMIUM} not found — install it with \`apt-get install -y chromium\`; .ci/run does)`,
-        );
-        this.skip();
-      }
+      skipWithoutChromium(this);
       dir = mkdtempSync(join(tmpdir(), 'rx-agents-inspector-'));
     });
     after(() => dir !== undefined && rmSync(dir, { recursive: true, force: true }));
@@ -310,16 +305,7 @@ describe('inspect: serveInspector (a real HTTP server on 127.0.0.1)', function (
       const browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
         executablePath: CHROMIUM,
         viewport: { width: 1500, height: 1000 },
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
+        args: CHROMIUM_ARGS,
       });
       try {
         const page = await browser.newPage();

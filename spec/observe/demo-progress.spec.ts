@@ -10,6 +10,7 @@ import { agentOperator } from '../../lib';
 import { createInspector } from '../../lib/observe';
 import { startProgress } from '../../examples/support/progress';
 import { byKey, jobAgent } from './fixtures';
+import { CHROMIUM, CHROMIUM_ARGS } from '../fixtures/chromium';
 
 /** A stream standing in for a terminal: the progress code only needs `isTTY`, `columns` and `write`. */
 function terminal(isTTY: boolean): { stream: NodeJS.WriteStream; text: () => string } {
@@ -70,20 +71,11 @@ describe('observe: demo progress and --timeline', () => {
       const html = readFileSync(out, 'utf8');
       expect(html.match(/<g class="lane"/g)).to.have.length(40);
       expect(html).to.include('40 keys · 200 runs');
-      if (!existsSync('/usr/bin/chromium')) return; // the rendering itself is checked in a browser by timeline.spec.ts
+      if (!existsSync(CHROMIUM)) return; // the rendering itself is checked in a browser by timeline.spec.ts
       const { chromium } = await import('playwright-core');
       const browser = await chromium.launch({
-        executablePath: '/usr/bin/chromium',
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
+        executablePath: CHROMIUM,
+        args: CHROMIUM_ARGS,
       });
       try {
         const page = await browser.newPage({ viewport: { width: 1240, height: 640 } });

@@ -1,13 +1,12 @@
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LifecycleEvent } from '../../lib';
 import { renderTimeline } from '../../lib/observe';
 import { layoutTimeline } from '../../lib/observe/timeline-layout';
 import { recordScenario } from './timeline-scenario';
-
-const CHROMIUM = '/usr/bin/chromium';
+import { CHROMIUM, CHROMIUM_ARGS, skipWithoutChromium } from '../fixtures/chromium';
 
 interface Seen {
   readonly heading: string | undefined;
@@ -77,12 +76,7 @@ describe('observe: renderTimeline', () => {
     this.timeout(60_000);
     let dir: string;
     before(function () {
-      if (!existsSync(CHROMIUM)) {
-        console.log(
-          `      (skipped: ${CHROMIUM} not found — install it with \`apt-get install -y chromium\`; .ci/run does)`,
-        );
-        this.skip();
-      }
+      skipWithoutChromium(this);
       dir = mkdtempSync(join(tmpdir(), 'rx-agents-timeline-'));
     });
     after(() => dir !== undefined && rmSync(dir, { recursive: true, force: true }));
@@ -93,16 +87,7 @@ describe('observe: renderTimeline', () => {
       writeFileSync(file, renderTimeline(recordScenario(), { unit: 'frames', title: 'scenario' }));
       const browser = await chromium.launch({
         executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
+        args: CHROMIUM_ARGS,
       });
       try {
         const page = await browser.newPage({ viewport: { width: 1240, height: 800 } });
