@@ -46,28 +46,14 @@ export class KeyState {
 /** Why an accepted or offered input did not run. */
 export type DropReason = 'drop-newest' | 'drop-oldest' | 'aborted' | 'rejected' | 'superseded';
 
-/**
- * What an input does while its key's run is going (S15). `queue` (the default, and today the
- * only one) waits behind the active run; later policies (reject, interrupt, latest, rollback)
- * plug in here.
- */
-export interface BusyPolicy {
-  /** Places `waiting` for the busy key `ks`. */
-  busy(ks: KeyState, waiting: Pending): void;
-}
-
-/** S1: wait in arrival order behind the key's active run. */
-export const queuePolicy: BusyPolicy = {
-  busy(ks, waiting) {
-    if (ks.pending === null) ks.pending = new Fifo(waiting);
-    else ks.pending.push(waiting);
-  },
-};
-
-/** What admission asks of the runtime. */
+/** What admission asks of the runtime: to start a run. */
 export interface AdmissionHost {
   /** Starts the run of `input` now; returns it (it becomes the key's active run). */
   startRun(ks: KeyState, input: unknown, seq: number, acceptedAt: number): ActiveRun;
+}
+
+/** What admission asks when the input buffer is full (the overflow policy's side effects; lib/runtime/busy-desk.ts). */
+export interface OverflowHost {
   /**
    * Whether waiting run `seq` may still be dropped by `drop-oldest`: with a store, only while its
    * input is not acknowledged (`onAccepted` is promised once its commit is issued) — an acknowledged
@@ -106,8 +92,8 @@ export class Admission {
 
   constructor(
     private readonly host: AdmissionHost,
+    private readonly overflow: OverflowHost,
     private readonly limits: AdmissionLimits,
-    private readonly policy: BusyPolicy = queuePolicy,
   ) {}
 
   /** The keys with a run active or inputs waiting (read-only, for state snapshots). */
@@ -148,24 +134,26 @@ export class Admission {
   hasRoomFor(ks: KeyState, input: unknown, seq: number, recovered: boolean): boolean {
     if (recovered || this.buffered < this.limits.maxBufferedInputs) return true;
     const policy = this.limits.overflow;
+    const overflow = this.overflow;
     if (policy === 'error') {
-      this.host.overflowed(new BufferOverflowError(this.limits.maxBufferedInputs));
+      overflow.overflowed(new BufferOverflowError(this.limits.maxBufferedInputs));
       return false;
     }
-    const host = this.host;
-    const oldest = policy === 'drop-oldest' ? ks.take((waiting) => host.droppable(waiting.seq)) : undefined;
+    const oldest = policy === 'drop-oldest' ? ks.take((waiting) => overflow.droppable(waiting.seq)) : undefined;
     if (oldest !== undefined) {
       this.buffered--;
-      this.host.dropped(oldest, ks.key, 'drop-oldest');
+      overflow.dropped(oldest, ks.key, 'drop-oldest');
       return true;
     }
-    this.host.dropped({ input, seq, at: NaN }, ks.key, 'drop-newest');
+    overflow.dropped({ input, seq, at: NaN }, ks.key, 'drop-newest');
     return false;
   }
 
-  /** Run `seq` waits behind its key's active run (S1); `at`: when it was accepted. */
+  /** Run `seq` waits behind its key's active run, in arrival order (S1); `at`: when it was accepted. The busy policies that do otherwise are in busy-desk.ts. */
   enqueue(ks: KeyState, input: unknown, seq: number, at: number): void {
-    this.policy.busy(ks, { input, seq, at });
+    const waiting: Pending = { input, seq, at };
+    if (ks.pending === null) ks.pending = new Fifo(waiting);
+    else ks.pending.push(waiting);
     this.buffered++;
   }
 

@@ -12,6 +12,7 @@ import { OutputEvent, toIssues, type AgentEvent, type EventType } from '../event
 import { ASK_ZOD, fastParse } from '../events/fast-parse';
 import type { MemoryValue } from '../context/memory-ref';
 import type { ParkSpec } from './parking';
+import type { CallDesk } from './call-desk';
 import type { RunWaits } from './run-waits';
 import { Activation, type ActivationHost } from './activation';
 import type { KeyState } from './admission';
@@ -54,16 +55,10 @@ export interface RunHost {
   failed(run: Run, error: RxAgentsError): void;
   /** The short-term memory of `key`. */
   shortTermMemory(key: unknown): MemoryNode;
-  /** A call of `run` is made: replay it or run it (S13). */
-  submit(run: Run, from: Activation, call: AsyncCall<unknown>): void;
-  /** A call of `run` settled: record and report it. */
-  settled(run: Run, from: Activation, call: AsyncCall<unknown>): void;
+  /** Where the run's calls go: replayed or run, journaled when they settle; waits and timers park (S12–S14). */
+  readonly calls: CallDesk;
   /** Named budgets calls may take permits of. */
   readonly budgets: Budgets | undefined;
-  /** A retrying call goes back to its budget and the executor. */
-  dispatch(call: AsyncCall<unknown>): void;
-  /** S14: a wait or timer of `run` parks (journaled with its deadline, never given to the executor). */
-  park(run: Run, from: Activation, call: AsyncCall<unknown>, spec: ParkSpec): void;
 }
 
 /**
@@ -294,16 +289,16 @@ export class Run implements ActivationHost {
 
   submit(from: Activation, call: AsyncCall<unknown>): void {
     this.track(call);
-    this.host.submit(this, from, call);
+    this.host.calls.submit(this, from, call);
   }
 
   park(from: Activation, call: AsyncCall<unknown>, spec: ParkSpec): void {
     this.track(call);
-    this.host.park(this, from, call, spec);
+    this.host.calls.park(this, from, call, spec);
   }
 
   resubmit(call: AsyncCall<unknown>): void {
-    if (!this.ended) this.host.dispatch(call);
+    if (!this.ended) this.host.calls.dispatch(call);
   }
 
   /** A call counts as work of the run until it settles, and is aborted if the run is abandoned. */
@@ -320,7 +315,7 @@ export class Run implements ActivationHost {
 
   settled(from: Activation, call: AsyncCall<unknown>): void {
     this.live--;
-    this.host.settled(this, from, call);
+    this.host.calls.settled(this, from, call);
   }
 
   resume(from: Activation): void {
