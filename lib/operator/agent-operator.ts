@@ -1,7 +1,9 @@
 import { Observable, Subscriber, type OperatorFunction } from 'rxjs';
-import type { Agent } from '../agent/define-agent';
+import { defineAgent, type Agent } from '../agent/define-agent';
 import { AgentDefinitionError, VirtualTimeError } from '../errors';
+import { InputEvent } from '../events/define-event';
 import { Runtime } from '../runtime/runtime';
+import { anchorShape } from '../runtime/shape-anchor';
 import type { AgentOutput } from '../runtime/settings';
 import { isVirtualTime } from '../runtime/virtual-time';
 import { resolveOptions, type AgentOperatorOptions } from './options';
@@ -90,3 +92,22 @@ export function runtimeStarter<In>(
       feed(runtime, subscriber);
     });
 }
+
+/**
+ * A dormant runtime, made once when this module loads and disposed at once: it keeps the maps of
+ * the classes every subscription makes (the runtime, its mailbox, admission, desks, executor)
+ * alive, so the code V8 compiled for them survives the gaps between subscriptions (see
+ * lib/runtime/shape-anchor.ts). It holds no user data and never runs an input.
+ */
+function dormantRuntime(): Runtime {
+  const agent = defineAgent({
+    name: 'rx-agents/dormant',
+    actions: (action) => [action('none', InputEvent, () => undefined)],
+  });
+  const { makeExecutor, ...settings } = resolveOptions({ key: () => 0 });
+  const sink = { next() {}, error() {}, complete() {} };
+  const runtime = new Runtime(agent as Agent, { ...settings, executor: makeExecutor() }, sink);
+  runtime.dispose();
+  return runtime;
+}
+anchorShape(dormantRuntime());

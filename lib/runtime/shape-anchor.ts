@@ -1,0 +1,45 @@
+import { Activation } from './activation';
+import { KeyState } from './admission';
+import { AsyncCall } from './async-call';
+import { Fifo } from './fifo';
+import { MemoryNode } from './memory';
+import { MemoryView } from './memory-view';
+import { RoutedEvent } from './routed-event';
+import { Run } from './run';
+
+/**
+ * Shape anchors: one dormant instance of each class the runtime makes per run (and, through
+ * {@link anchorShape}, per subscription), kept alive for the life of the process.
+ *
+ * Why: V8 reaches the hidden class ("map") an instance ends up with through a chain of
+ * transitions it holds only weakly. Once no instance of a class is alive at a full GC — an
+ * operator between bursts of input, a benchmark between rounds — those maps are collected, and
+ * every optimized function that checked them is thrown away ("weak objects" deoptimizations) and
+ * compiled again on the next burst. Measured (io workload, one subscription per round, as in
+ * bench/): 65–90 functions deoptimized and recompiled every round, most of a round's CPU time. A
+ * dormant instance pins the maps, and the compiled code stays. Dormant instances hold no user
+ * data: every reference in them is empty, and the dormant runtime is disposed at once.
+ *
+ * @example
+ * anchorShape(dormantRuntime()); // the operator pins the per-subscription classes once, at load
+ */
+const anchors: object[] = [];
+
+/** Keeps `dormant` (an instance that holds no user data) alive for the life of the process, so its class's maps stay. */
+export function anchorShape(dormant: object): void {
+  anchors.push(dormant);
+}
+
+// The per-run classes, with the kinds of values real instances hold where the kind matters to V8
+// (a number field starts as NaN: a double; an object field starts as null). `none` stands for the
+// hosts and definitions a dormant instance never uses.
+const none = null as never;
+const ks = new KeyState(undefined);
+ks.pending = new Fifo({ input: undefined, seq: 0, at: NaN });
+anchorShape(ks);
+const run = new Run(none, ks, 0, undefined, NaN);
+anchorShape(run);
+anchorShape(new Activation(none, none, new RoutedEvent('rx-agents/dormant', undefined, null, 0)));
+anchorShape(new AsyncCall(none, 0, none, [], undefined));
+anchorShape(new MemoryView(none, 'shortTermMemory'));
+anchorShape(new MemoryNode());
