@@ -223,7 +223,7 @@ export class Journal implements Durability {
    */
   encodeInput(input: unknown, key: unknown, seq: number): string {
     encodeKey(key);
-    const encoded = encodeValue(input, `the input of run ${seq}`);
+    const encoded = encodeValue(input, () => `the input of run ${seq}`);
     const fn = this.options.position;
     if (fn !== undefined) {
       let position: unknown;
@@ -232,7 +232,7 @@ export class Journal implements Durability {
       } catch (error) {
         throw new CallbackError('position', error);
       }
-      this.encodedPosition = encodeValue(position, `the position of the input of run ${seq}`);
+      this.encodedPosition = encodeValue(position, () => `the position of the input of run ${seq}`);
     }
     return encoded;
   }
@@ -323,7 +323,7 @@ export class Journal implements Durability {
       id: call.id,
       fingerprint: fingerprint(call.fn, call.args),
       state: CALL_STARTED,
-      value: encodeValue(deadline ?? null, `the deadline of \`${call.id}\``),
+      value: encodeValue(deadline ?? null, () => `the deadline of \`${call.id}\``),
     });
     this.written();
   }
@@ -355,7 +355,7 @@ export class Journal implements Durability {
       id,
       fingerprint: SIGNAL,
       state: CALL_OK,
-      value: encodeValue({ type, payload }, `the payload of signal \`${id}\``),
+      value: encodeValue({ type, payload }, () => `the payload of signal \`${id}\``),
     });
     this.written();
   }
@@ -399,7 +399,7 @@ export class Journal implements Durability {
    */
   settled(seq: number, call: JournalCall): void {
     const ok = call.fulfilled;
-    const value = ok ? encodeValue(call.value, `the result of call \`${call.id}\``) : encodeError(call.error);
+    const value = ok ? encodeValue(call.value, () => `the result of call \`${call.id}\``) : encodeError(call.error);
     this.calls.push({
       seq,
       id: call.id,
@@ -418,7 +418,7 @@ export class Journal implements Durability {
       data =
         memory === undefined || memory.size === 0
           ? null
-          : encodeValue(memory.toJSON(), `the memory of key \`${describeKey(key)}\``);
+          : encodeValue(memory.toJSON(), () => `the memory of key \`${describeKey(key)}\``);
     // A run accepted and ended within one batch is committed as its end alone (atomically with its memory).
     const prune = !this.batchSeqs.has(seq);
     if (!prune) this.elided.add(seq);

@@ -119,8 +119,8 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Sql
   checkPath(path);
   const db = openDatabase(Database, path, busyTimeout);
   try {
+    db.pragma(`synchronous = ${synchronous}`); // first: the schema of a new file is committed at this level too
     prepareFile(db, path, integrityCheck, Database);
-    db.pragma(`synchronous = ${synchronous}`);
   } catch (error) {
     db.close();
     throw error instanceof StoreOpenError || error instanceof StoreVersionError ? error : openError(path, error);
@@ -301,13 +301,20 @@ export function verifyStoreFile(
   return 'empty';
 }
 
+/** Rows written by one multi-row INSERT (a batch's inputs and calls go in groups of this many). */
+const ROWS_PER_STATEMENT = 16;
+
 class SqliteJournalStore implements SqliteStore {
   private closed = false;
   private readonly selectAgent: BetterSqlite3.Statement;
   private readonly insertAgent: BetterSqlite3.Statement;
   private readonly updateAgent: BetterSqlite3.Statement;
   private readonly insertInput: BetterSqlite3.Statement;
+  private readonly insertInputs: BetterSqlite3.Statement;
   private readonly upsertCall: BetterSqlite3.Statement;
+  private readonly upsertCalls: BetterSqlite3.Statement;
+  /** The parameters of one multi-row statement, reused (6 per call row; inputs use 3 per row). */
+  private readonly params: unknown[] = new Array<unknown>(ROWS_PER_STATEMENT * 6);
   private readonly deleteRuns: BetterSqlite3.Statement;
   private readonly upsertMemory: BetterSqlite3.Statement;
   private readonly deleteMemory: BetterSqlite3.Statement;
@@ -327,10 +334,13 @@ class SqliteJournalStore implements SqliteStore {
     this.selectAgent = db.prepare('SELECT id, next_seq, position FROM agents WHERE agent = ?');
     this.insertAgent = db.prepare('INSERT INTO agents (agent, next_seq, position) VALUES (?, ?, ?)');
     this.updateAgent = db.prepare('UPDATE agents SET next_seq = ?, position = coalesce(?, position) WHERE id = ?');
-    this.insertInput = db.prepare("INSERT INTO journal (agent_id, seq, call, value) VALUES (?, ?, '', ?)");
-    this.upsertCall = db.prepare(
-      'INSERT OR REPLACE INTO journal (agent_id, seq, call, fingerprint, state, value) VALUES (?, ?, ?, ?, ?, ?)',
-    );
+    const inputSql = "INSERT INTO journal (agent_id, seq, call, value) VALUES (?, ?, '', ?)";
+    this.insertInput = db.prepare(inputSql);
+    this.insertInputs = db.prepare(inputSql + ", (?, ?, '', ?)".repeat(ROWS_PER_STATEMENT - 1));
+    const callSql =
+      'INSERT OR REPLACE INTO journal (agent_id, seq, call, fingerprint, state, value) VALUES (?, ?, ?, ?, ?, ?)';
+    this.upsertCall = db.prepare(callSql);
+    this.upsertCalls = db.prepare(callSql + ', (?, ?, ?, ?, ?, ?)'.repeat(ROWS_PER_STATEMENT - 1));
     this.deleteRuns = db.prepare('DELETE FROM journal WHERE agent_id = ? AND seq BETWEEN ? AND ?');
     this.upsertMemory = db.prepare(
       'INSERT INTO key_memory (agent_id, key, data) VALUES (?, ?, ?) ON CONFLICT (agent_id, key) DO UPDATE SET data = excluded.data',
@@ -349,11 +359,42 @@ class SqliteJournalStore implements SqliteStore {
     } else if (batch.nextSeq !== this.heads.get(id) || batch.position !== undefined)
       this.updateAgent.run(batch.nextSeq, batch.position ?? null, id);
     const { inputs, calls, ends } = batch;
-    for (let i = 0; i < inputs.length; i++) {
+    // Rows go in groups of ROWS_PER_STATEMENT per statement (one statement step instead of one per row), the rest one by one.
+    const params = this.params;
+    let i = 0;
+    if (inputs.length >= ROWS_PER_STATEMENT) {
+      params.length = ROWS_PER_STATEMENT * 3;
+      for (; i + ROWS_PER_STATEMENT <= inputs.length; i += ROWS_PER_STATEMENT) {
+        for (let j = 0, k = 0; j < ROWS_PER_STATEMENT; j++, k += 3) {
+          const input = inputs[i + j] as JournaledInput;
+          params[k] = id;
+          params[k + 1] = input.seq;
+          params[k + 2] = input.input;
+        }
+        this.insertInputs.run(params);
+      }
+    }
+    for (; i < inputs.length; i++) {
       const input = inputs[i] as JournaledInput;
       this.insertInput.run(id, input.seq, input.input);
     }
-    for (let i = 0; i < calls.length; i++) {
+    i = 0;
+    if (calls.length >= ROWS_PER_STATEMENT) {
+      params.length = ROWS_PER_STATEMENT * 6;
+      for (; i + ROWS_PER_STATEMENT <= calls.length; i += ROWS_PER_STATEMENT) {
+        for (let j = 0, k = 0; j < ROWS_PER_STATEMENT; j++, k += 6) {
+          const call = calls[i + j] as JournaledCall;
+          params[k] = id;
+          params[k + 1] = call.seq;
+          params[k + 2] = call.id;
+          params[k + 3] = call.fingerprint;
+          params[k + 4] = call.state;
+          params[k + 5] = call.value;
+        }
+        this.upsertCalls.run(params);
+      }
+    }
+    for (; i < calls.length; i++) {
       const call = calls[i] as JournaledCall;
       this.upsertCall.run(id, call.seq, call.id, call.fingerprint, call.state, call.value);
     }
