@@ -74,13 +74,16 @@ export interface SqliteStore extends AgentStore {
  * The embedded durable store: one SQLite file in WAL mode, through the optional peer dependency
  * `better-sqlite3@12` (loaded only when this function is called).
  *
- * Semantics: the file is opened and checked now. A new or empty file is initialised; a file that
+ * Semantics: the file is opened and checked now. A new or empty file is initialised (schema
+ * version 2, see `sqlite-schema.ts`); a version-1 file (an older rx-agents) is migrated to version 2
+ * in one transaction, once no live writer holds any of its agents (else `ERR_STORE_BUSY`); a file that
  * is not a SQLite database, fails `PRAGMA integrity_check` (see `integrityCheck`), lacks one of
  * the store's tables, belongs to another application, or has another schema version is refused
  * with {@link StoreOpenError} / {@link StoreVersionError} — never silently replaced by a fresh
  * journal; so is a read-only file (`ERR_STORE_READONLY`), a file another connection keeps locked
  * past `busyTimeout` (`ERR_STORE_BUSY`), and a path that is a directory or whose directory does not
- * exist (`ERR_STORE_PATH`). Each group commit is one transaction. Runs that
+ * exist (`ERR_STORE_PATH`). Each group commit is one transaction (inputs and calls in multi-row
+ * inserts; the runs that end in it pruned by range deletes). Runs that
  * end are pruned, so the file holds only unfinished runs and per-key memory. One journal has one
  * writer across processes too: a subscription holds an OS file lock on `<path>.<hash>.lock` (see
  * {@link SqliteAgentLock}) until its last commit, so another process's subscription for the same
