@@ -192,10 +192,8 @@ function openError(path: string, cause: unknown): StoreOpenError {
  * created in the same transaction); a version-1 file is migrated to version 2 in one transaction,
  * once no writer holds any of its agents' locks. Throws like {@link verifyStoreFile}, and
  * {@link StoreOpenError} (`ERR_STORE_BUSY`) when a live writer keeps a version-1 file.
- *
- * @internal shared by {@link sqliteStore} and `repairStore`.
  */
-export function prepareFile(
+function prepareFile(
   db: BetterSqlite3.Database,
   path: string,
   integrityCheck: 'full' | 'quick',
