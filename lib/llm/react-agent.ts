@@ -10,11 +10,15 @@ import { toToolSpec, type Tool } from './define-tool';
 import { MaxStepsError, StructuredOutputError } from './errors';
 import {
   ChatRequestEvent,
+  ChatRequestState,
   ChatResponseEvent,
+  ChatResponseState,
   ToolApprovalRequestEvent,
   ToolApprovalResponseEvent,
   ToolRequestEvent,
+  ToolRequestState,
   ToolResponseEvent,
+  ToolResponseState,
 } from './events';
 import type { ChatMessage } from './messages';
 import { runTools, type ApprovalDecision } from './run-tools';
@@ -156,7 +160,7 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
     usage: TokenUsage,
   ): void => {
     if (step >= maxSteps) throw new MaxStepsError(name, maxSteps);
-    ctx.sendEvent(ChatRequestEvent.of({ messages, step, repairs: repairsDone, usage }));
+    ctx.sendEvent(ChatRequestEvent.of(new ChatRequestState(messages, step, repairsDone, usage)));
   };
 
   const agent = defineAgent<In, AgentAnswer<T>>({
@@ -177,15 +181,19 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
           const p = event.payload;
           const response = yield* chat(ctx, model, request(p.messages));
           ctx.sendEvent(
-            ChatResponseEvent.of({ ...p, step: p.step + 1, usage: add(p.usage, response.usage), response }),
+            ChatResponseEvent.of(
+              new ChatResponseState(p.messages, p.step + 1, p.repairs, add(p.usage, response.usage), response),
+            ),
           );
         }),
         action('llm.decide', ChatResponseEvent, (event, ctx) => {
-          const { response, ...p } = event.payload;
-          const message = response.message;
+          const p = event.payload;
+          const message = p.response.message;
           const messages: ChatMessage[] = [...p.messages, message];
           if (message.toolCalls.length > 0) {
-            ctx.sendEvent(ToolRequestEvent.of({ ...p, messages, calls: message.toolCalls }));
+            ctx.sendEvent(
+              ToolRequestEvent.of(new ToolRequestState(messages, p.step, p.repairs, p.usage, message.toolCalls)),
+            );
             return;
           }
           let value: T;
@@ -223,13 +231,21 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
             return;
           }
           const results = yield* runTools(ctx, byName, p.calls, runOptions);
-          ctx.sendEvent(ToolResponseEvent.of({ ...p, messages: [...p.messages, ...results], results }));
+          ctx.sendEvent(
+            ToolResponseEvent.of(
+              new ToolResponseState([...p.messages, ...results], p.step, p.repairs, p.usage, results),
+            ),
+          );
         }),
         action('llm.approved', ToolApprovalResponseEvent, function* (event, ctx) {
           const { approvals, ...p } = event.payload;
           const decisions = approvals as Record<string, ApprovalDecision>;
           const results = yield* runTools(ctx, byName, p.calls, { ...runOptions, approvals: decisions });
-          ctx.sendEvent(ToolResponseEvent.of({ ...p, messages: [...p.messages, ...results], results }));
+          ctx.sendEvent(
+            ToolResponseEvent.of(
+              new ToolResponseState([...p.messages, ...results], p.step, p.repairs, p.usage, results),
+            ),
+          );
         }),
         action('llm.observe', ToolResponseEvent, (event, ctx) => {
           const p = event.payload;
