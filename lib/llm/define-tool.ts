@@ -144,6 +144,30 @@ export function makeTool(parts: ToolParts): Tool {
   if (concurrency !== Infinity && (!Number.isInteger(concurrency) || concurrency < 1))
     throw optionError(`concurrency\` of tool \`${name}`, 'an integer >= 1 or Infinity', concurrency);
   const limiter = concurrency === Infinity ? null : new Limiter(concurrency);
+  /** What the tool returned, as an outcome. */
+  const returned = (value: unknown): ToolOutcome => {
+    const json = toJson(value);
+    return json === undefined
+      ? {
+          ok: false,
+          error: new ToolCallError(name, 'failed', `Tool \`${name}\` returned a value that is not JSON data.`),
+        }
+      : { ok: true, value: json };
+  };
+  /** What the tool threw (or its timeout), as an outcome. */
+  const thrown = (error: unknown): ToolOutcome => ({
+    ok: false,
+    error:
+      (error as { name?: unknown })?.name === 'TimeoutError'
+        ? new ToolCallError(name, 'timeout', `Tool \`${name}\` did not finish within ${timeout} ms.`)
+        : new ToolCallError(
+            name,
+            'failed',
+            `Tool \`${name}\` failed: ${error instanceof Error ? error.message : String(error)}`,
+            [],
+            { cause: error },
+          ),
+  });
   const invoke = (
     args: unknown,
     options: ToolExecutionOptions,
@@ -164,11 +188,7 @@ export function makeTool(parts: ToolParts): Tool {
         let done = false;
         try {
           const value = execute(args, { signal, toolCallId: options.toolCallId });
-          const source = isObservable(value)
-            ? value.pipe(last())
-            : value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function'
-              ? from(value as PromiseLike<unknown>)
-              : of(value);
+          const source = isObservable(value) ? value.pipe(last()) : isThenable(value) ? from(value) : of(value);
           inner = source.subscribe({
             next: (v) => subscriber.next(v),
             error: (e: unknown) => {
@@ -194,35 +214,13 @@ export function makeTool(parts: ToolParts): Tool {
       });
       if (timeout !== undefined) result$ = result$.pipe(rxTimeout({ first: timeout, scheduler }));
       return result$.pipe(
-        map((value): ToolOutcome => {
-          const json = toJson(value);
-          return json === undefined
-            ? {
-                ok: false,
-                error: new ToolCallError(name, 'failed', `Tool \`${name}\` returned a value that is not JSON data.`),
-              }
-            : { ok: true, value: json };
-        }),
-        catchError((error: unknown) =>
-          of<ToolOutcome>({
-            ok: false,
-            error:
-              (error as { name?: unknown })?.name === 'TimeoutError'
-                ? new ToolCallError(name, 'timeout', `Tool \`${name}\` did not finish within ${timeout} ms.`)
-                : new ToolCallError(
-                    name,
-                    'failed',
-                    `Tool \`${name}\` failed: ${error instanceof Error ? error.message : String(error)}`,
-                    [],
-                    { cause: error },
-                  ),
-          }),
-        ),
+        map(returned),
+        catchError((error: unknown) => of(thrown(error))),
       );
     };
     return limiter === null ? run() : limiter.run(run);
   };
-  return Object.freeze({
+  const tool: Tool = {
     name,
     description: parts.description,
     inputSchema: parts.inputSchema,
@@ -231,7 +229,58 @@ export function makeTool(parts: ToolParts): Tool {
     approval: parts.approval,
     needsApproval: parts.needsApproval,
     invoke,
-  });
+  };
+  if (timeout === undefined && limiter === null) {
+    // No timer and no budget to hold: a call is `execute` itself, and its value or Promise is the block's result.
+    const direct: DirectCall = (args, options, promises) => {
+      let value: unknown;
+      try {
+        value = execute(args, options);
+      } catch (error) {
+        return thrown(error);
+      }
+      if (isObservable(value))
+        return value.pipe(
+          last(),
+          map(returned),
+          catchError((e: unknown) => of(thrown(e))),
+        );
+      if (!isThenable(value)) return returned(value);
+      if (promises) return Promise.resolve(value).then(returned, thrown);
+      return from(value).pipe(
+        map(returned),
+        catchError((e: unknown) => of(thrown(e))),
+      );
+    };
+    Object.defineProperty(tool, DIRECT, { value: direct });
+  }
+  return Object.freeze(tool);
+}
+
+/**
+ * A tool call with the least machinery: `execute` runs at once and its outcome is a value, a
+ * Promise (when `promises`: the operator's scheduler can follow one), or an Observable. Only
+ * tools without a timeout and without a concurrency budget have one ({@link directCall}).
+ */
+export type DirectCall = (
+  args: unknown,
+  options: ToolExecutionOptions,
+  promises: boolean,
+) => ToolOutcome | Promise<ToolOutcome> | Observable<ToolOutcome>;
+
+const DIRECT = Symbol('rx-agents.tool-direct');
+
+/**
+ * The direct form of a tool made by {@link makeTool} (no timeout, no concurrency budget), or
+ * `undefined`: then {@link Tool.invoke} runs it. `runTools` uses it so that a tool returning a
+ * value or a Promise costs no Observable chain (bench/workloads/llm.ts, the ReAct case).
+ */
+export function directCall(tool: Tool): DirectCall | undefined {
+  return (tool as unknown as { readonly [DIRECT]?: DirectCall })[DIRECT];
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
 /** A tool as the model sees it. */

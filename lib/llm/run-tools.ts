@@ -1,9 +1,9 @@
-import { asyncScheduler, type Observable, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, isObservable, type Observable, type SchedulerLike } from 'rxjs';
 import { map } from 'rxjs/operators';
 import type { RunnerContext } from '../context/runner-context';
 import type { Call } from '../context/call';
-import { runChannel } from '../runtime/run-channel';
-import type { Tool } from './define-tool';
+import { runChannel, type RunChannel } from '../runtime/run-channel';
+import { directCall, type Tool, type ToolOutcome } from './define-tool';
 import { ToolCallError } from './errors';
 import { toolResult, type JsonValue, type ToolCall, type ToolMessage } from './messages';
 
@@ -104,45 +104,70 @@ export function runTools(
   );
   // 2. Start them all, then wait for all (S12).
   const channel = runChannel(ctx);
-  const started = channel?.inspecting === true ? channel.now() : 0;
-  const report = (c: Call<ToolMessage>, tool: string): void => {
-    if (channel?.inspecting !== true) return;
-    channel.whenSettled(c, (settled) => {
-      const message = settled.value;
-      channel.report({
-        type: 'tool.called',
-        action: ctx.action,
-        call: settled.id,
-        tool,
-        ok: message !== undefined && !message.isError,
-        replayed: settled.replayed,
-        started,
-        ...(message === undefined ? { error: settled.error } : message.isError ? { error: message.content } : {}),
-      });
-    });
-  };
-  const pending = plans.map((plan) => {
-    if ('error' in plan) {
-      const refused = ctx.executeAsync(
-        failedTool,
+  const inspecting = channel?.inspecting === true;
+  const started = inspecting ? channel.now() : 0;
+  // A block may return a Promise unless the scheduler is virtual (S11); a test double context gets Observables.
+  const promises = channel !== undefined && !channel.virtualTime;
+  const signal = ctx.signal;
+  const pending = new Array<Call<ToolMessage>>(plans.length);
+  for (let i = 0; i < plans.length; i++) {
+    const plan = plans[i] as (typeof plans)[number];
+    let c: Call<ToolMessage>;
+    if ('error' in plan)
+      c = ctx.executeAsync(failedTool, plan.call.name, toolResult(plan.call, errorContent(plan.error), true));
+    else
+      c = ctx.executeAsync(
+        toolBlock(plan.call, plan.tool, plan.args, signal, scheduler, promises),
         plan.call.name,
-        toolResult(plan.call, errorContent(plan.error), true),
+        plan.call.arguments,
       );
-      report(refused, plan.call.name);
-      return refused;
-    }
-    const { call, tool, args } = plan;
-    const signal = ctx.signal;
-    function callTool(_name: string, _args: unknown): Observable<ToolMessage> {
-      return tool
-        .invoke(args, { signal, toolCallId: call.id }, scheduler)
-        .pipe(map((o) => (o.ok ? toolResult(call, o.value) : toolResult(call, errorContent(o.error), true))));
-    }
-    const c = ctx.executeAsync(callTool, call.name, call.arguments);
-    report(c, call.name);
-    return c;
-  });
+    if (inspecting) report(channel, ctx.action, c, plan.call.name, started);
+    pending[i] = c;
+  }
   return ctx.all(pending) as unknown as Call<ToolMessage[]>;
+}
+
+/**
+ * The block of one tool call, `callTool(name, arguments)` (its journal fingerprint, S13). A tool
+ * with a direct form answers with a value or a Promise when it gives one, with no Observable
+ * chain; the others run through `invoke`.
+ */
+function toolBlock(
+  call: ToolCall,
+  tool: Tool,
+  args: unknown,
+  signal: AbortSignal,
+  scheduler: SchedulerLike,
+  promises: boolean,
+): (name: string, args: JsonValue) => ToolMessage | Promise<ToolMessage> | Observable<ToolMessage> {
+  const message = (o: ToolOutcome): ToolMessage =>
+    o.ok ? toolResult(call, o.value) : toolResult(call, errorContent(o.error), true);
+  const direct = directCall(tool);
+  return function callTool() {
+    const options = { signal, toolCallId: call.id };
+    if (direct === undefined) return tool.invoke(args, options, scheduler).pipe(map(message));
+    const outcome = direct(args, options, promises);
+    if (outcome instanceof Promise) return outcome.then(message);
+    if (isObservable(outcome)) return outcome.pipe(map(message));
+    return message(outcome);
+  };
+}
+
+/** Reports a `tool.called` lifecycle event when the call settles. */
+function report(channel: RunChannel, action: string, c: Call<ToolMessage>, tool: string, started: number): void {
+  channel.whenSettled(c, (settled) => {
+    const message = settled.value;
+    channel.report({
+      type: 'tool.called',
+      action,
+      call: settled.id,
+      tool,
+      ok: message !== undefined && !message.isError,
+      replayed: settled.replayed,
+      started,
+      ...(message === undefined ? { error: settled.error } : message.isError ? { error: message.content } : {}),
+    });
+  });
 }
 
 /** The block of a call refused before running: its result is the error (journaled like any result). */

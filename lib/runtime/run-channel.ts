@@ -48,6 +48,8 @@ export interface RunChannel {
   readonly inspecting: boolean;
   /** The operator's scheduler clock. */
   now(): number;
+  /** S11: the operator's scheduler is virtual time (a TestScheduler): a block must not return a Promise. */
+  readonly virtualTime: boolean;
   /**
    * S16: sends a chunk downstream now, in order with the run's outputs. Ignored once the run
    * ended (nothing of run n reaches the sink after run n + 1 started). Never journaled.
@@ -92,6 +94,9 @@ class Channel implements RunChannel {
   }
   now(): number {
     return this.run.scheduler.now();
+  }
+  get virtualTime(): boolean {
+    return this.run.virtualTime;
   }
   chunk(source: string, index: number, chunk: unknown): void {
     const run = this.run;
