@@ -288,13 +288,44 @@ export function toToolSpec(tool: Tool): ToolSpec {
   return { name: tool.name, description: tool.description, inputSchema: tool.inputSchema };
 }
 
-/** A tool result as JSON data (`undefined` → null); `undefined` if it cannot be. */
+/**
+ * A tool result as JSON data (`undefined` → null); `undefined` if it cannot be. Plain JSON data is
+ * kept as it is; anything else (class instances, Dates, `toJSON`, undefined fields, non-finite
+ * numbers, cycles) goes through a JSON round trip, as the journal would see it.
+ */
 function toJson(value: unknown): JsonValue | undefined {
   if (value === undefined) return null;
+  if (isPlainJson(value, 0)) return value;
   try {
     const text = JSON.stringify(value);
     return text === undefined ? undefined : (JSON.parse(text) as JsonValue);
   } catch {
     return undefined;
+  }
+}
+
+/** Is `value` JSON data a round trip would give back unchanged? (Deeper than 32 levels: answered by the round trip.) */
+function isPlainJson(value: unknown, depth: number): value is JsonValue {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0);
+    case 'object': {
+      if (value === null) return true;
+      if (depth > 32) return false;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (!isPlainJson(value[i], depth + 1)) return false;
+        return true;
+      }
+      const proto = Object.getPrototypeOf(value) as unknown;
+      if (proto !== Object.prototype && proto !== null) return false;
+      if ('toJSON' in value) return false;
+      for (const key in value) if (!isPlainJson((value as Record<string, unknown>)[key], depth + 1)) return false;
+      return true;
+    }
+    default:
+      return false;
   }
 }

@@ -7,6 +7,7 @@ import { createTestScheduler } from '../../lib/testing';
 import { defineTool, runTools, type ToolCall, type ToolMessage } from '../../lib/llm';
 
 const input = z.object({ x: z.number() });
+const plain = { list: [1, 'two', { three: null }], ok: true };
 const tools = [
   defineTool({ name: 'later', description: 'a Promise', input, execute: async ({ x }) => ({ twice: x * 2 }) }),
   defineTool({ name: 'now', description: 'a value', input, execute: ({ x }) => x + 1 }),
@@ -31,6 +32,13 @@ const tools = [
     },
   }),
   defineTool({ name: 'odd', description: 'not JSON', input, execute: async () => 10n }),
+  defineTool({
+    name: 'dated',
+    description: 'JSON after a round trip',
+    input,
+    execute: () => ({ at: new Date(0), gone: undefined, n: [1, -0] }),
+  }),
+  defineTool({ name: 'plain', description: 'plain JSON data', input, execute: async () => plain }),
 ];
 const calls: ToolCall[] = tools.map((t, i) => ({ id: `c${i}`, name: t.name, arguments: { x: i } }));
 
@@ -56,12 +64,15 @@ const expected = [
     content: { error: 'Tool `odd` returned a value that is not JSON data.' },
     isError: true,
   },
+  { toolCallId: 'c6', toolName: 'dated', content: { at: '1970-01-01T00:00:00.000Z', n: [1, 0] }, isError: false },
+  { toolCallId: 'c7', toolName: 'plain', content: plain, isError: false },
 ];
 
 describe('llm/runTools — every kind of tool result, in call order (S12)', () => {
   it('real time: values, Promises and Observables, failures as results the model sees', async () => {
     const [results] = await lastValueFrom(of(1).pipe(agentOperator(agent), toArray()));
     expect(results).to.deep.equal(expected.map((m) => ({ role: 'tool', ...m })));
+    expect(results?.[7]?.content).to.equal(plain, 'plain JSON data is kept as it is, not copied');
   });
 
   it('virtual time: the same results (Promise tools are followed as Observables, S11)', async () => {
