@@ -10,7 +10,10 @@ import type { JsonValue } from './messages';
 
 /** What a tool's `execute` receives besides its arguments. */
 export interface ToolExecutionOptions {
-  /** Aborts when the run is abandoned or the tool's timeout fires. */
+  /**
+   * Aborts when the run is abandoned or the tool's timeout fires. Made when first read (read it
+   * with `options.signal` or `{ signal }`; a spread `{ ...options }` does not copy it).
+   */
   readonly signal: AbortSignal;
   /** The model's id of this call. */
   readonly toolCallId: string;

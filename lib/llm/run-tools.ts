@@ -3,7 +3,7 @@ import { map } from 'rxjs/operators';
 import type { RunnerContext } from '../context/runner-context';
 import type { Call } from '../context/call';
 import { runChannel, type RunChannel } from '../runtime/run-channel';
-import { directCall, type Tool, type ToolOutcome } from './define-tool';
+import { directCall, type Tool, type ToolExecutionOptions, type ToolOutcome } from './define-tool';
 import { ToolCallError } from './errors';
 import { toolResult, type JsonValue, type ToolCall, type ToolMessage } from './messages';
 
@@ -108,7 +108,8 @@ export function runTools(
   const started = inspecting ? channel.now() : 0;
   // A block may return a Promise unless the scheduler is virtual (S11); a test double context gets Observables.
   const promises = channel !== undefined && !channel.virtualTime;
-  const signal = ctx.signal;
+  // The run's signal is made only if a tool reads it (lazily, through the channel).
+  const signal = channel ?? ctx.signal;
   const pending = new Array<Call<ToolMessage>>(plans.length);
   for (let i = 0; i < plans.length; i++) {
     const plan = plans[i] as (typeof plans)[number];
@@ -136,7 +137,7 @@ function toolBlock(
   call: ToolCall,
   tool: Tool,
   args: unknown,
-  signal: AbortSignal,
+  signal: AbortSignal | RunChannel,
   scheduler: SchedulerLike,
   promises: boolean,
 ): (name: string, args: JsonValue) => ToolMessage | Promise<ToolMessage> | Observable<ToolMessage> {
@@ -144,13 +145,25 @@ function toolBlock(
     o.ok ? toolResult(call, o.value) : toolResult(call, errorContent(o.error), true);
   const direct = directCall(tool);
   return function callTool() {
-    const options = { signal, toolCallId: call.id };
+    const options: ToolExecutionOptions =
+      signal instanceof AbortSignal ? { signal, toolCallId: call.id } : new LazySignal(signal, call.id);
     if (direct === undefined) return tool.invoke(args, options, scheduler).pipe(map(message));
     const outcome = direct(args, options, promises);
     if (outcome instanceof Promise) return outcome.then(message);
     if (isObservable(outcome)) return outcome.pipe(map(message));
     return message(outcome);
   };
+}
+
+/** Tool options whose `signal` is the run's, made when the tool first reads it. */
+class LazySignal implements ToolExecutionOptions {
+  constructor(
+    private readonly channel: RunChannel,
+    readonly toolCallId: string,
+  ) {}
+  get signal(): AbortSignal {
+    return this.channel.signal;
+  }
 }
 
 /** Reports a `tool.called` lifecycle event when the call settles. */

@@ -4,7 +4,7 @@ import { map, toArray } from 'rxjs/operators';
 import { z } from 'zod';
 import { agentOperator, defineAgent, InputEvent, OutputEvent, type AgentEvent } from '../../lib';
 import { createTestScheduler } from '../../lib/testing';
-import { defineTool, runTools, type ToolCall, type ToolMessage } from '../../lib/llm';
+import { defineTool, runTools, type ToolCall, type ToolExecutionOptions, type ToolMessage } from '../../lib/llm';
 
 const input = z.object({ x: z.number() });
 const plain = { list: [1, 'two', { three: null }], ok: true };
@@ -89,5 +89,58 @@ describe('llm/runTools — every kind of tool result, in call order (S12)', () =
     // The Promise tools settle on microtasks, after the virtual frames.
     for (let i = 0; i < 20 && results === undefined; i++) await Promise.resolve();
     expect(results).to.deep.equal(expected.map((m) => ({ role: 'tool', ...m })));
+  });
+
+  it("a tool's signal is the run's, made when read: aborted when the run is abandoned, even if first read after (S9)", async () => {
+    const seen: string[] = [];
+    let late: ToolExecutionOptions | undefined;
+    const waits = [
+      defineTool({
+        name: 'reads',
+        description: 'reads its signal at once',
+        input,
+        execute: (_args, { signal }) =>
+          new Promise<string>(() =>
+            signal.addEventListener('abort', () => seen.push(`aborted: ${String(signal.reason)}`)),
+          ),
+      }),
+      defineTool({
+        name: 'later',
+        description: 'keeps its options',
+        input,
+        execute: (_args, options) => {
+          late = options;
+          return new Promise<string>(() => undefined);
+        },
+      }),
+    ];
+    const hanging = (list: ToolCall[]) =>
+      defineAgent<number, ToolMessage[]>({
+        name: 'hanging',
+        actions: (action) => [
+          action('run', InputEvent, function* (_event: AgentEvent, ctx) {
+            ctx.sendEvent(OutputEvent.of(yield* runTools(ctx, waits, list)));
+          }),
+        ],
+      });
+    const a = { id: 'a', name: 'reads', arguments: { x: 1 } };
+    const b = { id: 'b', name: 'later', arguments: { x: 2 } };
+    const both = of(1)
+      .pipe(agentOperator(hanging([a, b])))
+      .subscribe();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    both.unsubscribe();
+    expect(seen).to.have.length(1);
+    expect(seen[0]).to.match(/^aborted: AbortedError/);
+    expect(late?.signal.aborted).to.equal(true);
+    // A run whose signal nobody read before it was abandoned: read afterwards, it is aborted too.
+    late = undefined;
+    const alone = of(1)
+      .pipe(agentOperator(hanging([b])))
+      .subscribe();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(late).to.have.property('toolCallId', 'b');
+    alone.unsubscribe();
+    expect((late as ToolExecutionOptions | undefined)?.signal.aborted).to.equal(true);
   });
 });
