@@ -3,6 +3,7 @@ import type { z } from 'zod/v4';
 import { defineAgent, type ActionDef, type ActionFactory, type Agent } from '../agent/define-agent';
 import { AgentDefinitionError, optionError } from '../errors';
 import { InputEvent, OutputEvent, type EventType } from '../events/define-event';
+import type { Call } from '../context/call';
 import type { RunnerContext } from '../context/runner-context';
 import { chat } from './chat';
 import type { CallSettings, ChatModel, TokenUsage } from './chat-model';
@@ -13,6 +14,7 @@ import {
   ChatRequestState,
   ChatResponseEvent,
   ChatResponseState,
+  type ChatResponsePayload,
   ToolApprovalRequestEvent,
   ToolApprovalResponseEvent,
   ToolRequestEvent,
@@ -21,7 +23,7 @@ import {
   ToolResponseState,
 } from './events';
 import type { ChatMessage } from './messages';
-import { runTools, type ApprovalDecision } from './run-tools';
+import { startTools, type ApprovalDecision } from './run-tools';
 import { structuredOutput } from './structured-output';
 import { trimHistory } from './history';
 
@@ -163,6 +165,35 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
     ctx.sendEvent(ChatRequestEvent.of(new ChatRequestState(messages, step, repairsDone, usage)));
   };
 
+  /** `llm.decide`: tool calls to run, a repair round, or the answer. */
+  const decide = (ctx: RunnerContext, p: ChatResponsePayload): void => {
+    const message = p.response.message;
+    const messages: ChatMessage[] = [...p.messages, message];
+    if (message.toolCalls.length > 0) {
+      ctx.sendEvent(ToolRequestEvent.of(new ToolRequestState(messages, p.step, p.repairs, p.usage, message.toolCalls)));
+      return;
+    }
+    let value: T;
+    if (structured === undefined) value = message.content as T;
+    else {
+      const parsed = structured.parse(message.content);
+      if (!parsed.ok) {
+        if (p.repairs >= repairs) throw new StructuredOutputError(message.content, parsed.issues, p.repairs + 1);
+        const fix: ChatMessage = { role: 'user', content: structured.repairPrompt(parsed.issues) };
+        return ask(ctx, [...messages, fix], p.step, p.repairs + 1, p.usage);
+      }
+      value = parsed.value;
+    }
+    if (history !== false) {
+      const kept = trimHistory(
+        messages.filter((m) => m.role !== 'system'),
+        history.maxMessages,
+      );
+      ctx.shortTermMemory.set(HISTORY, kept as never);
+    }
+    ctx.sendEvent(OutputEvent.of({ text: message.content, output: value, steps: p.step, usage: p.usage }));
+  };
+
   const agent = defineAgent<In, AgentAnswer<T>>({
     name,
     signals,
@@ -186,36 +217,7 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
             ),
           );
         }),
-        action('llm.decide', ChatResponseEvent, (event, ctx) => {
-          const p = event.payload;
-          const message = p.response.message;
-          const messages: ChatMessage[] = [...p.messages, message];
-          if (message.toolCalls.length > 0) {
-            ctx.sendEvent(
-              ToolRequestEvent.of(new ToolRequestState(messages, p.step, p.repairs, p.usage, message.toolCalls)),
-            );
-            return;
-          }
-          let value: T;
-          if (structured === undefined) value = message.content as T;
-          else {
-            const parsed = structured.parse(message.content);
-            if (!parsed.ok) {
-              if (p.repairs >= repairs) throw new StructuredOutputError(message.content, parsed.issues, p.repairs + 1);
-              const fix: ChatMessage = { role: 'user', content: structured.repairPrompt(parsed.issues) };
-              return ask(ctx, [...messages, fix], p.step, p.repairs + 1, p.usage);
-            }
-            value = parsed.value;
-          }
-          if (history !== false) {
-            const kept = trimHistory(
-              messages.filter((m) => m.role !== 'system'),
-              history.maxMessages,
-            );
-            ctx.shortTermMemory.set(HISTORY, kept as never);
-          }
-          ctx.sendEvent(OutputEvent.of({ text: message.content, output: value, steps: p.step, usage: p.usage }));
-        }),
+        action('llm.decide', ChatResponseEvent, (event, ctx) => decide(ctx, event.payload)),
         action('llm.tools', ToolRequestEvent, function* (event, ctx) {
           const p = event.payload;
           const pending = !gatedTools
@@ -230,7 +232,7 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
             ctx.sendEvent(ToolApprovalRequestEvent.of({ ...p, pending }));
             return;
           }
-          const results = yield* runTools(ctx, byName, p.calls, runOptions);
+          const results = yield* waitAll(startTools(ctx, byName, p.calls, runOptions));
           ctx.sendEvent(
             ToolResponseEvent.of(
               new ToolResponseState([...p.messages, ...results], p.step, p.repairs, p.usage, results),
@@ -240,7 +242,7 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
         action('llm.approved', ToolApprovalResponseEvent, function* (event, ctx) {
           const { approvals, ...p } = event.payload;
           const decisions = approvals as Record<string, ApprovalDecision>;
-          const results = yield* runTools(ctx, byName, p.calls, { ...runOptions, approvals: decisions });
+          const results = yield* waitAll(startTools(ctx, byName, p.calls, { ...runOptions, approvals: decisions }));
           ctx.sendEvent(
             ToolResponseEvent.of(
               new ToolResponseState([...p.messages, ...results], p.step, p.repairs, p.usage, results),
@@ -266,4 +268,11 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
     },
   });
   return agent;
+}
+
+/** Waits for calls already started (they run in parallel), in order: the same as `ctx.all` here, with no combined call. */
+function* waitAll<T>(calls: readonly Call<T>[]): Generator<Call<unknown>, T[], unknown> {
+  const values = new Array<T>(calls.length);
+  for (let i = 0; i < calls.length; i++) values[i] = yield* calls[i] as Call<T>;
+  return values;
 }

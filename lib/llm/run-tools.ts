@@ -51,6 +51,20 @@ export function runTools(
   calls: readonly ToolCall[],
   options: RunToolsOptions = {},
 ): Call<ToolMessage[]> {
+  return ctx.all(startTools(ctx, tools, calls, options)) as unknown as Call<ToolMessage[]>;
+}
+
+/**
+ * {@link runTools} without the final `ctx.all`: validates every call, starts them all, and returns
+ * one call per tool call, in order (the ReAct loop waits on them one by one, which costs less
+ * than a combined call; they run in parallel either way).
+ */
+export function startTools(
+  ctx: RunnerContext,
+  tools: readonly Tool[] | ReadonlyMap<string, Tool>,
+  calls: readonly ToolCall[],
+  options: RunToolsOptions = {},
+): Call<ToolMessage>[] {
   const byName = tools instanceof Map ? tools : new Map((tools as readonly Tool[]).map((t) => [t.name, t]));
   const scheduler = options.scheduler ?? asyncScheduler;
   const approvals = options.approvals ?? {};
@@ -125,7 +139,7 @@ export function runTools(
     if (inspecting) report(channel, ctx.action, c, plan.call.name, started);
     pending[i] = c;
   }
-  return ctx.all(pending) as unknown as Call<ToolMessage[]>;
+  return pending;
 }
 
 /**
