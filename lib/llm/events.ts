@@ -141,12 +141,14 @@ function loopPayload<P>(
   trusted: (payload: P) => boolean,
   full: z.ZodType,
 ): z.ZodType<P> {
-  return z.custom<P>().superRefine((payload, ctx) => {
+  // A check function rather than superRefine: no closure is made per parse (this runs at every send of the loop).
+  return z.custom<P>().check((ctx) => {
+    const payload = ctx.value;
     if (payload instanceof built && trusted(payload)) return;
     const parsed = full.safeParse(payload);
     if (parsed.success) return;
     for (const issue of parsed.error.issues)
-      ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path as PropertyKey[], input: payload });
+      ctx.issues.push({ code: 'custom', message: issue.message, path: issue.path as PropertyKey[], input: payload });
   });
 }
 

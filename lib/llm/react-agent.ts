@@ -6,7 +6,7 @@ import { InputEvent, OutputEvent, type EventType } from '../events/define-event'
 import type { Call } from '../context/call';
 import type { RunnerContext } from '../context/runner-context';
 import { chat } from './chat';
-import type { CallSettings, ChatModel, TokenUsage } from './chat-model';
+import type { CallSettings, ChatModel, ModelRequest, TokenUsage } from './chat-model';
 import { toToolSpec, type Tool } from './define-tool';
 import { MaxStepsError, StructuredOutputError } from './errors';
 import {
@@ -22,7 +22,7 @@ import {
   ToolResponseEvent,
   ToolResponseState,
 } from './events';
-import type { ChatMessage } from './messages';
+import type { ChatMessage, ToolCall } from './messages';
 import { startTools, type ApprovalDecision } from './run-tools';
 import { structuredOutput } from './structured-output';
 import { trimHistory } from './history';
@@ -79,6 +79,7 @@ export interface ReactAgentOptions<In, T> {
 
 const HISTORY = 'llm.history';
 const NO_USAGE: TokenUsage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+const NONE: readonly ToolCall[] = [];
 
 /**
  * A ReAct agent: the model answers or calls tools; the tool calls of one turn run in parallel;
@@ -140,13 +141,10 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
   const runOptions = scheduler === undefined ? {} : { scheduler };
 
   /** A model request from the conversation. */
-  const request = (messages: readonly ChatMessage[]) => {
-    const base = {
-      ...settings,
-      messages,
-      ...(specs.length > 0 ? { tools: specs } : {}),
-      ...(stream ? { stream: true } : {}),
-    };
+  // What every request of this agent has after its messages, built once (the key order is part of the call's fingerprint).
+  const tail = { ...(specs.length > 0 ? { tools: specs } : {}), ...(stream ? { stream: true } : {}) };
+  const request = (messages: readonly ChatMessage[]): ModelRequest => {
+    const base = { ...settings, messages, ...tail };
     return structured === undefined ? base : structured.apply(base, model);
   };
   const add = (a: TokenUsage, b: TokenUsage): TokenUsage => ({
@@ -221,7 +219,7 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
         action('llm.tools', ToolRequestEvent, function* (event, ctx) {
           const p = event.payload;
           const pending = !gatedTools
-            ? []
+            ? NONE
             : p.calls.filter((c) => {
                 const tool = byName.get(c.name);
                 if (tool === undefined) return false;
