@@ -68,54 +68,9 @@ export function startTools(
   const byName = tools instanceof Map ? tools : new Map((tools as readonly Tool[]).map((t) => [t.name, t]));
   const scheduler = options.scheduler ?? asyncScheduler;
   const approvals = options.approvals ?? {};
-  // 1. Validate every call before any tool runs.
-  const plans = calls.map(
-    (call): { call: ToolCall; tool: Tool; args: unknown } | { call: ToolCall; error: ToolCallError } => {
-      const tool = byName.get(call.name);
-      if (tool === undefined)
-        return {
-          call,
-          error: new ToolCallError(
-            call.name,
-            'unknown-tool',
-            `There is no tool named \`${call.name}\`; the tools are: ${[...byName.keys()].join(', ') || '(none)'}.`,
-          ),
-        };
-      const parsed = tool.validate(call.arguments);
-      if (!parsed.ok)
-        return {
-          call,
-          error: new ToolCallError(
-            call.name,
-            'invalid-arguments',
-            `The arguments of \`${call.name}\` do not match its schema; fix them and call again.`,
-            parsed.issues,
-          ),
-        };
-      if (tool.needsApproval(parsed.value)) {
-        const decision = approvals[call.id];
-        if (decision === undefined)
-          return {
-            call,
-            error: new ToolCallError(
-              call.name,
-              'needs-approval',
-              `\`${call.name}\` needs approval before it runs, and it was not approved.`,
-            ),
-          };
-        if (!decision.approved)
-          return {
-            call,
-            error: new ToolCallError(
-              call.name,
-              'needs-approval',
-              `The call of \`${call.name}\` was denied${decision.reason ? `: ${decision.reason}` : ''}.`,
-            ),
-          };
-      }
-      return { call, tool, args: parsed.value };
-    },
-  );
+  // 1. Validate every call before any tool runs: each is refused (an error) or its parsed arguments.
+  const checks = new Array<ToolCallError | { readonly value: unknown }>(calls.length);
+  for (let i = 0; i < calls.length; i++) checks[i] = check(calls[i] as ToolCall, byName, approvals);
   // 2. Start them all, then wait for all (S12).
   const channel = runChannel(ctx);
   const inspecting = channel?.inspecting === true;
@@ -124,22 +79,61 @@ export function startTools(
   const promises = channel !== undefined && !channel.virtualTime;
   // The run's signal is made only if a tool reads it (lazily, through the channel).
   const signal = channel ?? ctx.signal;
-  const pending = new Array<Call<ToolMessage>>(plans.length);
-  for (let i = 0; i < plans.length; i++) {
-    const plan = plans[i] as (typeof plans)[number];
-    let c: Call<ToolMessage>;
-    if ('error' in plan)
-      c = ctx.executeAsync(failedTool, plan.call.name, toolResult(plan.call, errorContent(plan.error), true));
-    else
-      c = ctx.executeAsync(
-        toolBlock(plan.call, plan.tool, plan.args, signal, scheduler, promises),
-        plan.call.name,
-        plan.call.arguments,
-      );
-    if (inspecting) report(channel, ctx.action, c, plan.call.name, started);
+  const pending = new Array<Call<ToolMessage>>(calls.length);
+  for (let i = 0; i < calls.length; i++) {
+    const call = calls[i] as ToolCall;
+    const checked = checks[i] as ToolCallError | { readonly value: unknown };
+    const c: Call<ToolMessage> =
+      checked instanceof ToolCallError
+        ? ctx.executeAsync(failedTool, call.name, toolResult(call, errorContent(checked), true))
+        : ctx.executeAsync(
+            toolBlock(call, byName.get(call.name) as Tool, checked.value, signal, scheduler, promises),
+            call.name,
+            call.arguments,
+          );
+    if (inspecting) report(channel, ctx.action, c, call.name, started);
     pending[i] = c;
   }
   return pending;
+}
+
+/** Why `call` cannot run (unknown tool, invalid arguments, not approved), or its parsed arguments. */
+function check(
+  call: ToolCall,
+  byName: ReadonlyMap<string, Tool>,
+  approvals: Readonly<Record<string, ApprovalDecision>>,
+): ToolCallError | { readonly value: unknown } {
+  const tool = byName.get(call.name);
+  if (tool === undefined)
+    return new ToolCallError(
+      call.name,
+      'unknown-tool',
+      `There is no tool named \`${call.name}\`; the tools are: ${[...byName.keys()].join(', ') || '(none)'}.`,
+    );
+  const parsed = tool.validate(call.arguments);
+  if (!parsed.ok)
+    return new ToolCallError(
+      call.name,
+      'invalid-arguments',
+      `The arguments of \`${call.name}\` do not match its schema; fix them and call again.`,
+      parsed.issues,
+    );
+  if (tool.needsApproval(parsed.value)) {
+    const decision = approvals[call.id];
+    if (decision === undefined)
+      return new ToolCallError(
+        call.name,
+        'needs-approval',
+        `\`${call.name}\` needs approval before it runs, and it was not approved.`,
+      );
+    if (!decision.approved)
+      return new ToolCallError(
+        call.name,
+        'needs-approval',
+        `The call of \`${call.name}\` was denied${decision.reason ? `: ${decision.reason}` : ''}.`,
+      );
+  }
+  return parsed;
 }
 
 /**
