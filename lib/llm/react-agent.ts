@@ -268,9 +268,13 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
   return agent;
 }
 
-/** Waits for calls already started (they run in parallel), in order: the same as `ctx.all` here, with no combined call. */
+/**
+ * Waits for calls already started (they run in parallel): the same as `ctx.all` here, with no
+ * combined call. The last one first: calls started together usually settle in start order, so
+ * by the time it has, the others have too, and the action resumes once.
+ */
 function* waitAll<T>(calls: readonly Call<T>[]): Generator<Call<unknown>, T[], unknown> {
   const values = new Array<T>(calls.length);
-  for (let i = 0; i < calls.length; i++) values[i] = yield* calls[i] as Call<T>;
+  for (let i = calls.length - 1; i >= 0; i--) values[i] = yield* calls[i] as Call<T>;
   return values;
 }
