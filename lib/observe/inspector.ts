@@ -1,7 +1,7 @@
 import { Subject, type Observable } from 'rxjs';
 import { optionError } from '../errors';
-import type { Inspector, LifecycleEvent } from '../runtime/lifecycle';
-import { TAP, type Tap, type TapListener } from './inspector-tap';
+import type { Inspector, InspectorChannel, LifecycleEvent } from '../runtime/lifecycle';
+import { TAP, type Tap, type TapInterest, type TapListener } from './inspector-tap';
 import { StatsTracker, type AgentStats } from './stats';
 
 /** Options of {@link createInspector}. */
@@ -42,9 +42,13 @@ export interface AgentInspector {
  * `time` taken from the operator's scheduler (virtual frames under a TestScheduler). An
  * event is only handed to `events$` when it has a subscriber; with `stats: false` an
  * inspector nobody subscribes to is inactive and the runtime builds no events for it (zero cost
- * but one property read per step); not passing `inspect` at all costs nothing. `stats()` is folded from
- * the same events, with memory bounded by the work in progress plus `latencyWindow` samples
- * per action. Use one inspector per operator subscription: run numbers restart per
+ * but one property read per step); not passing `inspect` at all costs nothing. With stats (the
+ * default), the runtime tells the counters every step of every run directly, with no event object,
+ * and builds lifecycle events only while `events$` has a subscriber (then every event, exactly as
+ * without stats) or for the runs a sampling listener asked for (the live page's timeline). `stats()`
+ * is exact for every run either way, with memory bounded by the work in progress plus
+ * `latencyWindow` samples per action. Calling `inspect(event)` by hand (e.g. from a function that
+ * passes events on to several inspectors) folds that event into the same counters. Use one inspector per operator subscription: run numbers restart per
  * subscription, so two live subscriptions would share (and confuse) counters. A subscriber
  * that throws is reported by RxJS as an unhandled error; it does not affect the agent.
  *
@@ -66,8 +70,17 @@ export function createInspector(options: InspectorOptions = {}): AgentInspector 
   const events$ = subject.asObservable();
   /** Internal listeners (lib/observe/inspector-tap.ts): one plain call per event, no Subject dispatch. */
   let taps: TapListener[] = [];
-  const tapped = (event: LifecycleEvent): void => {
+  /** Of those, the ones that sample runs (asked at each run start), and how many want every event. */
+  let samplers: TapInterest[] = [];
+  let everything = 0;
+  const deliver = (event: LifecycleEvent): void => {
     for (const tap of taps) tap(event);
+    if (subject.observed) subject.next(event);
+  };
+  const wants = (key: unknown, run: number, time: number): boolean => {
+    let any = false;
+    for (const sampler of samplers) if (sampler(key, run, time)) any = true;
+    return any;
   };
   const inspect: Inspector =
     tracker === undefined
@@ -75,20 +88,50 @@ export function createInspector(options: InspectorOptions = {}): AgentInspector 
         // and an unobserved inspector then costs one property read per step (no events are built).
         Object.defineProperty(
           (event: LifecycleEvent) => {
-            if (taps.length !== 0) tapped(event);
-            subject.next(event);
+            if (event.type === 'run.started' && samplers.length !== 0) wants(event.key, event.run, event.time);
+            if (taps.length !== 0) deliver(event);
+            else subject.next(event);
           },
           'active',
           { get: () => subject.observed || taps.length !== 0 },
         )
-      : (event) => {
-          tracker.record(event);
-          if (taps.length !== 0) tapped(event);
-          if (subject.observed) subject.next(event);
-        };
-  const tap: Tap = (listener) => {
-    taps = [...taps, listener];
-    return () => void (taps = taps.filter((t) => t !== listener));
+      : Object.defineProperty(
+          // Handed events by hand (e.g. a function that passes them on): fold each, then deliver it.
+          (event: LifecycleEvent) => {
+            tracker.record(event);
+            if (event.type === 'run.started' && samplers.length !== 0) wants(event.key, event.run, event.time);
+            if (taps.length !== 0 || subject.observed) deliver(event);
+          },
+          'channel',
+          {
+            // Given to agentOperator: the runtime drives the counters directly and builds events only for
+            // what the listeners want (lib/runtime/lifecycle.ts, InspectorChannel).
+            value: {
+              counters: tracker,
+              get all() {
+                return everything !== 0 || subject.observed;
+              },
+              get sampling() {
+                return samplers.length !== 0;
+              },
+              wants,
+              deliver,
+            } satisfies InspectorChannel,
+          },
+        );
+  const tap: Tap = {
+    add: (listener, interest) => {
+      taps = [...taps, listener];
+      if (interest === undefined) everything++;
+      else samplers = [...samplers, interest];
+      return () => {
+        if (!taps.includes(listener)) return;
+        taps = taps.filter((t) => t !== listener);
+        if (interest === undefined) everything--;
+        else samplers = samplers.filter((s) => s !== interest);
+      };
+    },
+    failures: () => tracker?.failures() ?? [],
   };
   const inspector: AgentInspector = {
     inspect,
