@@ -1,5 +1,5 @@
 import type { AgentInspector } from '../observe/inspector';
-import { failuresOf, listen } from '../observe/inspector-tap';
+import { failuresOf, listen, type Listening } from '../observe/inspector-tap';
 import { boundedJson } from '../observe/bounded-json';
 import { layoutTimeline } from '../observe/timeline-layout';
 import { renderTimelineParts } from '../observe/timeline';
@@ -61,16 +61,17 @@ export class LiveFeed {
   /** Sampling: run starts the budget still allows (refilled at `maxRuns` per second of scheduler time), and when it was refilled. */
   private budget = 0;
   private refilled = Number.NaN;
-  /** Since recording started: runs started (all keys), runs recorded for the timeline, and runs of lane keys left out by sampling. */
-  private runsSeen = 0;
+  /** Since recording started: `stats().runsStarted` then (runs seen = the growth of it), and runs recorded for the timeline. */
+  private runsAtStart = 0;
   private runsRecorded = 0;
-  private runsSampledOut = 0;
+  /** While the budget is spent, the runtime is not asked about runs at all; this timer resumes asking when it refills. */
+  private resume: ReturnType<typeof setTimeout> | undefined;
   /** Lanes whose run is being recorded now: while none is (most of the time under sampling), an event costs two comparisons. */
   private recording = 0;
   private drawn:
     | { readonly parts: ReturnType<typeof renderTimelineParts>; readonly open: unknown[]; readonly events: number }
     | undefined;
-  private unlisten: (() => void) | null = null;
+  private listening: Listening | null = null;
   /** Failed runs seen in events, for an inspector that is not one of ours (ours keeps them in its counters, for every run). */
   private readonly seenFailures: Failure[] = [];
   private last: { readonly at: number; readonly runs: number } | undefined;
@@ -82,11 +83,12 @@ export class LiveFeed {
 
   /** Starts recording events (a page connected). */
   start(): void {
-    if (this.unlisten !== null) return;
+    if (this.listening !== null) return;
     this.budget = this.settings.maxRuns;
     this.refilled = Number.NaN;
-    this.runsSeen = this.runsRecorded = this.runsSampledOut = this.recording = 0;
-    this.unlisten = listen(
+    this.runsAtStart = this.inspector.stats().runsStarted;
+    this.runsRecorded = this.recording = 0;
+    this.listening = listen(
       this.inspector,
       (e) => this.record(e),
       (key, run, time) => this.wants(key, run, time),
@@ -95,8 +97,10 @@ export class LiveFeed {
 
   /** Stops recording and forgets the events (no page left). */
   stop(): void {
-    this.unlisten?.();
-    this.unlisten = null;
+    this.listening?.stop();
+    this.listening = null;
+    clearTimeout(this.resume);
+    this.resume = undefined;
     this.ring = [];
     this.head = 0;
     this.lanes.clear();
@@ -131,7 +135,6 @@ export class LiveFeed {
    * failed-runs list come from the inspector's counters and do not depend on it.
    */
   private wants(key: unknown, run: number, time: number): boolean {
-    this.runsSeen++;
     let lane = this.lanes.get(key);
     if (lane === undefined) {
       if (this.lanes.size >= this.settings.maxLanes) return false;
@@ -146,14 +149,38 @@ export class LiveFeed {
     if (lane.run !== undefined) this.recording--;
     if (this.budget < 1) {
       lane.run = undefined;
-      this.runsSampledOut++;
+      this.pause();
       return false;
     }
     this.budget--;
     this.runsRecorded++;
     this.recording++;
     lane.run = run;
+    if (this.budget < 1) this.pause();
     return true;
+  }
+
+  /**
+   * The budget is spent: stop being asked (so the runtime reads no clock and calls nothing per run for
+   * the page) until it has refilled by one run, `1000 / maxRuns` ms on (the scheduler's clock is the
+   * wall clock for the real-time schedulers a live agent uses; on another, asking resumes and pauses again).
+   */
+  private pause(): void {
+    if (this.resume !== undefined || this.listening === null) return;
+    this.listening.sample(false);
+    const ms = Math.max(1, Math.ceil(((1 - this.budget) * 1000) / this.settings.maxRuns));
+    this.resume = setTimeout(() => {
+      this.resume = undefined;
+      this.listening?.sample(true);
+    }, ms);
+    this.resume.unref?.();
+  }
+
+  /** Runs started since a page connected, and how many of them the timeline recorded (all zero while no page is). */
+  private sampling(runsStarted: number): { runsSeen: number; runsRecorded: number; runsSampledOut: number } {
+    const seen = this.listening === null ? 0 : runsStarted - this.runsAtStart;
+    const recorded = this.listening === null ? 0 : this.runsRecorded;
+    return { runsSeen: seen, runsRecorded: recorded, runsSampledOut: seen - recorded };
   }
 
   /** The inspector's own failure list (exact, every run), when it is one of ours. */
@@ -285,7 +312,7 @@ export class LiveFeed {
             summary: timeline.summary,
             events,
             maxRunsPerSecond: this.settings.maxRuns,
-            sampling: { runsSeen: this.runsSeen, runsRecorded: this.runsRecorded, runsSampledOut: this.runsSampledOut },
+            sampling: this.sampling(s.runsStarted),
           }
         : null,
     });

@@ -15,10 +15,21 @@ export type TapListener = (event: LifecycleEvent) => void;
  */
 export type TapInterest = (key: unknown, run: number, time: number) => boolean;
 
+/** A listener added by {@link listen}. */
+export interface Listening {
+  /** Removes the listener. */
+  stop(): void;
+  /**
+   * A sampling listener pauses (`false`) and resumes (`true`) being asked: while paused no run of
+   * its is wanted, and the runtime does not even ask (nor read the clock for it). Resumed on adding.
+   */
+  sample(on: boolean): void;
+}
+
 /** What `createInspector` puts under {@link TAP}. */
 export interface Tap {
-  /** Adds a listener (with its per-run interest, if it samples), returns its removal. */
-  add(listener: TapListener, wants?: TapInterest): () => void;
+  /** Adds a listener (with its per-run interest, if it samples). */
+  add(listener: TapListener, wants?: TapInterest): Listening;
   /** The most recent runs that did not complete, from the counters (exact whatever was sampled). */
   failures(): readonly RecentFailure[];
 }
@@ -36,18 +47,19 @@ export function listen(
   inspector: { readonly events$: Observable<LifecycleEvent> },
   listener: TapListener,
   wants?: TapInterest,
-): () => void {
+): Listening {
   const tap = tapOf(inspector);
   if (tap !== undefined) return tap.add(listener, wants);
+  let open = true;
   const subscription = inspector.events$.subscribe(
     wants === undefined
       ? listener
       : (e) => {
-          if (e.type === 'run.started') wants(e.key, e.run, e.time);
+          if (e.type === 'run.started' && open) wants(e.key, e.run, e.time);
           listener(e);
         },
   );
-  return () => subscription.unsubscribe();
+  return { stop: () => subscription.unsubscribe(), sample: (on) => void (open = on) };
 }
 
 /** The recent failures of one of our inspectors (`undefined`: not one of ours). */

@@ -1,4 +1,4 @@
-import { Subject, type Observable } from 'rxjs';
+import { Observable, Subject } from 'rxjs';
 import { optionError } from '../errors';
 import type { Inspector, InspectorChannel, LifecycleEvent } from '../runtime/lifecycle';
 import { TAP, type Tap, type TapInterest, type TapListener } from './inspector-tap';
@@ -67,11 +67,22 @@ export function createInspector(options: InspectorOptions = {}): AgentInspector 
     throw optionError('latencyWindow', 'an integer >= 1', latencyWindow);
   const subject = new Subject<LifecycleEvent>();
   const tracker = stats ? new StatsTracker(latencyWindow, clock) : undefined;
-  const events$ = subject.asObservable();
+  /** Subscribers of events$ (each wants every event), counted so that `channel.all` is a plain field. */
+  let observers = 0;
+  const events$ = new Observable<LifecycleEvent>((subscriber) => {
+    observers++;
+    update();
+    const subscription = subject.subscribe(subscriber);
+    return () => {
+      observers--;
+      update();
+      subscription.unsubscribe();
+    };
+  });
   /** Internal listeners (lib/observe/inspector-tap.ts): one plain call per event, no Subject dispatch. */
   let taps: TapListener[] = [];
-  /** Of those, the ones that sample runs (asked at each run start), and how many want every event. */
-  let samplers: TapInterest[] = [];
+  /** Of those, the ones that sample runs (with whether they are asking now), and how many want every event. */
+  let samplers: Array<{ readonly wants: TapInterest; open: boolean }> = [];
   let everything = 0;
   const deliver = (event: LifecycleEvent): void => {
     for (const tap of taps) tap(event);
@@ -79,9 +90,18 @@ export function createInspector(options: InspectorOptions = {}): AgentInspector 
   };
   const wants = (key: unknown, run: number, time: number): boolean => {
     let any = false;
-    for (const sampler of samplers) if (sampler(key, run, time)) any = true;
+    for (const sampler of samplers) if (sampler.open && sampler.wants(key, run, time)) any = true;
     return any;
   };
+  // Given to agentOperator: the runtime drives the counters directly and builds events only for what the
+  // listeners want (lib/runtime/lifecycle.ts). `all` and `sampling` are plain fields, read at every step.
+  const channel: { -readonly [K in keyof InspectorChannel]: InspectorChannel[K] } | undefined =
+    tracker === undefined ? undefined : { counters: tracker, all: false, sampling: false, wants, deliver };
+  function update(): void {
+    if (channel === undefined) return;
+    channel.all = everything !== 0 || observers !== 0;
+    channel.sampling = samplers.some((s) => s.open);
+  }
   const inspect: Inspector =
     tracker === undefined
       ? // Without stats, events are wanted only while events$ has a subscriber: `active` tells the runtime so,
@@ -103,32 +123,30 @@ export function createInspector(options: InspectorOptions = {}): AgentInspector 
             if (taps.length !== 0 || subject.observed) deliver(event);
           },
           'channel',
-          {
-            // Given to agentOperator: the runtime drives the counters directly and builds events only for
-            // what the listeners want (lib/runtime/lifecycle.ts, InspectorChannel).
-            value: {
-              counters: tracker,
-              get all() {
-                return everything !== 0 || subject.observed;
-              },
-              get sampling() {
-                return samplers.length !== 0;
-              },
-              wants,
-              deliver,
-            } satisfies InspectorChannel,
-          },
+          { value: channel },
         );
   const tap: Tap = {
     add: (listener, interest) => {
       taps = [...taps, listener];
-      if (interest === undefined) everything++;
-      else samplers = [...samplers, interest];
-      return () => {
-        if (!taps.includes(listener)) return;
-        taps = taps.filter((t) => t !== listener);
-        if (interest === undefined) everything--;
-        else samplers = samplers.filter((s) => s !== interest);
+      const sampler = interest === undefined ? undefined : { wants: interest, open: true };
+      if (sampler === undefined) everything++;
+      else samplers = [...samplers, sampler];
+      update();
+      let added = true;
+      return {
+        stop: () => {
+          if (!added) return;
+          added = false;
+          taps = taps.filter((t) => t !== listener);
+          if (sampler === undefined) everything--;
+          else samplers = samplers.filter((s) => s !== sampler);
+          update();
+        },
+        sample: (on) => {
+          if (sampler === undefined || sampler.open === on) return;
+          sampler.open = on;
+          update();
+        },
       };
     },
     failures: () => tracker?.failures() ?? [],

@@ -105,8 +105,9 @@ export class Inspection {
     const channel = this.channel;
     if (channel !== undefined) {
       channel.counters.runStarted(run);
-      // Per-run interest: asked once, here; the run's events are built until it ends only if wanted.
-      if (channel.sampling && this.ask(channel, key, run, now)) this.wanted.add(run);
+      // Per-run interest: asked once, here; the run's events are built until it ends only if wanted. A run
+      // whose input was accepted while nobody sampled has no accept time (its `waited` would be wrong): not asked.
+      if (channel.sampling && !Number.isNaN(acceptedAt) && this.ask(channel, key, run, now)) this.wanted.add(run);
     }
     if (this.builds(run))
       this.emit({
