@@ -1,7 +1,8 @@
 import { Observable, Subject } from 'rxjs';
 import { optionError } from '../errors';
 import type { Inspector, InspectorChannel, LifecycleEvent } from '../runtime/lifecycle';
-import { TAP, type Tap, type TapInterest, type TapListener } from './inspector-tap';
+import { InspectorListeners } from './inspector-listeners';
+import { TAP, type Tap } from './inspector-tap';
 import { StatsTracker, type AgentStats } from './stats';
 
 /** Options of {@link createInspector}. */
@@ -80,75 +81,43 @@ export function createInspector(options: InspectorOptions = {}): AgentInspector 
     };
   });
   /** Internal listeners (lib/observe/inspector-tap.ts): one plain call per event, no Subject dispatch. */
-  let taps: TapListener[] = [];
-  /** Of those, the ones that sample runs (with whether they are asking now), and how many want every event. */
-  let samplers: Array<{ readonly wants: TapInterest; open: boolean }> = [];
-  let everything = 0;
+  const listeners = new InspectorListeners(() => update());
   const deliver = (event: LifecycleEvent): void => {
-    for (const tap of taps) tap(event);
+    if (listeners.size !== 0) listeners.deliver(event);
     if (subject.observed) subject.next(event);
   };
-  const wants = (key: unknown, run: number, time: number): boolean => {
-    let any = false;
-    for (const sampler of samplers) if (sampler.open && sampler.wants(key, run, time)) any = true;
-    return any;
-  };
+  const wants = (key: unknown, run: number, time: number): boolean => listeners.wants(key, run, time);
   // Given to agentOperator: the runtime drives the counters directly and builds events only for what the
   // listeners want (lib/runtime/lifecycle.ts). `all` and `sampling` are plain fields, read at every step.
   const channel: { -readonly [K in keyof InspectorChannel]: InspectorChannel[K] } | undefined =
     tracker === undefined ? undefined : { counters: tracker, all: false, sampling: false, wants, deliver };
   function update(): void {
     if (channel === undefined) return;
-    channel.all = everything !== 0 || observers !== 0;
-    channel.sampling = samplers.some((s) => s.open);
+    channel.all = listeners.all || observers !== 0;
+    channel.sampling = listeners.sampling;
   }
+  /** An event handed over by hand (not through the channel): samplers decide at its run's start, then it is delivered. */
+  const handed = (event: LifecycleEvent): void => {
+    if (listeners.size === 0) return subject.next(event);
+    if (event.type === 'run.started') listeners.wants(event.key, event.run, event.time);
+    deliver(event);
+  };
   const inspect: Inspector =
     tracker === undefined
       ? // Without stats, events are wanted only while events$ has a subscriber: `active` tells the runtime so,
         // and an unobserved inspector then costs one property read per step (no events are built).
-        Object.defineProperty(
-          (event: LifecycleEvent) => {
-            if (event.type === 'run.started' && samplers.length !== 0) wants(event.key, event.run, event.time);
-            if (taps.length !== 0) deliver(event);
-            else subject.next(event);
-          },
-          'active',
-          { get: () => subject.observed || taps.length !== 0 },
-        )
+        Object.defineProperty(handed, 'active', { get: () => subject.observed || listeners.size !== 0 })
       : Object.defineProperty(
           // Handed events by hand (e.g. a function that passes them on): fold each, then deliver it.
           (event: LifecycleEvent) => {
             tracker.record(event);
-            if (event.type === 'run.started' && samplers.length !== 0) wants(event.key, event.run, event.time);
-            if (taps.length !== 0 || subject.observed) deliver(event);
+            handed(event);
           },
           'channel',
           { value: channel },
         );
   const tap: Tap = {
-    add: (listener, interest) => {
-      taps = [...taps, listener];
-      const sampler = interest === undefined ? undefined : { wants: interest, open: true };
-      if (sampler === undefined) everything++;
-      else samplers = [...samplers, sampler];
-      update();
-      let added = true;
-      return {
-        stop: () => {
-          if (!added) return;
-          added = false;
-          taps = taps.filter((t) => t !== listener);
-          if (sampler === undefined) everything--;
-          else samplers = samplers.filter((s) => s !== sampler);
-          update();
-        },
-        sample: (on) => {
-          if (sampler === undefined || sampler.open === on) return;
-          sampler.open = on;
-          update();
-        },
-      };
-    },
+    add: (listener, interest) => listeners.add(listener, interest),
     failures: () => tracker?.failures() ?? [],
   };
   const inspector: AgentInspector = {
