@@ -312,6 +312,7 @@ export class LiveFeed {
             summary: timeline.summary,
             events,
             maxRunsPerSecond: this.settings.maxRuns,
+            maxLanes: this.settings.maxLanes,
             sampling: this.sampling(s.runsStarted),
           }
         : null,
@@ -337,6 +338,13 @@ export class LiveFeed {
       else if (e.type === 'run.ended' && running.get(e.key) === e.run) running.delete(e.key);
     const open = [...running.keys()];
     const parts = renderTimelineParts(events, { width: 1100, maxLanes: this.settings.maxLanes });
+    // Older events can never be drawn again (each drawing starts later): let them go now rather than
+    // when the ring wraps, so the feed keeps about one drawing's worth alive (a few hundred events under
+    // sampling, not `maxEvents`) — less for every major GC to mark.
+    if (events.length < this.ring.length) {
+      this.ring = events;
+      this.head = 0;
+    }
     return (this.drawn = { parts, open, events: events.length });
   }
 

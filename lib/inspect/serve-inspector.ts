@@ -79,10 +79,11 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
  * a whole snapshot built once per tick for every page, so a page that reads slowly just misses
  * updates (`stats().skipped`) — nothing is queued for it beyond `maxBufferedBytes`, and the agent
  * never waits for a page. With no page connected the server holds no subscription to the inspector:
- * it costs the agent nothing; failed runs are listed from the moment a page is connected (the
- * counters come from `stats()` and are always complete). Under a high run rate the timeline is a
- * sample: at most `maxRuns` run starts per second are recorded for it, and the page says so; the
- * counters, latencies, tokens and failures are exact. Payloads (memory values, inputs) are
+ * it costs the agent nothing. With a page, the timeline is a sample: at most `maxRuns` run starts per
+ * second (of the `maxLanes` keys drawn) are recorded for it, and the page says so; the runtime builds
+ * lifecycle events only for those runs (per-run interest), and while the sampling budget is spent it
+ * is not even asked. The counters, latencies, tokens and failed runs come from the inspector's
+ * counters: exact for every run, and complete from the inspector's creation. Payloads (memory values, inputs) are
  * hidden unless `payloads: true`. Bound to 127.0.0.1 by default; requests whose `Host` header names
  * another host are refused with 403 (DNS rebinding); with `token`, requests without it get 401.
  * Binding a non-loopback `host` without a `token` is refused with a TypeError.

@@ -38,6 +38,8 @@ export interface InspectedCall {
  * (`createInspector()`) is told every step through its counters (plain calls, no event object) and
  * gets event objects only while a listener wants every event, or for the runs a sampling listener
  * asked for at their start (per-run interest: the live page's timeline samples a few runs a second).
+ * The events are built out of line ({@link LifecycleEvents}), so that these methods stay small on
+ * the hot path whether or not some runs are sampled.
  * A throwing inspector fails the stream with `CallbackError('inspect')`, never an unhandled exception.
  *
  * @example
@@ -51,15 +53,17 @@ export class Inspection {
   private readonly counters: LifecycleCounters | undefined;
   /** Runs a sampling listener asked for (channel only): their events are built until they end. */
   private readonly wanted = new Set<number>();
+  private readonly events: LifecycleEvents;
 
   constructor(
     private readonly inspector: Inspector | undefined,
     private readonly scheduler: SchedulerLike,
-    private readonly onThrow: (error: CallbackError) => void,
+    onThrow: (error: CallbackError) => void,
     slowBlockAfter = Infinity,
   ) {
     this.channel = inspector?.channel;
     this.counters = this.channel?.counters;
+    this.events = new LifecycleEvents(inspector, this.channel, scheduler, onThrow);
     this.slow =
       inspector !== undefined && slowBlockAfter !== Infinity
         ? new SlowBlocks<InspectedActivation>(scheduler, slowBlockAfter, (a, call, attempt, age) =>
@@ -91,13 +95,13 @@ export class Inspection {
 
   inputAccepted(key: unknown, run: number, buffered: boolean, input: unknown): void {
     this.counters?.inputAccepted(key, run, buffered);
-    if (this.builds(run)) this.emit({ type: 'input.accepted', time: this.scheduler.now(), key, run, buffered, input });
+    if (this.builds(run)) this.events.inputAccepted(key, run, buffered, input);
   }
 
   /** `time`: when the drop happened (`scheduler.now()` if not given). */
   inputDropped(key: unknown, run: number, reason: DropReason, time?: number): void {
     this.counters?.inputDropped(key, run);
-    if (this.builds(run)) this.emit({ type: 'input.dropped', time: time ?? this.scheduler.now(), key, run, reason });
+    if (this.builds(run)) this.events.inputDropped(key, run, reason, time);
   }
 
   /** `now` and `acceptedAt` come from {@link stamp}. */
@@ -107,16 +111,9 @@ export class Inspection {
       channel.counters.runStarted(run);
       // Per-run interest: asked once, here; the run's events are built until it ends only if wanted. A run
       // whose input was accepted while nobody sampled has no accept time (its `waited` would be wrong): not asked.
-      if (channel.sampling && !Number.isNaN(acceptedAt) && this.ask(channel, key, run, now)) this.wanted.add(run);
+      if (channel.sampling && !Number.isNaN(acceptedAt) && this.events.ask(key, run, now)) this.wanted.add(run);
     }
-    if (this.builds(run))
-      this.emit({
-        type: 'run.started',
-        time: Number.isNaN(now) ? this.scheduler.now() : now,
-        key,
-        run,
-        waited: Number.isNaN(acceptedAt) || Number.isNaN(now) ? 0 : now - acceptedAt,
-      });
+    if (this.builds(run)) this.events.runStarted(key, run, now, acceptedAt);
   }
 
   /** `startedAt` comes from {@link stamp}; `time`: when it ended (`scheduler.now()` if not given). */
@@ -128,70 +125,43 @@ export class Inspection {
     const now = time ?? (builds || outcome !== 'completed' ? this.scheduler.now() : NaN);
     counters?.runEnded(key, run, outcome, error, now);
     if (this.wanted.size !== 0) this.wanted.delete(run);
-    if (builds)
-      this.emit({
-        type: 'run.ended',
-        time: now,
-        key,
-        run,
-        outcome,
-        duration: Number.isNaN(startedAt) ? 0 : now - startedAt,
-        ...(error === undefined ? {} : { error }),
-      });
+    if (builds) this.events.runEnded(key, run, outcome, startedAt, error, now);
   }
 
   actionStarted(a: InspectedActivation): void {
     const now = this.counted(a.run);
     if (Number.isNaN(now)) return;
     this.counters?.actionStarted(a.run, a.action, a, now);
-    if (this.builds(a.run))
-      this.emit({
-        type: 'action.started',
-        time: now,
-        key: a.key,
-        run: a.run,
-        action: a.action,
-        activation: a.id,
-        event: a.event.id,
-      });
+    if (this.builds(a.run)) this.events.actionStarted(a, now);
   }
 
   actionSuspended(a: InspectedActivation): void {
-    if (this.builds(a.run)) this.emit({ type: 'action.suspended', ...this.activation(a, this.scheduler.now()) });
+    if (this.builds(a.run)) this.events.action('action.suspended', a);
   }
 
   actionResumed(a: InspectedActivation): void {
-    if (this.builds(a.run)) this.emit({ type: 'action.resumed', ...this.activation(a, this.scheduler.now()) });
+    if (this.builds(a.run)) this.events.action('action.resumed', a);
   }
 
   actionFinished(a: InspectedActivation): void {
     const now = this.counted(a.run);
     if (Number.isNaN(now)) return;
     this.counters?.actionEnded(a.run, a.action, a, false, now);
-    if (this.builds(a.run)) this.emit({ type: 'action.finished', ...this.activation(a, now) });
+    if (this.builds(a.run)) this.events.action('action.finished', a, now);
   }
 
   actionFailed(a: InspectedActivation, error: unknown): void {
     const now = this.counted(a.run);
     if (Number.isNaN(now)) return;
     this.counters?.actionEnded(a.run, a.action, a, true, now);
-    if (this.builds(a.run)) this.emit({ type: 'action.failed', ...this.activation(a, now), error });
+    if (this.builds(a.run)) this.events.actionFailed(a, error, now);
   }
 
   asyncQueued(a: InspectedActivation, call: InspectedCall): void {
     const now = this.counted(a.run);
     if (Number.isNaN(now)) return;
     this.counters?.asyncQueued(a.run, call, now);
-    if (this.builds(a.run))
-      this.emit({
-        type: 'async.queued',
-        time: now,
-        key: a.key,
-        run: a.run,
-        action: a.action,
-        activation: a.id,
-        call: call.id,
-      });
+    if (this.builds(a.run)) this.events.call('async.queued', a, call, now);
   }
 
   /** A block started (or started again, retrying): watched for `async.slow` while someone listens. */
@@ -199,16 +169,7 @@ export class Inspection {
     const now = this.counted(a.run);
     if (Number.isNaN(now)) return;
     this.counters?.asyncStarted(a.run, call, now);
-    if (this.builds(a.run))
-      this.emit({
-        type: 'async.started',
-        time: now,
-        key: a.key,
-        run: a.run,
-        action: a.action,
-        activation: a.id,
-        call: call.id,
-      });
+    if (this.builds(a.run)) this.events.call('async.started', a, call, now);
     this.slow?.started(a, call, now);
   }
 
@@ -217,18 +178,7 @@ export class Inspection {
     const now = this.counted(a.run);
     if (Number.isNaN(now)) return;
     this.counters?.asyncSlow(a.key, a.run, a.action, call.id, call, age, now);
-    if (this.builds(a.run))
-      this.emit({
-        type: 'async.slow',
-        time: now,
-        key: a.key,
-        run: a.run,
-        action: a.action,
-        activation: a.id,
-        call: call.id,
-        attempt,
-        age,
-      });
+    if (this.builds(a.run)) this.events.asyncSlow(a, call, attempt, age, now);
   }
 
   asyncCompleted(a: InspectedActivation, call: InspectedCall): void {
@@ -236,35 +186,12 @@ export class Inspection {
     const now = this.counted(a.run);
     if (Number.isNaN(now)) return;
     this.counters?.asyncCompleted(a.run, a.action, call, call.fulfilled, call.replayed, now);
-    if (this.builds(a.run))
-      this.emit({
-        type: 'async.completed',
-        time: now,
-        key: a.key,
-        run: a.run,
-        action: a.action,
-        activation: a.id,
-        call: call.id,
-        ok: call.fulfilled,
-        replayed: call.replayed,
-        ...(call.fulfilled ? {} : { error: call.error }),
-      });
+    if (this.builds(a.run)) this.events.asyncCompleted(a, call, now);
   }
 
   eventSent(from: InspectedActivation, event: { readonly type: string; readonly id: string }, payload: unknown): void {
     this.counters?.eventSent();
-    if (this.builds(from.run))
-      this.emit({
-        type: 'event.sent',
-        time: this.scheduler.now(),
-        key: from.key,
-        run: from.run,
-        eventType: event.type,
-        event: event.id,
-        action: from.action,
-        activation: from.id,
-        payload,
-      });
+    if (this.builds(from.run)) this.events.eventSent(from, event, payload);
   }
 
   eventRouted(
@@ -273,54 +200,28 @@ export class Inspection {
     event: { readonly type: string; readonly id: string },
     actions: ReadonlyArray<{ readonly name: string }>,
   ): void {
-    if (this.builds(run))
-      this.emit({
-        type: 'event.routed',
-        time: this.scheduler.now(),
-        key,
-        run,
-        eventType: event.type,
-        event: event.id,
-        actions: actions.map((a) => a.name),
-      });
+    if (this.builds(run)) this.events.eventRouted(key, run, event, actions);
   }
 
   outputEmitted(key: unknown, run: number, event: { readonly id: string; readonly payload: unknown }): void {
     this.counters?.outputEmitted();
-    if (this.builds(run))
-      this.emit({
-        type: 'output.emitted',
-        time: this.scheduler.now(),
-        key,
-        run,
-        event: event.id,
-        payload: event.payload,
-      });
+    if (this.builds(run)) this.events.outputEmitted(key, run, event);
   }
 
   /** S14: a signal reached its key's run: handed to a parked wait (`delivered`) or buffered. */
   signalReceived(key: unknown, run: number, eventType: string, signal: string, delivered: boolean): void {
-    if (this.builds(run))
-      this.emit({
-        type: 'signal.received',
-        time: this.scheduler.now(),
-        key,
-        run,
-        eventType,
-        signal,
-        delivered,
-      });
+    if (this.builds(run)) this.events.signalReceived(key, run, eventType, signal, delivered);
   }
 
   /** S14: a signal was not delivered (`run` is -1). */
   signalRejected(key: unknown, code: string, error: unknown): void {
-    if (this.builds(-1)) this.emit({ type: 'signal.rejected', time: this.scheduler.now(), key, run: -1, code, error });
+    if (this.builds(-1)) this.events.signalRejected(key, code, error);
   }
 
   /** An extension's event (`rx-agents/llm`: model and tool calls), reported through run-channel.ts. */
   extension(key: unknown, run: number, event: ExtensionEvent): void {
     this.counters?.extension(event);
-    if (this.builds(run)) this.emit({ ...event, time: this.scheduler.now(), key, run });
+    if (this.builds(run)) this.events.extension(key, run, event);
   }
 
   /** The inspector, while it wants events (a plain inspector: every event, or none while `active` is false). */
@@ -340,28 +241,169 @@ export class Inspection {
   private counted(run: number): number {
     return this.counters !== undefined || this.builds(run) ? this.scheduler.now() : NaN;
   }
+}
+
+/**
+ * Builds the lifecycle events and hands them over: the cold half of {@link Inspection}, called only
+ * for events someone wants. `now`, when given, is the step's time already read.
+ */
+class LifecycleEvents {
+  constructor(
+    private readonly inspector: Inspector | undefined,
+    private readonly channel: InspectorChannel | undefined,
+    private readonly scheduler: SchedulerLike,
+    private readonly onThrow: (error: CallbackError) => void,
+  ) {}
 
   /** Asks the sampling listeners about a run (a throw fails the stream, like any inspector throw). */
-  private ask(channel: InspectorChannel, key: unknown, run: number, now: number): boolean {
+  ask(key: unknown, run: number, now: number): boolean {
     try {
-      return channel.wants(key, run, Number.isNaN(now) ? this.scheduler.now() : now);
+      return (this.channel as InspectorChannel).wants(key, run, Number.isNaN(now) ? this.scheduler.now() : now);
     } catch (error) {
       this.onThrow(new CallbackError('inspect', error));
       return false;
     }
   }
 
-  private activation(
+  inputAccepted(key: unknown, run: number, buffered: boolean, input: unknown): void {
+    this.emit({ type: 'input.accepted', time: this.scheduler.now(), key, run, buffered, input });
+  }
+
+  inputDropped(key: unknown, run: number, reason: DropReason, time: number | undefined): void {
+    this.emit({ type: 'input.dropped', time: time ?? this.scheduler.now(), key, run, reason });
+  }
+
+  runStarted(key: unknown, run: number, now: number, acceptedAt: number): void {
+    this.emit({
+      type: 'run.started',
+      time: Number.isNaN(now) ? this.scheduler.now() : now,
+      key,
+      run,
+      waited: Number.isNaN(acceptedAt) || Number.isNaN(now) ? 0 : now - acceptedAt,
+    });
+  }
+
+  runEnded(key: unknown, run: number, outcome: RunOutcome, startedAt: number, error: unknown, now: number): void {
+    this.emit({
+      type: 'run.ended',
+      time: now,
+      key,
+      run,
+      outcome,
+      duration: Number.isNaN(startedAt) ? 0 : now - startedAt,
+      ...(error === undefined ? {} : { error }),
+    });
+  }
+
+  actionStarted(a: InspectedActivation, now: number): void {
+    this.emit({
+      type: 'action.started',
+      time: now,
+      key: a.key,
+      run: a.run,
+      action: a.action,
+      activation: a.id,
+      event: a.event.id,
+    });
+  }
+
+  action(
+    type: 'action.suspended' | 'action.resumed' | 'action.finished',
     a: InspectedActivation,
-    time: number,
-  ): {
-    time: number;
-    key: unknown;
-    run: number;
-    action: string;
-    activation: string;
-  } {
-    return { time, key: a.key, run: a.run, action: a.action, activation: a.id };
+    now = this.scheduler.now(),
+  ): void {
+    this.emit({ type, time: now, key: a.key, run: a.run, action: a.action, activation: a.id });
+  }
+
+  actionFailed(a: InspectedActivation, error: unknown, now: number): void {
+    this.emit({ type: 'action.failed', time: now, key: a.key, run: a.run, action: a.action, activation: a.id, error });
+  }
+
+  call(type: 'async.queued' | 'async.started', a: InspectedActivation, call: InspectedCall, now: number): void {
+    this.emit({ type, time: now, key: a.key, run: a.run, action: a.action, activation: a.id, call: call.id });
+  }
+
+  asyncSlow(a: InspectedActivation, call: WatchedCall, attempt: number, age: number, now: number): void {
+    this.emit({
+      type: 'async.slow',
+      time: now,
+      key: a.key,
+      run: a.run,
+      action: a.action,
+      activation: a.id,
+      call: call.id,
+      attempt,
+      age,
+    });
+  }
+
+  asyncCompleted(a: InspectedActivation, call: InspectedCall, now: number): void {
+    this.emit({
+      type: 'async.completed',
+      time: now,
+      key: a.key,
+      run: a.run,
+      action: a.action,
+      activation: a.id,
+      call: call.id,
+      ok: call.fulfilled,
+      replayed: call.replayed,
+      ...(call.fulfilled ? {} : { error: call.error }),
+    });
+  }
+
+  eventSent(from: InspectedActivation, event: { readonly type: string; readonly id: string }, payload: unknown): void {
+    this.emit({
+      type: 'event.sent',
+      time: this.scheduler.now(),
+      key: from.key,
+      run: from.run,
+      eventType: event.type,
+      event: event.id,
+      action: from.action,
+      activation: from.id,
+      payload,
+    });
+  }
+
+  eventRouted(
+    key: unknown,
+    run: number,
+    event: { readonly type: string; readonly id: string },
+    actions: ReadonlyArray<{ readonly name: string }>,
+  ): void {
+    this.emit({
+      type: 'event.routed',
+      time: this.scheduler.now(),
+      key,
+      run,
+      eventType: event.type,
+      event: event.id,
+      actions: actions.map((a) => a.name),
+    });
+  }
+
+  outputEmitted(key: unknown, run: number, event: { readonly id: string; readonly payload: unknown }): void {
+    this.emit({
+      type: 'output.emitted',
+      time: this.scheduler.now(),
+      key,
+      run,
+      event: event.id,
+      payload: event.payload,
+    });
+  }
+
+  signalReceived(key: unknown, run: number, eventType: string, signal: string, delivered: boolean): void {
+    this.emit({ type: 'signal.received', time: this.scheduler.now(), key, run, eventType, signal, delivered });
+  }
+
+  signalRejected(key: unknown, code: string, error: unknown): void {
+    this.emit({ type: 'signal.rejected', time: this.scheduler.now(), key, run: -1, code, error });
+  }
+
+  extension(key: unknown, run: number, event: ExtensionEvent): void {
+    this.emit({ ...event, time: this.scheduler.now(), key, run });
   }
 
   private emit(event: LifecycleEvent): void {

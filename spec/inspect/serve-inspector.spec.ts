@@ -276,7 +276,7 @@ describe('inspect: serveInspector (a real HTTP server on 127.0.0.1)', function (
       expect(runsSeen).to.equal(n);
       // 10 at once, then 10 per second of scheduler time: the flood takes well under the 10 s that 100 would need.
       expect(runsRecorded).to.be.within(10, 99);
-      expect(runsRecorded + runsSampledOut).to.equal(n); // all four keys are lanes
+      expect(runsRecorded + runsSampledOut).to.equal(n);
       const drawn = (snap.timeline.svg.match(/<rect class="run /g) ?? []).length;
       expect(drawn).to.be.within(1, runsRecorded);
     } finally {
