@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { firstValueFrom, from, toArray } from 'rxjs';
 import { registerDeployment, restartRestateServer, restateAgent, type RestateAgentOutput } from '../../lib/restate';
 import { freePort } from '../../lib/restate/restate-server';
+import { prng } from '../fixtures/child-process';
 import { startBalancer, type Balancer } from './fixtures/balancer';
 import { killAgent } from './fixtures/kill-agent';
 import { useRestateServer } from './fixtures/server';
@@ -21,18 +22,6 @@ function inputs(prefix: string): Array<{ user: string; n: number }> {
   const list: Array<{ user: string; n: number }> = [];
   for (let n = 1; n <= PER_USER; n++) for (let u = 0; u < USERS; u++) list.push({ user: `${prefix}${u}`, n });
   return list;
-}
-
-/** mulberry32: the kill points are seeded, so a failing seed can be replayed (RX_RESTATE_SEED). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 async function memoryOf(admin: string): Promise<Map<string, unknown>> {
@@ -134,7 +123,7 @@ describe('restate: kill tests (two service processes behind one deployment, SIGK
 
   for (const seed of seeds) {
     it(`seed ${seed}: no acknowledged input lost, no completed ctx.run executed again, per-key order kept, memory equal to a crash-free run`, async () => {
-      const random = rng(seed);
+      const random = prng(seed); // seeded: a failing seed replays with RX_RESTATE_SEED
       const prefix = `s${seed}u`;
       let finished = false;
       const run = firstValueFrom(
