@@ -59,6 +59,9 @@ export interface InspectorServer {
   close(): Promise<void>;
 }
 
+/** At most this share of the thread goes to drawing the timeline (a slow drawing spaces out the next ones). */
+const DRAW_SHARE = 0.01;
+
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
 /**
@@ -153,16 +156,24 @@ export async function serveInspector(
   const clients = new Set<ServerResponse>();
   const counts = { sent: 0, skipped: 0, rejected: 0, busyMs: 0 };
   let timer: NodeJS.Timeout | null = null;
-  // The timeline (the bulk of an update) is redrawn and sent about once a second; counters every tick.
-  const timelineEvery = Math.max(1, Math.round(1000 / interval));
-  let tick = 0;
+  // The timeline (the bulk of an update) is redrawn and sent about once a second, counters every tick;
+  // a drawing that took more than 10 ms of CPU delays the next one, so that drawing never takes more
+  // than ~1 % of the process's CPU (DRAW_SHARE).
+  let nextDrawAt = 0;
 
   const broadcast = (): void => {
     if (clients.size === 0) return;
     const started = performance.now();
     let message: string;
     try {
-      message = `event: snapshot\ndata: ${feed.snapshot(performance.now(), ++tick % timelineEvery === 0)}\n\n`;
+      const draw = started >= nextDrawAt;
+      const cpu = draw ? process.cpuUsage() : undefined;
+      message = `event: snapshot\ndata: ${feed.snapshot(started, draw)}\n\n`;
+      if (cpu !== undefined) {
+        // CPU time, not wall time: on a loaded machine the wall clock also counts other processes.
+        const used = process.cpuUsage(cpu);
+        nextDrawAt = started + Math.max(1000 - interval / 2, (used.user + used.system) / 1000 / DRAW_SHARE);
+      }
     } catch (error) {
       // A snapshot must never take the process down; the page shows the message instead.
       message = `event: problem\ndata: ${JSON.stringify(String(error))}\n\n`;
