@@ -1,8 +1,9 @@
 /**
  * journal: durable execution throughput (S13). Each input's run makes 4 async calls (two in
  * sequence, then two in parallel with ctx.all) and updates short-term memory, on a real SQLite
- * file (WAL, synchronous=NORMAL). Every call outcome, input and run end is journaled by group
- * commit, and finished runs are pruned. Unit: journaled calls per second (higher is better).
+ * file (WAL, synchronous=NORMAL). Every input, run end and memory is journaled by group commit,
+ * and every call outcome whose run is still running one commit later (a run that ends first is
+ * written as its end); finished runs are pruned. Unit: journaled calls per second (higher is better).
  *
  * Reference: plain better-sqlite3 inserts of the same call rows (same table shape, same encoded
  * values) in one transaction, with a prepared statement — the fastest way to write those rows,

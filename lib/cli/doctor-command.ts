@@ -24,7 +24,7 @@ export function doctorCommand(
     `  application id  ${d.applicationId === undefined ? 'unreadable' : `0x${d.applicationId.toString(16)}`}${idOk ? ' (rx-agents)' : d.applicationId === undefined ? '' : ' (NOT rx-agents)'}`,
   );
   out(
-    `  schema version  ${d.schemaVersion ?? 'unreadable'}${d.schemaVersion === SQLITE_SCHEMA_VERSION ? ' (this version reads it)' : ` (this version reads ${SQLITE_SCHEMA_VERSION})`}`,
+    `  schema version  ${d.schemaVersion ?? 'unreadable'}${d.schemaVersion === SQLITE_SCHEMA_VERSION ? ' (this version reads it)' : d.migrationPending ? ` (readable; migration to ${SQLITE_SCHEMA_VERSION} pending: the next writer migrates it when it opens the file)` : ` (this version reads ${SQLITE_SCHEMA_VERSION})`}`,
   );
   out(`  journal mode    ${d.journalMode ?? 'unreadable'}`);
   out(

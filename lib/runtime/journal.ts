@@ -78,6 +78,10 @@ export class Journal implements Durability {
   nextSeq = 0;
   private inputs: JournaledInput[] = [];
   private calls: JournaledCall[] = [];
+  /** Outcomes recorded since the last commit ({@link settled}); a commit with nothing waiting on it holds them back once. */
+  private outcomes: JournaledCall[] = [];
+  /** Outcomes held back by the last commit: the next one writes them (unless their run has ended by then). */
+  private held: JournaledCall[] = [];
   private ends: RunEnd[] = [];
   private acks: Array<{ readonly input: unknown; readonly seq: number }> = [];
   private durableWaiters: Array<() => void> = [];
@@ -112,6 +116,8 @@ export class Journal implements Durability {
   private readonly recorded = new Map<number, Map<string, JournaledCall>>();
   private readonly memory = new Map<string, string>();
   private readonly maxBatch: number;
+  /** The `nextSeq` of the last batch handed to the store (or loaded): a batch that would change nothing is not committed. */
+  private committedSeq = -1;
 
   constructor(
     readonly store: AgentStore,
@@ -166,6 +172,7 @@ export class Journal implements Durability {
    */
   restore(snapshot: JournalSnapshot): Recovered[] {
     this.nextSeq = snapshot.nextSeq;
+    this.committedSeq = snapshot.nextSeq;
     for (const call of snapshot.calls) {
       let calls = this.recorded.get(call.seq);
       if (calls === undefined) this.recorded.set(call.seq, (calls = new Map()));
@@ -223,7 +230,7 @@ export class Journal implements Durability {
    */
   encodeInput(input: unknown, key: unknown, seq: number): string {
     encodeKey(key);
-    const encoded = encodeValue(input, `the input of run ${seq}`);
+    const encoded = encodeValue(input, () => `the input of run ${seq}`);
     const fn = this.options.position;
     if (fn !== undefined) {
       let position: unknown;
@@ -232,7 +239,7 @@ export class Journal implements Durability {
       } catch (error) {
         throw new CallbackError('position', error);
       }
-      this.encodedPosition = encodeValue(position, `the position of the input of run ${seq}`);
+      this.encodedPosition = encodeValue(position, () => `the position of the input of run ${seq}`);
     }
     return encoded;
   }
@@ -323,7 +330,7 @@ export class Journal implements Durability {
       id: call.id,
       fingerprint: fingerprint(call.fn, call.args),
       state: CALL_STARTED,
-      value: encodeValue(deadline ?? null, `the deadline of \`${call.id}\``),
+      value: encodeValue(deadline ?? null, () => `the deadline of \`${call.id}\``),
     });
     this.written();
   }
@@ -355,7 +362,7 @@ export class Journal implements Durability {
       id,
       fingerprint: SIGNAL,
       state: CALL_OK,
-      value: encodeValue({ type, payload }, `the payload of signal \`${id}\``),
+      value: encodeValue({ type, payload }, () => `the payload of signal \`${id}\``),
     });
     this.written();
   }
@@ -399,8 +406,8 @@ export class Journal implements Durability {
    */
   settled(seq: number, call: JournalCall): void {
     const ok = call.fulfilled;
-    const value = ok ? encodeValue(call.value, `the result of call \`${call.id}\``) : encodeError(call.error);
-    this.calls.push({
+    const value = ok ? encodeValue(call.value, () => `the result of call \`${call.id}\``) : encodeError(call.error);
+    this.outcomes.push({
       seq,
       id: call.id,
       fingerprint: fingerprint(call.fn, call.args),
@@ -418,7 +425,7 @@ export class Journal implements Durability {
       data =
         memory === undefined || memory.size === 0
           ? null
-          : encodeValue(memory.toJSON(), `the memory of key \`${describeKey(key)}\``);
+          : encodeValue(memory.toJSON(), () => `the memory of key \`${describeKey(key)}\``);
     // A run accepted and ended within one batch is committed as its end alone (atomically with its memory).
     const prune = !this.batchSeqs.has(seq);
     if (!prune) this.elided.add(seq);
@@ -438,14 +445,28 @@ export class Journal implements Durability {
       this.tick = this.host.scheduler.schedule(() => this.flush(), this.store.commitDelay ?? 0);
   }
 
-  /** Group commit: writes everything waiting as one batch (chained after a commit still in flight). */
-  flush(): void {
+  /**
+   * Group commit: writes everything waiting as one batch (chained after a commit still in flight).
+   * Outcomes of runs still running are held back for one commit when nothing waits on this one (no
+   * reconciled start, no `afterCommit`, not draining): most runs end by the next commit, and then
+   * their outcomes are never written (the end prunes them anyway). An outcome is so committed at
+   * most two commit windows after it settled, instead of one.
+   */
+  flush(force = false): void {
     this.tick?.unsubscribe();
     this.tick = null;
     if (this.committing !== null || this.rows === 0 || this.broken) return;
     const elided = this.elided;
     const ended = this.endedSeqs;
-    const calls = ended.size === 0 ? this.calls : this.calls.filter((c) => !ended.has(c.seq));
+    const keep = (c: JournaledCall): boolean => !ended.has(c.seq);
+    const hold = !force && !this.closed && this.durableWaiters.length === 0;
+    let calls = ended.size === 0 ? this.calls : this.calls.filter(keep);
+    const held = ended.size === 0 ? this.held : this.held.filter(keep);
+    const outcomes = ended.size === 0 ? this.outcomes : this.outcomes.filter(keep);
+    if (held.length > 0) calls = calls.length === 0 ? held : held.concat(calls);
+    if (!hold && outcomes.length > 0) calls = calls.length === 0 ? outcomes : calls.concat(outcomes);
+    this.held = hold ? outcomes : [];
+    this.outcomes = [];
     for (let i = 0; i < calls.length; i++) this.storedCalls.add((calls[i] as JournaledCall).seq);
     const batch: JournalBatch = {
       nextSeq: this.nextSeq,
@@ -469,7 +490,22 @@ export class Journal implements Durability {
     this.durableWaiters = [];
     if (reports.length > 0) this.reports = [];
     this.position = undefined;
-    this.rows = 0;
+    this.rows = this.held.length;
+    if (this.rows > 0 && !this.closed)
+      this.tick = this.host.scheduler.schedule(() => this.flush(), this.store.commitDelay ?? 0);
+    // Only outcomes were waiting, and all are held back: there is nothing to commit this time.
+    if (
+      calls.length === 0 &&
+      batch.inputs.length === 0 &&
+      batch.ends.length === 0 &&
+      batch.position === undefined &&
+      batch.nextSeq === this.committedSeq &&
+      acks.length === 0 &&
+      waiters.length === 0 &&
+      reports.length === 0
+    )
+      return;
+    this.committedSeq = batch.nextSeq;
     let result: void | Promise<void>;
     try {
       result = this.store.commit(this.agent, batch);
@@ -534,7 +570,7 @@ export class Journal implements Durability {
    * fails, `done` is never called: the stream fails with {@link StoreWriteError} instead.
    */
   drain(done: () => void): void {
-    this.flush();
+    this.flush(true);
     this.whenIdle(() => {
       if (!this.broken) done();
     });

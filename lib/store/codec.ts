@@ -25,12 +25,40 @@ interface Walk {
   at: string;
 }
 
-/** Encodes `value` as journal text; `where` names it in errors (e.g. "the result of call `3>a#0`"). */
-export function encodeValue(value: unknown, where: string): string {
-  const walk: Walk = { where, seen: new Set(), at: '(value)' };
-  return (
-    guarded(walk, () => encodePlain(value)) ?? JSON.stringify(guarded(walk, () => toJson(value, '(value)', walk, 0)))
-  );
+/** Names a value in a {@link JournalValueError}: the text, or a function that makes it (called only when the value is refused). */
+export type ValueWhere = string | (() => string);
+
+/**
+ * Encodes `value` as journal text; `where` names it in errors (e.g. "the result of call `3>a#0`").
+ * Primitives and flat plain objects take a fast path that allocates nothing but the text; a getter
+ * or Proxy trap that throws there is read again by the general path, which names the spot.
+ */
+export function encodeValue(value: unknown, where: ValueWhere): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'number':
+      if (plainNumber(value)) return String(value);
+      break;
+    case 'object': {
+      let text: string | undefined;
+      try {
+        text = encodePlain(value);
+      } catch {
+        text = undefined; // reading threw: the general path reads it again and reports where
+      }
+      if (text !== undefined) return text;
+    }
+  }
+  const walk: Walk = { where: typeof where === 'string' ? where : where(), seen: new Set(), at: '(value)' };
+  return JSON.stringify(guarded(walk, () => toJson(value, '(value)', walk, 0)));
+}
+
+/** A number JSON keeps as it is: finite and not `-0`. */
+function plainNumber(value: number): boolean {
+  return Number.isFinite(value) && !(value === 0 && 1 / value < 0);
 }
 
 /**
@@ -47,29 +75,42 @@ function encodePlain(value: unknown): string | undefined {
     case 'boolean':
       return value ? 'true' : 'false';
     case 'number':
-      return Number.isFinite(value) && !Object.is(value, -0) ? String(value) : undefined;
+      return plainNumber(value) ? String(value) : undefined;
     case 'object':
       break;
     default:
       return undefined;
   }
   if (value === null) return 'null';
-  if (Array.isArray(value) || Object.getPrototypeOf(value) !== Object.prototype) return undefined;
+  if (Object.getPrototypeOf(value) !== Object.prototype) return undefined; // arrays, class instances, null-prototype objects
+  const names = Object.keys(value);
   let text = '{';
-  for (const name of Object.keys(value)) {
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string;
     if (name === TAG || name === '__proto__') return undefined;
     const item = (value as Record<string, unknown>)[name];
     let part: string;
     if (typeof item === 'number') {
-      if (!Number.isFinite(item) || Object.is(item, -0)) return undefined;
+      if (!plainNumber(item)) return undefined;
       part = String(item);
     } else if (typeof item === 'string') part = JSON.stringify(item);
     else if (typeof item === 'boolean') part = item ? 'true' : 'false';
     else if (item === null) part = 'null';
     else return undefined;
-    text += `${text.length === 1 ? '' : ','}${JSON.stringify(name)}:${part}`;
+    text += (i === 0 ? quotedName(name) : `,${quotedName(name)}`) + ':' + part;
   }
-  return `${text}}`;
+  return text + '}';
+}
+
+/** Property names as JSON text, remembered (payload, result and memory objects reuse a few names); at most 4096 kept. */
+const quotedNames = new Map<string, string>();
+function quotedName(name: string): string {
+  let text = quotedNames.get(name);
+  if (text === undefined) {
+    text = JSON.stringify(name);
+    if (quotedNames.size < 4096) quotedNames.set(name, text);
+  }
+  return text;
 }
 
 /** Runs a walk; whatever user code throws during it (a getter, a Proxy trap) becomes a {@link JournalValueError} at the spot. */
@@ -348,7 +389,13 @@ export function fingerprint(fn: { readonly name: string }, args: readonly unknow
     const arg = args[i];
     let part: string;
     try {
-      part = typeof arg === 'string' ? JSON.stringify(arg) : encodeValue(arg, 'an argument');
+      // Numbers and strings (most arguments) directly; the same text encodeValue makes.
+      part =
+        typeof arg === 'number' && plainNumber(arg)
+          ? String(arg)
+          : typeof arg === 'string'
+            ? JSON.stringify(arg)
+            : encodeValue(arg, 'an argument');
     } catch {
       part = `<${typeof arg === 'object' && arg !== null ? ((arg.constructor as { name?: string } | undefined)?.name ?? 'object') : typeof arg}>`;
     }

@@ -1,7 +1,8 @@
 import { StoreUnavailableError } from '../errors';
 import { openReadOnly, readStore, type StoredOwner, type StoreState } from './sqlite-reader';
 import { SqliteAgentLock } from './sqlite-lock';
-import { loadDriver } from './sqlite-store';
+import { loadDriver, SQLITE_APPLICATION_ID } from './sqlite-store';
+import { MIGRATABLE_VERSION } from './sqlite-schema';
 
 /** What recovery will do for one agent when its next subscription starts on this file. */
 export interface RecoveryPlan {
@@ -29,6 +30,11 @@ export interface StoreDiagnosis {
   readonly integrity: readonly string[];
   readonly applicationId: number | undefined;
   readonly schemaVersion: number | undefined;
+  /**
+   * The file has schema version 1 (written by an older rx-agents): it reads as it is, and the next
+   * writer (`sqliteStore`, `repairStore`) migrates it to version 2 in one transaction when it opens it.
+   */
+  readonly migrationPending: boolean;
   readonly journalMode: string | undefined;
   /** Why the file cannot be used (a damaged page, a foreign file, another schema version), if it cannot. */
   readonly problem: { readonly code: string; readonly message: string } | undefined;
@@ -71,7 +77,8 @@ export function diagnoseStore(path: string): StoreDiagnosis {
   } finally {
     db.close();
   }
-  const base = { location: path, integrity, applicationId, schemaVersion, journalMode };
+  const migrationPending = applicationId === SQLITE_APPLICATION_ID && schemaVersion === MIGRATABLE_VERSION;
+  const base = { location: path, integrity, applicationId, schemaVersion, migrationPending, journalMode };
   if (integrity.length !== 1 || integrity[0] !== 'ok') {
     const notSqlite = integrity.some((line) => line.includes('SQLITE_NOTADB'));
     return {

@@ -2,7 +2,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { StoreNotFoundError, StoreOpenError } from '../errors';
 import type { MemoryValue } from '../context/memory-ref';
 import { decodeValue } from './codec';
-import { loadDriver, SQLITE_SCHEMA_VERSION, verifyStoreFile } from './sqlite-store';
+import { loadDriver, verifyStoreFile } from './sqlite-store';
 import { CALL_FAILED, CALL_OK } from './store';
 
 // Node built-ins through process.getBuiltinModule, not imports: an ESM bundle of this CommonJS package cannot require() them (see package.json `engines`).
@@ -90,6 +90,7 @@ export interface StoredAgent {
 /** Everything {@link readStore} found, read in one read transaction (a consistent view beside a live writer). */
 export interface StoreState {
   readonly location: string;
+  /** The file's schema version: 2, or 1 for a file an older rx-agents wrote (the next writer migrates it to 2). */
   readonly schemaVersion: number;
   /** The file on disk: database and WAL sizes in bytes, SQLite pages. */
   readonly file: {
@@ -116,7 +117,7 @@ export interface ReadStoreOptions {
  * runs with their journaled calls, in-doubt calls, sizes and applied repairs.
  *
  * Semantics: the file is opened read-only (SQLite `readonly`, `fileMustExist`), checked like
- * `sqliteStore` checks it, and read in one read transaction, so the view is consistent even while a
+ * `sqliteStore` checks it (a version-1 file is read as it is: only a writer migrates it), and read in one read transaction, so the view is consistent even while a
  * live writer commits (WAL mode lets readers and one writer work at once). Nothing is written and
  * no lock is taken: a running agent is never slowed or blocked. Values are decoded with the
  * journal's codec; a value that does not decode is shown as `{ $undecodable: text }`, never thrown.
@@ -228,7 +229,7 @@ function readAll(db: BetterSqlite3.Database, path: string, options: ReadStoreOpt
   const pageSize = db.pragma('page_size', { simple: true }) as number;
   return {
     location: path,
-    schemaVersion: SQLITE_SCHEMA_VERSION,
+    schemaVersion: db.pragma('user_version', { simple: true }) as number,
     file: {
       bytes: sizeOf(path),
       walBytes: sizeOf(`${path}-wal`),

@@ -2,7 +2,7 @@ import { StoreOpenError, StoreRepairError } from '../errors';
 import { encodeError, encodeValue } from './codec';
 import { openReadOnly, type StoredRepair } from './sqlite-reader';
 import { currentOwner, SqliteAgentLock } from './sqlite-lock';
-import { loadDriver, verifyStoreFile } from './sqlite-store';
+import { loadDriver, migrateFile, verifyStoreFile } from './sqlite-store';
 import { CALL_FAILED, CALL_OK, CALL_STARTED } from './store';
 
 /**
@@ -61,8 +61,10 @@ export function repairStore(path: string, repair: StoreRepair): StoredRepair {
   const Database = loadDriver('repairStore');
   const db = new Database(path, { fileMustExist: true });
   try {
-    if (verifyStoreFile(db, path) !== 'ours')
+    const kind = verifyStoreFile(db, path);
+    if (kind === 'empty')
       throw new StoreOpenError('ERR_STORE_FOREIGN', path, 'it is an empty SQLite file, not an rx-agents store');
+    if (kind === 'v1') migrateFile(db, path, Database); // a repair writes, so it migrates like any writer
     const lock = SqliteAgentLock.acquire(Database, path, repair.agent, () => {
       try {
         return db.prepare('SELECT pid, host, since FROM owners WHERE agent = ?').get(repair.agent) as
@@ -83,8 +85,10 @@ export function repairStore(path: string, repair: StoreRepair): StoredRepair {
 
 function apply(db: import('better-sqlite3').Database, path: string, repair: StoreRepair): StoredRepair {
   const { agent, seq } = repair;
-  const input = db.prepare('SELECT input FROM inputs WHERE agent = ? AND seq = ?').get(agent, seq) as
-    { input: string } | undefined;
+  const agentId = (db.prepare('SELECT id FROM agents WHERE agent = ?').get(agent) as { id: number } | undefined)?.id;
+  const input = db
+    .prepare("SELECT value AS input FROM journal WHERE agent_id = ? AND seq = ? AND call = ''")
+    .get(agentId ?? -1, seq) as { input: string } | undefined;
   if (input === undefined)
     throw new StoreRepairError(
       'ERR_REPAIR_NOT_FOUND',
@@ -93,13 +97,14 @@ function apply(db: import('better-sqlite3').Database, path: string, repair: Stor
   let call: string | null = null;
   let detail: string;
   if (repair.op === 'drop-input') {
-    const calls = db.prepare('DELETE FROM calls WHERE agent = ? AND seq = ?').run(agent, seq).changes;
-    db.prepare('DELETE FROM inputs WHERE agent = ? AND seq = ?').run(agent, seq);
+    // The input row and the call rows of a run share its sequence number in `journal`: one delete.
+    const calls = db.prepare('DELETE FROM journal WHERE agent_id = ? AND seq = ?').run(agentId, seq).changes - 1;
     detail = `dropped the input of run ${seq} and its ${calls} journaled call${calls === 1 ? '' : 's'}; input was ${input.input.slice(0, 500)}`;
   } else {
     call = repair.call;
-    const row = db.prepare('SELECT state FROM calls WHERE agent = ? AND seq = ? AND id = ?').get(agent, seq, call) as
-      { state: number } | undefined;
+    const row = db
+      .prepare("SELECT state FROM journal WHERE agent_id = ? AND seq = ? AND call = ? AND call <> ''")
+      .get(agentId, seq, call) as { state: number } | undefined;
     if (row === undefined)
       throw new StoreRepairError(
         'ERR_REPAIR_NOT_FOUND',
@@ -125,10 +130,10 @@ function apply(db: import('better-sqlite3').Database, path: string, repair: Stor
       state = CALL_OK;
       value = encodeValue(repair.value, `the value settling call \`${call}\``);
     }
-    db.prepare('UPDATE calls SET state = ?, value = ? WHERE agent = ? AND seq = ? AND id = ?').run(
+    db.prepare('UPDATE journal SET state = ?, value = ? WHERE agent_id = ? AND seq = ? AND call = ?').run(
       state,
       value,
-      agent,
+      agentId,
       seq,
       call,
     );

@@ -8,7 +8,16 @@ import {
   type StoreOpenErrorCode,
 } from '../errors';
 import { currentOwner, SqliteAgentLock } from './sqlite-lock';
-import type { AgentStore, JournalBatch, JournalSnapshot, JournaledCall, JournaledInput } from './store';
+import {
+  createSchema,
+  MIGRATABLE_VERSION,
+  migrateV1,
+  OWNERS,
+  SCHEMA_VERSION,
+  TABLES_V1,
+  TABLES_V2,
+} from './sqlite-schema';
+import type { AgentStore, JournalBatch, JournalSnapshot, JournaledCall, JournaledInput, RunEnd } from './store';
 
 // Node built-ins through process.getBuiltinModule, not imports: an ESM bundle of this CommonJS package cannot require() them (see package.json `engines`).
 const { statSync } = process.getBuiltinModule('node:fs');
@@ -16,8 +25,11 @@ const { dirname } = process.getBuiltinModule('node:path');
 
 /** `PRAGMA application_id` of rx-agents stores ("RXAG"): tells our files from foreign SQLite files. */
 export const SQLITE_APPLICATION_ID = 0x52584147;
-/** `PRAGMA user_version`: the schema version this code reads and writes. */
-export const SQLITE_SCHEMA_VERSION = 1;
+/**
+ * `PRAGMA user_version`: the schema version this code writes (2). It also reads version-1 files
+ * (read-only tools read them as they are; a writer migrates them to version 2 when it opens them).
+ */
+export const SQLITE_SCHEMA_VERSION = SCHEMA_VERSION;
 
 /** Options of {@link sqliteStore}. */
 export interface SqliteStoreOptions {
@@ -58,28 +70,20 @@ export interface SqliteStore extends AgentStore {
   close(): void;
 }
 
-const SCHEMA = `
-CREATE TABLE agents (agent TEXT PRIMARY KEY, next_seq INTEGER NOT NULL, position TEXT) WITHOUT ROWID;
-CREATE TABLE inputs (agent TEXT NOT NULL, seq INTEGER NOT NULL, input TEXT NOT NULL, PRIMARY KEY (agent, seq)) WITHOUT ROWID;
-CREATE TABLE calls (agent TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL, fingerprint TEXT NOT NULL,
-  state INTEGER NOT NULL, value TEXT, PRIMARY KEY (agent, seq, id)) WITHOUT ROWID;
-CREATE TABLE memory (agent TEXT NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (agent, key)) WITHOUT ROWID;
-`;
-/** Who holds each agent's writer lock (informational, for messages; the lock itself is the lock file). Added to version-1 files in place. */
-const OWNERS =
-  'CREATE TABLE IF NOT EXISTS owners (agent TEXT PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL, since TEXT NOT NULL) WITHOUT ROWID';
-
 /**
  * The embedded durable store: one SQLite file in WAL mode, through the optional peer dependency
  * `better-sqlite3@12` (loaded only when this function is called).
  *
- * Semantics: the file is opened and checked now. A new or empty file is initialised; a file that
+ * Semantics: the file is opened and checked now. A new or empty file is initialised (schema
+ * version 2, see `sqlite-schema.ts`); a version-1 file (an older rx-agents) is migrated to version 2
+ * in one transaction, once no live writer holds any of its agents (else `ERR_STORE_BUSY`); a file that
  * is not a SQLite database, fails `PRAGMA integrity_check` (see `integrityCheck`), lacks one of
  * the store's tables, belongs to another application, or has another schema version is refused
  * with {@link StoreOpenError} / {@link StoreVersionError} — never silently replaced by a fresh
  * journal; so is a read-only file (`ERR_STORE_READONLY`), a file another connection keeps locked
  * past `busyTimeout` (`ERR_STORE_BUSY`), and a path that is a directory or whose directory does not
- * exist (`ERR_STORE_PATH`). Each group commit is one transaction. Runs that
+ * exist (`ERR_STORE_PATH`). Each group commit is one transaction (inputs and calls in multi-row
+ * inserts; the runs that end in it pruned by range deletes). Runs that
  * end are pruned, so the file holds only unfinished runs and per-key memory. One journal has one
  * writer across processes too: a subscription holds an OS file lock on `<path>.<hash>.lock` (see
  * {@link SqliteAgentLock}) until its last commit, so another process's subscription for the same
@@ -118,13 +122,8 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Sql
   checkPath(path);
   const db = openDatabase(Database, path, busyTimeout);
   try {
-    checkSchema(db, path, integrityCheck);
-    // A read-only file opens and reads fine; find out now rather than at the first commit.
-    db.exec('BEGIN IMMEDIATE');
-    db.exec('ROLLBACK');
-    db.exec(OWNERS);
-    db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${synchronous}`);
+    db.pragma(`synchronous = ${synchronous}`); // first: the schema of a new file is committed at this level too
+    prepareFile(db, path, integrityCheck, Database);
   } catch (error) {
     db.close();
     throw error instanceof StoreOpenError || error instanceof StoreVersionError ? error : openError(path, error);
@@ -187,21 +186,69 @@ function openError(path: string, cause: unknown): StoreOpenError {
   return refuse('ERR_STORE_CORRUPT', `SQLite reports ${code || 'an error'} (${message})`);
 }
 
-/** The tables of schema version 1 (the `owners` table is added in place when missing). */
-const TABLES = ['agents', 'calls', 'inputs', 'memory'];
-
-function checkSchema(db: BetterSqlite3.Database, path: string, integrityCheck: 'full' | 'quick'): void {
-  if (verifyStoreFile(db, path, integrityCheck) === 'ours') return;
-  db.transaction(() => {
-    db.exec(SCHEMA);
-    db.pragma(`application_id = ${SQLITE_APPLICATION_ID}`);
-    db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
-  })();
+/**
+ * Makes an open file ready for writing: a new or empty file gets the schema (WAL mode is set
+ * first, so the schema is written to the WAL like every later commit; the `owners` table is
+ * created in the same transaction); a version-1 file is migrated to version 2 in one transaction,
+ * once no writer holds any of its agents' locks. Throws like {@link verifyStoreFile}, and
+ * {@link StoreOpenError} (`ERR_STORE_BUSY`) when a live writer keeps a version-1 file.
+ */
+function prepareFile(
+  db: BetterSqlite3.Database,
+  path: string,
+  integrityCheck: 'full' | 'quick',
+  Database: typeof BetterSqlite3,
+): void {
+  const kind = verifyStoreFile(db, path, integrityCheck);
+  if (kind === 'empty') {
+    db.pragma('journal_mode = WAL');
+    db.transaction(() => createSchema(db, SQLITE_APPLICATION_ID))();
+    return;
+  }
+  // A read-only file opens and reads fine; find out now rather than at the first commit.
+  db.exec('BEGIN IMMEDIATE');
+  db.exec('ROLLBACK');
+  if (kind === 'v1') migrateFile(db, path, Database);
+  db.exec(OWNERS);
+  db.pragma('journal_mode = WAL');
 }
 
 /**
- * Checks that an open SQLite file is an rx-agents store this code can read: `'ours'`, or `'empty'`
- * for a new or empty file (which {@link sqliteStore} initialises). Throws {@link StoreOpenError}
+ * Migrates a version-1 file to version 2 (one transaction, see `migrateV1`), only while none of
+ * its agents' writers runs: an older rx-agents still writing it would find its tables gone. The
+ * probe takes and releases each agent's lock; a live one is refused with {@link StoreOpenError}
+ * (`ERR_STORE_BUSY`).
+ *
+ * @internal shared by {@link sqliteStore} and `repairStore` (the writers).
+ */
+export function migrateFile(db: BetterSqlite3.Database, path: string, Database: typeof BetterSqlite3): void {
+  if (path !== ':memory:') refuseLiveWriters(db, path, Database);
+  migrateV1(db);
+}
+
+function refuseLiveWriters(db: BetterSqlite3.Database, path: string, Database: typeof BetterSqlite3): void {
+  const names = db
+    .prepare('SELECT agent FROM agents UNION SELECT agent FROM memory UNION SELECT agent FROM inputs')
+    .all() as { agent: string }[];
+  for (const { agent } of names) {
+    try {
+      SqliteAgentLock.acquire(Database, path, agent, () => undefined).release();
+    } catch (cause) {
+      throw new StoreOpenError(
+        'ERR_STORE_BUSY',
+        path,
+        `it has schema version ${MIGRATABLE_VERSION}, which this version migrates to ${SQLITE_SCHEMA_VERSION} when it opens the file, ` +
+          `but a live writer holds the journal of agent \`${agent}\` (an older rx-agents?); stop every writer of the file, then open it again`,
+        { cause },
+      );
+    }
+  }
+}
+
+/**
+ * Checks that an open SQLite file is an rx-agents store this code can read: `'ours'` (schema
+ * version 2), `'v1'` (version 1: readable as it is, migrated by the next writer), or `'empty'` for a
+ * new or empty file (which {@link sqliteStore} initialises). Throws {@link StoreOpenError}
  * (`ERR_STORE_CORRUPT`: not SQLite, the integrity check fails, or a table of the store is missing;
  * `ERR_STORE_FOREIGN`: another application's database; read-only, busy and path problems with
  * their own codes) or {@link StoreVersionError}. Writes nothing: the read-only store reader uses it too.
@@ -212,7 +259,7 @@ export function verifyStoreFile(
   db: BetterSqlite3.Database,
   path: string,
   integrityCheck: 'full' | 'quick' = 'full',
-): 'ours' | 'empty' {
+): 'ours' | 'empty' | 'v1' {
   let appId: number;
   let version: number;
   let tables: string[];
@@ -234,15 +281,16 @@ export function verifyStoreFile(
   if (problems.length !== 1 || problems[0] !== 'ok')
     throw new StoreOpenError('ERR_STORE_CORRUPT', path, `PRAGMA ${pragma} reports: ${problems.join('; ')}`);
   if (appId === SQLITE_APPLICATION_ID) {
-    if (version !== SQLITE_SCHEMA_VERSION) throw new StoreVersionError(path, version, SQLITE_SCHEMA_VERSION);
-    const missing = TABLES.filter((t) => !tables.includes(t));
+    if (version !== SQLITE_SCHEMA_VERSION && version !== MIGRATABLE_VERSION)
+      throw new StoreVersionError(path, version, SQLITE_SCHEMA_VERSION);
+    const missing = (version === MIGRATABLE_VERSION ? TABLES_V1 : TABLES_V2).filter((t) => !tables.includes(t));
     if (missing.length > 0)
       throw new StoreOpenError(
         'ERR_STORE_CORRUPT',
         path,
         `the store's table${missing.length > 1 ? 's' : ''} ${missing.map((t) => `\`${t}\``).join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing (dropped?)`,
       );
-    return 'ours';
+    return version === MIGRATABLE_VERSION ? 'v1' : 'ours';
   }
   if (appId !== 0 || tables.length > 0) {
     throw new StoreOpenError(
@@ -254,16 +302,27 @@ export function verifyStoreFile(
   return 'empty';
 }
 
+/** Rows written by one multi-row INSERT (a batch's inputs and calls go in groups of this many). */
+const ROWS_PER_STATEMENT = 16;
+
 class SqliteJournalStore implements SqliteStore {
   private closed = false;
+  private readonly selectAgent: BetterSqlite3.Statement;
+  private readonly insertAgent: BetterSqlite3.Statement;
+  private readonly updateAgent: BetterSqlite3.Statement;
   private readonly insertInput: BetterSqlite3.Statement;
+  private readonly insertInputs: BetterSqlite3.Statement;
   private readonly upsertCall: BetterSqlite3.Statement;
-  private readonly deleteInput: BetterSqlite3.Statement;
-  private readonly deleteCalls: BetterSqlite3.Statement;
+  private readonly upsertCalls: BetterSqlite3.Statement;
+  /** The parameters of one multi-row statement, reused (6 per call row; inputs use 3 per row). */
+  private readonly params: unknown[] = new Array<unknown>(ROWS_PER_STATEMENT * 6);
+  private readonly deleteRuns: BetterSqlite3.Statement;
   private readonly upsertMemory: BetterSqlite3.Statement;
   private readonly deleteMemory: BetterSqlite3.Statement;
-  private readonly upsertAgent: BetterSqlite3.Statement;
   private readonly applyBatch: (agent: string, batch: JournalBatch) => void;
+  /** The integer id of each agent with a row in `agents` (ids never change), and the `next_seq` last written for it. */
+  private readonly ids = new Map<string, number>();
+  private readonly heads = new Map<number, number>();
   /** The writer locks this store holds, per agent (none for `:memory:`, which no other process can open). */
   private readonly locks = new Map<string, SqliteAgentLock | null>();
 
@@ -273,31 +332,100 @@ class SqliteJournalStore implements SqliteStore {
     readonly commitDelay: number,
     private readonly Database: typeof BetterSqlite3,
   ) {
-    this.insertInput = db.prepare('INSERT INTO inputs (agent, seq, input) VALUES (?, ?, ?)');
-    this.upsertCall = db.prepare(
-      'INSERT OR REPLACE INTO calls (agent, seq, id, fingerprint, state, value) VALUES (?, ?, ?, ?, ?, ?)',
+    this.selectAgent = db.prepare('SELECT id, next_seq, position FROM agents WHERE agent = ?');
+    this.insertAgent = db.prepare('INSERT INTO agents (agent, next_seq, position) VALUES (?, ?, ?)');
+    this.updateAgent = db.prepare('UPDATE agents SET next_seq = ?, position = coalesce(?, position) WHERE id = ?');
+    const inputSql = "INSERT INTO journal (agent_id, seq, call, value) VALUES (?, ?, '', ?)";
+    this.insertInput = db.prepare(inputSql);
+    this.insertInputs = db.prepare(inputSql + ", (?, ?, '', ?)".repeat(ROWS_PER_STATEMENT - 1));
+    const callSql =
+      'INSERT OR REPLACE INTO journal (agent_id, seq, call, fingerprint, state, value) VALUES (?, ?, ?, ?, ?, ?)';
+    this.upsertCall = db.prepare(callSql);
+    this.upsertCalls = db.prepare(callSql + ', (?, ?, ?, ?, ?, ?)'.repeat(ROWS_PER_STATEMENT - 1));
+    this.deleteRuns = db.prepare('DELETE FROM journal WHERE agent_id = ? AND seq BETWEEN ? AND ?');
+    this.upsertMemory = db.prepare(
+      'INSERT INTO key_memory (agent_id, key, data) VALUES (?, ?, ?) ON CONFLICT (agent_id, key) DO UPDATE SET data = excluded.data',
     );
-    this.deleteInput = db.prepare('DELETE FROM inputs WHERE agent = ? AND seq = ?');
-    this.deleteCalls = db.prepare('DELETE FROM calls WHERE agent = ? AND seq = ?');
-    this.upsertMemory = db.prepare('INSERT OR REPLACE INTO memory (agent, key, data) VALUES (?, ?, ?)');
-    this.deleteMemory = db.prepare('DELETE FROM memory WHERE agent = ? AND key = ?');
-    this.upsertAgent = db.prepare(
-      'INSERT INTO agents (agent, next_seq, position) VALUES (?, ?, ?) ON CONFLICT (agent) DO UPDATE SET next_seq = excluded.next_seq, position = coalesce(excluded.position, position)',
-    );
-    this.applyBatch = db.transaction((agent: string, batch: JournalBatch) => {
-      this.upsertAgent.run(agent, batch.nextSeq, batch.position ?? null);
-      for (const input of batch.inputs) this.insertInput.run(agent, input.seq, input.input);
-      for (const call of batch.calls)
-        this.upsertCall.run(agent, call.seq, call.id, call.fingerprint, call.state, call.value);
-      for (const end of batch.ends) {
-        if (end.prune) {
-          this.deleteInput.run(agent, end.seq);
-          if (end.calls !== false) this.deleteCalls.run(agent, end.seq);
+    this.deleteMemory = db.prepare('DELETE FROM key_memory WHERE agent_id = ? AND key = ?');
+    this.applyBatch = db.transaction((agent: string, batch: JournalBatch) => this.apply(agent, batch));
+  }
+
+  /** One batch, inside its transaction: the agent's head, inputs, calls, then the ends (prunes by seq range, memory). */
+  private apply(agent: string, batch: JournalBatch): void {
+    let id = this.ids.get(agent);
+    if (id === undefined) id = this.idOf(agent);
+    if (id === undefined) {
+      id = Number(this.insertAgent.run(agent, batch.nextSeq, batch.position ?? null).lastInsertRowid);
+      this.ids.set(agent, id);
+    } else if (batch.nextSeq !== this.heads.get(id) || batch.position !== undefined)
+      this.updateAgent.run(batch.nextSeq, batch.position ?? null, id);
+    const { inputs, calls, ends } = batch;
+    // Rows go in groups of ROWS_PER_STATEMENT per statement (one statement step instead of one per row), the rest one by one.
+    const params = this.params;
+    let i = 0;
+    if (inputs.length >= ROWS_PER_STATEMENT) {
+      params.length = ROWS_PER_STATEMENT * 3;
+      for (; i + ROWS_PER_STATEMENT <= inputs.length; i += ROWS_PER_STATEMENT) {
+        for (let j = 0, k = 0; j < ROWS_PER_STATEMENT; j++, k += 3) {
+          const input = inputs[i + j] as JournaledInput;
+          params[k] = id;
+          params[k + 1] = input.seq;
+          params[k + 2] = input.input;
         }
-        if (end.memory === null) this.deleteMemory.run(agent, end.key);
-        else if (end.memory !== undefined) this.upsertMemory.run(agent, end.key, end.memory);
+        this.insertInputs.run(params);
       }
-    });
+    }
+    for (; i < inputs.length; i++) {
+      const input = inputs[i] as JournaledInput;
+      this.insertInput.run(id, input.seq, input.input);
+    }
+    i = 0;
+    if (calls.length >= ROWS_PER_STATEMENT) {
+      params.length = ROWS_PER_STATEMENT * 6;
+      for (; i + ROWS_PER_STATEMENT <= calls.length; i += ROWS_PER_STATEMENT) {
+        for (let j = 0, k = 0; j < ROWS_PER_STATEMENT; j++, k += 6) {
+          const call = calls[i + j] as JournaledCall;
+          params[k] = id;
+          params[k + 1] = call.seq;
+          params[k + 2] = call.id;
+          params[k + 3] = call.fingerprint;
+          params[k + 4] = call.state;
+          params[k + 5] = call.value;
+        }
+        this.upsertCalls.run(params);
+      }
+    }
+    for (; i < calls.length; i++) {
+      const call = calls[i] as JournaledCall;
+      this.upsertCall.run(id, call.seq, call.id, call.fingerprint, call.state, call.value);
+    }
+    if (ends.length > 0) {
+      const pruned: number[] = [];
+      for (let i = 0; i < ends.length; i++) {
+        const end = ends[i] as RunEnd;
+        if (end.prune) pruned.push(end.seq);
+        if (end.memory === null) this.deleteMemory.run(id, end.key);
+        else if (end.memory !== undefined) this.upsertMemory.run(id, end.key, end.memory);
+      }
+      // Runs end in roughly sequence order: consecutive sequence numbers are pruned by one range delete (input and calls alike).
+      pruned.sort((a, b) => a - b);
+      for (let i = 0; i < pruned.length;) {
+        let j = i;
+        while (j + 1 < pruned.length && (pruned[j + 1] as number) === (pruned[j] as number) + 1) j++;
+        this.deleteRuns.run(id, pruned[i], pruned[j]);
+        i = j + 1;
+      }
+    }
+    this.heads.set(id, batch.nextSeq);
+  }
+
+  /** The id of `agent` if it has a row (remembered, with its head), else `undefined`. */
+  private idOf(agent: string): number | undefined {
+    const row = this.selectAgent.get(agent) as { id: number; next_seq: number } | undefined;
+    if (row === undefined) return undefined;
+    this.ids.set(agent, row.id);
+    this.heads.set(row.id, row.next_seq);
+    return row.id;
   }
 
   /** Takes `agent`'s writer lock across processes (see {@link SqliteAgentLock}); throws {@link StoreUnavailableError} while another writer holds it. */
@@ -343,19 +471,21 @@ class SqliteJournalStore implements SqliteStore {
   }
 
   private read(agent: string): JournalSnapshot {
-    const head = this.db.prepare('SELECT next_seq, position FROM agents WHERE agent = ?').get(agent) as
-      { next_seq: number; position: string | null } | undefined;
+    const head = this.selectAgent.get(agent) as { id: number; next_seq: number; position: string | null } | undefined;
+    if (head === undefined) return { nextSeq: 0, position: undefined, inputs: [], calls: [], memory: [] };
+    this.ids.set(agent, head.id);
+    this.heads.set(head.id, head.next_seq);
     const inputs = this.db
-      .prepare('SELECT seq, input FROM inputs WHERE agent = ? ORDER BY seq')
-      .all(agent) as JournaledInput[];
+      .prepare("SELECT seq, value AS input FROM journal WHERE agent_id = ? AND call = '' ORDER BY seq")
+      .all(head.id) as JournaledInput[];
     const calls = this.db
-      .prepare('SELECT seq, id, fingerprint, state, value FROM calls WHERE agent = ?')
-      .all(agent) as JournaledCall[];
-    const memory = this.db.prepare('SELECT key, data FROM memory WHERE agent = ?').all(agent) as {
+      .prepare("SELECT seq, call AS id, fingerprint, state, value FROM journal WHERE agent_id = ? AND call <> ''")
+      .all(head.id) as JournaledCall[];
+    const memory = this.db.prepare('SELECT key, data FROM key_memory WHERE agent_id = ?').all(head.id) as {
       key: string;
       data: string;
     }[];
-    return { nextSeq: head?.next_seq ?? 0, position: head?.position ?? undefined, inputs, calls, memory };
+    return { nextSeq: head.next_seq, position: head.position ?? undefined, inputs, calls, memory };
   }
 
   commit(agent: string, batch: JournalBatch): void {
@@ -365,9 +495,14 @@ class SqliteJournalStore implements SqliteStore {
 
   size(agent: string): { inputs: number; calls: number; keys: number } {
     this.open();
-    const count = (table: string): number =>
-      (this.db.prepare(`SELECT count(*) AS n FROM ${table} WHERE agent = ?`).get(agent) as { n: number }).n;
-    return { inputs: count('inputs'), calls: count('calls'), keys: count('memory') };
+    const id = this.ids.get(agent) ?? this.idOf(agent);
+    if (id === undefined) return { inputs: 0, calls: 0, keys: 0 };
+    const count = (sql: string): number => (this.db.prepare(sql).get(id) as { n: number }).n;
+    return {
+      inputs: count("SELECT count(*) AS n FROM journal WHERE agent_id = ? AND call = ''"),
+      calls: count("SELECT count(*) AS n FROM journal WHERE agent_id = ? AND call <> ''"),
+      keys: count('SELECT count(*) AS n FROM key_memory WHERE agent_id = ?'),
+    };
   }
 
   close(): void {

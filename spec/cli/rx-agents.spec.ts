@@ -287,11 +287,11 @@ describe('cli: rx-agents (a real child process on real SQLite files)', function 
     const newer = join(dir, 'newer.db');
     sqliteStore(newer).close();
     const raw = new Database(newer);
-    raw.pragma('user_version = 2');
+    raw.pragma('user_version = 3');
     raw.close();
     const v = cli('inspect', newer);
     expect(v.code).to.equal(6);
-    expect(v.stderr).to.include('has schema version 2, but this version of rx-agents reads version 1');
+    expect(v.stderr).to.include('has schema version 3, but this version of rx-agents reads version 2');
     expect(cli('doctor', newer).code).to.equal(6);
 
     expect(cli().code).to.equal(2);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { lastValueFrom, range, toArray } from 'rxjs';
+import { lastValueFrom, range, Subscription, toArray, type SchedulerAction, type SchedulerLike } from 'rxjs';
 import { map } from 'rxjs/operators';
 import {
   agentOperator,
@@ -9,8 +9,11 @@ import {
   OutputEvent,
   type AgentStore,
   type JournalBatch,
+  type JournalSnapshot,
   type MemoryStore,
 } from '../../lib';
+import type { JournalCall } from '../../lib/runtime/durability';
+import { Journal } from '../../lib/runtime/journal';
 
 /** A memoryStore that keeps a copy of every batch it commits, with a chosen group-commit window. */
 function recording(commitDelay: number): { store: AgentStore; inner: MemoryStore; batches: JournalBatch[] } {
@@ -92,5 +95,123 @@ describe('runtime: what a group commit leaves out (S13)', () => {
     const memory = Object.fromEntries(snapshot.memory.map((m) => [m.key, JSON.parse(m.data) as unknown]));
     const seen = (k: number): number[] => Array.from({ length: 30 }, (_, i) => i).filter((i) => i % 2 === k);
     expect(memory).to.deep.equal({ n0: { seen: seen(0) }, n1: { seen: seen(1) } });
+  });
+
+  describe('an outcome of a run still running is held back for one commit when nothing waits on it (S13)', () => {
+    /** A scheduler whose actions run only when the test says so: one `window()` runs what is due now (a commit window). */
+    class ManualScheduler implements SchedulerLike {
+      private due: Array<() => void> = [];
+      now(): number {
+        return 0;
+      }
+      schedule<T>(work: (this: SchedulerAction<T>, state?: T) => void): Subscription {
+        const sub = new Subscription();
+        this.due.push(() => {
+          if (!sub.closed) work.call(undefined as never);
+        });
+        return sub;
+      }
+      window(): void {
+        const due = this.due;
+        this.due = [];
+        for (const fn of due) fn();
+      }
+    }
+    function journal(): { j: Journal; scheduler: ManualScheduler; batches: JournalBatch[] } {
+      const scheduler = new ManualScheduler();
+      const inner = memoryStore();
+      const batches: JournalBatch[] = [];
+      const store: AgentStore = {
+        location: 'manual',
+        load: (agent) => inner.load(agent),
+        commit: (agent, batch) => {
+          batches.push(batch);
+          inner.commit(agent, batch);
+        },
+        close: () => inner.close(),
+      };
+      const host = {
+        scheduler,
+        fail: (error: unknown) => {
+          throw error;
+        },
+        callback: (_name: string, fn: () => void) => fn(),
+      };
+      const j = new Journal(store, 'manual', host, { onAccepted: undefined, position: undefined });
+      j.restore(j.load() as JournalSnapshot);
+      j.accepted(0, 'x', '"x"');
+      j.accepted(1, 'y', '"y"');
+      scheduler.window();
+      expect(batches.map((b) => b.inputs.length)).to.deep.equal([2]);
+      return { j, scheduler, batches };
+    }
+    const fetchIt = (n: number): number => n;
+    const outcome = (seq: number, index: number, value: number, reconcile?: () => number): JournalCall => ({
+      id: `${seq}>a#${index}`,
+      fn: fetchIt as never,
+      args: [value],
+      options: reconcile === undefined ? undefined : { reconcile },
+      fulfilled: true,
+      value,
+      error: undefined,
+    });
+    const ids = (batch: JournalBatch | undefined): string[] => batch?.calls.map((c) => `${c.id}:${c.state}`) ?? [];
+
+    it('written by the commit after the next one; never, if its run ends first', () => {
+      const { j, scheduler, batches } = journal();
+      j.settled(0, outcome(0, 0, 10));
+      j.ended(1, 'y', undefined, false); // something else to commit in this window
+      scheduler.window();
+      expect(batches).to.have.length(2);
+      expect(batches[1]!.ends.map((e) => e.seq)).to.deep.equal([1]);
+      expect(ids(batches[1])).to.deep.equal([]); // held back
+      scheduler.window();
+      expect(ids(batches[2])).to.deep.equal(['0>a#0:1']); // run 0 is still running: now it is written
+      j.settled(0, outcome(0, 1, 11));
+      scheduler.window(); // only a held outcome is waiting: no commit at all
+      expect(batches).to.have.length(3);
+      j.ended(0, 'x', undefined, false);
+      scheduler.window();
+      expect(batches).to.have.length(4);
+      expect(ids(batches[3])).to.deep.equal([]); // its run ended first: never written, the end prunes the run
+      expect(batches[3]!.ends.map((e) => [e.seq, e.calls])).to.deep.equal([[0, undefined]]); // calls were written: delete them
+      scheduler.window();
+      expect(batches).to.have.length(4);
+    });
+
+    it('written at once when something waits on the commit: a reconciled start, an afterCommit, the last commit', () => {
+      const { j, scheduler, batches } = journal();
+      j.settled(0, outcome(0, 0, 10));
+      let started = false;
+      j.starting(
+        0,
+        outcome(0, 1, 0, () => 1),
+        () => (started = true),
+      ); // its start must be durable before it runs: commits now
+      expect(ids(batches[1])).to.deep.equal(['0>a#1:0', '0>a#0:1']);
+      expect(started).to.equal(true);
+      j.settled(1, outcome(1, 0, 20));
+      let after = false;
+      j.afterCommit(() => (after = true));
+      scheduler.window();
+      expect(ids(batches[2])).to.deep.equal(['1>a#0:1']);
+      expect(after).to.equal(true);
+      j.settled(1, outcome(1, 1, 21));
+      scheduler.window(); // held
+      expect(batches).to.have.length(3);
+      j.close(); // the subscription ends: what is held is written, so a restart does not run it again
+      expect(ids(batches[3])).to.deep.equal(['1>a#1:1']);
+    });
+
+    it('drain (the stream completes) writes held outcomes too', () => {
+      const { j, scheduler, batches } = journal();
+      j.settled(0, outcome(0, 0, 10));
+      scheduler.window();
+      expect(batches).to.have.length(1);
+      let done = false;
+      j.drain(() => (done = true));
+      expect(ids(batches[1])).to.deep.equal(['0>a#0:1']);
+      expect(done).to.equal(true);
+    });
   });
 });

@@ -71,10 +71,10 @@ describe('S13 store files that cannot be used are refused with StoreOpenError (r
     const path = join(dir, 'dropped.db');
     sqliteStore(path).close();
     const db = new Database(path);
-    db.exec('DROP TABLE calls');
+    db.exec('DROP TABLE journal');
     db.close();
     expect(() => sqliteStore(path))
-      .to.throw(StoreOpenError, "the store's table `calls` is missing (dropped?)")
+      .to.throw(StoreOpenError, "the store's table `journal` is missing (dropped?)")
       .with.property('code', 'ERR_STORE_CORRUPT');
   });
 
@@ -82,12 +82,12 @@ describe('S13 store files that cannot be used are refused with StoreOpenError (r
     const path = join(dir, 'live.db');
     const store = sqliteStore(path);
     const db = new Database(path);
-    db.exec('DROP TABLE inputs');
+    db.exec('DROP TABLE agents');
     db.close();
     const error = await lastValueFrom(of('x').pipe(agentOperator(echo, { store }))).catch((e: unknown) => e);
     store.close();
     expect(error).to.be.instanceOf(StoreOpenError);
-    expect((error as StoreOpenError).message).to.include('SQLite reports SQLITE_ERROR (no such table: inputs)');
+    expect((error as StoreOpenError).message).to.include('SQLite reports SQLITE_ERROR (no such table: agents)');
   });
 
   it('a read-only file: ERR_STORE_READONLY at open, not a failed first commit (real process without write permission)', async () => {
@@ -131,7 +131,7 @@ describe('S13 store files that cannot be used are refused with StoreOpenError (r
   });
 
   describe('integrity check before recovery', () => {
-    /** A store holding 300 acknowledged, unfinished runs; then one byte of the key of run 150 flipped in the main file. */
+    /** A store holding 300 acknowledged, unfinished runs; then one byte of the key of run 150 (its seq) flipped in the main file. */
     function damagedStore(): string {
       const path = join(dir, 'flipped.db');
       const store = sqliteStore(path);
@@ -143,9 +143,9 @@ describe('S13 store files that cannot be used are refused with StoreOpenError (r
       store.close(); // a clean close: the WAL is checkpointed into the main file and removed
       const bytes = readFileSync(path);
       const at = bytes.indexOf(Buffer.from('{"order":"order-0150"'));
-      const agentAt = bytes.lastIndexOf(Buffer.from('shop'), at);
-      expect(at - agentAt).to.be.lessThan(16); // the row's key, just before its input
-      bytes[agentAt] = 'z'.charCodeAt(0); // "shop" -> "zhop": the row is now out of key order
+      // The row's record body ends its key just before the input text: seq as 2 bytes (150); agent_id 1 and call '' take none.
+      expect([...bytes.subarray(at - 2, at)]).to.deep.equal([0, 150]);
+      bytes[at - 2] = 0x7f; // seq 150 -> 32662: the row is now out of key order
       writeFileSync(path, bytes);
       return path;
     }
@@ -156,8 +156,10 @@ describe('S13 store files that cannot be used are refused with StoreOpenError (r
       expect(db.pragma('quick_check', { simple: true })).to.equal('ok');
       db.close();
       const store = sqliteStore(path, { integrityCheck: 'quick' });
-      expect((store.load('shop') as JournalSnapshot).inputs.length).to.be.lessThan(300);
+      const seqs = (store.load('shop') as JournalSnapshot).inputs.map((i) => i.seq);
       store.close();
+      expect(seqs).to.not.include(150); // acknowledged run 150 is gone, and a run 32662 that never was would replay
+      expect(seqs).to.include(32662);
     });
 
     it('the default full check refuses it with ERR_STORE_CORRUPT naming the check and what it found', () => {
@@ -165,7 +167,7 @@ describe('S13 store files that cannot be used are refused with StoreOpenError (r
       expect(() => sqliteStore(path))
         .to.throw(
           StoreOpenError,
-          'PRAGMA integrity_check reports: row not in PRIMARY KEY order for inputs. Restore it from a backup',
+          'PRAGMA integrity_check reports: row not in PRIMARY KEY order for journal. Restore it from a backup',
         )
         .with.property('code', 'ERR_STORE_CORRUPT');
     });

@@ -52,18 +52,17 @@ describe('store: sqliteStore (real SQLite files)', () => {
       expect(() => sqliteStore(path))
         .to.throw(
           StoreVersionError,
-          `The rx-agents store at \`${path}\` has schema version 7, but this version of rx-agents reads version 1. Upgrade rx-agents`,
+          `The rx-agents store at \`${path}\` has schema version 7, but this version of rx-agents reads version 2. Upgrade rx-agents`,
         )
         .with.property('code', 'ERR_STORE_VERSION');
     });
 
     it('a store whose pages are corrupt', () => {
       const path = join(dir, 'corrupt.db');
-      const store = sqliteStore(path);
+      sqliteStore(path).close();
       const db = new Database(path);
       db.pragma('journal_mode = DELETE');
       db.close();
-      store.close();
       const bytes = readFileSync(path);
       const pageSize = bytes.readUInt16BE(16);
       expect(bytes.length).to.be.greaterThan(pageSize); // more than the header page
