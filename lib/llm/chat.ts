@@ -1,4 +1,4 @@
-import { Observable } from 'rxjs';
+import { Observable, type Observer, type Subscriber } from 'rxjs';
 import type { RunnerContext } from '../context/runner-context';
 import type { Call } from '../context/call';
 import { runChannel } from '../runtime/run-channel';
@@ -24,7 +24,11 @@ import type { ChatModel, ChatResponse, ModelEvent, ModelRequest } from './chat-m
  */
 export function chat(ctx: RunnerContext, model: ChatModel, request: ModelRequest): Call<ChatResponse> {
   const channel = runChannel(ctx);
-  const streaming = request.stream === true && channel !== undefined;
+  const plain = blocksOf(model);
+  // Nothing to stream and nobody listening: the block is the model's own, shared by all its calls.
+  if (channel === undefined || (request.stream !== true && !channel.inspecting))
+    return ctx.executeAsync(plain.callModel, plain.name, request);
+  const streaming = request.stream === true;
   // Chunks that arrive before executeAsync returned (a synchronous model) wait for the call id; they are
   // sent in the same sync block, before anything else can reach the sink.
   let source: string | null = null;
@@ -46,7 +50,7 @@ export function chat(ctx: RunnerContext, model: ChatModel, request: ModelRequest
   }
   const inspecting = channel !== undefined && channel.inspecting;
   const started = inspecting ? channel.now() : 0;
-  const call = ctx.executeAsync(callModel, modelName(model), request);
+  const call = ctx.executeAsync(callModel, plain.name, request);
   if (streaming) {
     const id = call.id;
     source = id;
@@ -75,10 +79,41 @@ export function chat(ctx: RunnerContext, model: ChatModel, request: ModelRequest
   return call;
 }
 
-const names = new WeakMap<ChatModel, string>();
-/** `<provider>/<model id>`, the first argument of a model call (part of its journal fingerprint), built once per model. */
+/** What every call of one model shares: its name (the block's first argument) and its block. */
+interface ModelBlocks {
+  readonly name: string;
+  readonly callModel: (model: string, request: ModelRequest) => Observable<ChatResponse>;
+}
+
+const blocks = new WeakMap<ChatModel, ModelBlocks>();
+
+/** The shared parts of `model`'s calls, built once per model. */
+function blocksOf(model: ChatModel): ModelBlocks {
+  let found = blocks.get(model);
+  if (found === undefined) {
+    // The block is named callModel and takes (`<provider>/<model id>`, request): its journal fingerprint (S13).
+    const callModel = (_model: string, request: ModelRequest): Observable<ChatResponse> =>
+      new Observable<ChatResponse>((subscriber) => model.call(request).subscribe(new ResponseOnly(subscriber)));
+    blocks.set(model, (found = { name: modelName(model), callModel }));
+  }
+  return found;
+}
+
+/** Passes the model's `response` on and drops its chunks (one object per call, no closures). */
+class ResponseOnly implements Observer<ModelEvent> {
+  constructor(private readonly subscriber: Subscriber<ChatResponse>) {}
+  next(event: ModelEvent): void {
+    if (event.type === 'response') this.subscriber.next(event.response);
+  }
+  error(error: unknown): void {
+    this.subscriber.error(error);
+  }
+  complete(): void {
+    this.subscriber.complete();
+  }
+}
+
+/** `<provider>/<model id>`, the first argument of a model call (part of its journal fingerprint). */
 function modelName(model: ChatModel): string {
-  let name = names.get(model);
-  if (name === undefined) names.set(model, (name = `${model.provider}/${model.modelId}`));
-  return name;
+  return `${model.provider}/${model.modelId}`;
 }

@@ -10,7 +10,10 @@ import type { JsonValue } from './messages';
 
 /** What a tool's `execute` receives besides its arguments. */
 export interface ToolExecutionOptions {
-  /** Aborts when the run is abandoned or the tool's timeout fires. */
+  /**
+   * Aborts when the run is abandoned or the tool's timeout fires. Made when first read (read it
+   * with `options.signal` or `{ signal }`; a spread `{ ...options }` does not copy it).
+   */
   readonly signal: AbortSignal;
   /** The model's id of this call. */
   readonly toolCallId: string;
@@ -144,6 +147,30 @@ export function makeTool(parts: ToolParts): Tool {
   if (concurrency !== Infinity && (!Number.isInteger(concurrency) || concurrency < 1))
     throw optionError(`concurrency\` of tool \`${name}`, 'an integer >= 1 or Infinity', concurrency);
   const limiter = concurrency === Infinity ? null : new Limiter(concurrency);
+  /** What the tool returned, as an outcome. */
+  const returned = (value: unknown): ToolOutcome => {
+    const json = toJson(value);
+    return json === undefined
+      ? {
+          ok: false,
+          error: new ToolCallError(name, 'failed', `Tool \`${name}\` returned a value that is not JSON data.`),
+        }
+      : { ok: true, value: json };
+  };
+  /** What the tool threw (or its timeout), as an outcome. */
+  const thrown = (error: unknown): ToolOutcome => ({
+    ok: false,
+    error:
+      (error as { name?: unknown })?.name === 'TimeoutError'
+        ? new ToolCallError(name, 'timeout', `Tool \`${name}\` did not finish within ${timeout} ms.`)
+        : new ToolCallError(
+            name,
+            'failed',
+            `Tool \`${name}\` failed: ${error instanceof Error ? error.message : String(error)}`,
+            [],
+            { cause: error },
+          ),
+  });
   const invoke = (
     args: unknown,
     options: ToolExecutionOptions,
@@ -164,11 +191,7 @@ export function makeTool(parts: ToolParts): Tool {
         let done = false;
         try {
           const value = execute(args, { signal, toolCallId: options.toolCallId });
-          const source = isObservable(value)
-            ? value.pipe(last())
-            : value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function'
-              ? from(value as PromiseLike<unknown>)
-              : of(value);
+          const source = isObservable(value) ? value.pipe(last()) : isThenable(value) ? from(value) : of(value);
           inner = source.subscribe({
             next: (v) => subscriber.next(v),
             error: (e: unknown) => {
@@ -194,35 +217,13 @@ export function makeTool(parts: ToolParts): Tool {
       });
       if (timeout !== undefined) result$ = result$.pipe(rxTimeout({ first: timeout, scheduler }));
       return result$.pipe(
-        map((value): ToolOutcome => {
-          const json = toJson(value);
-          return json === undefined
-            ? {
-                ok: false,
-                error: new ToolCallError(name, 'failed', `Tool \`${name}\` returned a value that is not JSON data.`),
-              }
-            : { ok: true, value: json };
-        }),
-        catchError((error: unknown) =>
-          of<ToolOutcome>({
-            ok: false,
-            error:
-              (error as { name?: unknown })?.name === 'TimeoutError'
-                ? new ToolCallError(name, 'timeout', `Tool \`${name}\` did not finish within ${timeout} ms.`)
-                : new ToolCallError(
-                    name,
-                    'failed',
-                    `Tool \`${name}\` failed: ${error instanceof Error ? error.message : String(error)}`,
-                    [],
-                    { cause: error },
-                  ),
-          }),
-        ),
+        map(returned),
+        catchError((error: unknown) => of(thrown(error))),
       );
     };
     return limiter === null ? run() : limiter.run(run);
   };
-  return Object.freeze({
+  const tool: Tool = {
     name,
     description: parts.description,
     inputSchema: parts.inputSchema,
@@ -231,7 +232,58 @@ export function makeTool(parts: ToolParts): Tool {
     approval: parts.approval,
     needsApproval: parts.needsApproval,
     invoke,
-  });
+  };
+  if (timeout === undefined && limiter === null) {
+    // No timer and no budget to hold: a call is `execute` itself, and its value or Promise is the block's result.
+    const direct: DirectCall = (args, options, promises) => {
+      let value: unknown;
+      try {
+        value = execute(args, options);
+      } catch (error) {
+        return thrown(error);
+      }
+      if (isObservable(value))
+        return value.pipe(
+          last(),
+          map(returned),
+          catchError((e: unknown) => of(thrown(e))),
+        );
+      if (!isThenable(value)) return returned(value);
+      if (promises) return Promise.resolve(value).then(returned, thrown);
+      return from(value).pipe(
+        map(returned),
+        catchError((e: unknown) => of(thrown(e))),
+      );
+    };
+    Object.defineProperty(tool, DIRECT, { value: direct });
+  }
+  return Object.freeze(tool);
+}
+
+/**
+ * A tool call with the least machinery: `execute` runs at once and its outcome is a value, a
+ * Promise (when `promises`: the operator's scheduler can follow one), or an Observable. Only
+ * tools without a timeout and without a concurrency budget have one ({@link directCall}).
+ */
+export type DirectCall = (
+  args: unknown,
+  options: ToolExecutionOptions,
+  promises: boolean,
+) => ToolOutcome | Promise<ToolOutcome> | Observable<ToolOutcome>;
+
+const DIRECT = Symbol('rx-agents.tool-direct');
+
+/**
+ * The direct form of a tool made by {@link makeTool} (no timeout, no concurrency budget), or
+ * `undefined`: then {@link Tool.invoke} runs it. `runTools` uses it so that a tool returning a
+ * value or a Promise costs no Observable chain (bench/workloads/llm.ts, the ReAct case).
+ */
+export function directCall(tool: Tool): DirectCall | undefined {
+  return (tool as unknown as { readonly [DIRECT]?: DirectCall })[DIRECT];
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
 /** A tool as the model sees it. */
@@ -239,13 +291,44 @@ export function toToolSpec(tool: Tool): ToolSpec {
   return { name: tool.name, description: tool.description, inputSchema: tool.inputSchema };
 }
 
-/** A tool result as JSON data (`undefined` → null); `undefined` if it cannot be. */
+/**
+ * A tool result as JSON data (`undefined` → null); `undefined` if it cannot be. Plain JSON data is
+ * kept as it is; anything else (class instances, Dates, `toJSON`, undefined fields, non-finite
+ * numbers, cycles) goes through a JSON round trip, as the journal would see it.
+ */
 function toJson(value: unknown): JsonValue | undefined {
   if (value === undefined) return null;
+  if (isPlainJson(value, 0)) return value;
   try {
     const text = JSON.stringify(value);
     return text === undefined ? undefined : (JSON.parse(text) as JsonValue);
   } catch {
     return undefined;
+  }
+}
+
+/** Is `value` JSON data a round trip would give back unchanged? (Deeper than 32 levels: answered by the round trip.) */
+function isPlainJson(value: unknown, depth: number): value is JsonValue {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0);
+    case 'object': {
+      if (value === null) return true;
+      if (depth > 32) return false;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (!isPlainJson(value[i], depth + 1)) return false;
+        return true;
+      }
+      const proto = Object.getPrototypeOf(value) as unknown;
+      if (proto !== Object.prototype && proto !== null) return false;
+      if ('toJSON' in value) return false;
+      for (const key in value) if (!isPlainJson((value as Record<string, unknown>)[key], depth + 1)) return false;
+      return true;
+    }
+    default:
+      return false;
   }
 }

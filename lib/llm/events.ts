@@ -1,7 +1,95 @@
 import { z } from 'zod/v4';
 import { defineEvent } from '../events/define-event';
-import type { ChatResponse } from './chat-model';
-import { isChatMessage, isToolCall, type ToolMessage } from './messages';
+import type { ChatResponse, TokenUsage } from './chat-model';
+import { isChatMessage, isToolCall, type ChatMessage, type ToolCall, type ToolMessage } from './messages';
+
+/** What every event of the loop carries: the conversation so far, model calls made, tokens used. */
+export interface LoopState {
+  /** The conversation so far (the whole prompt of the next model call). */
+  readonly messages: readonly ChatMessage[];
+  /** Model calls made so far in this run (the step cap counts these). */
+  readonly step: number;
+  /** Structured-output repair rounds made so far. */
+  readonly repairs: number;
+  /** Tokens used so far in this run. */
+  readonly usage: TokenUsage;
+}
+
+/** The payload of {@link ChatRequestEvent}. */
+export type ChatRequestPayload = LoopState;
+
+/** The payload of {@link ChatResponseEvent}: the loop's state and the model's answer. */
+export interface ChatResponsePayload extends LoopState {
+  readonly response: ChatResponse;
+}
+
+/** The payload of {@link ToolRequestEvent}: the loop's state and the calls to run. */
+export interface ToolRequestPayload extends LoopState {
+  readonly calls: readonly ToolCall[];
+}
+
+/** The payload of {@link ToolResponseEvent}: the loop's state and the calls' results, in call order. */
+export interface ToolResponsePayload extends LoopState {
+  readonly results: readonly ToolMessage[];
+}
+
+/**
+ * The payloads the loop builds itself are instances of these classes. Their parts were checked
+ * where they were made (the model's answer by the ChatResponse check, tool results by runTools),
+ * so the event schemas accept them without walking the conversation again at every send; a
+ * payload built by user code (a plain object) gets the whole check. `bench/workloads/llm.ts`:
+ * zod's object schemas cost ~10 % of a ReAct run's CPU, copying the payload at every send.
+ */
+class LoopPayload implements LoopState {
+  constructor(
+    readonly messages: readonly ChatMessage[],
+    readonly step: number,
+    readonly repairs: number,
+    readonly usage: TokenUsage,
+  ) {}
+}
+
+/** A {@link ChatRequestPayload} built by the loop. */
+export class ChatRequestState extends LoopPayload {}
+
+/** A {@link ChatResponsePayload} built by the loop (its `response` is still checked: it comes from the model). */
+export class ChatResponseState extends LoopPayload implements ChatResponsePayload {
+  constructor(
+    messages: readonly ChatMessage[],
+    step: number,
+    repairs: number,
+    usage: TokenUsage,
+    readonly response: ChatResponse,
+  ) {
+    super(messages, step, repairs, usage);
+  }
+}
+
+/** A {@link ToolRequestPayload} built by the loop. */
+export class ToolRequestState extends LoopPayload implements ToolRequestPayload {
+  constructor(
+    messages: readonly ChatMessage[],
+    step: number,
+    repairs: number,
+    usage: TokenUsage,
+    readonly calls: readonly ToolCall[],
+  ) {
+    super(messages, step, repairs, usage);
+  }
+}
+
+/** A {@link ToolResponsePayload} built by the loop. */
+export class ToolResponseState extends LoopPayload implements ToolResponsePayload {
+  constructor(
+    messages: readonly ChatMessage[],
+    step: number,
+    repairs: number,
+    usage: TokenUsage,
+    readonly results: readonly ToolMessage[],
+  ) {
+    super(messages, step, repairs, usage);
+  }
+}
 
 /** An array of `T`, checked element by element and returned as it is (no copy; see messages.ts). */
 const list = <T>(check: (v: unknown) => v is T, what: string) =>
@@ -9,48 +97,87 @@ const list = <T>(check: (v: unknown) => v is T, what: string) =>
 
 const isToolMessage = (v: unknown): v is ToolMessage => isChatMessage(v) && v.role === 'tool';
 
-const usageSchema = z.object({ inputTokens: z.number(), outputTokens: z.number(), totalTokens: z.number() });
-/** What every event of the loop carries: the conversation so far, model calls made, tokens used. */
+const count = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v);
+function isUsage(v: unknown): v is TokenUsage {
+  const u = v as TokenUsage;
+  return typeof v === 'object' && v !== null && count(u.inputTokens) && count(u.outputTokens) && count(u.totalTokens);
+}
+const usageSchema = z.custom<TokenUsage>(isUsage, {
+  message: 'Expected token usage { inputTokens, outputTokens, totalTokens } (numbers)',
+});
+
+function isResponse(v: unknown): v is ChatResponse {
+  const r = v as ChatResponse;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    isChatMessage(r.message) &&
+    r.message.role === 'assistant' &&
+    typeof r.finishReason === 'string' &&
+    isUsage(r.usage) &&
+    typeof r.provider === 'string' &&
+    typeof r.model === 'string'
+  );
+}
+const responseSchema = z.custom<ChatResponse>(isResponse, {
+  message: 'Expected a ChatResponse { message, finishReason, usage, provider, model }',
+});
+
 const loop = {
   messages: list(isChatMessage, 'chat messages'),
-  /** Model calls made so far in this run (the step cap counts these). */
   step: z.number().int().min(0),
-  /** Structured-output repair rounds made so far. */
   repairs: z.number().int().min(0),
-  /** Tokens used so far in this run. */
   usage: usageSchema,
 };
 
-const responseSchema = z.custom<ChatResponse>(
-  (v) => {
-    const r = v as ChatResponse;
-    return (
-      typeof v === 'object' &&
-      v !== null &&
-      isChatMessage(r.message) &&
-      r.message.role === 'assistant' &&
-      typeof r.finishReason === 'string' &&
-      usageSchema.safeParse(r.usage).success &&
-      typeof r.provider === 'string' &&
-      typeof r.model === 'string'
-    );
-  },
-  { message: 'Expected a ChatResponse { message, finishReason, usage, provider, model }' },
-);
+/**
+ * The schema of a loop event's payload: `built` payloads (made by the loop, see {@link LoopPayload})
+ * pass after `trusted` (what in them did not come from the loop); anything else is checked by
+ * `full`, whose issues (with their paths) are the event's validation issues. The payload is
+ * returned as it is, never copied.
+ */
+function loopPayload<P>(
+  built: abstract new (...args: never[]) => object,
+  trusted: (payload: P) => boolean,
+  full: z.ZodType,
+): z.ZodType<P> {
+  // A check function rather than superRefine: no closure is made per parse (this runs at every send of the loop).
+  return z.custom<P>().check((ctx) => {
+    const payload = ctx.value;
+    if (payload instanceof built && trusted(payload)) return;
+    const parsed = full.safeParse(payload);
+    if (parsed.success) return;
+    for (const issue of parsed.error.issues)
+      ctx.issues.push({ code: 'custom', message: issue.message, path: issue.path as PropertyKey[], input: payload });
+  });
+}
+
+const always = (): boolean => true;
 
 /** Ask the model: `messages` is the whole prompt. Handled by the loop's `llm.model` action. */
-export const ChatRequestEvent = defineEvent('rx-agents/llm/chat-request', z.object(loop));
+export const ChatRequestEvent = defineEvent(
+  'rx-agents/llm/chat-request',
+  loopPayload<ChatRequestPayload>(ChatRequestState, always, z.object(loop)),
+);
 
 /** The model answered (`messages` does not include the answer yet). Handled by `llm.decide`. */
 export const ChatResponseEvent = defineEvent(
   'rx-agents/llm/chat-response',
-  z.object({ ...loop, response: responseSchema }),
+  loopPayload<ChatResponsePayload>(
+    ChatResponseState,
+    (p) => isResponse(p.response),
+    z.object({ ...loop, response: responseSchema }),
+  ),
 );
 
 /** Run these tool calls (`messages` ends with the assistant message that asked for them). Handled by `llm.tools`. */
 export const ToolRequestEvent = defineEvent(
   'rx-agents/llm/tool-request',
-  z.object({ ...loop, calls: list(isToolCall, 'tool calls') }),
+  loopPayload<ToolRequestPayload>(
+    ToolRequestState,
+    always,
+    z.object({ ...loop, calls: list(isToolCall, 'tool calls') }),
+  ),
 );
 
 /**
@@ -75,5 +202,9 @@ export const ToolApprovalResponseEvent = defineEvent(
 /** The tools answered (`messages` ends with their results, in call order). Handled by `llm.observe`. */
 export const ToolResponseEvent = defineEvent(
   'rx-agents/llm/tool-response',
-  z.object({ ...loop, results: list(isToolMessage, 'tool messages') }),
+  loopPayload<ToolResponsePayload>(
+    ToolResponseState,
+    always,
+    z.object({ ...loop, results: list(isToolMessage, 'tool messages') }),
+  ),
 );

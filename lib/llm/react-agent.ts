@@ -3,21 +3,27 @@ import type { z } from 'zod/v4';
 import { defineAgent, type ActionDef, type ActionFactory, type Agent } from '../agent/define-agent';
 import { AgentDefinitionError, optionError } from '../errors';
 import { InputEvent, OutputEvent, type EventType } from '../events/define-event';
+import type { Call } from '../context/call';
 import type { RunnerContext } from '../context/runner-context';
 import { chat } from './chat';
-import type { CallSettings, ChatModel, TokenUsage } from './chat-model';
+import type { CallSettings, ChatModel, ModelRequest, TokenUsage } from './chat-model';
 import { toToolSpec, type Tool } from './define-tool';
 import { MaxStepsError, StructuredOutputError } from './errors';
 import {
   ChatRequestEvent,
+  ChatRequestState,
   ChatResponseEvent,
+  ChatResponseState,
+  type ChatResponsePayload,
   ToolApprovalRequestEvent,
   ToolApprovalResponseEvent,
   ToolRequestEvent,
+  ToolRequestState,
   ToolResponseEvent,
+  ToolResponseState,
 } from './events';
-import type { ChatMessage } from './messages';
-import { runTools, type ApprovalDecision } from './run-tools';
+import type { ChatMessage, ToolCall } from './messages';
+import { startTools, type ApprovalDecision } from './run-tools';
 import { structuredOutput } from './structured-output';
 import { trimHistory } from './history';
 
@@ -73,6 +79,7 @@ export interface ReactAgentOptions<In, T> {
 
 const HISTORY = 'llm.history';
 const NO_USAGE: TokenUsage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+const NONE: readonly ToolCall[] = [];
 
 /**
  * A ReAct agent: the model answers or calls tools; the tool calls of one turn run in parallel;
@@ -134,13 +141,10 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
   const runOptions = scheduler === undefined ? {} : { scheduler };
 
   /** A model request from the conversation. */
-  const request = (messages: readonly ChatMessage[]) => {
-    const base = {
-      ...settings,
-      messages,
-      ...(specs.length > 0 ? { tools: specs } : {}),
-      ...(stream ? { stream: true } : {}),
-    };
+  // What every request of this agent has after its messages, built once (the key order is part of the call's fingerprint).
+  const tail = { ...(specs.length > 0 ? { tools: specs } : {}), ...(stream ? { stream: true } : {}) };
+  const request = (messages: readonly ChatMessage[]): ModelRequest => {
+    const base = { ...settings, messages, ...tail };
     return structured === undefined ? base : structured.apply(base, model);
   };
   const add = (a: TokenUsage, b: TokenUsage): TokenUsage => ({
@@ -156,7 +160,36 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
     usage: TokenUsage,
   ): void => {
     if (step >= maxSteps) throw new MaxStepsError(name, maxSteps);
-    ctx.sendEvent(ChatRequestEvent.of({ messages, step, repairs: repairsDone, usage }));
+    ctx.sendEvent(ChatRequestEvent.of(new ChatRequestState(messages, step, repairsDone, usage)));
+  };
+
+  /** `llm.decide`: tool calls to run, a repair round, or the answer. */
+  const decide = (ctx: RunnerContext, p: ChatResponsePayload): void => {
+    const message = p.response.message;
+    const messages: ChatMessage[] = [...p.messages, message];
+    if (message.toolCalls.length > 0) {
+      ctx.sendEvent(ToolRequestEvent.of(new ToolRequestState(messages, p.step, p.repairs, p.usage, message.toolCalls)));
+      return;
+    }
+    let value: T;
+    if (structured === undefined) value = message.content as T;
+    else {
+      const parsed = structured.parse(message.content);
+      if (!parsed.ok) {
+        if (p.repairs >= repairs) throw new StructuredOutputError(message.content, parsed.issues, p.repairs + 1);
+        const fix: ChatMessage = { role: 'user', content: structured.repairPrompt(parsed.issues) };
+        return ask(ctx, [...messages, fix], p.step, p.repairs + 1, p.usage);
+      }
+      value = parsed.value;
+    }
+    if (history !== false) {
+      const kept = trimHistory(
+        messages.filter((m) => m.role !== 'system'),
+        history.maxMessages,
+      );
+      ctx.shortTermMemory.set(HISTORY, kept as never);
+    }
+    ctx.sendEvent(OutputEvent.of({ text: message.content, output: value, steps: p.step, usage: p.usage }));
   };
 
   const agent = defineAgent<In, AgentAnswer<T>>({
@@ -177,41 +210,16 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
           const p = event.payload;
           const response = yield* chat(ctx, model, request(p.messages));
           ctx.sendEvent(
-            ChatResponseEvent.of({ ...p, step: p.step + 1, usage: add(p.usage, response.usage), response }),
+            ChatResponseEvent.of(
+              new ChatResponseState(p.messages, p.step + 1, p.repairs, add(p.usage, response.usage), response),
+            ),
           );
         }),
-        action('llm.decide', ChatResponseEvent, (event, ctx) => {
-          const { response, ...p } = event.payload;
-          const message = response.message;
-          const messages: ChatMessage[] = [...p.messages, message];
-          if (message.toolCalls.length > 0) {
-            ctx.sendEvent(ToolRequestEvent.of({ ...p, messages, calls: message.toolCalls }));
-            return;
-          }
-          let value: T;
-          if (structured === undefined) value = message.content as T;
-          else {
-            const parsed = structured.parse(message.content);
-            if (!parsed.ok) {
-              if (p.repairs >= repairs) throw new StructuredOutputError(message.content, parsed.issues, p.repairs + 1);
-              const fix: ChatMessage = { role: 'user', content: structured.repairPrompt(parsed.issues) };
-              return ask(ctx, [...messages, fix], p.step, p.repairs + 1, p.usage);
-            }
-            value = parsed.value;
-          }
-          if (history !== false) {
-            const kept = trimHistory(
-              messages.filter((m) => m.role !== 'system'),
-              history.maxMessages,
-            );
-            ctx.shortTermMemory.set(HISTORY, kept as never);
-          }
-          ctx.sendEvent(OutputEvent.of({ text: message.content, output: value, steps: p.step, usage: p.usage }));
-        }),
+        action('llm.decide', ChatResponseEvent, (event, ctx) => decide(ctx, event.payload)),
         action('llm.tools', ToolRequestEvent, function* (event, ctx) {
           const p = event.payload;
           const pending = !gatedTools
-            ? []
+            ? NONE
             : p.calls.filter((c) => {
                 const tool = byName.get(c.name);
                 if (tool === undefined) return false;
@@ -222,14 +230,22 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
             ctx.sendEvent(ToolApprovalRequestEvent.of({ ...p, pending }));
             return;
           }
-          const results = yield* runTools(ctx, byName, p.calls, runOptions);
-          ctx.sendEvent(ToolResponseEvent.of({ ...p, messages: [...p.messages, ...results], results }));
+          const results = yield* waitAll(startTools(ctx, byName, p.calls, runOptions));
+          ctx.sendEvent(
+            ToolResponseEvent.of(
+              new ToolResponseState([...p.messages, ...results], p.step, p.repairs, p.usage, results),
+            ),
+          );
         }),
         action('llm.approved', ToolApprovalResponseEvent, function* (event, ctx) {
           const { approvals, ...p } = event.payload;
           const decisions = approvals as Record<string, ApprovalDecision>;
-          const results = yield* runTools(ctx, byName, p.calls, { ...runOptions, approvals: decisions });
-          ctx.sendEvent(ToolResponseEvent.of({ ...p, messages: [...p.messages, ...results], results }));
+          const results = yield* waitAll(startTools(ctx, byName, p.calls, { ...runOptions, approvals: decisions }));
+          ctx.sendEvent(
+            ToolResponseEvent.of(
+              new ToolResponseState([...p.messages, ...results], p.step, p.repairs, p.usage, results),
+            ),
+          );
         }),
         action('llm.observe', ToolResponseEvent, (event, ctx) => {
           const p = event.payload;
@@ -250,4 +266,15 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
     },
   });
   return agent;
+}
+
+/**
+ * Waits for calls already started (they run in parallel): the same as `ctx.all` here, with no
+ * combined call. The last one first: calls started together usually settle in start order, so
+ * by the time it has, the others have too, and the action resumes once.
+ */
+function* waitAll<T>(calls: readonly Call<T>[]): Generator<Call<unknown>, T[], unknown> {
+  const values = new Array<T>(calls.length);
+  for (let i = calls.length - 1; i >= 0; i--) values[i] = yield* calls[i] as Call<T>;
+  return values;
 }

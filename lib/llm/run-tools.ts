@@ -1,9 +1,9 @@
-import { asyncScheduler, type Observable, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, isObservable, type Observable, type SchedulerLike } from 'rxjs';
 import { map } from 'rxjs/operators';
 import type { RunnerContext } from '../context/runner-context';
 import type { Call } from '../context/call';
-import { runChannel } from '../runtime/run-channel';
-import type { Tool } from './define-tool';
+import { runChannel, type RunChannel } from '../runtime/run-channel';
+import { directCall, type Tool, type ToolExecutionOptions, type ToolOutcome } from './define-tool';
 import { ToolCallError } from './errors';
 import { toolResult, type JsonValue, type ToolCall, type ToolMessage } from './messages';
 
@@ -51,98 +51,144 @@ export function runTools(
   calls: readonly ToolCall[],
   options: RunToolsOptions = {},
 ): Call<ToolMessage[]> {
+  return ctx.all(startTools(ctx, tools, calls, options)) as unknown as Call<ToolMessage[]>;
+}
+
+/**
+ * {@link runTools} without the final `ctx.all`: validates every call, starts them all, and returns
+ * one call per tool call, in order (the ReAct loop waits on them one by one, which costs less
+ * than a combined call; they run in parallel either way).
+ */
+export function startTools(
+  ctx: RunnerContext,
+  tools: readonly Tool[] | ReadonlyMap<string, Tool>,
+  calls: readonly ToolCall[],
+  options: RunToolsOptions = {},
+): Call<ToolMessage>[] {
   const byName = tools instanceof Map ? tools : new Map((tools as readonly Tool[]).map((t) => [t.name, t]));
   const scheduler = options.scheduler ?? asyncScheduler;
   const approvals = options.approvals ?? {};
-  // 1. Validate every call before any tool runs.
-  const plans = calls.map(
-    (call): { call: ToolCall; tool: Tool; args: unknown } | { call: ToolCall; error: ToolCallError } => {
-      const tool = byName.get(call.name);
-      if (tool === undefined)
-        return {
-          call,
-          error: new ToolCallError(
-            call.name,
-            'unknown-tool',
-            `There is no tool named \`${call.name}\`; the tools are: ${[...byName.keys()].join(', ') || '(none)'}.`,
-          ),
-        };
-      const parsed = tool.validate(call.arguments);
-      if (!parsed.ok)
-        return {
-          call,
-          error: new ToolCallError(
-            call.name,
-            'invalid-arguments',
-            `The arguments of \`${call.name}\` do not match its schema; fix them and call again.`,
-            parsed.issues,
-          ),
-        };
-      if (tool.needsApproval(parsed.value)) {
-        const decision = approvals[call.id];
-        if (decision === undefined)
-          return {
-            call,
-            error: new ToolCallError(
-              call.name,
-              'needs-approval',
-              `\`${call.name}\` needs approval before it runs, and it was not approved.`,
-            ),
-          };
-        if (!decision.approved)
-          return {
-            call,
-            error: new ToolCallError(
-              call.name,
-              'needs-approval',
-              `The call of \`${call.name}\` was denied${decision.reason ? `: ${decision.reason}` : ''}.`,
-            ),
-          };
-      }
-      return { call, tool, args: parsed.value };
-    },
-  );
+  // 1. Validate every call before any tool runs: each is refused (an error) or its parsed arguments.
+  const checks = new Array<ToolCallError | { readonly value: unknown }>(calls.length);
+  for (let i = 0; i < calls.length; i++) checks[i] = check(calls[i] as ToolCall, byName, approvals);
   // 2. Start them all, then wait for all (S12).
   const channel = runChannel(ctx);
-  const started = channel?.inspecting === true ? channel.now() : 0;
-  const report = (c: Call<ToolMessage>, tool: string): void => {
-    if (channel?.inspecting !== true) return;
-    channel.whenSettled(c, (settled) => {
-      const message = settled.value;
-      channel.report({
-        type: 'tool.called',
-        action: ctx.action,
-        call: settled.id,
-        tool,
-        ok: message !== undefined && !message.isError,
-        replayed: settled.replayed,
-        started,
-        ...(message === undefined ? { error: settled.error } : message.isError ? { error: message.content } : {}),
-      });
-    });
-  };
-  const pending = plans.map((plan) => {
-    if ('error' in plan) {
-      const refused = ctx.executeAsync(
-        failedTool,
-        plan.call.name,
-        toolResult(plan.call, errorContent(plan.error), true),
+  const inspecting = channel?.inspecting === true;
+  const started = inspecting ? channel.now() : 0;
+  // A block may return a Promise unless the scheduler is virtual (S11); a test double context gets Observables.
+  const promises = channel !== undefined && !channel.virtualTime;
+  // The run's signal is made only if a tool reads it (lazily, through the channel).
+  const signal = channel ?? ctx.signal;
+  const pending = new Array<Call<ToolMessage>>(calls.length);
+  for (let i = 0; i < calls.length; i++) {
+    const call = calls[i] as ToolCall;
+    const checked = checks[i] as ToolCallError | { readonly value: unknown };
+    const c: Call<ToolMessage> =
+      checked instanceof ToolCallError
+        ? ctx.executeAsync(failedTool, call.name, toolResult(call, errorContent(checked), true))
+        : ctx.executeAsync(
+            toolBlock(call, byName.get(call.name) as Tool, checked.value, signal, scheduler, promises),
+            call.name,
+            call.arguments,
+          );
+    if (inspecting) report(channel, ctx.action, c, call.name, started);
+    pending[i] = c;
+  }
+  return pending;
+}
+
+/** Why `call` cannot run (unknown tool, invalid arguments, not approved), or its parsed arguments. */
+function check(
+  call: ToolCall,
+  byName: ReadonlyMap<string, Tool>,
+  approvals: Readonly<Record<string, ApprovalDecision>>,
+): ToolCallError | { readonly value: unknown } {
+  const tool = byName.get(call.name);
+  if (tool === undefined)
+    return new ToolCallError(
+      call.name,
+      'unknown-tool',
+      `There is no tool named \`${call.name}\`; the tools are: ${[...byName.keys()].join(', ') || '(none)'}.`,
+    );
+  const parsed = tool.validate(call.arguments);
+  if (!parsed.ok)
+    return new ToolCallError(
+      call.name,
+      'invalid-arguments',
+      `The arguments of \`${call.name}\` do not match its schema; fix them and call again.`,
+      parsed.issues,
+    );
+  if (tool.needsApproval(parsed.value)) {
+    const decision = approvals[call.id];
+    if (decision === undefined)
+      return new ToolCallError(
+        call.name,
+        'needs-approval',
+        `\`${call.name}\` needs approval before it runs, and it was not approved.`,
       );
-      report(refused, plan.call.name);
-      return refused;
-    }
-    const { call, tool, args } = plan;
-    const signal = ctx.signal;
-    function callTool(_name: string, _args: unknown): Observable<ToolMessage> {
-      return tool
-        .invoke(args, { signal, toolCallId: call.id }, scheduler)
-        .pipe(map((o) => (o.ok ? toolResult(call, o.value) : toolResult(call, errorContent(o.error), true))));
-    }
-    const c = ctx.executeAsync(callTool, call.name, call.arguments);
-    report(c, call.name);
-    return c;
+    if (!decision.approved)
+      return new ToolCallError(
+        call.name,
+        'needs-approval',
+        `The call of \`${call.name}\` was denied${decision.reason ? `: ${decision.reason}` : ''}.`,
+      );
+  }
+  return parsed;
+}
+
+/**
+ * The block of one tool call, `callTool(name, arguments)` (its journal fingerprint, S13). A tool
+ * with a direct form answers with a value or a Promise when it gives one, with no Observable
+ * chain; the others run through `invoke`.
+ */
+function toolBlock(
+  call: ToolCall,
+  tool: Tool,
+  args: unknown,
+  signal: AbortSignal | RunChannel,
+  scheduler: SchedulerLike,
+  promises: boolean,
+): (name: string, args: JsonValue) => ToolMessage | Promise<ToolMessage> | Observable<ToolMessage> {
+  const message = (o: ToolOutcome): ToolMessage =>
+    o.ok ? toolResult(call, o.value) : toolResult(call, errorContent(o.error), true);
+  const direct = directCall(tool);
+  return function callTool() {
+    const options: ToolExecutionOptions =
+      signal instanceof AbortSignal ? { signal, toolCallId: call.id } : new LazySignal(signal, call.id);
+    if (direct === undefined) return tool.invoke(args, options, scheduler).pipe(map(message));
+    const outcome = direct(args, options, promises);
+    if (outcome instanceof Promise) return outcome.then(message);
+    if (isObservable(outcome)) return outcome.pipe(map(message));
+    return message(outcome);
+  };
+}
+
+/** Tool options whose `signal` is the run's, made when the tool first reads it. */
+class LazySignal implements ToolExecutionOptions {
+  constructor(
+    private readonly channel: RunChannel,
+    readonly toolCallId: string,
+  ) {}
+  get signal(): AbortSignal {
+    return this.channel.signal;
+  }
+}
+
+/** Reports a `tool.called` lifecycle event when the call settles. */
+function report(channel: RunChannel, action: string, c: Call<ToolMessage>, tool: string, started: number): void {
+  channel.whenSettled(c, (settled) => {
+    const message = settled.value;
+    channel.report({
+      type: 'tool.called',
+      action,
+      call: settled.id,
+      tool,
+      ok: message !== undefined && !message.isError,
+      replayed: settled.replayed,
+      started,
+      ...(message === undefined ? { error: settled.error } : message.isError ? { error: message.content } : {}),
+    });
   });
-  return ctx.all(pending) as unknown as Call<ToolMessage[]>;
 }
 
 /** The block of a call refused before running: its result is the error (journaled like any result). */

@@ -1,6 +1,7 @@
 import type { Call } from '../context/call';
 import type { RunnerContext } from '../context/runner-context';
 import { Activation, type ActivationHost } from './activation';
+import { AbortedError } from '../errors';
 import { AsyncCall } from './async-call';
 import type { ExtensionEvent } from './lifecycle';
 
@@ -48,6 +49,13 @@ export interface RunChannel {
   readonly inspecting: boolean;
   /** The operator's scheduler clock. */
   now(): number;
+  /** S11: the operator's scheduler is virtual time (a TestScheduler): a block must not return a Promise. */
+  readonly virtualTime: boolean;
+  /**
+   * The run's `AbortSignal`, made on first read (an AbortController per run costs more than the
+   * rest of a small call); read after the run ended, an aborted signal.
+   */
+  readonly signal: AbortSignal;
   /**
    * S16: sends a chunk downstream now, in order with the run's outputs. Ignored once the run
    * ended (nothing of run n reaches the sink after run n + 1 started). Never journaled.
@@ -92,6 +100,13 @@ class Channel implements RunChannel {
   }
   now(): number {
     return this.run.scheduler.now();
+  }
+  get virtualTime(): boolean {
+    return this.run.virtualTime;
+  }
+  get signal(): AbortSignal {
+    // A run that ended without ever making its signal must not make a live one now: a call still reading it was abandoned.
+    return this.run.ended ? AbortSignal.abort(new AbortedError('the run has ended')) : this.run.signal;
   }
   chunk(source: string, index: number, chunk: unknown): void {
     const run = this.run;

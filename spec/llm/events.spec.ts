@@ -1,0 +1,84 @@
+import { expect } from 'chai';
+import { lastValueFrom, of } from 'rxjs';
+import { toArray } from 'rxjs/operators';
+import { z } from 'zod';
+import { ActionError, agentOperator, EventValidationError } from '../../lib';
+import {
+  ChatRequestEvent,
+  ChatResponseEvent,
+  defineTool,
+  reactAgent,
+  ToolResponseEvent,
+  user,
+  type ChatMessage,
+} from '../../lib/llm';
+import { scriptedModel } from '../../lib/llm/testing';
+
+const usage = { inputTokens: 1, outputTokens: 1, totalTokens: 2 };
+
+describe('llm/events — the loop events check what user code sends, not what the loop built', () => {
+  it('a payload built by user code gets the whole check, with the path of what is wrong', () => {
+    const good = { messages: [user('hi')], step: 0, repairs: 0, usage };
+    expect(ChatRequestEvent.parse(good)).to.equal(good); // accepted as it is, not copied
+    const bad = (payload: unknown): EventValidationError => {
+      try {
+        ChatRequestEvent.parse(payload);
+      } catch (error) {
+        return error as EventValidationError;
+      }
+      throw new Error('expected an EventValidationError');
+    };
+    expect(bad({ ...good, messages: [{ role: 'user' }] }).issues.map((i) => i.path)).to.deep.equal([['messages']]);
+    expect(bad({ ...good, step: -1 }).issues.map((i) => i.path)).to.deep.equal([['step']]);
+    expect(bad({ ...good, usage: { inputTokens: 1 } }).issues.map((i) => i.path)).to.deep.equal([['usage']]);
+    expect(bad(null)).to.be.instanceOf(EventValidationError);
+    const response = {
+      message: { role: 'assistant', content: 'x', toolCalls: [] },
+      finishReason: 'stop',
+      usage,
+      provider: 'p',
+      model: 'm',
+    };
+    expect(ChatResponseEvent.parse({ ...good, response })).to.deep.include({ response });
+    expect(
+      (() => {
+        try {
+          return ChatResponseEvent.parse({ ...good, response: { ...response, usage: { inputTokens: NaN } } });
+        } catch (error) {
+          return (error as EventValidationError).issues.map((i) => i.path);
+        }
+      })(),
+    ).to.deep.equal([['response']]);
+  });
+
+  it('a bad payload sent by a user action between steps fails the run with EventValidationError', async () => {
+    const echo = defineTool({
+      name: 'echo',
+      description: 'd',
+      input: z.object({ x: z.number() }),
+      execute: ({ x }) => x,
+    });
+    const agent = reactAgent({
+      model: scriptedModel([{ toolCalls: [{ name: 'echo', arguments: { x: 1 } }] }, { text: 'done' }]),
+      tools: [echo],
+      actions: (action) => [
+        action('meddle', ToolResponseEvent, (event, ctx) =>
+          ctx.sendEvent(
+            ChatRequestEvent.of({
+              ...event.payload,
+              messages: [...event.payload.messages, { role: 'robot' } as unknown as ChatMessage],
+            }),
+          ),
+        ),
+      ],
+    });
+    const error = await lastValueFrom(of('go').pipe(agentOperator(agent), toArray())).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).to.be.instanceOf(ActionError);
+    const cause = (error as ActionError).cause;
+    expect(cause).to.be.instanceOf(EventValidationError);
+    expect((cause as EventValidationError).issues.map((i) => i.path)).to.deep.equal([['messages']]);
+  });
+});
