@@ -10,6 +10,10 @@
  * Server-Sent-Events client in a child process reading the stream as a browser would: target
  * ratio ≥ 0.9). `bare` (no inspector at all) is reported for scale.
  *
+ * `eventsBuiltPerRun` (deterministic): lifecycle event objects the runtime built per run for the
+ * contestant's inspector. The counters behind `stats()` need none; with a page, only the runs its
+ * timeline samples (at most `maxRuns` run starts a second) are built.
+ *
  * Timing: the order of the contestants rotates every round (A B C D, B C D A, …) so none always
  * runs right after another, and each run is timed in wall-clock ms and in CPU ms of this process
  * (`process.cpuUsage`, GC threads included; the SSE client's own process is not counted). On a
@@ -18,7 +22,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { count, lastValueFrom, Observable } from 'rxjs';
-import { agentOperator } from '../../lib';
+import { agentOperator, type LifecycleEvent } from '../../lib';
 import { createInspector, type AgentInspector } from '../../lib/observe';
 import { serveInspector } from '../../lib/inspect';
 import { gc, now, result, type BenchResult } from '../harness';
@@ -55,6 +59,20 @@ function runOnce(inputs: readonly In[], inspector: AgentInspector | undefined): 
       count(),
     ),
   );
+}
+
+/** Counts the lifecycle events the runtime builds for an inspector: each one is delivered through its channel. */
+function countBuilt(inspector: AgentInspector): { events: number } {
+  const channel = inspector.inspect.channel as { deliver: (e: LifecycleEvent) => void } | undefined;
+  if (channel === undefined)
+    throw new Error('inspector: expected an inspector with a channel (createInspector with stats)');
+  const counted = { events: 0 };
+  const deliver = channel.deliver;
+  channel.deliver = (e) => {
+    counted.events++;
+    deliver(e);
+  };
+  return counted;
 }
 
 /** Median wall and CPU ms per contestant, one untimed warm-up each, the order rotating each round. */
@@ -134,6 +152,9 @@ export async function run({ quick }: { readonly quick: boolean }): Promise<Bench
   const plain = createInspector();
   const idle = createInspector();
   const watched = createInspector();
+  // Events the runtime builds (a deterministic count): each built event goes through the inspector's channel.
+  const plainBuilt = countBuilt(plain);
+  const watchedBuilt = countBuilt(watched);
   const idleServer = await serveInspector(idle, { port: 0 });
   const watchedServer = await serveInspector(watched, { port: 0 });
   const client = sseClient(watchedServer.port);
@@ -157,6 +178,8 @@ export async function run({ quick }: { readonly quick: boolean }): Promise<Bench
       servedSse: withPage,
     });
     const rate = (ms: number): number => n / (ms / 1000);
+    // Per run (= per input), over all the contestant's runs (warm-up and check included).
+    const perRun = (built: { events: number }): number => Math.round((built.events / (n * (rounds + 2))) * 1000) / 1000;
     const { sent, skipped, busyMs } = watchedServer.stats();
     // The server's own share of the thread while the page was connected (robust to machine load):
     // ms spent building and writing updates per ms of the contestant's runs (warm-up included).
@@ -175,6 +198,7 @@ export async function run({ quick }: { readonly quick: boolean }): Promise<Bench
         {
           bare: Math.round(rate(m.bare.wall)),
           cpuRatio: cpuRatio(m.servedIdle.cpu),
+          eventsBuiltPerRun: perRun(plainBuilt),
         },
       ),
       result(
@@ -187,6 +211,7 @@ export async function run({ quick }: { readonly quick: boolean }): Promise<Bench
         {
           bare: Math.round(rate(m.bare.wall)),
           cpuRatio: cpuRatio(m.servedSse.cpu),
+          eventsBuiltPerRun: perRun(watchedBuilt),
           updatesSent: sent,
           updatesSkipped: skipped,
           bytesReceived: received,

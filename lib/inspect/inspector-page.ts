@@ -104,7 +104,7 @@ ${TIMELINE_CSS}</style></head><body>
     if (s.timeline !== null) {
       $('tl-summary').textContent = '— ' + s.timeline.summary.replace(/&#(\\d+);/g, (_, c) => String.fromCharCode(Number(c)));
       const sm = s.timeline.sampling;
-      $('tl-sampling').textContent = sm.runsSampledOut === 0 ? '' : 'Sampled under high rate: ' + sm.runsRecorded + ' of ' + (sm.runsRecorded + sm.runsSampledOut) + ' runs of these keys recorded since this page connected (at most ' + s.timeline.maxRunsPerSecond + ' a second); the counters, latencies and failed runs are exact.';
+      $('tl-sampling').textContent = sm.runsSampledOut === 0 ? '' : 'Sampled: ' + sm.runsRecorded + ' of ' + sm.runsSeen + ' runs recorded since this page connected (at most ' + s.timeline.maxLanes + ' keys as lanes, ' + s.timeline.maxRunsPerSecond + ' runs a second); the counters, latencies and failed runs are exact.';
       $('legend').innerHTML = s.timeline.legend;
       $('timeline').innerHTML = s.timeline.svg;
       for (const g of $('timeline').querySelectorAll('g.lane')) g.addEventListener('click', () => drill(g.dataset.key));

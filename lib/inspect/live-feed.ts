@@ -1,5 +1,5 @@
 import type { AgentInspector } from '../observe/inspector';
-import { listen } from '../observe/inspector-tap';
+import { failuresOf, listen, type Listening } from '../observe/inspector-tap';
 import { boundedJson } from '../observe/bounded-json';
 import { layoutTimeline } from '../observe/timeline-layout';
 import { renderTimelineParts } from '../observe/timeline';
@@ -27,6 +27,7 @@ interface Lane {
 
 /** The event types the timeline draws; the others (sent, routed, outputs, signals, model calls) are not kept. */
 const DRAWN: ReadonlySet<LifecycleEvent['type']> = new Set([
+  'run.started',
   'run.ended',
   'action.started',
   'action.finished',
@@ -60,17 +61,19 @@ export class LiveFeed {
   /** Sampling: run starts the budget still allows (refilled at `maxRuns` per second of scheduler time), and when it was refilled. */
   private budget = 0;
   private refilled = Number.NaN;
-  /** Since recording started: runs started (all keys), runs recorded for the timeline, and runs of lane keys left out by sampling. */
-  private runsSeen = 0;
+  /** Since recording started: `stats().runsStarted` then (runs seen = the growth of it), and runs recorded for the timeline. */
+  private runsAtStart = 0;
   private runsRecorded = 0;
-  private runsSampledOut = 0;
+  /** While the budget is spent, the runtime is not asked about runs at all; this timer resumes asking when it refills. */
+  private resume: ReturnType<typeof setTimeout> | undefined;
   /** Lanes whose run is being recorded now: while none is (most of the time under sampling), an event costs two comparisons. */
   private recording = 0;
   private drawn:
     | { readonly parts: ReturnType<typeof renderTimelineParts>; readonly open: unknown[]; readonly events: number }
     | undefined;
-  private unlisten: (() => void) | null = null;
-  private readonly failures: Failure[] = [];
+  private listening: Listening | null = null;
+  /** Failed runs seen in events, for an inspector that is not one of ours (ours keeps them in its counters, for every run). */
+  private readonly seenFailures: Failure[] = [];
   private last: { readonly at: number; readonly runs: number } | undefined;
 
   constructor(
@@ -80,17 +83,24 @@ export class LiveFeed {
 
   /** Starts recording events (a page connected). */
   start(): void {
-    if (this.unlisten !== null) return;
+    if (this.listening !== null) return;
     this.budget = this.settings.maxRuns;
     this.refilled = Number.NaN;
-    this.runsSeen = this.runsRecorded = this.runsSampledOut = this.recording = 0;
-    this.unlisten = listen(this.inspector, (e) => this.record(e));
+    this.runsAtStart = this.inspector.stats().runsStarted;
+    this.runsRecorded = this.recording = 0;
+    this.listening = listen(
+      this.inspector,
+      (e) => this.record(e),
+      (key, run, time) => this.wants(key, run, time),
+    );
   }
 
   /** Stops recording and forgets the events (no page left). */
   stop(): void {
-    this.unlisten?.();
-    this.unlisten = null;
+    this.listening?.stop();
+    this.listening = null;
+    clearTimeout(this.resume);
+    this.resume = undefined;
     this.ring = [];
     this.head = 0;
     this.lanes.clear();
@@ -98,13 +108,13 @@ export class LiveFeed {
   }
 
   /**
-   * Called for every lifecycle event while a page is connected, so it does as little as it can:
-   * two comparisons while no sampled run is going, else one map lookup. Failed runs are always listed; the timeline keeps only the
-   * events it draws (runs, actions, calls) of the runs it samples (see {@link sample}).
+   * Called for the lifecycle events the runtime built for the runs {@link wants} asked for (and for
+   * every event while another listener wants them all), so it does as little as it can: two comparisons
+   * while no sampled run is going, else one map lookup. The timeline keeps only the events it draws
+   * (runs, actions, calls) of the runs it samples.
    */
   private record(e: LifecycleEvent): void {
-    if (e.type === 'run.started') return this.sample(e);
-    if (e.type === 'run.ended' && e.outcome !== 'completed') this.failed(e);
+    if (e.type === 'run.ended' && e.outcome !== 'completed' && this.ownFailures === undefined) this.failed(e);
     if (this.recording === 0) return;
     const lane = this.lanes.get(e.key);
     if (lane === undefined || lane.run !== e.run || !DRAWN.has(e.type)) return;
@@ -117,36 +127,66 @@ export class LiveFeed {
   }
 
   /**
-   * Decides at a run's start whether its events are recorded: its key is (or becomes) a lane, and
-   * the sampling budget allows it — at most `maxRuns` run starts per second of scheduler time
-   * (the drawing shows the latest `maxRuns` runs, about once a second: recording more would only be
-   * overwritten unseen). Under a higher rate the timeline is a sample, and the page says so;
-   * counters, latencies and the failed-runs list do not depend on it.
+   * Per-run interest, asked by the runtime as each run starts: is this run recorded? Only if its key is
+   * (or becomes) a lane and the sampling budget allows it — at most `maxRuns` run starts per second of
+   * scheduler time (the drawing shows the latest `maxRuns` runs, about once a second: recording more
+   * would only be overwritten unseen). The runtime builds no event at all for the runs it declines.
+   * Under a higher rate the timeline is a sample, and the page says so; counters, latencies and the
+   * failed-runs list come from the inspector's counters and do not depend on it.
    */
-  private sample(e: LifecycleEvent & { readonly type: 'run.started' }): void {
-    this.runsSeen++;
-    let lane = this.lanes.get(e.key);
+  private wants(key: unknown, run: number, time: number): boolean {
+    let lane = this.lanes.get(key);
     if (lane === undefined) {
-      if (this.lanes.size >= this.settings.maxLanes) return;
-      this.lanes.set(e.key, (lane = { last: e.time, run: undefined }));
+      if (this.lanes.size >= this.settings.maxLanes) return false;
+      this.lanes.set(key, (lane = { last: time, run: undefined }));
     }
     const max = this.settings.maxRuns;
     if (!Number.isNaN(this.refilled))
-      this.budget = Math.min(max, this.budget + (Math.max(0, e.time - this.refilled) * max) / 1000);
-    this.refilled = e.time;
-    lane.last = e.time;
+      this.budget = Math.min(max, this.budget + (Math.max(0, time - this.refilled) * max) / 1000);
+    this.refilled = time;
+    lane.last = time;
     // A run of this lane never ended in the events seen (a subscription that ended): it is not recorded any more.
     if (lane.run !== undefined) this.recording--;
     if (this.budget < 1) {
       lane.run = undefined;
-      this.runsSampledOut++;
-      return;
+      this.pause();
+      return false;
     }
     this.budget--;
     this.runsRecorded++;
     this.recording++;
-    lane.run = e.run;
-    this.keep(e);
+    lane.run = run;
+    if (this.budget < 1) this.pause();
+    return true;
+  }
+
+  /**
+   * The budget is spent: stop being asked (so the runtime reads no clock and calls nothing per run for
+   * the page) until it has refilled by one run, `1000 / maxRuns` ms on (the scheduler's clock is the
+   * wall clock for the real-time schedulers a live agent uses; on another, asking resumes and pauses again).
+   */
+  private pause(): void {
+    if (this.resume !== undefined || this.listening === null) return;
+    this.listening.sample(false);
+    const ms = Math.max(1, Math.ceil(((1 - this.budget) * 1000) / this.settings.maxRuns));
+    this.resume = setTimeout(() => {
+      this.resume = undefined;
+      this.listening?.sample(true);
+    }, ms);
+    this.resume.unref?.();
+  }
+
+  /** Runs started since a page connected, and how many of them the timeline recorded (all zero while no page is). */
+  private sampling(runsStarted: number): { runsSeen: number; runsRecorded: number; runsSampledOut: number } {
+    const seen = this.listening === null ? 0 : runsStarted - this.runsAtStart;
+    const recorded = this.listening === null ? 0 : this.runsRecorded;
+    return { runsSeen: seen, runsRecorded: recorded, runsSampledOut: seen - recorded };
+  }
+
+  /** The inspector's own failure list (exact, every run), when it is one of ours. */
+  private get ownFailures():
+    readonly { time: number; key: unknown; run: number; outcome: string; error: unknown }[] | undefined {
+    return failuresOf(this.inspector);
   }
 
   /** A fixed-size ring: once full, the oldest event is overwritten (O(1), no allocation per event). */
@@ -160,13 +200,25 @@ export class LiveFeed {
   }
 
   private failed(e: LifecycleEvent & { readonly type: 'run.ended' }): void {
-    this.failures.push({
-      time: e.time,
-      key: shortKey(e.key),
-      run: e.run,
-      error: e.outcome === 'aborted' ? 'aborted (the stream ended)' : describeError(e.error, this.settings.payloads),
-    });
-    if (this.failures.length > this.settings.maxFailures) this.failures.shift();
+    this.seenFailures.push(this.failure(e));
+    if (this.seenFailures.length > this.settings.maxFailures) this.seenFailures.shift();
+  }
+
+  private failure(f: { time: number; key: unknown; run: number; outcome: string; error?: unknown }): Failure {
+    return {
+      time: f.time,
+      key: shortKey(f.key),
+      run: f.run,
+      error: f.outcome === 'aborted' ? 'aborted (the stream ended)' : describeError(f.error, this.settings.payloads),
+    };
+  }
+
+  /** Failed runs, newest first: from the inspector's counters (every run), else as seen in events. */
+  private failures(): Failure[] {
+    const own = this.ownFailures;
+    const list =
+      own === undefined ? this.seenFailures : own.slice(-this.settings.maxFailures).map((f) => this.failure(f));
+    return [...list].reverse();
   }
 
   /**
@@ -252,7 +304,7 @@ export class LiveFeed {
       parkedRuns: live?.parkedRuns ?? null,
       keys,
       keysSource: live !== undefined ? 'state' : 'events',
-      failures: [...this.failures].reverse(),
+      failures: this.failures(),
       timeline: withTimeline
         ? {
             svg: timeline.svg,
@@ -260,7 +312,8 @@ export class LiveFeed {
             summary: timeline.summary,
             events,
             maxRunsPerSecond: this.settings.maxRuns,
-            sampling: { runsSeen: this.runsSeen, runsRecorded: this.runsRecorded, runsSampledOut: this.runsSampledOut },
+            maxLanes: this.settings.maxLanes,
+            sampling: this.sampling(s.runsStarted),
           }
         : null,
     });
@@ -285,6 +338,13 @@ export class LiveFeed {
       else if (e.type === 'run.ended' && running.get(e.key) === e.run) running.delete(e.key);
     const open = [...running.keys()];
     const parts = renderTimelineParts(events, { width: 1100, maxLanes: this.settings.maxLanes });
+    // Older events can never be drawn again (each drawing starts later): let them go now rather than
+    // when the ring wraps, so the feed keeps about one drawing's worth alive (a few hundred events under
+    // sampling, not `maxEvents`) — less for every major GC to mark.
+    if (events.length < this.ring.length) {
+      this.ring = events;
+      this.head = 0;
+    }
     return (this.drawn = { parts, open, events: events.length });
   }
 

@@ -59,6 +59,9 @@ export interface InspectorServer {
   close(): Promise<void>;
 }
 
+/** At most this share of the thread goes to drawing the timeline (a slow drawing spaces out the next ones). */
+const DRAW_SHARE = 0.01;
+
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
 /**
@@ -79,10 +82,11 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
  * a whole snapshot built once per tick for every page, so a page that reads slowly just misses
  * updates (`stats().skipped`) — nothing is queued for it beyond `maxBufferedBytes`, and the agent
  * never waits for a page. With no page connected the server holds no subscription to the inspector:
- * it costs the agent nothing; failed runs are listed from the moment a page is connected (the
- * counters come from `stats()` and are always complete). Under a high run rate the timeline is a
- * sample: at most `maxRuns` run starts per second are recorded for it, and the page says so; the
- * counters, latencies, tokens and failures are exact. Payloads (memory values, inputs) are
+ * it costs the agent nothing. With a page, the timeline is a sample: at most `maxRuns` run starts per
+ * second (of the `maxLanes` keys drawn) are recorded for it, and the page says so; the runtime builds
+ * lifecycle events only for those runs (per-run interest), and while the sampling budget is spent it
+ * is not even asked. The counters, latencies, tokens and failed runs come from the inspector's
+ * counters: exact for every run, and complete from the inspector's creation. Payloads (memory values, inputs) are
  * hidden unless `payloads: true`. Bound to 127.0.0.1 by default; requests whose `Host` header names
  * another host are refused with 403 (DNS rebinding); with `token`, requests without it get 401.
  * Binding a non-loopback `host` without a `token` is refused with a TypeError.
@@ -152,16 +156,24 @@ export async function serveInspector(
   const clients = new Set<ServerResponse>();
   const counts = { sent: 0, skipped: 0, rejected: 0, busyMs: 0 };
   let timer: NodeJS.Timeout | null = null;
-  // The timeline (the bulk of an update) is redrawn and sent about once a second; counters every tick.
-  const timelineEvery = Math.max(1, Math.round(1000 / interval));
-  let tick = 0;
+  // The timeline (the bulk of an update) is redrawn and sent about once a second, counters every tick;
+  // a drawing that took more than 10 ms of CPU delays the next one, so that drawing never takes more
+  // than ~1 % of the process's CPU (DRAW_SHARE).
+  let nextDrawAt = 0;
 
   const broadcast = (): void => {
     if (clients.size === 0) return;
     const started = performance.now();
     let message: string;
     try {
-      message = `event: snapshot\ndata: ${feed.snapshot(performance.now(), ++tick % timelineEvery === 0)}\n\n`;
+      const draw = started >= nextDrawAt;
+      const cpu = draw ? process.cpuUsage() : undefined;
+      message = `event: snapshot\ndata: ${feed.snapshot(started, draw)}\n\n`;
+      if (cpu !== undefined) {
+        // CPU time, not wall time: on a loaded machine the wall clock also counts other processes.
+        const used = process.cpuUsage(cpu);
+        nextDrawAt = started + Math.max(1000 - interval / 2, (used.user + used.system) / 1000 / DRAW_SHARE);
+      }
     } catch (error) {
       // A snapshot must never take the process down; the page shows the message instead.
       message = `event: problem\ndata: ${JSON.stringify(String(error))}\n\n`;

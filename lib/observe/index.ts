@@ -20,4 +20,11 @@ export type { RedactionOptions, KeyMode } from './redaction';
 export type { AgentTracing, TracingContext, TracingOptions, TracingTracer } from './tracing';
 export { renderTimeline, renderTimelineParts } from './timeline';
 export type { TimelineOptions, TimelineParts } from './timeline';
-export type { LifecycleEvent, LifecycleEventType, Inspector } from '../runtime/lifecycle';
+export type {
+  LifecycleEvent,
+  LifecycleEventType,
+  Inspector,
+  InspectorChannel,
+  LifecycleCounters,
+  RunOutcome,
+} from '../runtime/lifecycle';

@@ -1,7 +1,8 @@
-import { Subject, type Observable } from 'rxjs';
+import { Observable, Subject } from 'rxjs';
 import { optionError } from '../errors';
-import type { Inspector, LifecycleEvent } from '../runtime/lifecycle';
-import { TAP, type Tap, type TapListener } from './inspector-tap';
+import type { Inspector, InspectorChannel, LifecycleEvent } from '../runtime/lifecycle';
+import { InspectorListeners } from './inspector-listeners';
+import { TAP, type Tap } from './inspector-tap';
 import { StatsTracker, type AgentStats } from './stats';
 
 /** Options of {@link createInspector}. */
@@ -42,9 +43,13 @@ export interface AgentInspector {
  * `time` taken from the operator's scheduler (virtual frames under a TestScheduler). An
  * event is only handed to `events$` when it has a subscriber; with `stats: false` an
  * inspector nobody subscribes to is inactive and the runtime builds no events for it (zero cost
- * but one property read per step); not passing `inspect` at all costs nothing. `stats()` is folded from
- * the same events, with memory bounded by the work in progress plus `latencyWindow` samples
- * per action. Use one inspector per operator subscription: run numbers restart per
+ * but one property read per step); not passing `inspect` at all costs nothing. With stats (the
+ * default), the runtime tells the counters every step of every run directly, with no event object,
+ * and builds lifecycle events only while `events$` has a subscriber (then every event, exactly as
+ * without stats) or for the runs a sampling listener asked for (the live page's timeline). `stats()`
+ * is exact for every run either way, with memory bounded by the work in progress plus
+ * `latencyWindow` samples per action. Calling `inspect(event)` by hand (e.g. from a function that
+ * passes events on to several inspectors) folds that event into the same counters. Use one inspector per operator subscription: run numbers restart per
  * subscription, so two live subscriptions would share (and confuse) counters. A subscriber
  * that throws is reported by RxJS as an unhandled error; it does not affect the agent.
  *
@@ -63,32 +68,57 @@ export function createInspector(options: InspectorOptions = {}): AgentInspector 
     throw optionError('latencyWindow', 'an integer >= 1', latencyWindow);
   const subject = new Subject<LifecycleEvent>();
   const tracker = stats ? new StatsTracker(latencyWindow, clock) : undefined;
-  const events$ = subject.asObservable();
+  /** Subscribers of events$ (each wants every event), counted so that `channel.all` is a plain field. */
+  let observers = 0;
+  const events$ = new Observable<LifecycleEvent>((subscriber) => {
+    observers++;
+    update();
+    const subscription = subject.subscribe(subscriber);
+    return () => {
+      observers--;
+      update();
+      subscription.unsubscribe();
+    };
+  });
   /** Internal listeners (lib/observe/inspector-tap.ts): one plain call per event, no Subject dispatch. */
-  let taps: TapListener[] = [];
-  const tapped = (event: LifecycleEvent): void => {
-    for (const tap of taps) tap(event);
+  const listeners = new InspectorListeners(() => update());
+  const deliver = (event: LifecycleEvent): void => {
+    if (listeners.size !== 0) listeners.deliver(event);
+    if (subject.observed) subject.next(event);
+  };
+  const wants = (key: unknown, run: number, time: number): boolean => listeners.wants(key, run, time);
+  // Given to agentOperator: the runtime drives the counters directly and builds events only for what the
+  // listeners want (lib/runtime/lifecycle.ts). `all` and `sampling` are plain fields, read at every step.
+  const channel: { -readonly [K in keyof InspectorChannel]: InspectorChannel[K] } | undefined =
+    tracker === undefined ? undefined : { counters: tracker, all: false, sampling: false, wants, deliver };
+  function update(): void {
+    if (channel === undefined) return;
+    channel.all = listeners.all || observers !== 0;
+    channel.sampling = listeners.sampling;
+  }
+  /** An event handed over by hand (not through the channel): samplers decide at its run's start, then it is delivered. */
+  const handed = (event: LifecycleEvent): void => {
+    if (listeners.size === 0) return subject.next(event);
+    if (event.type === 'run.started') listeners.wants(event.key, event.run, event.time);
+    deliver(event);
   };
   const inspect: Inspector =
     tracker === undefined
       ? // Without stats, events are wanted only while events$ has a subscriber: `active` tells the runtime so,
         // and an unobserved inspector then costs one property read per step (no events are built).
-        Object.defineProperty(
+        Object.defineProperty(handed, 'active', { get: () => subject.observed || listeners.size !== 0 })
+      : Object.defineProperty(
+          // Handed events by hand (e.g. a function that passes them on): fold each, then deliver it.
           (event: LifecycleEvent) => {
-            if (taps.length !== 0) tapped(event);
-            subject.next(event);
+            tracker.record(event);
+            handed(event);
           },
-          'active',
-          { get: () => subject.observed || taps.length !== 0 },
-        )
-      : (event) => {
-          tracker.record(event);
-          if (taps.length !== 0) tapped(event);
-          if (subject.observed) subject.next(event);
-        };
-  const tap: Tap = (listener) => {
-    taps = [...taps, listener];
-    return () => void (taps = taps.filter((t) => t !== listener));
+          'channel',
+          { value: channel },
+        );
+  const tap: Tap = {
+    add: (listener, interest) => listeners.add(listener, interest),
+    failures: () => tracker?.failures() ?? [],
   };
   const inspector: AgentInspector = {
     inspect,

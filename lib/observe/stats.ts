@@ -1,4 +1,4 @@
-import type { LifecycleEvent } from '../runtime/lifecycle';
+import type { ExtensionEvent, LifecycleCounters, LifecycleEvent, RunOutcome } from '../runtime/lifecycle';
 import { LatencyWindow, type LatencySummary } from './latency';
 
 /** Counters and latencies of one action, as seen in a {@link AgentStats} snapshot. */
@@ -45,7 +45,7 @@ export interface SlowBlockStats {
 
 /** A point-in-time snapshot of what an agent operator is doing, built from its lifecycle events. */
 export interface AgentStats {
-  /** The time of the last lifecycle event seen (scheduler time). `undefined` before the first. */
+  /** The scheduler time of the latest timed step seen: an action or async step, or a run that did not complete. `undefined` before the first. */
   readonly time: number | undefined;
   /** Keys with a run active or inputs waiting. */
   readonly activeKeys: number;
@@ -100,28 +100,53 @@ interface ActionCounters {
 }
 
 interface CallState {
+  readonly run: number;
   running: boolean;
   startedAt: number;
   /** Reported by `async.slow` (and not completed). */
   slow: boolean;
 }
 
+/** An activation started and not finished: its run (to drop it if the run is abandoned) and start time. */
+interface Started {
+  readonly run: number;
+  readonly at: number;
+}
+
+/** A run that did not complete, as {@link StatsTracker.failures} lists it. */
+export interface RecentFailure {
+  readonly time: number;
+  readonly key: unknown;
+  readonly run: number;
+  readonly outcome: Exclude<RunOutcome, 'completed'>;
+  readonly error: unknown;
+}
+
+/** Runs that did not complete, kept by the tracker (the most recent; the live page lists them). */
+const MAX_FAILURES = 20;
+
 /**
- * Folds lifecycle events into counters. Everything it keeps is bounded by the work in
- * progress (active runs, waiting inputs, calls in flight) plus one fixed window per action name.
+ * Folds lifecycle steps into counters: called directly by the runtime ({@link LifecycleCounters}, one
+ * plain call per step, no event object — the path `createInspector()` uses), or from lifecycle events
+ * ({@link record}, for events an inspector is handed by hand). Both end in the same methods, so the
+ * numbers are the same. Everything it keeps is bounded by the work in progress (active runs, waiting
+ * inputs, calls in flight) plus one fixed window per action name and the last {@link MAX_FAILURES} failures.
+ * Activations and calls are told apart by `ref`: the runtime's own objects on the direct path, their ids
+ * from events.
  */
-export class StatsTracker {
+export class StatsTracker implements LifecycleCounters {
   private time: number | undefined;
   private readonly keyWork = new Map<unknown, number>();
   private readonly bufferedRuns = new Set<number>();
   private readonly activeRunSet = new Set<number>();
-  /** Calls in flight, per run, so that an abandoned run's calls leave the counts too. */
-  private readonly calls = new Map<number, Map<string, CallState>>();
-  /** Start times of activations not done, per run. */
-  private readonly activations = new Map<number, Map<string, number>>();
+  /** Calls in flight, so that an abandoned run's calls leave the counts too. */
+  private readonly calls = new Map<unknown, CallState>();
+  /** Activations not done. */
+  private readonly activations = new Map<unknown, Started>();
   private readonly actions = new Map<string, ActionCounters>();
   private readonly models = new Map<string, { -readonly [K in keyof ModelStats]: ModelStats[K] }>();
   private readonly tools = new Map<string, { calls: number; failed: number }>();
+  private readonly recentFailures: RecentFailure[] = [];
   private queued = 0;
   private running = 0;
   /** Calls reported slow and not completed, with what their stats line names. */
@@ -147,141 +172,185 @@ export class StatsTracker {
     private readonly clock: () => number,
   ) {}
 
+  /** Folds one lifecycle event (an inspector handed events by hand, not driven by the runtime's counters). */
   record(e: LifecycleEvent): void {
-    this.time = e.time;
     switch (e.type) {
       case 'input.accepted':
-        this.c.inputsAccepted++;
-        this.keyWork.set(e.key, (this.keyWork.get(e.key) ?? 0) + 1);
-        if (this.keyWork.size > this.peak.keys) this.peak.keys = this.keyWork.size;
-        if (e.buffered) {
-          this.bufferedRuns.add(e.run);
-          if (this.bufferedRuns.size > this.peak.buffered) this.peak.buffered = this.bufferedRuns.size;
-        }
-        break;
+        return this.inputAccepted(e.key, e.run, e.buffered);
       case 'input.dropped':
-        this.c.inputsDropped++;
-        // drop-newest drops an input that was never accepted; the others drop a waiting one.
-        if (this.bufferedRuns.delete(e.run)) this.release(e.key);
-        break;
+        return this.inputDropped(e.key, e.run);
       case 'run.started':
-        this.c.runsStarted++;
-        this.bufferedRuns.delete(e.run);
-        this.activeRunSet.add(e.run);
-        if (this.activeRunSet.size > this.peak.runs) this.peak.runs = this.activeRunSet.size;
-        break;
+        return this.runStarted(e.run);
       case 'run.ended':
-        if (e.outcome === 'completed') this.c.runsCompleted++;
-        else if (e.outcome === 'failed') this.c.runsFailed++;
-        else this.c.runsAborted++;
-        if (this.activeRunSet.delete(e.run)) this.release(e.key);
-        this.dropCalls(e.run);
-        this.activations.delete(e.run);
-        break;
-      case 'action.started': {
-        this.counters(e.action).started++;
-        let started = this.activations.get(e.run);
-        if (started === undefined) this.activations.set(e.run, (started = new Map()));
-        started.set(e.activation, e.time);
-        break;
-      }
+        return this.runEnded(e.key, e.run, e.outcome, e.error, e.time);
+      case 'action.started':
+        return this.actionStarted(e.run, e.action, e.activation, e.time);
       case 'action.finished':
-      case 'action.failed': {
-        const counters = this.counters(e.action);
-        if (e.type === 'action.finished') counters.finished++;
-        else counters.failed++;
-        const started = this.activations.get(e.run);
-        const startedAt = started?.get(e.activation);
-        if (started !== undefined && startedAt !== undefined) {
-          started.delete(e.activation);
-          if (started.size === 0) this.activations.delete(e.run);
-          counters.latency.add(e.time - startedAt);
-        }
-        break;
-      }
-      case 'async.queued': {
-        let calls = this.calls.get(e.run);
-        if (calls === undefined) this.calls.set(e.run, (calls = new Map()));
-        calls.set(e.call, { running: false, startedAt: e.time, slow: false });
-        this.queued++;
-        if (this.queued + this.running > this.peak.async) this.peak.async = this.queued + this.running;
-        break;
-      }
-      case 'async.started': {
-        const call = this.calls.get(e.run)?.get(e.call);
-        if (call !== undefined && !call.running) {
-          call.running = true;
-          call.startedAt = e.time;
-          this.queued--;
-          this.running++;
-        } else if (call !== undefined) {
-          // started again (a retry): a new attempt, not slow (yet)
-          call.startedAt = e.time;
-          if (call.slow) {
-            call.slow = false;
-            this.slow.delete(call);
-          }
-        }
-        break;
-      }
-      case 'async.slow': {
-        const call = this.calls.get(e.run)?.get(e.call);
-        if (call === undefined || !call.running || call.slow) break;
-        call.slow = true;
-        call.startedAt = e.time - e.age; // the attempt the watch measured
-        this.slow.set(call, { key: e.key, run: e.run, action: e.action, call: e.call });
-        break;
-      }
-      case 'async.completed': {
-        if (e.replayed) this.c.asyncReplayed++;
-        else if (e.ok) this.c.asyncCompleted++;
-        else this.c.asyncFailed++;
-        const calls = this.calls.get(e.run);
-        const call = calls?.get(e.call);
-        if (calls === undefined || call === undefined) break;
-        calls.delete(e.call);
-        if (calls.size === 0) this.calls.delete(e.run);
-        if (call.slow) this.slow.delete(call);
-        if (call.running) {
-          this.running--;
-          if (!e.replayed) this.counters(e.action).asyncLatency.add(e.time - call.startedAt);
-        } else this.queued--;
-        break;
-      }
+      case 'action.failed':
+        return this.actionEnded(e.run, e.action, e.activation, e.type === 'action.failed', e.time);
+      case 'async.queued':
+        return this.asyncQueued(e.run, e.call, e.time);
+      case 'async.started':
+        return this.asyncStarted(e.run, e.call, e.time);
+      case 'async.slow':
+        return this.asyncSlow(e.key, e.run, e.action, e.call, e.call, e.age, e.time);
+      case 'async.completed':
+        return this.asyncCompleted(e.run, e.action, e.call, e.ok, e.replayed, e.time);
       case 'event.sent':
-        this.c.eventsSent++;
-        break;
+        return this.eventSent();
       case 'output.emitted':
-        this.c.outputs++;
-        break;
-      case 'model.called': {
-        const name = `${e.provider}/${e.model}`;
-        let m = this.models.get(name);
-        if (m === undefined)
-          this.models.set(
-            name,
-            (m = { calls: 0, failed: 0, replayed: 0, inputTokens: 0, outputTokens: 0, totalTokens: 0 }),
-          );
-        m.calls++;
-        if (!e.ok) m.failed++;
-        if (e.replayed) m.replayed++;
-        else if (e.usage !== undefined) {
-          m.inputTokens += e.usage.inputTokens;
-          m.outputTokens += e.usage.outputTokens;
-          m.totalTokens += e.usage.totalTokens;
-        }
-        break;
-      }
-      case 'tool.called': {
-        let t = this.tools.get(e.tool);
-        if (t === undefined) this.tools.set(e.tool, (t = { calls: 0, failed: 0 }));
-        t.calls++;
-        if (!e.ok) t.failed++;
-        break;
-      }
+        return this.outputEmitted();
+      case 'model.called':
+      case 'tool.called':
+        return this.extension(e);
       default:
-        break;
+        return;
     }
+  }
+
+  inputAccepted(key: unknown, run: number, buffered: boolean): void {
+    this.c.inputsAccepted++;
+    this.keyWork.set(key, (this.keyWork.get(key) ?? 0) + 1);
+    if (this.keyWork.size > this.peak.keys) this.peak.keys = this.keyWork.size;
+    if (buffered) {
+      this.bufferedRuns.add(run);
+      if (this.bufferedRuns.size > this.peak.buffered) this.peak.buffered = this.bufferedRuns.size;
+    }
+  }
+
+  inputDropped(key: unknown, run: number): void {
+    this.c.inputsDropped++;
+    // drop-newest drops an input that was never accepted; the others drop a waiting one.
+    if (this.bufferedRuns.delete(run)) this.release(key);
+  }
+
+  runStarted(run: number): void {
+    this.c.runsStarted++;
+    if (this.bufferedRuns.size !== 0) this.bufferedRuns.delete(run);
+    this.activeRunSet.add(run);
+    if (this.activeRunSet.size > this.peak.runs) this.peak.runs = this.activeRunSet.size;
+  }
+
+  runEnded(key: unknown, run: number, outcome: RunOutcome, error: unknown, time: number): void {
+    if (this.activeRunSet.delete(run)) this.release(key);
+    if (outcome === 'completed') {
+      // A completed run has no activation or call left (S7: it ends when its last one does).
+      this.c.runsCompleted++;
+      return;
+    }
+    if (outcome === 'failed') this.c.runsFailed++;
+    else this.c.runsAborted++;
+    this.time = time;
+    this.recentFailures.push({ time, key, run, outcome, error });
+    if (this.recentFailures.length > MAX_FAILURES) this.recentFailures.shift();
+    this.dropCalls(run);
+    if (this.activations.size !== 0)
+      for (const [ref, started] of this.activations) if (started.run === run) this.activations.delete(ref);
+  }
+
+  actionStarted(run: number, action: string, ref: unknown, time: number): void {
+    this.time = time;
+    this.counters(action).started++;
+    this.activations.set(ref, { run, at: time });
+  }
+
+  actionEnded(_run: number, action: string, ref: unknown, failed: boolean, time: number): void {
+    this.time = time;
+    const counters = this.counters(action);
+    if (failed) counters.failed++;
+    else counters.finished++;
+    const started = this.activations.get(ref);
+    if (started !== undefined) {
+      this.activations.delete(ref);
+      counters.latency.add(time - started.at);
+    }
+  }
+
+  asyncQueued(run: number, ref: unknown, time: number): void {
+    this.time = time;
+    this.calls.set(ref, { run, running: false, startedAt: time, slow: false });
+    this.queued++;
+    if (this.queued + this.running > this.peak.async) this.peak.async = this.queued + this.running;
+  }
+
+  asyncStarted(_run: number, ref: unknown, time: number): void {
+    this.time = time;
+    const call = this.calls.get(ref);
+    if (call !== undefined && !call.running) {
+      call.running = true;
+      call.startedAt = time;
+      this.queued--;
+      this.running++;
+    } else if (call !== undefined) {
+      // started again (a retry): a new attempt, not slow (yet)
+      call.startedAt = time;
+      if (call.slow) {
+        call.slow = false;
+        this.slow.delete(call);
+      }
+    }
+  }
+
+  asyncSlow(key: unknown, run: number, action: string, id: string, ref: unknown, age: number, time: number): void {
+    this.time = time;
+    const call = this.calls.get(ref);
+    if (call === undefined || !call.running || call.slow) return;
+    call.slow = true;
+    call.startedAt = time - age; // the attempt the watch measured
+    this.slow.set(call, { key, run, action, call: id });
+  }
+
+  asyncCompleted(_run: number, action: string, ref: unknown, ok: boolean, replayed: boolean, time: number): void {
+    this.time = time;
+    if (replayed) this.c.asyncReplayed++;
+    else if (ok) this.c.asyncCompleted++;
+    else this.c.asyncFailed++;
+    const call = this.calls.get(ref);
+    if (call === undefined) return;
+    this.calls.delete(ref);
+    if (call.slow) this.slow.delete(call);
+    if (call.running) {
+      this.running--;
+      if (!replayed) this.counters(action).asyncLatency.add(time - call.startedAt);
+    } else this.queued--;
+  }
+
+  eventSent(): void {
+    this.c.eventsSent++;
+  }
+
+  outputEmitted(): void {
+    this.c.outputs++;
+  }
+
+  extension(e: ExtensionEvent): void {
+    if (e.type === 'model.called') {
+      const name = `${e.provider}/${e.model}`;
+      let m = this.models.get(name);
+      if (m === undefined)
+        this.models.set(
+          name,
+          (m = { calls: 0, failed: 0, replayed: 0, inputTokens: 0, outputTokens: 0, totalTokens: 0 }),
+        );
+      m.calls++;
+      if (!e.ok) m.failed++;
+      if (e.replayed) m.replayed++;
+      else if (e.usage !== undefined) {
+        m.inputTokens += e.usage.inputTokens;
+        m.outputTokens += e.usage.outputTokens;
+        m.totalTokens += e.usage.totalTokens;
+      }
+    } else {
+      let t = this.tools.get(e.tool);
+      if (t === undefined) this.tools.set(e.tool, (t = { calls: 0, failed: 0 }));
+      t.calls++;
+      if (!e.ok) t.failed++;
+    }
+  }
+
+  /** The most recent runs that did not complete (failed, aborted, interrupted, rolled back), oldest first. */
+  failures(): readonly RecentFailure[] {
+    return this.recentFailures.slice();
   }
 
   snapshot(): AgentStats {
@@ -331,10 +400,10 @@ export class StatsTracker {
   }
 
   private dropCalls(run: number): void {
-    const calls = this.calls.get(run);
-    if (calls === undefined) return;
-    this.calls.delete(run);
-    for (const call of calls.values()) {
+    if (this.calls.size === 0) return;
+    for (const [ref, call] of this.calls) {
+      if (call.run !== run) continue;
+      this.calls.delete(ref);
       if (call.running) this.running--;
       else this.queued--;
       if (call.slow) this.slow.delete(call);

@@ -1,7 +1,14 @@
 import type { SchedulerLike } from 'rxjs';
 import { CallbackError } from '../errors';
 import type { DropReason } from './admission';
-import type { ExtensionEvent, Inspector, LifecycleEvent } from './lifecycle';
+import type {
+  ExtensionEvent,
+  Inspector,
+  InspectorChannel,
+  LifecycleCounters,
+  LifecycleEvent,
+  RunOutcome,
+} from './lifecycle';
 import { SlowBlocks, type WatchedCall } from './slow-blocks';
 
 /** What an `action.*` event reports of an activation. */
@@ -27,8 +34,13 @@ export interface InspectedCall {
  *
  * Zero cost when nobody listens: each method first asks whether the inspector wants events — none
  * was given, or its `active` is `false` (nobody subscribed) — and then builds nothing; the clock is
- * read only when someone listens ({@link stamp}). A throwing inspector fails the stream with
- * `CallbackError('inspect')`, never an unhandled exception.
+ * read only when someone listens ({@link stamp}). An inspector with an {@link InspectorChannel}
+ * (`createInspector()`) is told every step through its counters (plain calls, no event object) and
+ * gets event objects only while a listener wants every event, or for the runs a sampling listener
+ * asked for at their start (per-run interest: the live page's timeline samples a few runs a second).
+ * The events are built out of line ({@link LifecycleEvents}), so that these methods stay small on
+ * the hot path whether or not some runs are sampled.
+ * A throwing inspector fails the stream with `CallbackError('inspect')`, never an unhandled exception.
  *
  * @example
  * inspection.runStarted(key, seq, now, acceptedAt); // emits `run.started` if someone listens
@@ -36,13 +48,22 @@ export interface InspectedCall {
 export class Inspection {
   /** Reports blocks running past `slowBlockAfter` (`async.slow`); only with an inspector and a finite threshold. */
   private readonly slow: SlowBlocks<InspectedActivation> | null;
+  /** The split path of the inspector, if it has one; `counters` is its counters (undefined: a plain inspector). */
+  private readonly channel: InspectorChannel | undefined;
+  private readonly counters: LifecycleCounters | undefined;
+  /** Runs a sampling listener asked for (channel only): their events are built until they end. */
+  private readonly wanted = new Set<number>();
+  private readonly events: LifecycleEvents;
 
   constructor(
     private readonly inspector: Inspector | undefined,
     private readonly scheduler: SchedulerLike,
-    private readonly onThrow: (error: CallbackError) => void,
+    onThrow: (error: CallbackError) => void,
     slowBlockAfter = Infinity,
   ) {
+    this.channel = inspector?.channel;
+    this.counters = this.channel?.counters;
+    this.events = new LifecycleEvents(inspector, this.channel, scheduler, onThrow);
     this.slow =
       inspector !== undefined && slowBlockAfter !== Infinity
         ? new SlowBlocks<InspectedActivation>(scheduler, slowBlockAfter, (a, call, attempt, age) =>
@@ -54,58 +75,216 @@ export class Inspection {
   /** The stream ended: the slow-block watch leaves no timer behind (S9). */
   close(): void {
     this.slow?.close();
+    this.wanted.clear();
   }
 
-  /** Someone listens. */
+  /** Someone listens (an inspector with counters always does). */
   get on(): boolean {
-    return this.listener() !== undefined;
+    return this.counters !== undefined || this.listener() !== undefined;
   }
 
-  /** `scheduler.now()` while someone listens (events carry waits and durations); `NaN` otherwise, to keep the clock off the hot path. */
+  /**
+   * `scheduler.now()` while events may be built (they carry waits and durations); `NaN` otherwise, to
+   * keep the clock off the hot path (counters alone do not need it).
+   */
   stamp(): number {
+    const channel = this.channel;
+    if (channel !== undefined) return channel.all || channel.sampling ? this.scheduler.now() : NaN;
     return this.listener() !== undefined ? this.scheduler.now() : NaN;
   }
 
   inputAccepted(key: unknown, run: number, buffered: boolean, input: unknown): void {
-    const inspect = this.listener();
-    if (inspect !== undefined)
-      this.emit(inspect, { type: 'input.accepted', time: this.scheduler.now(), key, run, buffered, input });
+    this.counters?.inputAccepted(key, run, buffered);
+    if (this.builds(run)) this.events.inputAccepted(key, run, buffered, input);
   }
 
   /** `time`: when the drop happened (`scheduler.now()` if not given). */
   inputDropped(key: unknown, run: number, reason: DropReason, time?: number): void {
-    const inspect = this.listener();
-    if (inspect !== undefined)
-      this.emit(inspect, { type: 'input.dropped', time: time ?? this.scheduler.now(), key, run, reason });
+    this.counters?.inputDropped(key, run);
+    if (this.builds(run)) this.events.inputDropped(key, run, reason, time);
   }
 
   /** `now` and `acceptedAt` come from {@link stamp}. */
   runStarted(key: unknown, run: number, now: number, acceptedAt: number): void {
-    const inspect = this.listener();
-    if (inspect !== undefined)
-      this.emit(inspect, {
-        type: 'run.started',
-        time: now,
-        key,
-        run,
-        waited: Number.isNaN(acceptedAt) ? 0 : now - acceptedAt,
-      });
+    const channel = this.channel;
+    if (channel !== undefined) {
+      channel.counters.runStarted(run);
+      // Per-run interest: asked once, here; the run's events are built until it ends only if wanted. A run
+      // whose input was accepted while nobody sampled has no accept time (its `waited` would be wrong): not asked.
+      if (channel.sampling && !Number.isNaN(acceptedAt) && this.events.ask(key, run, now)) this.wanted.add(run);
+    }
+    if (this.builds(run)) this.events.runStarted(key, run, now, acceptedAt);
   }
 
   /** `startedAt` comes from {@link stamp}; `time`: when it ended (`scheduler.now()` if not given). */
-  runEnded(
+  runEnded(key: unknown, run: number, outcome: RunOutcome, startedAt: number, error?: unknown, time?: number): void {
+    const builds = this.builds(run);
+    const counters = this.counters;
+    if (counters === undefined && !builds) return;
+    // The clock is read only when needed: an event, or a failure the counters list (a default parameter would read it on every run end).
+    const now = time ?? (builds || outcome !== 'completed' ? this.scheduler.now() : NaN);
+    counters?.runEnded(key, run, outcome, error, now);
+    if (this.wanted.size !== 0) this.wanted.delete(run);
+    if (builds) this.events.runEnded(key, run, outcome, startedAt, error, now);
+  }
+
+  actionStarted(a: InspectedActivation): void {
+    const now = this.counted(a.run);
+    if (Number.isNaN(now)) return;
+    this.counters?.actionStarted(a.run, a.action, a, now);
+    if (this.builds(a.run)) this.events.actionStarted(a, now);
+  }
+
+  actionSuspended(a: InspectedActivation): void {
+    if (this.builds(a.run)) this.events.action('action.suspended', a);
+  }
+
+  actionResumed(a: InspectedActivation): void {
+    if (this.builds(a.run)) this.events.action('action.resumed', a);
+  }
+
+  actionFinished(a: InspectedActivation): void {
+    const now = this.counted(a.run);
+    if (Number.isNaN(now)) return;
+    this.counters?.actionEnded(a.run, a.action, a, false, now);
+    if (this.builds(a.run)) this.events.action('action.finished', a, now);
+  }
+
+  actionFailed(a: InspectedActivation, error: unknown): void {
+    const now = this.counted(a.run);
+    if (Number.isNaN(now)) return;
+    this.counters?.actionEnded(a.run, a.action, a, true, now);
+    if (this.builds(a.run)) this.events.actionFailed(a, error, now);
+  }
+
+  asyncQueued(a: InspectedActivation, call: InspectedCall): void {
+    const now = this.counted(a.run);
+    if (Number.isNaN(now)) return;
+    this.counters?.asyncQueued(a.run, call, now);
+    if (this.builds(a.run)) this.events.call('async.queued', a, call, now);
+  }
+
+  /** A block started (or started again, retrying): watched for `async.slow` while someone listens. */
+  asyncStarted(a: InspectedActivation, call: InspectedCall & WatchedCall): void {
+    const now = this.counted(a.run);
+    if (Number.isNaN(now)) return;
+    this.counters?.asyncStarted(a.run, call, now);
+    if (this.builds(a.run)) this.events.call('async.started', a, call, now);
+    this.slow?.started(a, call, now);
+  }
+
+  /** A running block crossed the `slowBlockAfter` threshold (reported by the watch). */
+  private asyncSlow(a: InspectedActivation, call: WatchedCall, attempt: number, age: number): void {
+    const now = this.counted(a.run);
+    if (Number.isNaN(now)) return;
+    this.counters?.asyncSlow(a.key, a.run, a.action, call.id, call, age, now);
+    if (this.builds(a.run)) this.events.asyncSlow(a, call, attempt, age, now);
+  }
+
+  asyncCompleted(a: InspectedActivation, call: InspectedCall): void {
+    this.slow?.settled(call);
+    const now = this.counted(a.run);
+    if (Number.isNaN(now)) return;
+    this.counters?.asyncCompleted(a.run, a.action, call, call.fulfilled, call.replayed, now);
+    if (this.builds(a.run)) this.events.asyncCompleted(a, call, now);
+  }
+
+  eventSent(from: InspectedActivation, event: { readonly type: string; readonly id: string }, payload: unknown): void {
+    this.counters?.eventSent();
+    if (this.builds(from.run)) this.events.eventSent(from, event, payload);
+  }
+
+  eventRouted(
     key: unknown,
     run: number,
-    outcome: 'completed' | 'failed' | 'aborted' | 'interrupted' | 'rolled-back',
-    startedAt: number,
-    error?: unknown,
-    time?: number,
+    event: { readonly type: string; readonly id: string },
+    actions: ReadonlyArray<{ readonly name: string }>,
   ): void {
-    const inspect = this.listener();
-    if (inspect === undefined) return;
-    // The clock is read only now that someone listens (a default parameter would read it on every run end).
-    const now = time ?? this.scheduler.now();
-    this.emit(inspect, {
+    if (this.builds(run)) this.events.eventRouted(key, run, event, actions);
+  }
+
+  outputEmitted(key: unknown, run: number, event: { readonly id: string; readonly payload: unknown }): void {
+    this.counters?.outputEmitted();
+    if (this.builds(run)) this.events.outputEmitted(key, run, event);
+  }
+
+  /** S14: a signal reached its key's run: handed to a parked wait (`delivered`) or buffered. */
+  signalReceived(key: unknown, run: number, eventType: string, signal: string, delivered: boolean): void {
+    if (this.builds(run)) this.events.signalReceived(key, run, eventType, signal, delivered);
+  }
+
+  /** S14: a signal was not delivered (`run` is -1). */
+  signalRejected(key: unknown, code: string, error: unknown): void {
+    if (this.builds(-1)) this.events.signalRejected(key, code, error);
+  }
+
+  /** An extension's event (`rx-agents/llm`: model and tool calls), reported through run-channel.ts. */
+  extension(key: unknown, run: number, event: ExtensionEvent): void {
+    this.counters?.extension(event);
+    if (this.builds(run)) this.events.extension(key, run, event);
+  }
+
+  /** The inspector, while it wants events (a plain inspector: every event, or none while `active` is false). */
+  private listener(): Inspector | undefined {
+    const inspector = this.inspector;
+    return inspector !== undefined && inspector.active !== false ? inspector : undefined;
+  }
+
+  /** Whether this run's event is built: a plain inspector while active; a channel while a listener wants all, or this run. */
+  private builds(run: number): boolean {
+    const channel = this.channel;
+    if (channel === undefined) return this.listener() !== undefined;
+    return channel.all || (this.wanted.size !== 0 && this.wanted.has(run));
+  }
+
+  /** The time of a step the counters time (or whose event is built); `NaN`: nobody needs it, nothing to do. */
+  private counted(run: number): number {
+    return this.counters !== undefined || this.builds(run) ? this.scheduler.now() : NaN;
+  }
+}
+
+/**
+ * Builds the lifecycle events and hands them over: the cold half of {@link Inspection}, called only
+ * for events someone wants. `now`, when given, is the step's time already read.
+ */
+class LifecycleEvents {
+  constructor(
+    private readonly inspector: Inspector | undefined,
+    private readonly channel: InspectorChannel | undefined,
+    private readonly scheduler: SchedulerLike,
+    private readonly onThrow: (error: CallbackError) => void,
+  ) {}
+
+  /** Asks the sampling listeners about a run (a throw fails the stream, like any inspector throw). */
+  ask(key: unknown, run: number, now: number): boolean {
+    try {
+      return (this.channel as InspectorChannel).wants(key, run, Number.isNaN(now) ? this.scheduler.now() : now);
+    } catch (error) {
+      this.onThrow(new CallbackError('inspect', error));
+      return false;
+    }
+  }
+
+  inputAccepted(key: unknown, run: number, buffered: boolean, input: unknown): void {
+    this.emit({ type: 'input.accepted', time: this.scheduler.now(), key, run, buffered, input });
+  }
+
+  inputDropped(key: unknown, run: number, reason: DropReason, time: number | undefined): void {
+    this.emit({ type: 'input.dropped', time: time ?? this.scheduler.now(), key, run, reason });
+  }
+
+  runStarted(key: unknown, run: number, now: number, acceptedAt: number): void {
+    this.emit({
+      type: 'run.started',
+      time: Number.isNaN(now) ? this.scheduler.now() : now,
+      key,
+      run,
+      waited: Number.isNaN(acceptedAt) || Number.isNaN(now) ? 0 : now - acceptedAt,
+    });
+  }
+
+  runEnded(key: unknown, run: number, outcome: RunOutcome, startedAt: number, error: unknown, now: number): void {
+    this.emit({
       type: 'run.ended',
       time: now,
       key,
@@ -116,120 +295,75 @@ export class Inspection {
     });
   }
 
-  actionStarted(a: InspectedActivation): void {
-    const inspect = this.listener();
-    if (inspect !== undefined)
-      this.emit(inspect, {
-        type: 'action.started',
-        time: this.scheduler.now(),
-        key: a.key,
-        run: a.run,
-        action: a.action,
-        activation: a.id,
-        event: a.event.id,
-      });
+  actionStarted(a: InspectedActivation, now: number): void {
+    this.emit({
+      type: 'action.started',
+      time: now,
+      key: a.key,
+      run: a.run,
+      action: a.action,
+      activation: a.id,
+      event: a.event.id,
+    });
   }
 
-  actionSuspended(a: InspectedActivation): void {
-    const inspect = this.listener();
-    if (inspect !== undefined) this.emit(inspect, { type: 'action.suspended', ...this.activation(a) });
+  action(
+    type: 'action.suspended' | 'action.resumed' | 'action.finished',
+    a: InspectedActivation,
+    now = this.scheduler.now(),
+  ): void {
+    this.emit({ type, time: now, key: a.key, run: a.run, action: a.action, activation: a.id });
   }
 
-  actionResumed(a: InspectedActivation): void {
-    const inspect = this.listener();
-    if (inspect !== undefined) this.emit(inspect, { type: 'action.resumed', ...this.activation(a) });
+  actionFailed(a: InspectedActivation, error: unknown, now: number): void {
+    this.emit({ type: 'action.failed', time: now, key: a.key, run: a.run, action: a.action, activation: a.id, error });
   }
 
-  actionFinished(a: InspectedActivation): void {
-    const inspect = this.listener();
-    if (inspect !== undefined) this.emit(inspect, { type: 'action.finished', ...this.activation(a) });
+  call(type: 'async.queued' | 'async.started', a: InspectedActivation, call: InspectedCall, now: number): void {
+    this.emit({ type, time: now, key: a.key, run: a.run, action: a.action, activation: a.id, call: call.id });
   }
 
-  actionFailed(a: InspectedActivation, error: unknown): void {
-    const inspect = this.listener();
-    if (inspect !== undefined) this.emit(inspect, { type: 'action.failed', ...this.activation(a), error });
-  }
-
-  asyncQueued(a: InspectedActivation, call: InspectedCall): void {
-    const inspect = this.listener();
-    if (inspect !== undefined)
-      this.emit(inspect, {
-        type: 'async.queued',
-        time: this.scheduler.now(),
-        key: a.key,
-        run: a.run,
-        action: a.action,
-        activation: a.id,
-        call: call.id,
-      });
-  }
-
-  /** A block started (or started again, retrying): watched for `async.slow` while someone listens. */
-  asyncStarted(a: InspectedActivation, call: InspectedCall & WatchedCall): void {
-    const inspect = this.listener();
-    if (inspect === undefined) return;
-    const now = this.scheduler.now();
-    this.emit(inspect, {
-      type: 'async.started',
+  asyncSlow(a: InspectedActivation, call: WatchedCall, attempt: number, age: number, now: number): void {
+    this.emit({
+      type: 'async.slow',
       time: now,
       key: a.key,
       run: a.run,
       action: a.action,
       activation: a.id,
       call: call.id,
+      attempt,
+      age,
     });
-    this.slow?.started(a, call, now);
   }
 
-  /** A running block crossed the `slowBlockAfter` threshold (reported by the watch). */
-  private asyncSlow(a: InspectedActivation, call: WatchedCall, attempt: number, age: number): void {
-    const inspect = this.listener();
-    if (inspect !== undefined)
-      this.emit(inspect, {
-        type: 'async.slow',
-        time: this.scheduler.now(),
-        key: a.key,
-        run: a.run,
-        action: a.action,
-        activation: a.id,
-        call: call.id,
-        attempt,
-        age,
-      });
-  }
-
-  asyncCompleted(a: InspectedActivation, call: InspectedCall): void {
-    this.slow?.settled(call);
-    const inspect = this.listener();
-    if (inspect !== undefined)
-      this.emit(inspect, {
-        type: 'async.completed',
-        time: this.scheduler.now(),
-        key: a.key,
-        run: a.run,
-        action: a.action,
-        activation: a.id,
-        call: call.id,
-        ok: call.fulfilled,
-        replayed: call.replayed,
-        ...(call.fulfilled ? {} : { error: call.error }),
-      });
+  asyncCompleted(a: InspectedActivation, call: InspectedCall, now: number): void {
+    this.emit({
+      type: 'async.completed',
+      time: now,
+      key: a.key,
+      run: a.run,
+      action: a.action,
+      activation: a.id,
+      call: call.id,
+      ok: call.fulfilled,
+      replayed: call.replayed,
+      ...(call.fulfilled ? {} : { error: call.error }),
+    });
   }
 
   eventSent(from: InspectedActivation, event: { readonly type: string; readonly id: string }, payload: unknown): void {
-    const inspect = this.listener();
-    if (inspect !== undefined)
-      this.emit(inspect, {
-        type: 'event.sent',
-        time: this.scheduler.now(),
-        key: from.key,
-        run: from.run,
-        eventType: event.type,
-        event: event.id,
-        action: from.action,
-        activation: from.id,
-        payload,
-      });
+    this.emit({
+      type: 'event.sent',
+      time: this.scheduler.now(),
+      key: from.key,
+      run: from.run,
+      eventType: event.type,
+      event: event.id,
+      action: from.action,
+      activation: from.id,
+      payload,
+    });
   }
 
   eventRouted(
@@ -238,80 +372,46 @@ export class Inspection {
     event: { readonly type: string; readonly id: string },
     actions: ReadonlyArray<{ readonly name: string }>,
   ): void {
-    const inspect = this.listener();
-    if (inspect !== undefined)
-      this.emit(inspect, {
-        type: 'event.routed',
-        time: this.scheduler.now(),
-        key,
-        run,
-        eventType: event.type,
-        event: event.id,
-        actions: actions.map((a) => a.name),
-      });
+    this.emit({
+      type: 'event.routed',
+      time: this.scheduler.now(),
+      key,
+      run,
+      eventType: event.type,
+      event: event.id,
+      actions: actions.map((a) => a.name),
+    });
   }
 
   outputEmitted(key: unknown, run: number, event: { readonly id: string; readonly payload: unknown }): void {
-    const inspect = this.listener();
-    if (inspect !== undefined)
-      this.emit(inspect, {
-        type: 'output.emitted',
-        time: this.scheduler.now(),
-        key,
-        run,
-        event: event.id,
-        payload: event.payload,
-      });
+    this.emit({
+      type: 'output.emitted',
+      time: this.scheduler.now(),
+      key,
+      run,
+      event: event.id,
+      payload: event.payload,
+    });
   }
 
-  /** S14: a signal reached its key's run: handed to a parked wait (`delivered`) or buffered. */
   signalReceived(key: unknown, run: number, eventType: string, signal: string, delivered: boolean): void {
-    const inspect = this.listener();
-    if (inspect !== undefined)
-      this.emit(inspect, {
-        type: 'signal.received',
-        time: this.scheduler.now(),
-        key,
-        run,
-        eventType,
-        signal,
-        delivered,
-      });
+    this.emit({ type: 'signal.received', time: this.scheduler.now(), key, run, eventType, signal, delivered });
   }
 
-  /** S14: a signal was not delivered (`run` is -1). */
   signalRejected(key: unknown, code: string, error: unknown): void {
-    const inspect = this.listener();
-    if (inspect !== undefined)
-      this.emit(inspect, { type: 'signal.rejected', time: this.scheduler.now(), key, run: -1, code, error });
+    this.emit({ type: 'signal.rejected', time: this.scheduler.now(), key, run: -1, code, error });
   }
 
-  /** An extension's event (`rx-agents/llm`: model and tool calls), reported through run-channel.ts. */
   extension(key: unknown, run: number, event: ExtensionEvent): void {
-    const inspect = this.listener();
-    if (inspect !== undefined) this.emit(inspect, { ...event, time: this.scheduler.now(), key, run });
+    this.emit({ ...event, time: this.scheduler.now(), key, run });
   }
 
-  /** The inspector, while it wants events. */
-  private listener(): Inspector | undefined {
-    const inspector = this.inspector;
-    return inspector !== undefined && inspector.active !== false ? inspector : undefined;
-  }
-
-  private activation(a: InspectedActivation): {
-    time: number;
-    key: unknown;
-    run: number;
-    action: string;
-    activation: string;
-  } {
-    return { time: this.scheduler.now(), key: a.key, run: a.run, action: a.action, activation: a.id };
-  }
-
-  private emit(inspect: Inspector, event: LifecycleEvent): void {
+  private emit(event: LifecycleEvent): void {
     // Same contract as a user callback, without allocating a closure per event (the hot path when inspecting).
     try {
-      inspect(event);
+      const channel = this.channel;
+      if (channel !== undefined) channel.deliver(event);
+      else (this.inspector as Inspector)(event);
     } catch (error) {
       this.onThrow(new CallbackError('inspect', error));
     }

@@ -462,7 +462,19 @@ export class Journal implements Durability {
     const hold = !force && !this.closed && this.durableWaiters.length === 0;
     let calls = ended.size === 0 ? this.calls : this.calls.filter(keep);
     const held = ended.size === 0 ? this.held : this.held.filter(keep);
-    const outcomes = ended.size === 0 ? this.outcomes : this.outcomes.filter(keep);
+    let outcomes = ended.size === 0 ? this.outcomes : this.outcomes.filter(keep);
+    // A run's journal stays a prefix of what it did: an outcome is never held back while a later
+    // record of its run (a parked call's deadline, a reconciled start, a signal) is committed now —
+    // otherwise a replay would run that call again before a step recorded after it (S13, S14).
+    if (hold && outcomes.length > 0 && calls.length > 0) {
+      const recorded = new Set<number>();
+      for (let i = 0; i < calls.length; i++) recorded.add((calls[i] as JournaledCall).seq);
+      const now = outcomes.filter((o) => recorded.has(o.seq));
+      if (now.length > 0) {
+        calls = calls.concat(now);
+        outcomes = outcomes.filter((o) => !recorded.has(o.seq));
+      }
+    }
     if (held.length > 0) calls = calls.length === 0 ? held : held.concat(calls);
     if (!hold && outcomes.length > 0) calls = calls.length === 0 ? outcomes : calls.concat(outcomes);
     this.held = hold ? outcomes : [];

@@ -149,13 +149,72 @@ export type ExtensionEvent =
 
 export type LifecycleEventType = LifecycleEvent['type'];
 
+/** How a run ended, as `run.ended` reports it. */
+export type RunOutcome = (LifecycleEvent & { readonly type: 'run.ended' })['outcome'];
+
 /**
  * Receives lifecycle events. Must not throw (a throw is reported as a stream error).
  * A plain function receives every event. An inspector may also carry `active`: while it is
  * `false` the runtime builds no events for it at all (`createInspector({ stats: false })` uses
- * this, so an inspector nobody subscribes to costs one property read per step).
+ * this, so an inspector nobody subscribes to costs one property read per step). An inspector with
+ * a {@link InspectorChannel} (`createInspector()` with stats) is driven through it instead.
  */
 export interface Inspector {
   (event: LifecycleEvent): void;
   readonly active?: boolean;
+  /** When present, the runtime uses it and never calls the function itself. */
+  readonly channel?: InspectorChannel;
+}
+
+/**
+ * The split path of an inspector that keeps counters (`createInspector()`): the counters see every
+ * step of every run through plain calls, with no event object built, and lifecycle events are built
+ * only for the listeners that want them — every event while one wants everything (`all`, e.g. an
+ * `events$` subscriber), else only the runs a sampling listener asked for at their start (`wants`).
+ *
+ * Interest is decided once per run, as it starts: a wanted run's events from `run.started` to
+ * `run.ended` (and everything between: actions, calls, sends, routing, outputs, signals, model
+ * calls) are built and delivered; the events outside a run (`input.accepted`, `input.dropped`,
+ * `signal.rejected`) only while `all`. Nothing is lost for a listener that wants everything.
+ *
+ * @example
+ * // lib/observe/inspector.ts gives the runtime one of these; the runtime (lib/runtime/inspection.ts) does:
+ * channel.counters.runStarted(run);
+ * if (channel.sampling && channel.wants(key, run, now)) wanted.add(run);
+ * if (channel.all || wanted.has(run)) channel.deliver({ type: 'run.started', time: now, key, run, waited });
+ */
+export interface InspectorChannel {
+  /** Every step of every run, exact, without event objects. */
+  readonly counters: LifecycleCounters;
+  /** Some listener wants every event now (read at each step). */
+  readonly all: boolean;
+  /** Some listener samples runs: {@link wants} is asked at each run start (read at each run start). */
+  readonly sampling: boolean;
+  /** Asked once as a run starts while {@link sampling}: does some sampling listener want this run's events? */
+  wants(key: unknown, run: number, time: number): boolean;
+  /** A built event, for the listeners (the counters have seen the step already). */
+  deliver(event: LifecycleEvent): void;
+}
+
+/**
+ * The counters' side of an {@link InspectorChannel}: one call per step, primitive arguments only.
+ * `ref` identifies an activation or a call across its steps (the runtime's own object: compared by
+ * identity, never read). `time` is the scheduler time of the step; `runEnded` gets `NaN` for a
+ * completed run (its time is not needed, so the clock is not read for it).
+ */
+export interface LifecycleCounters {
+  inputAccepted(key: unknown, run: number, buffered: boolean): void;
+  inputDropped(key: unknown, run: number): void;
+  runStarted(run: number): void;
+  runEnded(key: unknown, run: number, outcome: RunOutcome, error: unknown, time: number): void;
+  actionStarted(run: number, action: string, ref: unknown, time: number): void;
+  actionEnded(run: number, action: string, ref: unknown, failed: boolean, time: number): void;
+  asyncQueued(run: number, ref: unknown, time: number): void;
+  asyncStarted(run: number, ref: unknown, time: number): void;
+  asyncSlow(key: unknown, run: number, action: string, call: string, ref: unknown, age: number, time: number): void;
+  asyncCompleted(run: number, action: string, ref: unknown, ok: boolean, replayed: boolean, time: number): void;
+  eventSent(): void;
+  outputEmitted(): void;
+  /** Model and tool calls (`rx-agents/llm`): few per run, so the event the extension reported is passed as is. */
+  extension(event: ExtensionEvent): void;
 }

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { agentOperator, defineAgent, InputEvent, OutputEvent, type LifecycleEvent } from '../../lib';
 import { createInspector, type AgentInspector } from '../../lib/observe';
 import { serveInspector, type InspectorServer } from '../../lib/inspect';
+import type { InspectorChannel } from '../../lib/runtime/lifecycle';
 import { startWorkload, TOKENS, type LiveWorkload } from './fixtures';
 import { CHROMIUM, CHROMIUM_ARGS, skipWithoutChromium } from '../fixtures/chromium';
 
@@ -238,6 +239,22 @@ describe('inspect: serveInspector (a real HTTP server on 127.0.0.1)', function (
 
   it('under a high run rate the timeline is a sample (and the snapshot says so); counters and failed runs stay exact', async () => {
     const inspector = createInspector();
+    // Per-run interest: count the runs the page is asked about and the events the runtime builds for it.
+    const channel = inspector.inspect.channel as InspectorChannel & {
+      wants: InspectorChannel['wants'];
+      deliver: InspectorChannel['deliver'];
+    };
+    const { wants, deliver } = channel;
+    let asked = 0;
+    const built: LifecycleEvent[] = [];
+    channel.wants = (key, run, time) => {
+      asked++;
+      return wants(key, run, time);
+    };
+    channel.deliver = (e) => {
+      built.push(e);
+      deliver(e);
+    };
     server = await serveInspector(inspector, { maxRuns: 10, interval: 20 });
     const socket = connect(server.port, '127.0.0.1');
     socket.write(`GET /events HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n`);
@@ -276,7 +293,14 @@ describe('inspect: serveInspector (a real HTTP server on 127.0.0.1)', function (
       expect(runsSeen).to.equal(n);
       // 10 at once, then 10 per second of scheduler time: the flood takes well under the 10 s that 100 would need.
       expect(runsRecorded).to.be.within(10, 99);
-      expect(runsRecorded + runsSampledOut).to.equal(n); // all four keys are lanes
+      expect(runsRecorded + runsSampledOut).to.equal(n);
+      // The flood is one synchronous turn: once the budget (10) is spent the page is not asked again, and
+      // only the recorded runs' events were built — from run.started to run.ended, nothing of the others.
+      expect(asked).to.equal(runsRecorded);
+      const builtRuns = new Set(built.map((e) => e.run));
+      expect(builtRuns.size).to.equal(runsRecorded);
+      expect(built.filter((e) => e.type === 'run.started').length).to.equal(runsRecorded);
+      expect(built.filter((e) => e.type === 'run.ended').length).to.equal(runsRecorded);
       const drawn = (snap.timeline.svg.match(/<rect class="run /g) ?? []).length;
       expect(drawn).to.be.within(1, runsRecorded);
     } finally {

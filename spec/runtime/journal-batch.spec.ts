@@ -203,6 +203,19 @@ describe('runtime: what a group commit leaves out (S13)', () => {
       expect(ids(batches[3])).to.deep.equal(['1>a#1:1']);
     });
 
+    it("never held while a later record of its run is committed: a parked call's deadline, a signal (S13, S14: the journal stays a prefix)", () => {
+      const { j, scheduler, batches } = journal();
+      j.settled(0, outcome(0, 0, 10)); // e.g. startedAt = yield* ctx.executeAsync(stamp)
+      j.parked(0, { ...outcome(0, 1, 0), id: '0>a#1' }, 5_000); // then yield* ctx.sleep(…) in the same window
+      j.settled(1, outcome(1, 0, 20)); // run 1 recorded nothing else: its outcome may wait
+      scheduler.window();
+      expect(ids(batches[1])).to.deep.equal(['0>a#1:0', '0>a#0:1']);
+      j.settled(0, outcome(0, 2, 12));
+      j.signalled(0, '0>signal#0', 'Go', { by: 'p' });
+      scheduler.window();
+      expect(ids(batches[2]).sort()).to.deep.equal(['0>a#2:1', '0>signal#0:1', '1>a#0:1']);
+    });
+
     it('drain (the stream completes) writes held outcomes too', () => {
       const { j, scheduler, batches } = journal();
       j.settled(0, outcome(0, 0, 10));
