@@ -168,7 +168,7 @@ export class Run implements ActivationHost {
         continue;
       }
       const actions = host.agent.routes.get(event.type) ?? [];
-      host.inspection.eventRouted(this.key, this.seq, event, actions);
+      if (host.inspection.attached) host.inspection.eventRouted(this.key, this.seq, event, actions);
       for (let i = 0; i < actions.length && !this.ended; i++) {
         const def = actions[i]!;
         const trigger = def.join === undefined ? event : this.collect(def, def.join, event);
@@ -273,7 +273,8 @@ export class Run implements ActivationHost {
   /** Enqueues a validated event (now, or when a delayed send's timer fires) and wakes the run. */
   sendPrepared(from: Activation, routed: RoutedEvent): void {
     this.enqueue(routed);
-    this.host.inspection.eventSent(from, routed, routed.payload);
+    const inspection = this.host.inspection;
+    if (inspection.attached) inspection.eventSent(from, routed, routed.payload);
     this.host.post(this);
   }
 

@@ -179,16 +179,19 @@ export class Runtime implements RunHost, AdmissionHost, BusyHost, RecoveryHost, 
     const ks = this.admission.keyState(key);
     if (ks.active !== null) return this.busy.admit(ks, input, key, seq, encoded, recovered);
     this.durability.accepted(seq, input, encoded);
-    this.inspection.inputAccepted(key, seq, false, input);
-    this.admission.start(ks, input, seq, this.inspection.stamp());
+    const inspection = this.inspection;
+    if (inspection.attached) inspection.inputAccepted(key, seq, false, input);
+    this.admission.start(ks, input, seq, inspection.attached ? inspection.stamp() : NaN);
     this.mailbox.drain();
   }
 
   /** {@link AdmissionHost}: the run of an admitted input starts; its input event waits for the run's first turn. */
   startRun(ks: KeyState, input: unknown, seq: number, acceptedAt: number): Run {
-    const now = this.probe !== null ? this.scheduler.now() : this.inspection.stamp(); // state snapshots show run ages
+    const inspection = this.inspection;
+    // State snapshots show run ages; else the clock is read only for an inspector.
+    const now = this.probe !== null ? this.scheduler.now() : inspection.attached ? inspection.stamp() : NaN;
     const run = new Run(this, ks, seq, input, now);
-    this.inspection.runStarted(ks.key, seq, now, acceptedAt);
+    if (inspection.attached) inspection.runStarted(ks.key, seq, now, acceptedAt);
     let payload: unknown;
     try {
       payload = parseInput(this.agent, input, seq);
@@ -223,7 +226,7 @@ export class Runtime implements RunHost, AdmissionHost, BusyHost, RecoveryHost, 
     const memory = this.memories.size === 0 ? undefined : this.memories.get(ks.key);
     this.durability.ended(run.seq, ks.key, memory, run.memoryChanged);
     if (memory !== undefined && memory.size === 0) this.memories.delete(ks.key);
-    this.inspection.runEnded(ks.key, run.seq, outcome, run.startedAt, error);
+    if (this.inspection.attached) this.inspection.runEnded(ks.key, run.seq, outcome, run.startedAt, error);
     this.admission.runEnded(ks);
   }
 
@@ -296,7 +299,7 @@ export class Runtime implements RunHost, AdmissionHost, BusyHost, RecoveryHost, 
 
   /** {@link RunHost}: an OutputEvent goes downstream, as its payload or an envelope (S8). */
   output(run: Run, event: RoutedEvent): void {
-    this.inspection.outputEmitted(run.key, run.seq, event);
+    if (this.inspection.attached) this.inspection.outputEmitted(run.key, run.seq, event);
     this.sink.next(
       this.settings.envelope ? { key: run.key, run: run.seq, id: event.id, payload: event.payload } : event.payload,
     );
