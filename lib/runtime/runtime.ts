@@ -17,6 +17,7 @@ import { Mailbox } from './mailbox';
 import { MemoryNode } from './memory';
 import { Recovery, type RecoveryHost } from './recovery';
 import { RoutedEvent } from './routed-event';
+import { routeTable, type Route } from './route-table';
 import { Run, type RunHost } from './run';
 import type { RuntimeSettings, Sink } from './settings';
 import { SyncBlocks } from './sync-blocks';
@@ -47,6 +48,10 @@ export class Runtime implements RunHost, AdmissionHost, BusyHost, RecoveryHost, 
   readonly maxEventsPerRun: number;
   readonly defaultTimeout: number | undefined;
   readonly validateEvents: boolean;
+  /** {@link RunHost}: the agent's route table. */
+  readonly routes: ReadonlyMap<string, Route>;
+  /** The input event's route (`null`: no action is triggered by InputEvent). */
+  private readonly inputRoute: Route | null;
   readonly inspection: Inspection;
   readonly blocks = new SyncBlocks();
   private phase: Phase = 'running';
@@ -79,6 +84,8 @@ export class Runtime implements RunHost, AdmissionHost, BusyHost, RecoveryHost, 
     this.scheduler = settings.scheduler;
     this.virtualTime = isVirtualTime(settings.scheduler);
     this.validateEvents = settings.validateEvents;
+    this.routes = routeTable(agent);
+    this.inputRoute = this.routes.get(InputEvent.type) ?? null;
     if (settings.state !== undefined) settings.state.attach((this.probe = new StateProbe(this)));
     this.maxEventsPerRun = settings.maxEventsPerRun;
     this.defaultTimeout = settings.defaultTimeout;
@@ -203,7 +210,7 @@ export class Runtime implements RunHost, AdmissionHost, BusyHost, RecoveryHost, 
     run.payload = payload;
     if (this.busy.remembers) this.busy.remember(run);
     this.signals.restore(run);
-    run.enqueue(new RoutedEvent(InputEvent.type, payload, null, seq));
+    run.enqueue(new RoutedEvent(InputEvent.type, payload, null, seq, this.inputRoute));
     this.mailbox.post(run);
     return run;
   }
