@@ -279,7 +279,7 @@ export class Run implements ActivationHost {
     this.enqueue(routed);
     const inspection = this.host.inspection;
     if (inspection.attached) inspection.eventSent(from, routed, routed.payload);
-    this.host.post(this);
+    if (!this.posted) this.host.post(this); // queued or in its turn already: that turn routes it
   }
 
   /** Activations still going after their first sync block, in start order (for state snapshots). */
@@ -337,7 +337,7 @@ export class Run implements ActivationHost {
 
   finished(): void {
     this.live--;
-    this.host.post(this);
+    if (!this.posted) this.host.post(this);
   }
 
   failed(from: Activation, cause: unknown): void {
