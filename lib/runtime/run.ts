@@ -33,6 +33,8 @@ export interface RunHost {
   readonly agent: Agent;
   /** The agent's route table (lib/runtime/route-table.ts): what may be sent, how it is validated, what it triggers. */
   readonly routes: ReadonlyMap<string, Route>;
+  /** The route of OutputEvent in that table (the most sent type: no lookup). */
+  readonly outputRoute: Route;
   /** Validate sent events against their schemas (the `validateEvents` option). */
   readonly validateEvents: boolean;
   /** The most events a run may send (the `maxEventsPerRun` option). */
@@ -247,7 +249,8 @@ export class Run implements ActivationHost {
     const host = this.host;
     const type = typeof event === 'object' && event !== null ? event.type : undefined;
     // One lookup resolves the type: whether it may be sent, its schema and fast path, and (later) its actions.
-    const route = typeof type === 'string' ? host.routes.get(type) : undefined;
+    const route =
+      type === OutputEvent.type ? host.outputRoute : typeof type === 'string' ? host.routes.get(type) : undefined;
     if (route === undefined) {
       throw new UnroutedEventError(from.def.name, host.agent.name, type === undefined ? undefined : String(type));
     }

@@ -1,7 +1,7 @@
 import type { SchedulerLike } from 'rxjs';
 import type { Agent } from '../agent/define-agent';
 import { CallbackError, RxAgentsError } from '../errors';
-import { InputEvent } from '../events/define-event';
+import { InputEvent, OutputEvent } from '../events/define-event';
 import { CallDesk, type CallDeskHost } from './call-desk';
 import type { ParkHost } from './parking';
 import { SignalDesk } from './signal-desk';
@@ -50,6 +50,8 @@ export class Runtime implements RunHost, AdmissionHost, BusyHost, RecoveryHost, 
   readonly validateEvents: boolean;
   /** {@link RunHost}: the agent's route table. */
   readonly routes: ReadonlyMap<string, Route>;
+  /** {@link RunHost}: OutputEvent's route. */
+  readonly outputRoute: Route;
   /** The input event's route (`null`: no action is triggered by InputEvent). */
   private readonly inputRoute: Route | null;
   readonly inspection: Inspection;
@@ -86,6 +88,7 @@ export class Runtime implements RunHost, AdmissionHost, BusyHost, RecoveryHost, 
     this.validateEvents = settings.validateEvents;
     this.routes = routeTable(agent);
     this.inputRoute = this.routes.get(InputEvent.type) ?? null;
+    this.outputRoute = this.routes.get(OutputEvent.type) as Route;
     if (settings.state !== undefined) settings.state.attach((this.probe = new StateProbe(this)));
     this.maxEventsPerRun = settings.maxEventsPerRun;
     this.defaultTimeout = settings.defaultTimeout;
