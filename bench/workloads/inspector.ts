@@ -39,7 +39,7 @@ import { count, lastValueFrom, Observable } from 'rxjs';
 import { agentOperator, type LifecycleEvent } from '../../lib';
 import { createInspector, type AgentInspector } from '../../lib/observe';
 import { serveInspector } from '../../lib/inspect';
-import { gc, now, result, type BenchResult } from '../harness';
+import { gc, now, result, type BenchResult, type ProcessPlan } from '../harness';
 import { agent } from './routing';
 
 interface In {
@@ -302,4 +302,60 @@ export async function run({ quick }: { readonly quick: boolean }): Promise<Bench
     await idleServer.close();
     await watchedServer.close();
   }
+}
+
+/**
+ * The whole-process mode (`npm run bench:process -- --quick --only inspector`): each contestant alone
+ * in a fresh process (one untimed warm-up, then one timed run; the harness alternates the contestants
+ * and reports medians over N processes), so no contestant shares JIT state, heap or a just-connected
+ * page with another. `servedSse` attaches its page before the warm-up and keeps it for both runs: the
+ * steady state of a tab left open. Each process ends once its second run is over (server closed, the
+ * client killed).
+ */
+export function processPlan({ quick }: { readonly quick: boolean }): ProcessPlan {
+  const n = quick ? 100_000 : 200_000;
+  const keys = 1000;
+  let inputs: In[] | undefined;
+  const made = (): In[] => (inputs ??= Array.from({ length: n }, (_, i) => ({ key: i % keys, value: i })));
+  const rate = (ms: number): number => n / (ms / 1000);
+  /** A contestant with an inspector; `page`: a server (and a connected SSE client when `connect`). Two runs, then it cleans up. */
+  const contestant = (page: 'none' | 'idle' | 'sse'): (() => Promise<number>) => {
+    const inspector = createInspector();
+    let setup: Promise<{ close: () => Promise<void> }> | undefined;
+    let runs = 0;
+    return async () => {
+      setup ??= (async () => {
+        if (page === 'none') return { close: async () => undefined };
+        const server = await serveInspector(inspector, { port: 0 });
+        if (page === 'idle') return { close: () => server.close() };
+        const client = sseClient(server.port);
+        await client.connect();
+        return {
+          close: async () => {
+            client.child.kill('SIGKILL');
+            await server.close();
+          },
+        };
+      })();
+      const { close } = await setup;
+      const got = await runOnce(made(), inspector);
+      // After the timed (second) run, once the harness has read its clock: let the process end.
+      if (++runs === 2) setImmediate(() => void close());
+      return got;
+    };
+  };
+  return {
+    contestants: { inspected: contestant('none'), servedIdle: contestant('idle'), servedSse: contestant('sse') },
+    report: (t) =>
+      (['servedIdle', 'servedSse'] as const).map((name) =>
+        result(
+          'inspector',
+          { inputs: n, keys, batch: 1000, interval: 500, page: name === 'servedIdle' ? 'none' : 'one SSE client' },
+          rate(t[name] as number),
+          rate(t['inspected'] as number),
+          'inputs/s',
+          'higher',
+        ),
+      ),
+  };
 }
