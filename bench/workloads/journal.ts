@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { lastValueFrom, range } from 'rxjs';
+import { lastValueFrom, Observable, range } from 'rxjs';
 import { count, map } from 'rxjs/operators';
 import { agentOperator, defineAgent, InputEvent, OutputEvent, type AgentStore } from '../../lib';
 import { sqliteStore } from '../../lib/sqlite';
@@ -51,7 +51,7 @@ const makeAgent = (fetch: (id: number, part: number) => number | Promise<number>
     ],
   });
 export const ioAgent = makeAgent(fetchScore);
-const instantAgent = makeAgent(fetchScoreNow);
+export const instantAgent = makeAgent(fetchScoreNow);
 
 /** Runs `inputs` inputs over `keys` keys through `agent`, journaled in `store` if given; resolves to the output count. */
 export function runInputs(
@@ -64,6 +64,72 @@ export function runInputs(
   return lastValueFrom(
     source.pipe(agentOperator(agent, { key: (x) => x.key, ...(store === undefined ? {} : { store }) }), count()),
   );
+}
+
+/** Acknowledgement latency (input emitted → `onAccepted`), in wall-clock ms: median and 99th percentile. */
+export interface AckLatency {
+  readonly p50: number;
+  readonly p99: number;
+  readonly commits: number;
+}
+
+/**
+ * Acknowledgement latency of `store` at two loads, with the I/O agent. `low`: one input every 2 ms
+ * (the event loop mostly idle). `high`: 40 inputs per event-loop turn for 4,000 inputs (the loop
+ * saturated, like a socket delivering a burst of messages per read). Latency is the wall-clock
+ * time from the input's emission to its `onAccepted`.
+ */
+export async function ackLatency(load: 'low' | 'high', makeStore: () => AgentStore): Promise<AckLatency> {
+  const inputs = load === 'low' ? 300 : 4_000;
+  const perTurn = load === 'low' ? 1 : 40;
+  const emitted = new Float64Array(inputs);
+  const latency: number[] = [];
+  const source = new Observable<{ id: number; key: number }>((subscriber) => {
+    let id = 0;
+    let stop = (): void => undefined;
+    const emit = (): void => {
+      for (let i = 0; i < perTurn && id < inputs; i++, id++) {
+        emitted[id] = performance.now();
+        subscriber.next({ id, key: id % 100 });
+      }
+      if (id >= inputs) return subscriber.complete();
+      if (load === 'low') {
+        const timer = setTimeout(emit, 2);
+        stop = () => clearTimeout(timer);
+      } else {
+        const immediate = setImmediate(emit);
+        stop = () => clearImmediate(immediate);
+      }
+    };
+    emit();
+    return () => stop();
+  });
+  const store = makeStore();
+  let commits = 0;
+  const commit = store.commit.bind(store);
+  store.commit = (agent, batch) => {
+    commits++;
+    return commit(agent, batch);
+  };
+  const outputs = await lastValueFrom(
+    source.pipe(
+      agentOperator(ioAgent, {
+        key: (x) => x.key,
+        store,
+        onAccepted: (input) => void latency.push(performance.now() - (emitted[input.id] as number)),
+      }),
+      count(),
+    ),
+  );
+  await store.close();
+  if (outputs !== inputs || latency.length !== inputs)
+    throw new Error(
+      `journal bench: expected ${inputs} outputs and acknowledgements, got ${outputs} and ${latency.length}`,
+    );
+  latency.sort((a, b) => a - b);
+  const at = (p: number): number =>
+    Math.round((latency[Math.min(inputs - 1, Math.floor(p * inputs))] as number) * 1000) / 1000;
+  return { p50: at(0.5), p99: at(0.99), commits };
 }
 
 /** The same rows our journal writes for the calls, inserted directly. */

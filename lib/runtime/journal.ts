@@ -11,6 +11,7 @@ import {
   type JournalRow,
 } from '../errors';
 import { decodeValue, encodeError, encodeValue, fingerprint } from '../store/codec';
+import { CommitPacer, type PacedCommit } from '../store/commit-pacer';
 import {
   CALL_FAILED,
   CALL_OK,
@@ -37,6 +38,7 @@ import {
   type Replay,
 } from './durability';
 import { checkValue, type MemoryNode } from './memory';
+import { isVirtualTime } from './virtual-time';
 
 /** What the journal needs from the runtime that owns it. */
 export interface JournalHost {
@@ -100,7 +102,12 @@ export class Journal implements Durability {
   private readonly storedCalls = new Set<number>();
   /** Runs of the waiting batch dropped before their acknowledgement (drop-oldest): no `onAccepted` for them. */
   private withdrawnSeqs: Set<number> | null = null;
-  private tick: Subscription | null = null;
+  private tick: Subscription | PacedCommit | null = null;
+  /** The pending {@link tick} is a relaxed one (nobody waited when it was armed): an acknowledgement arriving makes it urgent. */
+  private relaxed = false;
+  /** `commitDelay: 'auto'` in real time: when commits are made (else fixed windows of {@link delay} scheduler ms). */
+  private readonly pacer: CommitPacer | null;
+  private readonly delay: number;
   private committing: Promise<void> | null = null;
   private closed = false;
   /** A commit failed: nothing more is written (a later batch must never land without an earlier one). */
@@ -138,6 +145,10 @@ export class Journal implements Durability {
     this.previous = previous;
     holders.set(agent, this);
     this.maxBatch = options.maxBatch ?? 4096;
+    const delay = store.commitDelay ?? 0;
+    // Virtual time has no wall clock to pace by: 'auto' is a fixed window of one frame there (deterministic marbles).
+    this.pacer = delay === 'auto' && !isVirtualTime(host.scheduler) ? new CommitPacer() : null;
+    this.delay = delay === 'auto' ? 1 : delay;
   }
 
   /**
@@ -441,9 +452,31 @@ export class Journal implements Durability {
 
   private written(): void {
     if (++this.rows >= this.maxBatch) this.flush();
-    else if (this.tick === null && !this.closed)
-      this.tick = this.host.scheduler.schedule(() => this.flush(), this.store.commitDelay ?? 0);
+    else if (this.closed) return;
+    else if (this.tick === null) this.arm();
+    else if (this.relaxed && this.waited() && this.pacer !== null) {
+      this.relaxed = false;
+      this.tick = this.pacer.urge(this.tick);
+    }
   }
+
+  /** Somebody waits for the next commit: an acknowledgement, a durable waiter, a report. */
+  private waited(): boolean {
+    return this.acks.length > 0 || this.durableWaiters.length > 0 || this.reports.length > 0;
+  }
+
+  /** Schedules the next commit (see {@link CommitPacer} for `commitDelay: 'auto'`). */
+  private arm(): void {
+    const flush = this.flushTick;
+    if (this.pacer === null) this.tick = this.host.scheduler.schedule(flush, this.delay);
+    else {
+      const urgent = this.waited();
+      this.relaxed = !urgent;
+      this.tick = this.pacer.arm(flush, urgent);
+    }
+  }
+
+  private readonly flushTick = (): void => this.flush();
 
   /**
    * Group commit: writes everything waiting as one batch (chained after a commit still in flight).
@@ -503,8 +536,7 @@ export class Journal implements Durability {
     if (reports.length > 0) this.reports = [];
     this.position = undefined;
     this.rows = this.held.length;
-    if (this.rows > 0 && !this.closed)
-      this.tick = this.host.scheduler.schedule(() => this.flush(), this.store.commitDelay ?? 0);
+    if (this.rows > 0 && !this.closed) this.arm();
     // Only outcomes were waiting, and all are held back: there is nothing to commit this time.
     if (
       calls.length === 0 &&
@@ -519,12 +551,18 @@ export class Journal implements Durability {
       return;
     this.committedSeq = batch.nextSeq;
     let result: void | Promise<void>;
+    const pacer = this.pacer;
+    const start = pacer === null ? 0 : performance.now();
     try {
       result = this.store.commit(this.agent, batch);
     } catch (error) {
       return this.writeFailed(error);
     }
-    if (!isPromise(result)) return this.committed(acks, waiters, reports);
+    if (!isPromise(result)) {
+      pacer?.committed(start, performance.now());
+      return this.committed(acks, waiters, reports);
+    }
+    pacer?.forget();
     this.committing = Promise.resolve(result).then(
       () => {
         this.committing = null;

@@ -95,7 +95,7 @@ export interface AgentStore {
    * scheduler tick). A longer window means fewer, larger commits; inputs are acknowledged and
    * reconciled calls start at most this much later. Runs never wait for commits. @default 0
    */
-  readonly commitDelay?: number;
+  readonly commitDelay?: number | 'auto';
   /**
    * Takes the single-writer lock of `agent`'s journal across processes, before `load`. Throws (or
    * rejects with) {@link StoreUnavailableError} while another live process holds it. A lock whose
