@@ -8,7 +8,9 @@
  * Reference: plain better-sqlite3 inserts of the same call rows (same table shape, same encoded
  * values) in one transaction, with a prepared statement — the fastest way to write those rows,
  * doing none of the agent work. Also reported: the same agent without a store (the cost of
- * durability), commits made, and file pages in use after the run (retention).
+ * durability), commits made, file pages in use after the run (retention), and the acknowledgement
+ * latency (p50/p99, see {@link ackLatency}) of the default `commitDelay: 'auto'` against the fixed
+ * 1 ms window it replaced, at low and at high load.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -132,6 +134,16 @@ export async function ackLatency(load: 'low' | 'high', makeStore: () => AgentSto
   return { p50: at(0.5), p99: at(0.99), commits };
 }
 
+/** The median p50 and p99 of several latency runs. */
+function medianLatency(runs: readonly AckLatency[]): { p50: number; p99: number; commits: number } {
+  const mid = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+  return {
+    p50: mid(runs.map((r) => r.p50)),
+    p99: mid(runs.map((r) => r.p99)),
+    commits: mid(runs.map((r) => r.commits)),
+  };
+}
+
 /** The same rows our journal writes for the calls, inserted directly. */
 export function plainInserts(path: string, inputs: number): void {
   const db = new Database(path);
@@ -201,6 +213,25 @@ export async function run(opts: { quick: boolean }): Promise<BenchResult[]> {
     const ioCallRows = callRows;
     const instant = await alternate(rounds, { ours: () => durable(instantAgent) });
     const instantCallRows = callRows;
+    // Acknowledgement latency, the default ('auto') against the fixed 1 ms window it replaced, alternating.
+    const latency: Record<string, Record<string, AckLatency[]>> = {
+      low: { auto: [], fixed1ms: [] },
+      high: { auto: [], fixed1ms: [] },
+    };
+    for (let r = 0; r < (opts.quick ? 1 : 3); r++)
+      for (const load of ['low', 'high'] as const)
+        for (const mode of ['auto', 'fixed1ms'] as const)
+          latency[load]?.[mode]?.push(
+            await ackLatency(load, () =>
+              sqliteStore(join(dir, `latency-${round++}.db`), mode === 'auto' ? {} : { commitDelay: 1 }),
+            ),
+          );
+    const ackLatencyMs = Object.fromEntries(
+      Object.entries(latency).map(([load, modes]) => [
+        load,
+        Object.fromEntries(Object.entries(modes).map(([mode, runs]) => [mode, medianLatency(runs)])),
+      ]),
+    );
     const calls = inputs * CALLS_PER_RUN;
     const perSecond = (ms: number): number => (calls / ms) * 1000;
     return [
@@ -217,6 +248,7 @@ export async function run(opts: { quick: boolean }): Promise<BenchResult[]> {
           commits: ioCommits,
           withoutStore: Math.round(perSecond(times.noStore)),
           pagesInUseAfter: pages,
+          ackLatencyMs,
         },
       ),
       result(
