@@ -81,9 +81,9 @@ export class Journal implements Durability {
   private inputs: JournaledInput[] = [];
   private calls: JournaledCall[] = [];
   /** Outcomes recorded since the last commit ({@link settled}); a commit with nothing waiting on it holds them back once. */
-  private outcomes: JournaledCall[] = [];
+  private outcomes: Outcome[] = [];
   /** Outcomes held back by the last commit: the next one writes them (unless their run has ended by then). */
-  private held: JournaledCall[] = [];
+  private held: Outcome[] = [];
   private ends: RunEnd[] = [];
   private acks: Array<{ readonly input: unknown; readonly seq: number }> = [];
   private durableWaiters: Array<() => void> = [];
@@ -417,14 +417,21 @@ export class Journal implements Durability {
    */
   settled(seq: number, call: JournalCall): void {
     const ok = call.fulfilled;
-    const value = ok ? encodeValue(call.value, () => `the result of call \`${call.id}\``) : encodeError(call.error);
-    this.outcomes.push({
-      seq,
-      id: call.id,
-      fingerprint: fingerprint(call.fn, call.args),
-      state: ok ? CALL_OK : CALL_FAILED,
-      value,
-    });
+    const value = call.value;
+    // A primitive value and primitive arguments cannot change, nor fail to encode: they are encoded only if a commit writes them.
+    const text = ok
+      ? primitive(value)
+        ? undefined
+        : encodeValue(value, () => `the result of call \`${call.id}\``)
+      : encodeError(call.error);
+    const args = call.args;
+    let print: string | undefined;
+    for (let i = 0; i < args.length; i++)
+      if (!primitive(args[i])) {
+        print = fingerprint(call.fn, args);
+        break;
+      }
+    this.outcomes.push(new Outcome(seq, call.id, ok ? CALL_OK : CALL_FAILED, call.fn, args, print, value, text));
     this.written();
   }
 
@@ -491,7 +498,7 @@ export class Journal implements Durability {
     if (this.committing !== null || this.rows === 0 || this.broken) return;
     const elided = this.elided;
     const ended = this.endedSeqs;
-    const keep = (c: JournaledCall): boolean => !ended.has(c.seq);
+    const keep = (c: { readonly seq: number }): boolean => !ended.has(c.seq);
     const hold = !force && !this.closed && this.durableWaiters.length === 0;
     let calls = ended.size === 0 ? this.calls : this.calls.filter(keep);
     const held = ended.size === 0 ? this.held : this.held.filter(keep);
@@ -504,12 +511,12 @@ export class Journal implements Durability {
       for (let i = 0; i < calls.length; i++) recorded.add((calls[i] as JournaledCall).seq);
       const now = outcomes.filter((o) => recorded.has(o.seq));
       if (now.length > 0) {
-        calls = calls.concat(now);
+        calls = calls.concat(now.map(toCall));
         outcomes = outcomes.filter((o) => !recorded.has(o.seq));
       }
     }
-    if (held.length > 0) calls = calls.length === 0 ? held : held.concat(calls);
-    if (!hold && outcomes.length > 0) calls = calls.length === 0 ? outcomes : calls.concat(outcomes);
+    if (held.length > 0) calls = held.map(toCall).concat(calls);
+    if (!hold && outcomes.length > 0) calls = calls.concat(outcomes.map(toCall));
     this.held = hold ? outcomes : [];
     this.outcomes = [];
     for (let i = 0; i < calls.length; i++) this.storedCalls.add((calls[i] as JournaledCall).seq);
@@ -664,6 +671,44 @@ export class Journal implements Durability {
       // see above
     }
   }
+}
+
+/**
+ * An outcome as {@link Journal.settled} recorded it. A primitive value and primitive arguments are
+ * encoded (the text and the fingerprint) only when a commit writes the outcome: most outcomes are
+ * never written, because their run ends first. Objects are encoded at once: checked when the call
+ * settles, and as they were then.
+ */
+class Outcome {
+  constructor(
+    readonly seq: number,
+    readonly id: string,
+    readonly state: typeof CALL_OK | typeof CALL_FAILED,
+    private readonly fn: JournalCall['fn'],
+    private readonly args: readonly unknown[],
+    private readonly print: string | undefined,
+    private readonly value: unknown,
+    private readonly text: string | undefined,
+  ) {}
+
+  /** The journal row. */
+  toCall(): JournaledCall {
+    return {
+      seq: this.seq,
+      id: this.id,
+      fingerprint: this.print ?? fingerprint(this.fn, this.args),
+      state: this.state,
+      value: this.text ?? encodeValue(this.value, this.id),
+    };
+  }
+}
+
+const toCall = (outcome: Outcome): JournaledCall => outcome.toCall();
+
+/** A value that cannot change and always encodes: a string, a number, a boolean or `null`. */
+function primitive(value: unknown): boolean {
+  const type = typeof value;
+  return type === 'number' || type === 'string' || type === 'boolean' || value === null;
 }
 
 /**
