@@ -40,11 +40,15 @@ export interface SqliteStoreOptions {
    */
   readonly synchronous?: 'NORMAL' | 'FULL';
   /**
-   * How long writes are gathered before one group commit (transaction), in scheduler ms. Async
-   * results arrive one by one on separate event-loop turns; a short window turns thousands of
-   * tiny transactions into a few large ones. Runs never wait for it; acknowledgements
-   * (`onAccepted`) and reconciled calls' starts wait at most this long (a reconciled call
-   * forces a commit at once). @default 1
+   * When group commits (transactions) are made. Async results arrive one by one on separate
+   * event-loop turns; gathering them turns thousands of tiny transactions into a few large ones.
+   * `'auto'`: a commit somebody waits for (an acknowledgement, a reconciled call's start, a wait
+   * taking a signal) at the next event-loop turn — never later than a fixed 1 ms window would —
+   * and one nobody waits for after 1 ms, or, when the previous commit was expensive, once 8 times
+   * its duration has passed, so under load batches grow instead (see `commit-pacer.ts`; under a
+   * TestScheduler a fixed window of one frame). A number: a fixed window of that many scheduler
+   * ms after the first write. Runs never wait for it; a reconciled call forces a commit at once.
+   * @default 'auto'
    */
   readonly commitDelay?: number | 'auto';
   /**
