@@ -11,7 +11,7 @@ import {
   type JournalRow,
 } from '../errors';
 import { decodeValue, encodeError, encodeValue, fingerprint } from '../store/codec';
-import { CommitPacer, type PacedCommit } from '../store/commit-pacer';
+import { CommitPacer, type PacedCommit } from './commit-pacer';
 import {
   CALL_FAILED,
   CALL_OK,

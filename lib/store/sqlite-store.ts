@@ -45,9 +45,10 @@ export interface SqliteStoreOptions {
    * `'auto'`: a commit somebody waits for (an acknowledgement, a reconciled call's start, a wait
    * taking a signal) at the next event-loop turn — never later than a fixed 1 ms window would —
    * and one nobody waits for after 1 ms, or, when the previous commit was expensive, once 8 times
-   * its duration has passed, so under load batches grow instead (see `commit-pacer.ts`; under a
-   * TestScheduler a fixed window of one frame). A number: a fixed window of that many scheduler
-   * ms after the first write. Runs never wait for it; a reconciled call forces a commit at once.
+   * its duration has passed, so under load batches grow instead (see
+   * `lib/runtime/commit-pacer.ts`; under a TestScheduler a fixed window of one frame). A number: a
+   * fixed window of that many scheduler ms after the first write. Runs never wait for it; a
+   * reconciled call forces a commit at once.
    * @default 'auto'
    */
   readonly commitDelay?: number | 'auto';

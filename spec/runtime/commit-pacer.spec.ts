@@ -1,14 +1,14 @@
 import { expect } from 'chai';
 import { InputEvent, OutputEvent, agentOperator, defineAgent, type AgentStore } from '../../lib';
 import { memoryStore } from '../../lib/store/memory-store';
-import { COMMIT_SPACING, COMMIT_WINDOW_MS, CommitPacer } from '../../lib/store/commit-pacer';
+import { COMMIT_SPACING, COMMIT_WINDOW_MS, CommitPacer } from '../../lib/runtime/commit-pacer';
 import { sqliteStore } from '../../lib/sqlite';
 import { createTestScheduler, virtualDelay } from '../../lib/testing';
 import sinon from 'sinon';
 
 // The group-commit clock of commitDelay: 'auto' (S13), on a fake clock: setTimeout, setImmediate and performance.now
 // are sinon's, so "when" is a count of fake milliseconds, not a timing threshold.
-describe("store: the group-commit clock of commitDelay 'auto' (S13)", () => {
+describe("runtime: the group-commit clock of commitDelay 'auto' (S13)", () => {
   let clock: sinon.SinonFakeTimers;
   beforeEach(() => {
     clock = sinon.useFakeTimers({
@@ -89,7 +89,7 @@ describe("store: the group-commit clock of commitDelay 'auto' (S13)", () => {
   });
 });
 
-describe("store: commitDelay 'auto' in virtual time (S11, S13)", () => {
+describe("runtime: commitDelay 'auto' in virtual time (S11, S13)", () => {
   it('is a fixed window of one frame under a TestScheduler (deterministic marbles)', () => {
     const scheduler = createTestScheduler();
     const inner = memoryStore();
