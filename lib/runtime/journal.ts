@@ -11,6 +11,7 @@ import {
   type JournalRow,
 } from '../errors';
 import { decodeValue, encodeError, encodeValue, fingerprint } from '../store/codec';
+import { CommitPacer, type PacedCommit } from './commit-pacer';
 import {
   CALL_FAILED,
   CALL_OK,
@@ -37,6 +38,7 @@ import {
   type Replay,
 } from './durability';
 import { checkValue, type MemoryNode } from './memory';
+import { isVirtualTime } from './virtual-time';
 
 /** What the journal needs from the runtime that owns it. */
 export interface JournalHost {
@@ -79,9 +81,9 @@ export class Journal implements Durability {
   private inputs: JournaledInput[] = [];
   private calls: JournaledCall[] = [];
   /** Outcomes recorded since the last commit ({@link settled}); a commit with nothing waiting on it holds them back once. */
-  private outcomes: JournaledCall[] = [];
+  private outcomes: Outcome[] = [];
   /** Outcomes held back by the last commit: the next one writes them (unless their run has ended by then). */
-  private held: JournaledCall[] = [];
+  private held: Outcome[] = [];
   private ends: RunEnd[] = [];
   private acks: Array<{ readonly input: unknown; readonly seq: number }> = [];
   private durableWaiters: Array<() => void> = [];
@@ -100,7 +102,12 @@ export class Journal implements Durability {
   private readonly storedCalls = new Set<number>();
   /** Runs of the waiting batch dropped before their acknowledgement (drop-oldest): no `onAccepted` for them. */
   private withdrawnSeqs: Set<number> | null = null;
-  private tick: Subscription | null = null;
+  private tick: Subscription | PacedCommit | null = null;
+  /** The pending {@link tick} is a relaxed one (nobody waited when it was armed): an acknowledgement arriving makes it urgent. */
+  private relaxed = false;
+  /** `commitDelay: 'auto'` in real time: when commits are made (else fixed windows of {@link delay} scheduler ms). */
+  private readonly pacer: CommitPacer | null;
+  private readonly delay: number;
   private committing: Promise<void> | null = null;
   private closed = false;
   /** A commit failed: nothing more is written (a later batch must never land without an earlier one). */
@@ -138,6 +145,10 @@ export class Journal implements Durability {
     this.previous = previous;
     holders.set(agent, this);
     this.maxBatch = options.maxBatch ?? 4096;
+    const delay = store.commitDelay ?? 0;
+    // Virtual time has no wall clock to pace by: 'auto' is a fixed window of one frame there (deterministic marbles).
+    this.pacer = delay === 'auto' && !isVirtualTime(host.scheduler) ? new CommitPacer() : null;
+    this.delay = delay === 'auto' ? 1 : delay;
   }
 
   /**
@@ -406,14 +417,21 @@ export class Journal implements Durability {
    */
   settled(seq: number, call: JournalCall): void {
     const ok = call.fulfilled;
-    const value = ok ? encodeValue(call.value, () => `the result of call \`${call.id}\``) : encodeError(call.error);
-    this.outcomes.push({
-      seq,
-      id: call.id,
-      fingerprint: fingerprint(call.fn, call.args),
-      state: ok ? CALL_OK : CALL_FAILED,
-      value,
-    });
+    const value = call.value;
+    // A primitive value and primitive arguments cannot change, nor fail to encode: they are encoded only if a commit writes them.
+    const text = ok
+      ? primitive(value)
+        ? undefined
+        : encodeValue(value, () => `the result of call \`${call.id}\``)
+      : encodeError(call.error);
+    const args = call.args;
+    let print: string | undefined;
+    for (let i = 0; i < args.length; i++)
+      if (!primitive(args[i])) {
+        print = fingerprint(call.fn, args);
+        break;
+      }
+    this.outcomes.push(new Outcome(seq, call.id, ok ? CALL_OK : CALL_FAILED, call.fn, args, print, value, text));
     this.written();
   }
 
@@ -441,9 +459,31 @@ export class Journal implements Durability {
 
   private written(): void {
     if (++this.rows >= this.maxBatch) this.flush();
-    else if (this.tick === null && !this.closed)
-      this.tick = this.host.scheduler.schedule(() => this.flush(), this.store.commitDelay ?? 0);
+    else if (this.closed) return;
+    else if (this.tick === null) this.arm();
+    else if (this.relaxed && this.waited() && this.pacer !== null) {
+      this.relaxed = false;
+      this.tick = this.pacer.urge(this.tick);
+    }
   }
+
+  /** Somebody waits for the next commit: an acknowledgement, a durable waiter, a report. */
+  private waited(): boolean {
+    return this.acks.length > 0 || this.durableWaiters.length > 0 || this.reports.length > 0;
+  }
+
+  /** Schedules the next commit (see {@link CommitPacer} for `commitDelay: 'auto'`). */
+  private arm(): void {
+    const flush = this.flushTick;
+    if (this.pacer === null) this.tick = this.host.scheduler.schedule(flush, this.delay);
+    else {
+      const urgent = this.waited();
+      this.relaxed = !urgent;
+      this.tick = this.pacer.arm(flush, urgent);
+    }
+  }
+
+  private readonly flushTick = (): void => this.flush();
 
   /**
    * Group commit: writes everything waiting as one batch (chained after a commit still in flight).
@@ -458,7 +498,7 @@ export class Journal implements Durability {
     if (this.committing !== null || this.rows === 0 || this.broken) return;
     const elided = this.elided;
     const ended = this.endedSeqs;
-    const keep = (c: JournaledCall): boolean => !ended.has(c.seq);
+    const keep = (c: { readonly seq: number }): boolean => !ended.has(c.seq);
     const hold = !force && !this.closed && this.durableWaiters.length === 0;
     let calls = ended.size === 0 ? this.calls : this.calls.filter(keep);
     const held = ended.size === 0 ? this.held : this.held.filter(keep);
@@ -471,12 +511,12 @@ export class Journal implements Durability {
       for (let i = 0; i < calls.length; i++) recorded.add((calls[i] as JournaledCall).seq);
       const now = outcomes.filter((o) => recorded.has(o.seq));
       if (now.length > 0) {
-        calls = calls.concat(now);
+        calls = calls.concat(now.map(toCall));
         outcomes = outcomes.filter((o) => !recorded.has(o.seq));
       }
     }
-    if (held.length > 0) calls = calls.length === 0 ? held : held.concat(calls);
-    if (!hold && outcomes.length > 0) calls = calls.length === 0 ? outcomes : calls.concat(outcomes);
+    if (held.length > 0) calls = held.map(toCall).concat(calls);
+    if (!hold && outcomes.length > 0) calls = calls.concat(outcomes.map(toCall));
     this.held = hold ? outcomes : [];
     this.outcomes = [];
     for (let i = 0; i < calls.length; i++) this.storedCalls.add((calls[i] as JournaledCall).seq);
@@ -503,8 +543,7 @@ export class Journal implements Durability {
     if (reports.length > 0) this.reports = [];
     this.position = undefined;
     this.rows = this.held.length;
-    if (this.rows > 0 && !this.closed)
-      this.tick = this.host.scheduler.schedule(() => this.flush(), this.store.commitDelay ?? 0);
+    if (this.rows > 0 && !this.closed) this.arm();
     // Only outcomes were waiting, and all are held back: there is nothing to commit this time.
     if (
       calls.length === 0 &&
@@ -519,12 +558,18 @@ export class Journal implements Durability {
       return;
     this.committedSeq = batch.nextSeq;
     let result: void | Promise<void>;
+    const pacer = this.pacer;
+    const start = pacer === null ? 0 : performance.now();
     try {
       result = this.store.commit(this.agent, batch);
     } catch (error) {
       return this.writeFailed(error);
     }
-    if (!isPromise(result)) return this.committed(acks, waiters, reports);
+    if (!isPromise(result)) {
+      pacer?.committed(start, performance.now());
+      return this.committed(acks, waiters, reports);
+    }
+    pacer?.forget();
     this.committing = Promise.resolve(result).then(
       () => {
         this.committing = null;
@@ -626,6 +671,44 @@ export class Journal implements Durability {
       // see above
     }
   }
+}
+
+/**
+ * An outcome as {@link Journal.settled} recorded it. A primitive value and primitive arguments are
+ * encoded (the text and the fingerprint) only when a commit writes the outcome: most outcomes are
+ * never written, because their run ends first. Objects are encoded at once: checked when the call
+ * settles, and as they were then.
+ */
+class Outcome {
+  constructor(
+    readonly seq: number,
+    readonly id: string,
+    readonly state: typeof CALL_OK | typeof CALL_FAILED,
+    private readonly fn: JournalCall['fn'],
+    private readonly args: readonly unknown[],
+    private readonly print: string | undefined,
+    private readonly value: unknown,
+    private readonly text: string | undefined,
+  ) {}
+
+  /** The journal row. */
+  toCall(): JournaledCall {
+    return {
+      seq: this.seq,
+      id: this.id,
+      fingerprint: this.print ?? fingerprint(this.fn, this.args),
+      state: this.state,
+      value: this.text ?? encodeValue(this.value, this.id),
+    };
+  }
+}
+
+const toCall = (outcome: Outcome): JournaledCall => outcome.toCall();
+
+/** A value that cannot change and always encodes: a string, a number, a boolean or `null`. */
+function primitive(value: unknown): boolean {
+  const type = typeof value;
+  return type === 'number' || type === 'string' || type === 'boolean' || value === null;
 }
 
 /**

@@ -40,13 +40,18 @@ export interface SqliteStoreOptions {
    */
   readonly synchronous?: 'NORMAL' | 'FULL';
   /**
-   * How long writes are gathered before one group commit (transaction), in scheduler ms. Async
-   * results arrive one by one on separate event-loop turns; a short window turns thousands of
-   * tiny transactions into a few large ones. Runs never wait for it; acknowledgements
-   * (`onAccepted`) and reconciled calls' starts wait at most this long (a reconciled call
-   * forces a commit at once). @default 1
+   * When group commits (transactions) are made. Async results arrive one by one on separate
+   * event-loop turns; gathering them turns thousands of tiny transactions into a few large ones.
+   * `'auto'`: a commit somebody waits for (an acknowledgement, a reconciled call's start, a wait
+   * taking a signal) at the next event-loop turn — never later than a fixed 1 ms window would —
+   * and one nobody waits for after 1 ms, or, when the previous commit was expensive, once 8 times
+   * its duration has passed, so under load batches grow instead (see
+   * `lib/runtime/commit-pacer.ts`; under a TestScheduler a fixed window of one frame). A number: a
+   * fixed window of that many scheduler ms after the first write. Runs never wait for it; a
+   * reconciled call forces a commit at once.
+   * @default 'auto'
    */
-  readonly commitDelay?: number;
+  readonly commitDelay?: number | 'auto';
   /**
    * How long opening the file waits for a lock held by another connection (another process
    * writing, a `sqlite3` shell in a transaction) before it is refused with
@@ -103,10 +108,13 @@ export function sqliteStore(path: string, options: SqliteStoreOptions = {}): Sql
     );
   }
   const synchronous = options.synchronous ?? 'NORMAL';
-  const commitDelay = options.commitDelay ?? 1;
-  if (!(typeof commitDelay === 'number' && commitDelay >= 0 && Number.isFinite(commitDelay))) {
+  const commitDelay = options.commitDelay ?? 'auto';
+  if (!(
+    commitDelay === 'auto' ||
+    (typeof commitDelay === 'number' && commitDelay >= 0 && Number.isFinite(commitDelay))
+  )) {
     throw new TypeError(
-      `Expected \`commitDelay\` to be a number of ms >= 0, got \`${String(commitDelay)}\` (${typeof commitDelay}).`,
+      `Expected \`commitDelay\` to be 'auto' or a number of ms >= 0, got \`${String(commitDelay)}\` (${typeof commitDelay}).`,
     );
   }
   if (synchronous !== 'NORMAL' && synchronous !== 'FULL') {
@@ -319,6 +327,7 @@ class SqliteJournalStore implements SqliteStore {
   private readonly deleteRuns: BetterSqlite3.Statement;
   private readonly upsertMemory: BetterSqlite3.Statement;
   private readonly deleteMemory: BetterSqlite3.Statement;
+  private readonly upsertMemories: BetterSqlite3.Statement;
   private readonly applyBatch: (agent: string, batch: JournalBatch) => void;
   /** The integer id of each agent with a row in `agents` (ids never change), and the `next_seq` last written for it. */
   private readonly ids = new Map<string, number>();
@@ -329,7 +338,7 @@ class SqliteJournalStore implements SqliteStore {
   constructor(
     private readonly db: BetterSqlite3.Database,
     readonly location: string,
-    readonly commitDelay: number,
+    readonly commitDelay: number | 'auto',
     private readonly Database: typeof BetterSqlite3,
   ) {
     this.selectAgent = db.prepare('SELECT id, next_seq, position FROM agents WHERE agent = ?');
@@ -345,6 +354,11 @@ class SqliteJournalStore implements SqliteStore {
     this.deleteRuns = db.prepare('DELETE FROM journal WHERE agent_id = ? AND seq BETWEEN ? AND ?');
     this.upsertMemory = db.prepare(
       'INSERT INTO key_memory (agent_id, key, data) VALUES (?, ?, ?) ON CONFLICT (agent_id, key) DO UPDATE SET data = excluded.data',
+    );
+    this.upsertMemories = db.prepare(
+      'INSERT INTO key_memory (agent_id, key, data) VALUES (?, ?, ?)' +
+        ', (?, ?, ?)'.repeat(ROWS_PER_STATEMENT - 1) +
+        ' ON CONFLICT (agent_id, key) DO UPDATE SET data = excluded.data',
     );
     this.deleteMemory = db.prepare('DELETE FROM key_memory WHERE agent_id = ? AND key = ?');
     this.applyBatch = db.transaction((agent: string, batch: JournalBatch) => this.apply(agent, batch));
@@ -401,12 +415,28 @@ class SqliteJournalStore implements SqliteStore {
     }
     if (ends.length > 0) {
       const pruned: number[] = [];
+      let m = 0;
+      const flushMemory = (): void => {
+        if (m === ROWS_PER_STATEMENT * 3) this.upsertMemories.run(params);
+        else for (let k = 0; k < m; k += 3) this.upsertMemory.run(params[k], params[k + 1], params[k + 2]);
+        m = 0;
+      };
+      params.length = ROWS_PER_STATEMENT * 3;
       for (let i = 0; i < ends.length; i++) {
         const end = ends[i] as RunEnd;
         if (end.prune) pruned.push(end.seq);
-        if (end.memory === null) this.deleteMemory.run(id, end.key);
-        else if (end.memory !== undefined) this.upsertMemory.run(id, end.key, end.memory);
+        if (end.memory === null) {
+          if (m > 0) flushMemory();
+          this.deleteMemory.run(id, end.key);
+        } else if (end.memory !== undefined) {
+          params[m] = id;
+          params[m + 1] = end.key;
+          params[m + 2] = end.memory;
+          m += 3;
+          if (m === ROWS_PER_STATEMENT * 3) flushMemory();
+        }
       }
+      if (m > 0) flushMemory();
       // Runs end in roughly sequence order: consecutive sequence numbers are pruned by one range delete (input and calls alike).
       pruned.sort((a, b) => a - b);
       for (let i = 0; i < pruned.length;) {

@@ -93,9 +93,13 @@ export interface AgentStore {
   /**
    * How long the runtime gathers writes before a group commit, in scheduler ms (0: the next
    * scheduler tick). A longer window means fewer, larger commits; inputs are acknowledged and
-   * reconciled calls start at most this much later. Runs never wait for commits. @default 0
+   * reconciled calls start at most this much later. `'auto'` adapts to the load in real time (see
+   * `lib/runtime/commit-pacer.ts`: a commit somebody waits for at the next event-loop turn,
+   * others after 1 ms or later when commits are expensive; one frame in virtual time). Runs never
+   * wait for commits.
+   * @default 0
    */
-  readonly commitDelay?: number;
+  readonly commitDelay?: number | 'auto';
   /**
    * Takes the single-writer lock of `agent`'s journal across processes, before `load`. Throws (or
    * rejects with) {@link StoreUnavailableError} while another live process holds it. A lock whose
