@@ -160,7 +160,7 @@ export const ChatRequestEvent = defineEvent(
   loopPayload<ChatRequestPayload>(ChatRequestState, always, z.object(loop)),
 );
 
-/** The model answered (`messages` does not include the answer yet). Handled by `llm.decide`. */
+/** The model answered (`messages` does not include the answer yet). Sent by `llm.model` before what follows (a notification: no loop action handles it). */
 export const ChatResponseEvent = defineEvent(
   'rx-agents/llm/chat-response',
   loopPayload<ChatResponsePayload>(
@@ -199,7 +199,7 @@ export const ToolApprovalResponseEvent = defineEvent(
   }),
 );
 
-/** The tools answered (`messages` ends with their results, in call order). Handled by `llm.observe`. */
+/** The tools answered (`messages` ends with their results, in call order). Sent by `llm.tools` / `llm.approved` before the next ChatRequestEvent (a notification: no loop action handles it). */
 export const ToolResponseEvent = defineEvent(
   'rx-agents/llm/tool-response',
   loopPayload<ToolResponsePayload>(

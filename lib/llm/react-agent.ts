@@ -15,6 +15,7 @@ import {
   ChatResponseEvent,
   ChatResponseState,
   type ChatResponsePayload,
+  type ToolResponsePayload,
   ToolApprovalRequestEvent,
   ToolApprovalResponseEvent,
   ToolRequestEvent,
@@ -87,10 +88,15 @@ const NONE: readonly ToolCall[] = [];
  * (use it with `agentOperator` / `runAgent`), made of events and actions:
  *
  * ```
- * InputEvent ─llm.start→ ChatRequestEvent ─llm.model→ ChatResponseEvent ─llm.decide→ OutputEvent (answer)
- *                              ↑                                        └→ ToolRequestEvent ─llm.tools→ ToolResponseEvent
- *                              └──────────────────────── llm.observe ←──────────────────────────────────────┘
+ * InputEvent ─llm.start→ ChatRequestEvent ─llm.model→ (ChatResponseEvent) → OutputEvent (answer)
+ *                              ↑                                         └→ ToolRequestEvent ─llm.tools→ (ToolResponseEvent)
+ *                              └─────────────────────────────────────────────────────────────────────────────────┘
  * ```
+ *
+ * ChatResponseEvent and ToolResponseEvent are notifications: `llm.model` sends ChatResponseEvent
+ * and then what follows (ToolRequestEvent, the answer, or a repair request); `llm.tools` sends
+ * ToolResponseEvent and then the next ChatRequestEvent. Your actions on them start before the
+ * next step's action (events are routed in send order, S4).
  *
  * Semantics: each model call and each tool call is its own `executeAsync` block and journal
  * entry (S13); runs of one key are serial (S1), so a key's conversation is never interleaved;
@@ -163,7 +169,7 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
     ctx.sendEvent(ChatRequestEvent.of(new ChatRequestState(messages, step, repairsDone, usage)));
   };
 
-  /** `llm.decide`: tool calls to run, a repair round, or the answer. */
+  /** After the model answered (in `llm.model`, once ChatResponseEvent is sent): tool calls to run, a repair round, or the answer. */
   const decide = (ctx: RunnerContext, p: ChatResponsePayload): void => {
     const message = p.response.message;
     const messages: ChatMessage[] = [...p.messages, message];
@@ -192,9 +198,17 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
     ctx.sendEvent(OutputEvent.of({ text: message.content, output: value, steps: p.step, usage: p.usage }));
   };
 
+  /** After the tools answered (in `llm.tools` / `llm.approved`): ToolResponseEvent, then the next model call. */
+  const observe = (ctx: RunnerContext, p: ToolResponsePayload): void => {
+    ctx.sendEvent(ToolResponseEvent.of(p));
+    ask(ctx, p.messages, p.step, p.repairs, p.usage);
+  };
+
   const agent = defineAgent<In, AgentAnswer<T>>({
     name,
     signals,
+    // Sent for your actions and for the lifecycle/timeline; the loop itself goes on in the action that sent them.
+    events: [ChatResponseEvent, ToolResponseEvent],
     actions: (action) => {
       const loop = [
         action('llm.start', InputEvent, (event, ctx) => {
@@ -209,13 +223,17 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
         action('llm.model', ChatRequestEvent, function* (event, ctx) {
           const p = event.payload;
           const response = yield* chat(ctx, model, request(p.messages));
-          ctx.sendEvent(
-            ChatResponseEvent.of(
-              new ChatResponseState(p.messages, p.step + 1, p.repairs, add(p.usage, response.usage), response),
-            ),
+          const answered = new ChatResponseState(
+            p.messages,
+            p.step + 1,
+            p.repairs,
+            add(p.usage, response.usage),
+            response,
           );
+          // A notification (no loop action handles it): your actions on it start before the next step's.
+          ctx.sendEvent(ChatResponseEvent.of(answered));
+          decide(ctx, answered);
         }),
-        action('llm.decide', ChatResponseEvent, (event, ctx) => decide(ctx, event.payload)),
         action('llm.tools', ToolRequestEvent, function* (event, ctx) {
           const p = event.payload;
           const pending = !gatedTools
@@ -231,25 +249,13 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
             return;
           }
           const results = yield* waitAll(startTools(ctx, byName, p.calls, runOptions));
-          ctx.sendEvent(
-            ToolResponseEvent.of(
-              new ToolResponseState([...p.messages, ...results], p.step, p.repairs, p.usage, results),
-            ),
-          );
+          observe(ctx, new ToolResponseState([...p.messages, ...results], p.step, p.repairs, p.usage, results));
         }),
         action('llm.approved', ToolApprovalResponseEvent, function* (event, ctx) {
           const { approvals, ...p } = event.payload;
           const decisions = approvals as Record<string, ApprovalDecision>;
           const results = yield* waitAll(startTools(ctx, byName, p.calls, { ...runOptions, approvals: decisions }));
-          ctx.sendEvent(
-            ToolResponseEvent.of(
-              new ToolResponseState([...p.messages, ...results], p.step, p.repairs, p.usage, results),
-            ),
-          );
-        }),
-        action('llm.observe', ToolResponseEvent, (event, ctx) => {
-          const p = event.payload;
-          ask(ctx, p.messages, p.step, p.repairs, p.usage);
+          observe(ctx, new ToolResponseState([...p.messages, ...results], p.step, p.repairs, p.usage, results));
         }),
       ];
       const own = actions === undefined ? [] : actions(action as ActionFactory<In>);
