@@ -13,6 +13,7 @@ import {
   type ChatMessage,
 } from '../../lib/llm';
 import { scriptedModel } from '../../lib/llm/testing';
+import { recordLifecycle } from '../../lib/testing';
 
 const usage = { inputTokens: 1, outputTokens: 1, totalTokens: 2 };
 
@@ -80,5 +81,38 @@ describe('llm/events — the loop events check what user code sends, not what th
     const cause = (error as ActionError).cause;
     expect(cause).to.be.instanceOf(EventValidationError);
     expect((cause as EventValidationError).issues.map((i) => i.path)).to.deep.equal([['messages']]);
+  });
+
+  it('ChatResponseEvent and ToolResponseEvent are notifications: sent and routed every step, your actions on them run', async () => {
+    const echo = defineTool({
+      name: 'echo',
+      description: 'd',
+      input: z.object({ x: z.number() }),
+      execute: ({ x }) => x,
+    });
+    const seen: string[] = [];
+    const agent = reactAgent({
+      model: scriptedModel([{ toolCalls: [{ name: 'echo', arguments: { x: 1 } }] }, { text: 'done' }]),
+      tools: [echo],
+      actions: (action) => [
+        action('answers', ChatResponseEvent, (event) => void seen.push(`response ${event.payload.step}`)),
+        action('results', ToolResponseEvent, (event) => void seen.push(`results ${event.payload.results.length}`)),
+      ],
+    });
+    const recorder = recordLifecycle();
+    const out = await lastValueFrom(of('go').pipe(agentOperator(agent, { inspect: recorder.inspect }), toArray()));
+    expect(out).to.have.length(1);
+    expect(seen).to.deep.equal(['response 1', 'results 1', 'response 2']);
+    const routed = recorder.events.flatMap((e) =>
+      e.type === 'event.routed' && e.eventType.startsWith('rx-agents/llm/') ? [[e.eventType.slice(14), e.actions]] : [],
+    );
+    expect(routed).to.deep.equal([
+      ['chat-request', ['llm.model']],
+      ['chat-response', ['answers']],
+      ['tool-request', ['llm.tools']],
+      ['tool-response', ['results']],
+      ['chat-request', ['llm.model']],
+      ['chat-response', ['answers']],
+    ]);
   });
 });
