@@ -23,7 +23,7 @@ import {
   ToolResponseEvent,
   ToolResponseState,
 } from './events';
-import type { ChatMessage, ToolCall } from './messages';
+import type { ChatMessage, ToolCall, ToolMessage } from './messages';
 import { startTools, type ApprovalDecision } from './run-tools';
 import { structuredOutput } from './structured-output';
 import { trimHistory } from './history';
@@ -248,13 +248,20 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
             ctx.sendEvent(ToolApprovalRequestEvent.of({ ...p, pending }));
             return;
           }
-          const results = yield* waitAll(startTools(ctx, byName, p.calls, runOptions));
+          const calls = startTools(ctx, byName, p.calls, runOptions);
+          // Wait for the calls (they run in parallel), last first: calls started together usually settle in
+          // start order, so by the time it has the others have too and the action resumes once. Inline (no
+          // helper generator) and without a combined call: this is the per-step path.
+          const results = new Array<ToolMessage>(calls.length);
+          for (let i = calls.length - 1; i >= 0; i--) results[i] = yield* calls[i] as Call<ToolMessage>;
           observe(ctx, new ToolResponseState([...p.messages, ...results], p.step, p.repairs, p.usage, results));
         }),
         action('llm.approved', ToolApprovalResponseEvent, function* (event, ctx) {
           const { approvals, ...p } = event.payload;
           const decisions = approvals as Record<string, ApprovalDecision>;
-          const results = yield* waitAll(startTools(ctx, byName, p.calls, { ...runOptions, approvals: decisions }));
+          const calls = startTools(ctx, byName, p.calls, { ...runOptions, approvals: decisions });
+          const results = new Array<ToolMessage>(calls.length);
+          for (let i = calls.length - 1; i >= 0; i--) results[i] = yield* calls[i] as Call<ToolMessage>;
           observe(ctx, new ToolResponseState([...p.messages, ...results], p.step, p.repairs, p.usage, results));
         }),
       ];
@@ -272,15 +279,4 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
     },
   });
   return agent;
-}
-
-/**
- * Waits for calls already started (they run in parallel): the same as `ctx.all` here, with no
- * combined call. The last one first: calls started together usually settle in start order, so
- * by the time it has, the others have too, and the action resumes once.
- */
-function* waitAll<T>(calls: readonly Call<T>[]): Generator<Call<unknown>, T[], unknown> {
-  const values = new Array<T>(calls.length);
-  for (let i = calls.length - 1; i >= 0; i--) values[i] = yield* calls[i] as Call<T>;
-  return values;
 }
