@@ -6,7 +6,7 @@ import { InputEvent, OutputEvent, type EventType } from '../events/define-event'
 import type { Call } from '../context/call';
 import type { RunnerContext } from '../context/runner-context';
 import { chat } from './chat';
-import type { CallSettings, ChatModel, ModelRequest, TokenUsage } from './chat-model';
+import type { CallSettings, ChatModel, ChatResponse, ModelRequest, TokenUsage } from './chat-model';
 import { toToolSpec, type Tool } from './define-tool';
 import { MaxStepsError, StructuredOutputError } from './errors';
 import {
@@ -15,7 +15,8 @@ import {
   ChatResponseEvent,
   ChatResponseState,
   type ChatResponsePayload,
-  type ToolResponsePayload,
+  type LoopState,
+  type ToolRequestPayload,
   ToolApprovalRequestEvent,
   ToolApprovalResponseEvent,
   ToolRequestEvent,
@@ -198,10 +199,41 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
     ctx.sendEvent(OutputEvent.of({ text: message.content, output: value, steps: p.step, usage: p.usage }));
   };
 
+  /** `llm.model`, once the model answered: ChatResponseEvent, then what follows. */
+  const answered = (ctx: RunnerContext, p: LoopState, response: ChatResponse): void => {
+    const state = new ChatResponseState(p.messages, p.step + 1, p.repairs, add(p.usage, response.usage), response);
+    // A notification (no loop action handles it): your actions on it start before the next step's.
+    ctx.sendEvent(ChatResponseEvent.of(state));
+    decide(ctx, state);
+  };
+
+  /** `llm.tools`: the turn's calls, started; `null` if some need approval (ToolApprovalRequestEvent is sent instead). */
+  const turnCalls = (ctx: RunnerContext, p: ToolRequestPayload): Call<ToolMessage>[] | null => {
+    const pending = !gatedTools
+      ? NONE
+      : p.calls.filter((c) => {
+          const tool = byName.get(c.name);
+          if (tool === undefined) return false;
+          const parsed = tool.validate(c.arguments);
+          return parsed.ok && tool.needsApproval(parsed.value);
+        });
+    if (pending.length === 0) return startTools(ctx, byName, p.calls, runOptions);
+    ctx.sendEvent(ToolApprovalRequestEvent.of({ ...p, pending }));
+    return null;
+  };
+
+  /** `llm.approved`: the calls, started with the decisions. */
+  const approvedCalls = (
+    ctx: RunnerContext,
+    p: { readonly calls: readonly ToolCall[]; readonly approvals: unknown },
+  ): Call<ToolMessage>[] =>
+    startTools(ctx, byName, p.calls, { ...runOptions, approvals: p.approvals as Record<string, ApprovalDecision> });
+
   /** After the tools answered (in `llm.tools` / `llm.approved`): ToolResponseEvent, then the next model call. */
-  const observe = (ctx: RunnerContext, p: ToolResponsePayload): void => {
-    ctx.sendEvent(ToolResponseEvent.of(p));
-    ask(ctx, p.messages, p.step, p.repairs, p.usage);
+  const observe = (ctx: RunnerContext, p: LoopState, results: ToolMessage[]): void => {
+    const messages = [...p.messages, ...results];
+    ctx.sendEvent(ToolResponseEvent.of(new ToolResponseState(messages, p.step, p.repairs, p.usage, results)));
+    ask(ctx, messages, p.step, p.repairs, p.usage);
   };
 
   const agent = defineAgent<In, AgentAnswer<T>>({
@@ -220,49 +252,27 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
           ];
           ask(ctx, messages, 0, 0, NO_USAGE);
         }),
+        // The generators are kept small (a generator object holds all of its function's registers), wait with
+        // `yield call` (the runtime resumes them with the call's value: no iterator steps as with `yield*`),
+        // and leave the work before and after the wait to plain functions.
         action('llm.model', ChatRequestEvent, function* (event, ctx) {
-          const p = event.payload;
-          const response = yield* chat(ctx, model, request(p.messages));
-          const answered = new ChatResponseState(
-            p.messages,
-            p.step + 1,
-            p.repairs,
-            add(p.usage, response.usage),
-            response,
-          );
-          // A notification (no loop action handles it): your actions on it start before the next step's.
-          ctx.sendEvent(ChatResponseEvent.of(answered));
-          decide(ctx, answered);
+          const response = (yield chat(ctx, model, request(event.payload.messages))) as ChatResponse;
+          answered(ctx, event.payload, response);
         }),
         action('llm.tools', ToolRequestEvent, function* (event, ctx) {
-          const p = event.payload;
-          const pending = !gatedTools
-            ? NONE
-            : p.calls.filter((c) => {
-                const tool = byName.get(c.name);
-                if (tool === undefined) return false;
-                const parsed = tool.validate(c.arguments);
-                return parsed.ok && tool.needsApproval(parsed.value);
-              });
-          if (pending.length > 0) {
-            ctx.sendEvent(ToolApprovalRequestEvent.of({ ...p, pending }));
-            return;
-          }
-          const calls = startTools(ctx, byName, p.calls, runOptions);
-          // Wait for the calls (they run in parallel), last first: calls started together usually settle in
-          // start order, so by the time it has the others have too and the action resumes once. Inline (no
-          // helper generator) and without a combined call: this is the per-step path.
+          const calls = turnCalls(ctx, event.payload);
+          if (calls === null) return;
+          // Last first: calls started together usually settle in start order, so by the time it has, the others
+          // have too, and the action resumes once (no combined call either: this is the per-step path).
           const results = new Array<ToolMessage>(calls.length);
-          for (let i = calls.length - 1; i >= 0; i--) results[i] = yield* calls[i] as Call<ToolMessage>;
-          observe(ctx, new ToolResponseState([...p.messages, ...results], p.step, p.repairs, p.usage, results));
+          for (let i = calls.length - 1; i >= 0; i--) results[i] = (yield calls[i] as Call<ToolMessage>) as ToolMessage;
+          observe(ctx, event.payload, results);
         }),
         action('llm.approved', ToolApprovalResponseEvent, function* (event, ctx) {
-          const { approvals, ...p } = event.payload;
-          const decisions = approvals as Record<string, ApprovalDecision>;
-          const calls = startTools(ctx, byName, p.calls, { ...runOptions, approvals: decisions });
+          const calls = approvedCalls(ctx, event.payload);
           const results = new Array<ToolMessage>(calls.length);
-          for (let i = calls.length - 1; i >= 0; i--) results[i] = yield* calls[i] as Call<ToolMessage>;
-          observe(ctx, new ToolResponseState([...p.messages, ...results], p.step, p.repairs, p.usage, results));
+          for (let i = calls.length - 1; i >= 0; i--) results[i] = (yield calls[i] as Call<ToolMessage>) as ToolMessage;
+          observe(ctx, event.payload, results);
         }),
       ];
       const own = actions === undefined ? [] : actions(action as ActionFactory<In>);
