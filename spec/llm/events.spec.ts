@@ -13,6 +13,8 @@ import {
   type ChatMessage,
 } from '../../lib/llm';
 import { scriptedModel } from '../../lib/llm/testing';
+import { ChatRequestState, ChatResponseState } from '../../lib/llm/events';
+import { ASK_ZOD, fastParse } from '../../lib/events/fast-parse';
 import { recordLifecycle } from '../../lib/testing';
 
 const usage = { inputTokens: 1, outputTokens: 1, totalTokens: 2 };
@@ -50,6 +52,22 @@ describe('llm/events — the loop events check what user code sends, not what th
         }
       })(),
     ).to.deep.equal([['response']]);
+  });
+
+  it('the runtime takes a loop-built payload without zod (fast path); a user-built one goes to zod', () => {
+    const state = new ChatRequestState([user('hi')], 0, 0, usage);
+    expect(fastParse(ChatRequestEvent.schema, state)).to.equal(state);
+    expect(fastParse(ChatRequestEvent.schema, { messages: [user('hi')], step: 0, repairs: 0, usage })).to.equal(
+      ASK_ZOD,
+    );
+    // The model's answer is not the loop's: a built ChatResponse payload with a bad response goes to zod, which refuses it.
+    const response = { message: { role: 'assistant', content: 'x', toolCalls: [] }, finishReason: 'stop', usage };
+    const bad = new ChatResponseState([user('hi')], 1, 0, usage, response as never);
+    expect(fastParse(ChatResponseEvent.schema, bad)).to.equal(ASK_ZOD);
+    expect(ChatResponseEvent.schema.safeParse(bad).success).to.equal(false);
+    const good = new ChatResponseState([user('hi')], 1, 0, usage, { ...response, provider: 'p', model: 'm' } as never);
+    expect(fastParse(ChatResponseEvent.schema, good)).to.equal(good);
+    expect(ChatResponseEvent.schema.safeParse(good).data).to.equal(good); // what zod gives, too
   });
 
   it('a bad payload sent by a user action between steps fails the run with EventValidationError', async () => {
