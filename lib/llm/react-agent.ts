@@ -150,8 +150,14 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
   /** A model request from the conversation. */
   // What every request of this agent has after its messages, built once (the key order is part of the call's fingerprint).
   const tail = { ...(specs.length > 0 ? { tools: specs } : {}), ...(stream ? { stream: true } : {}) };
+  // No settings (the usual case): a literal of the same keys in the same order, without two object spreads per call.
+  const plainRequest = Object.keys(settings).length === 0 && !stream;
   const request = (messages: readonly ChatMessage[]): ModelRequest => {
-    const base = { ...settings, messages, ...tail };
+    const base: ModelRequest = !plainRequest
+      ? { ...settings, messages, ...tail }
+      : specs.length > 0
+        ? { messages, tools: specs }
+        : { messages };
     return structured === undefined ? base : structured.apply(base, model);
   };
   const add = (a: TokenUsage, b: TokenUsage): TokenUsage => ({
