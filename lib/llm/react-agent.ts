@@ -82,6 +82,7 @@ export interface ReactAgentOptions<In, T> {
 const HISTORY = 'llm.history';
 const NO_USAGE: TokenUsage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
 const NONE: readonly ToolCall[] = [];
+const NO_MESSAGES: readonly ChatMessage[] = [];
 
 /**
  * A ReAct agent: the model answers or calls tools; the tool calls of one turn run in parallel;
@@ -145,6 +146,9 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
   const specs = tools.map(toToolSpec);
   const gatedTools = tools.some((t) => t.approval !== 'never');
   const structured = output === undefined ? undefined : structuredOutput(output);
+  // One frozen system message shared by every run's conversation (messages are never changed in place).
+  const systemMessage: ChatMessage | undefined =
+    system === undefined ? undefined : Object.freeze({ role: 'system' as const, content: system });
   const runOptions = scheduler === undefined ? {} : { scheduler };
 
   /** A model request from the conversation. */
@@ -250,12 +254,14 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
     actions: (action) => {
       const loop = [
         action('llm.start', InputEvent, (event, ctx) => {
-          const past = history === false ? [] : ((ctx.shortTermMemory.get(HISTORY) ?? []) as unknown as ChatMessage[]);
-          const messages: ChatMessage[] = [
-            ...(system === undefined ? [] : [{ role: 'system' as const, content: system }]),
-            ...past,
-            { role: 'user', content: prompt(event.payload) },
-          ];
+          const question: ChatMessage = { role: 'user', content: prompt(event.payload) };
+          const past = history === false ? NO_MESSAGES : (ctx.shortTermMemory.get(HISTORY) as unknown as ChatMessage[]);
+          const messages: ChatMessage[] =
+            past === undefined || past.length === 0
+              ? systemMessage === undefined
+                ? [question]
+                : [systemMessage, question]
+              : [...(systemMessage === undefined ? NO_MESSAGES : [systemMessage]), ...past, question];
           ask(ctx, messages, 0, 0, NO_USAGE);
         }),
         // The generators are kept small (a generator object holds all of its function's registers), wait with
