@@ -289,19 +289,7 @@ export function defineAgent<In = unknown, Out = unknown, Key = unknown, Res exte
       else if (!routed.includes(def)) routed.push(def);
     }
   });
-  if (!Array.isArray(events))
-    throw new AgentDefinitionError(
-      `The \`events\` of agent \`${name}\` must be an array of event types, got ${describe(events)}.`,
-    );
-  events.forEach((t: unknown, i: number) => {
-    if (!isEventType(t))
-      throw new AgentDefinitionError(
-        `Event ${i} of agent \`${name}\`'s \`events\` is not an event type: make one with defineEvent(type, schema).`,
-      );
-    if (t.type === OutputEvent.type || t.type === InputEvent.type)
-      throw new AgentDefinitionError(
-        `Agent \`${name}\` lists \`${t.type}\` in \`events\`; list only event types made with defineEvent (InputEvent and OutputEvent are built in).`,
-      );
+  checkTypeList(name, 'events', events).forEach((t) => {
     const known = eventTypes.get(t.type);
     if (known !== undefined && known !== t)
       throw new AgentDefinitionError(
@@ -312,19 +300,7 @@ export function defineAgent<In = unknown, Out = unknown, Key = unknown, Res exte
     if (!routes.has(t.type)) routes.set(t.type, NO_ACTIONS);
   });
   const signalTypes = new Map<string, EventType>();
-  if (!Array.isArray(signals))
-    throw new AgentDefinitionError(
-      `The \`signals\` of agent \`${name}\` must be an array of event types, got ${describe(signals)}.`,
-    );
-  signals.forEach((t: unknown, i: number) => {
-    if (!isEventType(t))
-      throw new AgentDefinitionError(
-        `Signal ${i} of agent \`${name}\` is not an event type: make one with defineEvent(type, schema).`,
-      );
-    if (t.type === OutputEvent.type || t.type === InputEvent.type)
-      throw new AgentDefinitionError(
-        `Agent \`${name}\` lists \`${t.type}\` as a signal; signals are external event types made with defineEvent.`,
-      );
+  checkTypeList(name, 'signals', signals).forEach((t) => {
     const known = signalTypes.get(t.type) ?? eventTypes.get(t.type);
     if (known !== undefined && known !== t)
       throw new AgentDefinitionError(
@@ -349,6 +325,27 @@ export function defineAgent<In = unknown, Out = unknown, Key = unknown, Res exte
     hasAsyncActions: list.some((def: ActionDef) => def.style === 'async'),
     signalTypes,
   });
+}
+
+/** Checks a list of event types given as `events` or `signals`: made with defineEvent, not InputEvent/OutputEvent. */
+function checkTypeList(agent: string, option: 'events' | 'signals', list: unknown): readonly EventType[] {
+  if (!Array.isArray(list))
+    throw new AgentDefinitionError(
+      `The \`${option}\` of agent \`${agent}\` must be an array of event types, got ${describe(list)}.`,
+    );
+  list.forEach((t: unknown, i: number) => {
+    if (!isEventType(t))
+      throw new AgentDefinitionError(
+        `${option === 'signals' ? 'Signal' : 'Event'} ${i} of agent \`${agent}\`${option === 'events' ? "'s `events`" : ''} is not an event type: make one with defineEvent(type, schema).`,
+      );
+    if (t.type === OutputEvent.type || t.type === InputEvent.type)
+      throw new AgentDefinitionError(
+        option === 'signals'
+          ? `Agent \`${agent}\` lists \`${t.type}\` as a signal; signals are external event types made with defineEvent.`
+          : `Agent \`${agent}\` lists \`${t.type}\` in \`events\`; list only event types made with defineEvent (InputEvent and OutputEvent are built in).`,
+      );
+  });
+  return list as readonly EventType[];
 }
 
 /** The route of an event type listed in `events` that no action is triggered by. */
