@@ -1,4 +1,4 @@
-import { Observable, Subscriber } from 'rxjs';
+import { Observable, type Observer, type Subscriber } from 'rxjs';
 import type { RunnerContext } from '../context/runner-context';
 import type { Call } from '../context/call';
 import { runChannel } from '../runtime/run-channel';
@@ -99,17 +99,17 @@ function blocksOf(model: ChatModel): ModelBlocks {
   return found;
 }
 
-/**
- * Passes the model's `response` on and drops its chunks. A Subscriber (chained to the call's own,
- * as RxJS operators are), so the model's Observable takes it as it is: one object per call, no
- * safe-subscriber wrapper and no closures.
- */
-class ResponseOnly extends Subscriber<ModelEvent> {
-  constructor(private readonly downstream: Subscriber<ChatResponse>) {
-    super(downstream);
+/** Passes the model's `response` on and drops its chunks (one object per call, no closures). */
+class ResponseOnly implements Observer<ModelEvent> {
+  constructor(private readonly subscriber: Subscriber<ChatResponse>) {}
+  next(event: ModelEvent): void {
+    if (event.type === 'response') this.subscriber.next(event.response);
   }
-  protected override _next(event: ModelEvent): void {
-    if (event.type === 'response') this.downstream.next(event.response);
+  error(error: unknown): void {
+    this.subscriber.error(error);
+  }
+  complete(): void {
+    this.subscriber.complete();
   }
 }
 
