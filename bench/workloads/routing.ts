@@ -4,7 +4,12 @@
  * input). Sync actions, no async work. Unit: inputs/s (higher is better).
  *
  * References: (a) a plain-JS keyed dispatcher with per-key queues and the same routing table,
- * no Observables; (b) the naive RxJS composition groupBy + concatMap + expand + mergeMap.
+ * no Observables and no validation (its events carry bare numbers); (a+zod) the same dispatcher
+ * validating what a validated agent validates — the left and right payloads, `{ value }` objects,
+ * with zod's `safeParse` of the same schemas (OutputEvent has none here) — reported against the
+ * validated runs only; (b) the naive RxJS composition groupBy + concatMap + expand + mergeMap, no
+ * validation. None of the references journals, inspects, isolates failures or checks S5; ours
+ * does all of that (with nothing attached, each is a test of a field).
  */
 import { EMPTY, from, lastValueFrom, of, type Observable } from 'rxjs';
 import { concatMap, count, expand, filter, groupBy, map, mergeMap } from 'rxjs/operators';
@@ -88,6 +93,67 @@ function plainDispatcher(inputs: readonly In[]): number {
   return outputs;
 }
 
+// ---- reference (a+zod): the same dispatcher, validating with zod ---------------------------
+
+interface ValueEv {
+  readonly type: string;
+  readonly payload: { readonly value: number };
+}
+type ValueHandler = (event: ValueEv, send: (e: ValueEv) => void) => void;
+const valueTable = new Map<string, ValueHandler[]>([
+  [
+    'input',
+    [
+      (e, send) => send({ type: 'left', payload: { value: e.payload.value } }),
+      (e, send) => send({ type: 'right', payload: { value: e.payload.value + 1 } }),
+    ],
+  ],
+  ['left', [(e, send) => send({ type: 'output', payload: e.payload })]],
+  ['right', [(e, send) => send({ type: 'output', payload: e.payload })]],
+]);
+const schemas = new Map<string, z.ZodType<{ value: number }>>([
+  [Left.type, Left.schema],
+  [Right.type, Right.schema],
+]);
+
+/** {@link plainDispatcher}, where every sent event with a schema is validated (`safeParse`) and routed with the parsed payload. */
+function plainZodDispatcher(inputs: readonly In[]): number {
+  const keys = new Map<number, { queue: In[]; busy: boolean }>();
+  let outputs = 0;
+  const runQueue: ValueEv[] = [];
+  const send = (e: ValueEv): void => {
+    const schema = schemas.get(e.type);
+    if (schema === undefined) return void runQueue.push(e);
+    const parsed = schema.safeParse(e.payload);
+    if (!parsed.success) throw new Error(`routing: invalid ${e.type} payload`);
+    runQueue.push({ type: e.type, payload: parsed.data });
+  };
+  const runOne = (input: In): void => {
+    runQueue.push({ type: 'input', payload: { value: input.value } });
+    for (let i = 0; i < runQueue.length; i++) {
+      const ev = runQueue[i] as ValueEv;
+      if (ev.type === 'output') {
+        outputs++;
+        continue;
+      }
+      const handlers = valueTable.get(ev.type) as ValueHandler[];
+      for (const h of handlers) h(ev, send);
+    }
+    runQueue.length = 0;
+  };
+  for (const input of inputs) {
+    let ks = keys.get(input.key);
+    if (ks === undefined) keys.set(input.key, (ks = { queue: [], busy: false }));
+    ks.queue.push(input);
+    if (ks.busy) continue;
+    ks.busy = true;
+    while (ks.queue.length > 0) runOne(ks.queue.shift() as In);
+    ks.busy = false;
+    keys.delete(input.key);
+  }
+  return outputs;
+}
+
 // ---- reference (b): naive RxJS composition ------------------------------------------------
 
 function naiveRoute(ev: Ev): Observable<Ev> {
@@ -138,13 +204,20 @@ export async function run({ quick }: { readonly quick: boolean }): Promise<Bench
   for (const keys of quick ? [100, 10_000] : [1_000, 100_000]) {
     const inputs = makeInputs(n, keys);
     const expected = plainDispatcher(inputs);
-    for (const check of [await ours(inputs, true), await ours(inputs, false), await naiveRx(inputs)]) {
+    const checks = [
+      await ours(inputs, true),
+      await ours(inputs, false),
+      await naiveRx(inputs),
+      plainZodDispatcher(inputs),
+    ];
+    for (const check of checks) {
       if (check !== expected) throw new Error(`routing: expected ${expected} outputs, got ${check}`);
     }
     const t = await alternate(rounds, {
       validated: () => ours(inputs, true),
       unvalidated: () => ours(inputs, false),
       plain: () => plainDispatcher(inputs),
+      plainZod: () => plainZodDispatcher(inputs),
       naive: () => naiveRx(inputs),
     });
     const rate = (ms: number): number => n / (ms / 1000);
@@ -153,6 +226,10 @@ export async function run({ quick }: { readonly quick: boolean }): Promise<Bench
       const params = { inputs: n, keys, validateEvents };
       out.push(result('routing', { ...params, reference: 'naive-rxjs' }, mine, rate(t.naive), 'inputs/s', 'higher'));
       out.push(result('routing', { ...params, reference: 'plain-js' }, mine, rate(t.plain), 'inputs/s', 'higher'));
+      if (validateEvents)
+        out.push(
+          result('routing', { ...params, reference: 'plain-js+zod' }, mine, rate(t.plainZod), 'inputs/s', 'higher'),
+        );
     }
   }
   return out;

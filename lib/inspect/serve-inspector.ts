@@ -45,15 +45,18 @@ export interface InspectorServer {
   readonly host: string;
   /**
    * Pages connected now, updates sent, updates skipped because a page read too slowly, requests
-   * refused, and the wall-clock ms the server spent building and writing updates (its share of the
-   * agent's thread).
+   * refused, timeline drawings made, and the wall-clock and CPU ms the server spent building and
+   * writing the periodic updates (its share of the agent's thread; `busyCpuMs` is `process.cpuUsage`
+   * over those calls, so other processes on a loaded machine do not inflate it).
    */
   stats(): {
     readonly clients: number;
     readonly sent: number;
     readonly skipped: number;
     readonly rejected: number;
+    readonly draws: number;
     readonly busyMs: number;
+    readonly busyCpuMs: number;
   };
   /** Disconnects every page and stops listening. Never rejects. */
   close(): Promise<void>;
@@ -154,7 +157,7 @@ export async function serveInspector(
   const feed = new LiveFeed(inspector, { payloads, maxEvents, windowMs, maxFailures: 20, maxLanes, maxRuns, state });
   const hosts = new Set([...LOOPBACK, host.toLowerCase(), ...allowedHosts.map((h) => h.toLowerCase())]);
   const clients = new Set<ServerResponse>();
-  const counts = { sent: 0, skipped: 0, rejected: 0, busyMs: 0 };
+  const counts = { sent: 0, skipped: 0, rejected: 0, draws: 0, busyMs: 0, busyCpuMs: 0 };
   let timer: NodeJS.Timeout | null = null;
   // The timeline (the bulk of an update) is redrawn and sent about once a second, counters every tick;
   // a drawing that took more than 10 ms of CPU delays the next one, so that drawing never takes more
@@ -164,12 +167,13 @@ export async function serveInspector(
   const broadcast = (): void => {
     if (clients.size === 0) return;
     const started = performance.now();
+    const cpu = process.cpuUsage();
     let message: string;
     try {
       const draw = started >= nextDrawAt;
-      const cpu = draw ? process.cpuUsage() : undefined;
       message = `event: snapshot\ndata: ${feed.snapshot(started, draw)}\n\n`;
-      if (cpu !== undefined) {
+      if (draw) {
+        counts.draws++;
         // CPU time, not wall time: on a loaded machine the wall clock also counts other processes.
         const used = process.cpuUsage(cpu);
         nextDrawAt = started + Math.max(1000 - interval / 2, (used.user + used.system) / 1000 / DRAW_SHARE);
@@ -179,6 +183,8 @@ export async function serveInspector(
       message = `event: problem\ndata: ${JSON.stringify(String(error))}\n\n`;
     }
     for (const res of clients) send(res, message);
+    const used = process.cpuUsage(cpu);
+    counts.busyCpuMs += (used.user + used.system) / 1000;
     counts.busyMs += performance.now() - started;
   };
   const send = (res: ServerResponse, message: string): void => {

@@ -174,7 +174,8 @@ export class Activation implements RunnerContext, CallHost, MemoryHost, ActionEn
 
   /** Runs the first sync block. */
   start(): void {
-    this.host.inspection.actionStarted(this);
+    const inspection = this.host.inspection;
+    if (inspection.attached) inspection.actionStarted(this);
     if (this.def.style === 'async') return this.startAsync();
     this.host.blocks.run(this, this, this.firstBlock, undefined);
   }
@@ -274,7 +275,7 @@ export class Activation implements RunnerContext, CallHost, MemoryHost, ActionEn
     this.gen = null;
     const host = this.host;
     if (host.ended) return;
-    host.inspection.actionFinished(this);
+    if (host.inspection.attached) host.inspection.actionFinished(this);
     const unread = this.failures?.find((c) => !c.observed);
     if (unread !== undefined) return this.failAfterDone(unread.error);
     host.finished(this);

@@ -1,5 +1,6 @@
 import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
 import { optionError } from '../errors';
+import { anchorShape } from './anchor-shape';
 import type { Executor, ExecutorTask } from './executor';
 
 /** One named budget: how many calls may be in flight, per key, and how often they may start. */
@@ -307,3 +308,17 @@ class Permit implements ExecutorTask {
     this.budget.release(this.queue);
   }
 }
+
+// Shape anchors (lib/runtime/shape-anchor.ts): budgets are often made per subscription, so between
+// two of them no Budget, KeyQueue or Permit may be alive at a full GC; their maps would go, and the
+// code compiled for them with it (measured: 14–18 deoptimizations and a recompile per round of
+// bench/workloads/budgets.ts). One dormant instance of each, holding no user data, keeps them.
+const dormantBudget = new Budget(
+  'rx-agents/dormant',
+  { concurrency: Infinity, perKey: Infinity, rate: undefined },
+  asyncScheduler,
+);
+const dormantQueue = new KeyQueue(undefined);
+anchorShape(dormantBudget);
+anchorShape(dormantQueue);
+anchorShape(new Permit(dormantBudget, dormantQueue, null as never));

@@ -46,6 +46,14 @@ export interface InspectedCall {
  * inspection.runStarted(key, seq, now, acceptedAt); // emits `run.started` if someone listens
  */
 export class Inspection {
+  /**
+   * An inspector was given (the `inspect` option). Without one no event or counter can ever be
+   * wanted, so the hot path (accept, run start and end, route, send, action start and finish,
+   * output) tests this one field instead of calling in: those calls, each a no-op then, measured as
+   * ~13 % of the routing workload's CPU time (their bodies also used up the inlining budget of the
+   * runtime's turn).
+   */
+  readonly attached: boolean;
   /** Reports blocks running past `slowBlockAfter` (`async.slow`); only with an inspector and a finite threshold. */
   private readonly slow: SlowBlocks<InspectedActivation> | null;
   /** The split path of the inspector, if it has one; `counters` is its counters (undefined: a plain inspector). */
@@ -61,6 +69,7 @@ export class Inspection {
     onThrow: (error: CallbackError) => void,
     slowBlockAfter = Infinity,
   ) {
+    this.attached = inspector !== undefined;
     this.channel = inspector?.channel;
     this.counters = this.channel?.counters;
     this.events = new LifecycleEvents(inspector, this.channel, scheduler, onThrow);

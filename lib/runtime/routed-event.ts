@@ -1,4 +1,5 @@
 import type { AgentEvent } from '../events/define-event';
+import type { Route } from './route-table';
 
 /** What a routed event needs from the activation that sent it: its stable id. */
 interface Source {
@@ -22,6 +23,8 @@ export class RoutedEvent implements AgentEvent {
     private readonly source: Source | null,
     /** The send index within the source activation, or the run sequence for the input event. */
     private readonly index: number,
+    /** Its type's route, when resolved already (a sent event, the input event); `null`: looked up when it is routed. */
+    readonly route: Route | null = null,
   ) {}
 
   get id(): string {

@@ -9,7 +9,7 @@ import {
   UnroutedEventError,
 } from '../errors';
 import { OutputEvent, toIssues, type AgentEvent, type EventType } from '../events/define-event';
-import { ASK_ZOD, fastParse } from '../events/fast-parse';
+import { ASK_ZOD } from '../events/fast-parse';
 import type { MemoryValue } from '../context/memory-ref';
 import type { ParkSpec } from './parking';
 import type { CallDesk } from './call-desk';
@@ -22,6 +22,7 @@ import type { Inspection } from './inspection';
 import { MemoryNode } from './memory';
 import type { MemoryKind } from './memory-view';
 import { RoutedEvent } from './routed-event';
+import type { Route } from './route-table';
 import type { SyncBlocks } from './sync-blocks';
 
 /** Events a run routes in one mailbox turn before it lets other queued work go first. */
@@ -30,6 +31,10 @@ const ROUTE_SLICE = 1024;
 /** What a run needs from the runtime (implemented by `Runtime`). */
 export interface RunHost {
   readonly agent: Agent;
+  /** The agent's route table (lib/runtime/route-table.ts): what may be sent, how it is validated, what it triggers. */
+  readonly routes: ReadonlyMap<string, Route>;
+  /** The route of OutputEvent in that table (the most sent type: no lookup). */
+  readonly outputRoute: Route;
   /** Validate sent events against their schemas (the `validateEvents` option). */
   readonly validateEvents: boolean;
   /** The most events a run may send (the `maxEventsPerRun` option). */
@@ -167,8 +172,8 @@ export class Run implements ActivationHost {
         if (host.closed) return false;
         continue;
       }
-      const actions = host.agent.routes.get(event.type) ?? [];
-      host.inspection.eventRouted(this.key, this.seq, event, actions);
+      const actions = (event.route ?? host.routes.get(event.type))?.actions ?? NO_ACTIONS;
+      if (host.inspection.attached) host.inspection.eventRouted(this.key, this.seq, event, actions);
       for (let i = 0; i < actions.length && !this.ended; i++) {
         const def = actions[i]!;
         const trigger = def.join === undefined ? event : this.collect(def, def.join, event);
@@ -241,40 +246,43 @@ export class Run implements ActivationHost {
 
   /** Validates an event sent by `from` (throws what sendEvent throws) and makes its routed form. */
   prepare(from: Activation, event: AgentEvent, index: number): RoutedEvent {
-    const agent = this.host.agent;
+    const host = this.host;
     const type = typeof event === 'object' && event !== null ? event.type : undefined;
-    const isOutput = type === OutputEvent.type;
-    const eventType = isOutput ? undefined : agent.eventTypes.get(type as string);
-    if (!isOutput && eventType === undefined) {
-      throw new UnroutedEventError(from.def.name, agent.name, type === undefined ? undefined : String(type));
+    // One lookup resolves the type: whether it may be sent, its schema and fast path, and (later) its actions.
+    const route =
+      type === OutputEvent.type ? host.outputRoute : typeof type === 'string' ? host.routes.get(type) : undefined;
+    if (route === undefined) {
+      throw new UnroutedEventError(from.def.name, host.agent.name, type === undefined ? undefined : String(type));
     }
     let payload = event.payload;
-    if (this.host.validateEvents) {
-      // safeParse directly: the error's "where" text is built only when a payload is invalid.
-      const schema = eventType !== undefined ? eventType.schema : agent.output;
+    const schema = route.schema;
+    if (host.validateEvents && schema !== undefined) {
       // A simple object schema is checked on a compiled fast path; zod decides everything else (and every failure).
-      const fast = schema === undefined ? ASK_ZOD : fastParse(schema, payload);
+      const check = route.check;
+      const fast = check === null ? ASK_ZOD : check(payload);
       if (fast !== ASK_ZOD) payload = fast;
-      else if (schema !== undefined) {
+      else {
+        // safeParse directly: the error's "where" text is built only when a payload is invalid.
         const parsed = schema.safeParse(payload);
         if (!parsed.success) {
           const where =
-            eventType !== undefined
+            route.eventType !== undefined
               ? `sent by action \`${from.def.name}\``
-              : `sent by action \`${from.def.name}\` (agent \`${agent.name}\`'s output schema)`;
-          throw new EventValidationError(type as string, toIssues(parsed.error), where, { cause: parsed.error });
+              : `sent by action \`${from.def.name}\` (agent \`${host.agent.name}\`'s output schema)`;
+          throw new EventValidationError(route.type, toIssues(parsed.error), where, { cause: parsed.error });
         }
         payload = parsed.data;
       }
     }
-    return new RoutedEvent(type as string, payload, from, index);
+    return new RoutedEvent(route.type, payload, from, index, route);
   }
 
   /** Enqueues a validated event (now, or when a delayed send's timer fires) and wakes the run. */
   sendPrepared(from: Activation, routed: RoutedEvent): void {
     this.enqueue(routed);
-    this.host.inspection.eventSent(from, routed, routed.payload);
-    this.host.post(this);
+    const inspection = this.host.inspection;
+    if (inspection.attached) inspection.eventSent(from, routed, routed.payload);
+    if (!this.posted) this.host.post(this); // queued or in its turn already: that turn routes it
   }
 
   /** Activations still going after their first sync block, in start order (for state snapshots). */
@@ -332,7 +340,7 @@ export class Run implements ActivationHost {
 
   finished(): void {
     this.live--;
-    this.host.post(this);
+    if (!this.posted) this.host.post(this);
   }
 
   failed(from: Activation, cause: unknown): void {
@@ -375,6 +383,8 @@ export class Run implements ActivationHost {
     this.waits = null;
   }
 }
+
+const NO_ACTIONS: readonly ActionDef[] = [];
 
 /** The type of the event a join action is started with; its payload is the joined events. */
 const JOINED = 'rx-agents/joined';

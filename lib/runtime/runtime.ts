@@ -1,7 +1,7 @@
 import type { SchedulerLike } from 'rxjs';
 import type { Agent } from '../agent/define-agent';
 import { CallbackError, RxAgentsError } from '../errors';
-import { InputEvent } from '../events/define-event';
+import { InputEvent, OutputEvent } from '../events/define-event';
 import { CallDesk, type CallDeskHost } from './call-desk';
 import type { ParkHost } from './parking';
 import { SignalDesk } from './signal-desk';
@@ -17,6 +17,7 @@ import { Mailbox } from './mailbox';
 import { MemoryNode } from './memory';
 import { Recovery, type RecoveryHost } from './recovery';
 import { RoutedEvent } from './routed-event';
+import { routeTable, type Route } from './route-table';
 import { Run, type RunHost } from './run';
 import type { RuntimeSettings, Sink } from './settings';
 import { SyncBlocks } from './sync-blocks';
@@ -47,6 +48,12 @@ export class Runtime implements RunHost, AdmissionHost, BusyHost, RecoveryHost, 
   readonly maxEventsPerRun: number;
   readonly defaultTimeout: number | undefined;
   readonly validateEvents: boolean;
+  /** {@link RunHost}: the agent's route table. */
+  readonly routes: ReadonlyMap<string, Route>;
+  /** {@link RunHost}: OutputEvent's route. */
+  readonly outputRoute: Route;
+  /** The input event's route (`null`: no action is triggered by InputEvent). */
+  private readonly inputRoute: Route | null;
   readonly inspection: Inspection;
   readonly blocks = new SyncBlocks();
   private phase: Phase = 'running';
@@ -79,6 +86,9 @@ export class Runtime implements RunHost, AdmissionHost, BusyHost, RecoveryHost, 
     this.scheduler = settings.scheduler;
     this.virtualTime = isVirtualTime(settings.scheduler);
     this.validateEvents = settings.validateEvents;
+    this.routes = routeTable(agent);
+    this.inputRoute = this.routes.get(InputEvent.type) ?? null;
+    this.outputRoute = this.routes.get(OutputEvent.type) as Route;
     if (settings.state !== undefined) settings.state.attach((this.probe = new StateProbe(this)));
     this.maxEventsPerRun = settings.maxEventsPerRun;
     this.defaultTimeout = settings.defaultTimeout;
@@ -179,16 +189,19 @@ export class Runtime implements RunHost, AdmissionHost, BusyHost, RecoveryHost, 
     const ks = this.admission.keyState(key);
     if (ks.active !== null) return this.busy.admit(ks, input, key, seq, encoded, recovered);
     this.durability.accepted(seq, input, encoded);
-    this.inspection.inputAccepted(key, seq, false, input);
-    this.admission.start(ks, input, seq, this.inspection.stamp());
+    const inspection = this.inspection;
+    if (inspection.attached) inspection.inputAccepted(key, seq, false, input);
+    this.admission.start(ks, input, seq, inspection.attached ? inspection.stamp() : NaN);
     this.mailbox.drain();
   }
 
   /** {@link AdmissionHost}: the run of an admitted input starts; its input event waits for the run's first turn. */
   startRun(ks: KeyState, input: unknown, seq: number, acceptedAt: number): Run {
-    const now = this.probe !== null ? this.scheduler.now() : this.inspection.stamp(); // state snapshots show run ages
+    const inspection = this.inspection;
+    // State snapshots show run ages; else the clock is read only for an inspector.
+    const now = this.probe !== null ? this.scheduler.now() : inspection.attached ? inspection.stamp() : NaN;
     const run = new Run(this, ks, seq, input, now);
-    this.inspection.runStarted(ks.key, seq, now, acceptedAt);
+    if (inspection.attached) inspection.runStarted(ks.key, seq, now, acceptedAt);
     let payload: unknown;
     try {
       payload = parseInput(this.agent, input, seq);
@@ -200,7 +213,7 @@ export class Runtime implements RunHost, AdmissionHost, BusyHost, RecoveryHost, 
     run.payload = payload;
     if (this.busy.remembers) this.busy.remember(run);
     this.signals.restore(run);
-    run.enqueue(new RoutedEvent(InputEvent.type, payload, null, seq));
+    run.enqueue(new RoutedEvent(InputEvent.type, payload, null, seq, this.inputRoute));
     this.mailbox.post(run);
     return run;
   }
@@ -223,7 +236,7 @@ export class Runtime implements RunHost, AdmissionHost, BusyHost, RecoveryHost, 
     const memory = this.memories.size === 0 ? undefined : this.memories.get(ks.key);
     this.durability.ended(run.seq, ks.key, memory, run.memoryChanged);
     if (memory !== undefined && memory.size === 0) this.memories.delete(ks.key);
-    this.inspection.runEnded(ks.key, run.seq, outcome, run.startedAt, error);
+    if (this.inspection.attached) this.inspection.runEnded(ks.key, run.seq, outcome, run.startedAt, error);
     this.admission.runEnded(ks);
   }
 
@@ -296,7 +309,7 @@ export class Runtime implements RunHost, AdmissionHost, BusyHost, RecoveryHost, 
 
   /** {@link RunHost}: an OutputEvent goes downstream, as its payload or an envelope (S8). */
   output(run: Run, event: RoutedEvent): void {
-    this.inspection.outputEmitted(run.key, run.seq, event);
+    if (this.inspection.attached) this.inspection.outputEmitted(run.key, run.seq, event);
     this.sink.next(
       this.settings.envelope ? { key: run.key, run: run.seq, id: event.id, payload: event.payload } : event.payload,
     );

@@ -1,4 +1,5 @@
 import { Activation } from './activation';
+import { anchorShape } from './anchor-shape';
 import { KeyState } from './admission';
 import { AsyncCall } from './async-call';
 import { Fifo } from './fifo';
@@ -23,12 +24,7 @@ import { Run } from './run';
  * @example
  * anchorShape(dormantRuntime()); // the operator pins the per-subscription classes once, at load
  */
-const anchors: object[] = [];
-
-/** Keeps `dormant` (an instance that holds no user data) alive for the life of the process, so its class's maps stay. */
-export function anchorShape(dormant: object): void {
-  anchors.push(dormant);
-}
+export { anchorShape };
 
 // The per-run classes, with the kinds of values real instances hold where the kind matters to V8
 // (a number field starts as NaN: a double; an object field starts as null). `none` stands for the

@@ -144,6 +144,12 @@ describe('cli: rx-agents (a real child process on real SQLite files)', function 
     expect(human.stdout).to.include(`last writer pid ${writer.pid}`);
     const one = cli('inspect', db, '--key', 'c1');
     expect(one.stdout).to.include('c1  {"last":{"id":4,"result":4}}').and.not.include('c0  {');
+    // --agent picks one agent's journal; an agent that never wrote is said so (not an error).
+    expect((json('inspect', db, '--agent', 'desk') as typeof state).agents.map((a) => a.agent)).to.deep.equal(['desk']);
+    expect((json('inspect', db, '--agent', 'nobody') as typeof state).agents).to.deep.equal([]);
+    const nobody = cli('inspect', db, '--agent', 'nobody');
+    expect(nobody.code).to.equal(0);
+    expect(nobody.stdout).to.include('no journal for agent `nobody`');
 
     const doctor = cli('doctor', db);
     expect(doctor.code, doctor.stderr).to.equal(0);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { z } from 'zod';
-import { ASK_ZOD, fastParse } from '../../lib/events/fast-parse';
+import { ASK_ZOD, fastCheck, fastParse } from '../../lib/events/fast-parse';
 
 describe('events: the fast path of payload validation accepts only what zod accepts and builds what zod builds', () => {
   const simple = z.object({ n: z.number(), s: z.string(), b: z.boolean() });
@@ -65,5 +65,41 @@ describe('events: the fast path of payload validation accepts only what zod acce
       z.unknown(),
     ];
     for (const schema of others) expect(fastParse(schema, { n: 1, s: 'x', o: { n: 1 } })).to.equal(ASK_ZOD);
+  });
+
+  it('compiles a check for any field names — quotes, backslashes, newlines, digits, unicode — that builds what zod builds (property)', () => {
+    const names = fc.uniqueArray(
+      fc.oneof(fc.string(), fc.constantFrom('"', "'", '\\', '`${x}`', '}; throw 1; {', '\u2028', '0', '12', 'a b')),
+      { maxLength: 4 },
+    );
+    fc.assert(
+      fc.property(
+        names.filter((ns) => !ns.includes('__proto__')),
+        (ns) => {
+          const schema = z.object(Object.fromEntries(ns.map((n) => [n, z.number()])));
+          expect(fastCheck(schema)?.name).to.equal('fastCheck'); // the generated code
+          const payload = Object.fromEntries(ns.map((n, i) => [n, i]));
+          const fast = fastParse(schema, { ...payload, extra: true });
+          expect(fast).to.deep.equal(schema.parse(payload));
+          expect(Object.keys(fast as object)).to.deep.equal(Object.keys(schema.parse(payload) as object));
+          if (ns.length > 0) expect(fastParse(schema, { ...payload, [ns[0] as string]: 'x' })).to.equal(ASK_ZOD);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("generates no code under zod's z.config({ jitless: true }): the loop decides, with the same answers", () => {
+    const before = z.config().jitless;
+    z.config({ jitless: true });
+    try {
+      const schema = z.object({ n: z.number(), s: z.string(), b: z.boolean() });
+      expect(fastCheck(schema)?.name).not.to.equal('fastCheck');
+      expect(fastParse(schema, { b: true, s: 'x', n: 1, extra: [1] })).to.deep.equal({ n: 1, s: 'x', b: true });
+      for (const bad of [{ n: Infinity, s: '', b: true }, { n: 1, s: 1, b: true }, { n: 1, s: '' }, null, [], 'x'])
+        expect(fastParse(schema, bad)).to.equal(ASK_ZOD);
+    } finally {
+      z.config({ jitless: before });
+    }
   });
 });

@@ -316,7 +316,7 @@ describe('inspect: serveInspector (a real HTTP server on 127.0.0.1)', function (
     });
     after(() => dir !== undefined && rmSync(dir, { recursive: true, force: true }));
 
-    it('loads with no console errors, lanes appear as runs proceed, the drill-down shows a key’s memory, and it recovers when the server restarts', async () => {
+    it('loads with no console errors, lanes appear as runs proceed, the tiles count, the drill-down shows a key’s memory and its current run (actions, calls, what it is parked on), and it recovers when the server restarts', async () => {
       const { chromium } = await import('playwright-core');
       work = startWorkload(8, 6);
       server = await serveInspector(work.inspector, {
@@ -385,6 +385,32 @@ describe('inspect: serveInspector (a real HTTP server on 127.0.0.1)', function (
         expect(shown.last.n % 6).to.equal(1);
         expect(shown.last.note).to.equal(`ticket ${shown.last.n}`);
         expect(await text('#drill-key')).to.equal('c1');
+        // The counters every page shows: active keys, runs, waiting inputs and async blocks in flight, as numbers.
+        for (const tile of [
+          'active keys',
+          'active runs',
+          'waiting inputs',
+          'async in flight',
+          'runs done',
+          'runs failed',
+        ])
+          expect(await text(`[data-tile="${tile}"] b`), tile).to.match(/^\d+/);
+        // A key with a run going: the drill-down shows the run, its actions and its calls — c5's runs sleep (a
+        // timer it is parked on); the others wait for a model call. The drill-down refreshes with each update.
+        await page.click('#timeline g.lane[data-key="c5"]');
+        await until('c5 drill-down with its run parked on a timer', async () => {
+          const t = await text('#drill-body');
+          return (
+            /^run \d+ /m.test(await text('#drill-body h3:nth-of-type(2)')) &&
+            t.includes('parked on (S14)') &&
+            t.includes('timer')
+          );
+        });
+        expect(await text('#drill-body table.run-actions')).to.include('answer');
+        await page.click('#timeline g.lane[data-key="c0"]');
+        await until('c0 drill-down with a model call in flight', async () =>
+          /answer#\d+/.test(await text('#drill-body table.run-calls')),
+        );
         expect(problems, problems.join('\n')).to.deep.equal([]);
         expect(requests.every((u) => u.startsWith(`http://127.0.0.1:${port}/`))).to.equal(true);
         const shot = process.env['INSPECTOR_SCREENSHOT'] ?? join(dir, 'inspector.png');

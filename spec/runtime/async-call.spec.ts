@@ -191,6 +191,37 @@ describe('sendEvent validation', () => {
     );
   });
 
+  it('a simple object schema (checked on the compiled fast path) fails a bad payload with the same error and path as zod', async () => {
+    const Point = defineEvent('point', z.object({ x: z.number(), label: z.string() }));
+    const agent = defineAgent({
+      name: 'points',
+      actions: (action) => [
+        action('start', InputEvent, (e: { payload: unknown }, ctx) => ctx.sendEvent(Point.of(e.payload as never))),
+        action('point', Point, (e, ctx) => ctx.sendEvent(OutputEvent.of(e.payload))),
+      ],
+    });
+    const inputs = [
+      { x: 1, label: 'a', extra: true },
+      { x: NaN, label: 'b' },
+      { x: 2, label: 3 },
+    ];
+    const failures: unknown[] = [];
+    const out = await lastValueFrom(
+      of(...inputs).pipe(
+        agentOperator(agent, { errorPolicy: 'isolate', onRunFailed: (f) => void failures.push(f.error) }),
+        toArray(),
+      ),
+    );
+    expect(out).to.deep.equal([{ x: 1, label: 'a' }]); // unknown keys stripped, as zod does
+    const causes = failures.map((f) => (f as ActionError).cause as EventValidationError);
+    expect(causes.map((c) => c instanceof EventValidationError)).to.deep.equal([true, true]);
+    expect(causes.map((c) => c.issues.map((i) => i.path.join('.')))).to.deep.equal([['x'], ['label']]);
+    expect(causes.map((c) => c.message)).to.deep.equal([
+      'Invalid payload for event `point` sent by action `start`: x: Invalid input: expected number, received NaN. Fix the payload or the schema given to defineEvent.',
+      'Invalid payload for event `point` sent by action `start`: label: Invalid input: expected string, received number. Fix the payload or the schema given to defineEvent.',
+    ]);
+  });
+
   it('validateEvents: false skips payload validation (trusted agents)', async () => {
     expect(await agentSending(() => Score.of({ value: -1 }), false)).to.deep.equal(['score -1']);
   });
