@@ -13,7 +13,7 @@ import { Inspection } from './inspection';
 import { noJournal, type Durability } from './durability';
 import { parseInput } from './input-schema';
 import { Journal } from './journal';
-import { Mailbox } from './mailbox';
+import { Mailbox, type MailboxHost } from './mailbox';
 import { MemoryNode } from './memory';
 import { Recovery, type RecoveryHost } from './recovery';
 import { RoutedEvent } from './routed-event';
@@ -43,7 +43,7 @@ type Phase = 'loading' | 'restoring' | 'running' | 'completing' | 'closed';
  * runs, the output completes ({@link mayComplete}, S9). Before the first input, {@link Recovery}
  * runs the journal's unfinished inputs again (S13).
  */
-export class Runtime implements RunHost, AdmissionHost, BusyHost, RecoveryHost, CallDeskHost {
+export class Runtime implements RunHost, AdmissionHost, BusyHost, RecoveryHost, CallDeskHost, MailboxHost {
   readonly scheduler: SchedulerLike;
   readonly maxEventsPerRun: number;
   readonly defaultTimeout: number | undefined;
@@ -96,7 +96,7 @@ export class Runtime implements RunHost, AdmissionHost, BusyHost, RecoveryHost, 
     this.inspection = new Inspection(settings.inspect, settings.scheduler, fail, settings.slowBlockAfter);
     this.busy = new BusyDesk(this);
     this.admission = new Admission(this, this.busy, settings);
-    this.mailbox = new Mailbox(settings.scheduler, () => this.completeIfDone(), fail);
+    this.mailbox = new Mailbox(settings.scheduler, this);
     this.recovery = new Recovery(this);
     this.durability =
       settings.store === undefined
@@ -358,6 +358,11 @@ export class Runtime implements RunHost, AdmissionHost, BusyHost, RecoveryHost, 
    */
   private mayComplete(): boolean {
     return this.phase === 'running' && this.sourceDone && !this.mailbox.busy && this.admission.idle;
+  }
+
+  /** {@link MailboxHost}: a drain ended. */
+  mailboxIdle(): void {
+    this.completeIfDone();
   }
 
   private completeIfDone(): void {

@@ -39,3 +39,24 @@ anchorShape(new Activation(none, none, new RoutedEvent('rx-agents/dormant', unde
 anchorShape(new AsyncCall(none, 0, none, [], undefined));
 anchorShape(new MemoryView(none, 'shortTermMemory'));
 anchorShape(new MemoryNode());
+
+// Node's own per-call objects on the runtime's path: the AsyncResource every `queueMicrotask` makes
+// (the mailbox's wake-up), the Immediate of `setImmediate` and the Timeout of `setTimeout` /
+// `setInterval` (rxjs's async scheduler, the journal's commits, users' blocks). Node's functions that
+// call our code — runMicrotask, processImmediate, listOnTimeout — are optimized with it inlined, so when
+// no such object is alive at a full GC their maps go and that code is thrown away and compiled again on
+// the next burst, like ours. The microtask resource is built as `queueMicrotask` builds it (Node 20–24:
+// these options, then a `callback` field); a cleared Immediate and Timeout hold nothing and keep no
+// event-loop handle.
+const noop = (): void => {};
+const microtask = new (process.getBuiltinModule('node:async_hooks').AsyncResource)('Microtask', {
+  requireManualDestroy: true,
+});
+(microtask as unknown as { callback: () => void }).callback = noop;
+anchorShape(microtask);
+const immediate = setImmediate(noop);
+clearImmediate(immediate);
+anchorShape(immediate);
+const timeout = setTimeout(noop, 0);
+clearTimeout(timeout);
+anchorShape(timeout);

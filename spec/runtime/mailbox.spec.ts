@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { asapScheduler } from 'rxjs';
-import { Mailbox, type Mailable } from '../../lib/runtime/mailbox';
+import { Mailbox, type Mailable, type MailboxHost } from '../../lib/runtime/mailbox';
 import { createTestScheduler } from '../../lib/testing';
 
 /** A mailbox item that records its turns and may re-post itself or others during a turn. */
@@ -20,6 +20,11 @@ class Item implements Mailable {
   }
 }
 
+/** A mailbox host from two callbacks. */
+function host(idle: () => unknown, fail: (error: unknown) => unknown): MailboxHost {
+  return { mailboxIdle: () => void idle(), fail: (error) => void fail(error) };
+}
+
 describe('runtime: Mailbox (S4, S6, S11)', () => {
   it('processes items one at a time in post order; a post during a turn never re-enters (S4)', () => {
     const log: string[] = [];
@@ -27,8 +32,10 @@ describe('runtime: Mailbox (S4, S6, S11)', () => {
     let idle = 0;
     const mailbox = new Mailbox<Item>(
       asapScheduler,
-      () => idle++,
-      (e) => errors.push(e),
+      host(
+        () => idle++,
+        (e) => errors.push(e),
+      ),
     );
     const b = new Item('b', log);
     const a = new Item('a', log, () => {
@@ -45,8 +52,10 @@ describe('runtime: Mailbox (S4, S6, S11)', () => {
     const log: string[] = [];
     const mailbox = new Mailbox<Item>(
       asapScheduler,
-      () => undefined,
-      () => undefined,
+      host(
+        () => undefined,
+        () => undefined,
+      ),
     );
     const self: Item = new Item('run', log, () => mailbox.post(self));
     mailbox.post(self);
@@ -64,8 +73,10 @@ describe('runtime: Mailbox (S4, S6, S11)', () => {
       const log: string[] = [];
       const mailbox = new Mailbox<Item>(
         ts,
-        () => log.push(`idle@${ts.now()}`),
-        () => undefined,
+        host(
+          () => log.push(`idle@${ts.now()}`),
+          () => undefined,
+        ),
       );
       ts.schedule(() => mailbox.post(new Item('x', log)), 5);
       ts.flush();
@@ -77,8 +88,10 @@ describe('runtime: Mailbox (S4, S6, S11)', () => {
     const log: string[] = [];
     const mailbox = new Mailbox<Item>(
       asapScheduler,
-      () => undefined,
-      () => undefined,
+      host(
+        () => undefined,
+        () => undefined,
+      ),
     );
     mailbox.post(new Item('x', log));
     expect(log).to.deep.equal([]);
@@ -86,15 +99,53 @@ describe('runtime: Mailbox (S4, S6, S11)', () => {
     expect(log).to.deep.equal(['x:start', 'x:end']);
   });
 
-  it('a throwing turn goes to onError; close() drops queued items and cancels the wake-up', () => {
+  it('each mailbox wakes on its own microtask, in post order, between the promise reactions queued around it', async () => {
+    const log: string[] = [];
+    const first = new Mailbox<Item>(
+      asapScheduler,
+      host(
+        () => log.push('first idle'),
+        () => undefined,
+      ),
+    );
+    const second = new Mailbox<Item>(
+      asapScheduler,
+      host(
+        () => log.push('second idle'),
+        () => undefined,
+      ),
+    );
+    first.post(new Item('a', log));
+    void Promise.resolve().then(() => log.push('reaction 1'));
+    second.post(new Item('b', log));
+    first.post(new Item('c', log)); // its wake-up is already queued: no second one
+    void Promise.resolve().then(() => log.push('reaction 2'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(log).to.deep.equal([
+      'a:start',
+      'a:end',
+      'c:start',
+      'c:end',
+      'first idle',
+      'reaction 1',
+      'b:start',
+      'b:end',
+      'second idle',
+      'reaction 2',
+    ]);
+  });
+
+  it('a throwing turn goes to host.fail; close() drops queued items and cancels the wake-up', () => {
     const ts = createTestScheduler();
     ts.run(() => {
       const log: string[] = [];
       const errors: unknown[] = [];
       const mailbox = new Mailbox<Item>(
         ts,
-        () => undefined,
-        (e) => errors.push(e),
+        host(
+          () => undefined,
+          (e) => errors.push(e),
+        ),
       );
       const boom = new Item('boom', log, () => {
         throw new Error('boom');
