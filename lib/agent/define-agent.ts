@@ -78,7 +78,7 @@ export interface Agent<In = unknown, Out = unknown, Key = unknown, Res extends R
   readonly key: KeySelector<In, Key> | undefined;
   /** Event type name → the actions it triggers, in definition order. */
   readonly routes: ReadonlyMap<string, readonly ActionDef[]>;
-  /** Event type name → event type, for every trigger. */
+  /** Event type name → event type, for every trigger and every type listed in `events`. */
   readonly eventTypes: ReadonlyMap<string, EventType>;
   /** Some action is an async function (the runtime then tracks async contexts for S5). */
   readonly hasAsyncActions: boolean;
@@ -111,6 +111,16 @@ export interface AgentConfig<In, Out, Key = unknown, Res extends Resources = Res
    * signal of another type is rejected, and a signal is validated by its type's schema. @default []
    */
   readonly signals?: readonly EventType[];
+  /**
+   * Event types the actions may send that no action has to be triggered by: notifications. Such an
+   * event is validated and routed like any other — it shows in lifecycle events, traces and the
+   * timeline, and it starts every action that lists it (yours, added later) — but when none does it
+   * is routed to nothing instead of failing the run with `UnroutedEventError`. @default []
+   *
+   * @example
+   * defineAgent({ name: 'steps', events: [StepDone], actions: (action) => [...] }) // sending StepDone.of(...) needs no handler
+   */
+  readonly events?: readonly EventType[];
   /** The actions, as a list or as a function of a typed `action` factory. */
   readonly actions: readonly ActionDef[] | ((action: ActionFactory<In, Out, Key, Res>) => readonly ActionDef[]);
 }
@@ -224,7 +234,7 @@ export function defineAgent<In = unknown, Out = unknown, Key = unknown, Res exte
       `Expected defineAgent to get a config object { name, actions }, got ${describe(config)}.`,
     );
   }
-  const { name, input, output, key, resources = {}, actions, signals = [] } = config;
+  const { name, input, output, key, resources = {}, actions, signals = [], events = [] } = config;
   if (typeof name !== 'string' || name.length === 0) {
     throw new AgentDefinitionError(`Expected the agent name to be a non-empty string, got ${describe(name)}.`);
   }
@@ -279,20 +289,18 @@ export function defineAgent<In = unknown, Out = unknown, Key = unknown, Res exte
       else if (!routed.includes(def)) routed.push(def);
     }
   });
+  checkTypeList(name, 'events', events).forEach((t) => {
+    const known = eventTypes.get(t.type);
+    if (known !== undefined && known !== t)
+      throw new AgentDefinitionError(
+        `Agent \`${name}\` uses two different event types named \`${t.type}\`: give each defineEvent a unique type name.`,
+      );
+    eventTypes.set(t.type, t);
+    // Routed to no action: a shared empty list, so routing it allocates nothing.
+    if (!routes.has(t.type)) routes.set(t.type, NO_ACTIONS);
+  });
   const signalTypes = new Map<string, EventType>();
-  if (!Array.isArray(signals))
-    throw new AgentDefinitionError(
-      `The \`signals\` of agent \`${name}\` must be an array of event types, got ${describe(signals)}.`,
-    );
-  signals.forEach((t: unknown, i: number) => {
-    if (!isEventType(t))
-      throw new AgentDefinitionError(
-        `Signal ${i} of agent \`${name}\` is not an event type: make one with defineEvent(type, schema).`,
-      );
-    if (t.type === OutputEvent.type || t.type === InputEvent.type)
-      throw new AgentDefinitionError(
-        `Agent \`${name}\` lists \`${t.type}\` as a signal; signals are external event types made with defineEvent.`,
-      );
+  checkTypeList(name, 'signals', signals).forEach((t) => {
     const known = signalTypes.get(t.type) ?? eventTypes.get(t.type);
     if (known !== undefined && known !== t)
       throw new AgentDefinitionError(
@@ -318,6 +326,30 @@ export function defineAgent<In = unknown, Out = unknown, Key = unknown, Res exte
     signalTypes,
   });
 }
+
+/** Checks a list of event types given as `events` or `signals`: made with defineEvent, not InputEvent/OutputEvent. */
+function checkTypeList(agent: string, option: 'events' | 'signals', list: unknown): readonly EventType[] {
+  if (!Array.isArray(list))
+    throw new AgentDefinitionError(
+      `The \`${option}\` of agent \`${agent}\` must be an array of event types, got ${describe(list)}.`,
+    );
+  list.forEach((t: unknown, i: number) => {
+    if (!isEventType(t))
+      throw new AgentDefinitionError(
+        `${option === 'signals' ? 'Signal' : 'Event'} ${i} of agent \`${agent}\`${option === 'events' ? "'s `events`" : ''} is not an event type: make one with defineEvent(type, schema).`,
+      );
+    if (t.type === OutputEvent.type || t.type === InputEvent.type)
+      throw new AgentDefinitionError(
+        option === 'signals'
+          ? `Agent \`${agent}\` lists \`${t.type}\` as a signal; signals are external event types made with defineEvent.`
+          : `Agent \`${agent}\` lists \`${t.type}\` in \`events\`; list only event types made with defineEvent (InputEvent and OutputEvent are built in).`,
+      );
+  });
+  return list as readonly EventType[];
+}
+
+/** The route of an event type listed in `events` that no action is triggered by. */
+const NO_ACTIONS = Object.freeze([]) as unknown as ActionDef[];
 
 function describe(value: unknown): string {
   if (typeof value === 'function') return `a function${value.name ? ` \`${value.name}\`` : ''}`;

@@ -49,6 +49,21 @@ export function fastCheck(schema: z.ZodType): FastCheck {
   return check;
 }
 
+/**
+ * Gives `schema` a fast path of its own, used by {@link fastParse} (so by event and input
+ * validation) instead of a compiled one: `check(payload)` answers exactly what zod's
+ * `safeParse(payload).data` would be, or {@link ASK_ZOD} (then zod decides, and builds the error).
+ * For schemas whose usual payloads a cheaper test recognises, e.g. objects a library built itself
+ * (the ReAct loop's payloads, lib/llm/events.ts). The same guarantee as the compiled paths: it
+ * only ever accepts what zod accepts, and produces what zod produces.
+ *
+ * @example
+ * setFastPath(schema, (p) => (p instanceof LoopState ? p : ASK_ZOD));
+ */
+export function setFastPath(schema: z.ZodType, check: (payload: unknown) => unknown): void {
+  compiled.set(schema, check);
+}
+
 /** Zod 4 keeps a schema's definition in `_zod.def`; only plain definitions with these keys qualify. */
 interface Def {
   readonly type?: unknown;

@@ -235,24 +235,31 @@ export function makeTool(parts: ToolParts): Tool {
   };
   if (timeout === undefined && limiter === null) {
     // No timer and no budget to hold: a call is `execute` itself, and its value or Promise is the block's result.
-    const direct: DirectCall = (args, options, promises) => {
+    const direct: DirectCall = (args, options, promises, finish) => {
       let value: unknown;
       try {
         value = execute(args, options);
       } catch (error) {
-        return thrown(error);
+        return finish(thrown(error));
       }
       if (isObservable(value))
         return value.pipe(
           last(),
           map(returned),
           catchError((e: unknown) => of(thrown(e))),
+          map(finish),
         );
-      if (!isThenable(value)) return returned(value);
-      if (promises) return Promise.resolve(value).then(returned, thrown);
+      if (!isThenable(value)) return finish(returned(value));
+      // One step from the tool's Promise to the caller's result (not one for the outcome and one for `finish`).
+      if (promises)
+        return Promise.resolve(value).then(
+          (v) => finish(returned(v)),
+          (e: unknown) => finish(thrown(e)),
+        );
       return from(value).pipe(
         map(returned),
         catchError((e: unknown) => of(thrown(e))),
+        map(finish),
       );
     };
     Object.defineProperty(tool, DIRECT, { value: direct });
@@ -261,15 +268,17 @@ export function makeTool(parts: ToolParts): Tool {
 }
 
 /**
- * A tool call with the least machinery: `execute` runs at once and its outcome is a value, a
- * Promise (when `promises`: the operator's scheduler can follow one), or an Observable. Only
- * tools without a timeout and without a concurrency budget have one ({@link directCall}).
+ * A tool call with the least machinery: `execute` runs at once and `finish` of its outcome is the
+ * result: a value, a Promise (when `promises`: the operator's scheduler can follow one), or an
+ * Observable. Only tools without a timeout and without a concurrency budget have one
+ * ({@link directCall}).
  */
-export type DirectCall = (
+export type DirectCall = <R>(
   args: unknown,
   options: ToolExecutionOptions,
   promises: boolean,
-) => ToolOutcome | Promise<ToolOutcome> | Observable<ToolOutcome>;
+  finish: (outcome: ToolOutcome) => R,
+) => R | Promise<R> | Observable<R>;
 
 const DIRECT = Symbol('rx-agents.tool-direct');
 

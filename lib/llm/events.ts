@@ -1,5 +1,6 @@
 import { z } from 'zod/v4';
 import { defineEvent } from '../events/define-event';
+import { ASK_ZOD, setFastPath } from '../events/fast-parse';
 import type { ChatResponse, TokenUsage } from './chat-model';
 import { isChatMessage, isToolCall, type ChatMessage, type ToolCall, type ToolMessage } from './messages';
 
@@ -142,7 +143,7 @@ function loopPayload<P>(
   full: z.ZodType,
 ): z.ZodType<P> {
   // A check function rather than superRefine: no closure is made per parse (this runs at every send of the loop).
-  return z.custom<P>().check((ctx) => {
+  const schema = z.custom<P>().check((ctx) => {
     const payload = ctx.value;
     if (payload instanceof built && trusted(payload)) return;
     const parsed = full.safeParse(payload);
@@ -150,6 +151,10 @@ function loopPayload<P>(
     for (const issue of parsed.error.issues)
       ctx.issues.push({ code: 'custom', message: issue.message, path: issue.path as PropertyKey[], input: payload });
   });
+  // The runtime's event validation takes a loop-built payload without zod's parse (4 objects per send): zod
+  // would accept it as it is. Anything else still goes through zod, which checks it and builds the error.
+  setFastPath(schema, (payload) => (payload instanceof built && trusted(payload as P) ? payload : ASK_ZOD));
+  return schema;
 }
 
 const always = (): boolean => true;
@@ -160,7 +165,7 @@ export const ChatRequestEvent = defineEvent(
   loopPayload<ChatRequestPayload>(ChatRequestState, always, z.object(loop)),
 );
 
-/** The model answered (`messages` does not include the answer yet). Handled by `llm.decide`. */
+/** The model answered (`messages` does not include the answer yet). Sent by `llm.model` before what follows (a notification: no loop action handles it). */
 export const ChatResponseEvent = defineEvent(
   'rx-agents/llm/chat-response',
   loopPayload<ChatResponsePayload>(
@@ -199,7 +204,7 @@ export const ToolApprovalResponseEvent = defineEvent(
   }),
 );
 
-/** The tools answered (`messages` ends with their results, in call order). Handled by `llm.observe`. */
+/** The tools answered (`messages` ends with their results, in call order). Sent by `llm.tools` / `llm.approved` before the next ChatRequestEvent (a notification: no loop action handles it). */
 export const ToolResponseEvent = defineEvent(
   'rx-agents/llm/tool-response',
   loopPayload<ToolResponsePayload>(

@@ -6,7 +6,7 @@ import { InputEvent, OutputEvent, type EventType } from '../events/define-event'
 import type { Call } from '../context/call';
 import type { RunnerContext } from '../context/runner-context';
 import { chat } from './chat';
-import type { CallSettings, ChatModel, ModelRequest, TokenUsage } from './chat-model';
+import type { CallSettings, ChatModel, ChatResponse, ModelRequest, TokenUsage } from './chat-model';
 import { toToolSpec, type Tool } from './define-tool';
 import { MaxStepsError, StructuredOutputError } from './errors';
 import {
@@ -15,6 +15,8 @@ import {
   ChatResponseEvent,
   ChatResponseState,
   type ChatResponsePayload,
+  type LoopState,
+  type ToolRequestPayload,
   ToolApprovalRequestEvent,
   ToolApprovalResponseEvent,
   ToolRequestEvent,
@@ -22,7 +24,7 @@ import {
   ToolResponseEvent,
   ToolResponseState,
 } from './events';
-import type { ChatMessage, ToolCall } from './messages';
+import type { ChatMessage, ToolCall, ToolMessage } from './messages';
 import { startTools, type ApprovalDecision } from './run-tools';
 import { structuredOutput } from './structured-output';
 import { trimHistory } from './history';
@@ -80,6 +82,7 @@ export interface ReactAgentOptions<In, T> {
 const HISTORY = 'llm.history';
 const NO_USAGE: TokenUsage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
 const NONE: readonly ToolCall[] = [];
+const NO_MESSAGES: readonly ChatMessage[] = [];
 
 /**
  * A ReAct agent: the model answers or calls tools; the tool calls of one turn run in parallel;
@@ -87,10 +90,15 @@ const NONE: readonly ToolCall[] = [];
  * (use it with `agentOperator` / `runAgent`), made of events and actions:
  *
  * ```
- * InputEvent ─llm.start→ ChatRequestEvent ─llm.model→ ChatResponseEvent ─llm.decide→ OutputEvent (answer)
- *                              ↑                                        └→ ToolRequestEvent ─llm.tools→ ToolResponseEvent
- *                              └──────────────────────── llm.observe ←──────────────────────────────────────┘
+ * InputEvent ─llm.start→ ChatRequestEvent ─llm.model→ (ChatResponseEvent) → OutputEvent (answer)
+ *                              ↑                                         └→ ToolRequestEvent ─llm.tools→ (ToolResponseEvent)
+ *                              └─────────────────────────────────────────────────────────────────────────────────┘
  * ```
+ *
+ * ChatResponseEvent and ToolResponseEvent are notifications: `llm.model` sends ChatResponseEvent
+ * and then what follows (ToolRequestEvent, the answer, or a repair request); `llm.tools` sends
+ * ToolResponseEvent and then the next ChatRequestEvent. Your actions on them start before the
+ * next step's action (events are routed in send order, S4).
  *
  * Semantics: each model call and each tool call is its own `executeAsync` block and journal
  * entry (S13); runs of one key are serial (S1), so a key's conversation is never interleaved;
@@ -138,13 +146,22 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
   const specs = tools.map(toToolSpec);
   const gatedTools = tools.some((t) => t.approval !== 'never');
   const structured = output === undefined ? undefined : structuredOutput(output);
+  // One frozen system message shared by every run's conversation (messages are never changed in place).
+  const systemMessage: ChatMessage | undefined =
+    system === undefined ? undefined : Object.freeze({ role: 'system' as const, content: system });
   const runOptions = scheduler === undefined ? {} : { scheduler };
 
   /** A model request from the conversation. */
   // What every request of this agent has after its messages, built once (the key order is part of the call's fingerprint).
   const tail = { ...(specs.length > 0 ? { tools: specs } : {}), ...(stream ? { stream: true } : {}) };
+  // No settings (the usual case): a literal of the same keys in the same order, without two object spreads per call.
+  const plainRequest = Object.keys(settings).length === 0 && !stream;
   const request = (messages: readonly ChatMessage[]): ModelRequest => {
-    const base = { ...settings, messages, ...tail };
+    const base: ModelRequest = !plainRequest
+      ? { ...settings, messages, ...tail }
+      : specs.length > 0
+        ? { messages, tools: specs }
+        : { messages };
     return structured === undefined ? base : structured.apply(base, model);
   };
   const add = (a: TokenUsage, b: TokenUsage): TokenUsage => ({
@@ -163,7 +180,7 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
     ctx.sendEvent(ChatRequestEvent.of(new ChatRequestState(messages, step, repairsDone, usage)));
   };
 
-  /** `llm.decide`: tool calls to run, a repair round, or the answer. */
+  /** After the model answered (in `llm.model`, once ChatResponseEvent is sent): tool calls to run, a repair round, or the answer. */
   const decide = (ctx: RunnerContext, p: ChatResponsePayload): void => {
     const message = p.response.message;
     const messages: ChatMessage[] = [...p.messages, message];
@@ -192,64 +209,82 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
     ctx.sendEvent(OutputEvent.of({ text: message.content, output: value, steps: p.step, usage: p.usage }));
   };
 
+  /** `llm.model`, once the model answered: ChatResponseEvent, then what follows. */
+  const answered = (ctx: RunnerContext, p: LoopState, response: ChatResponse): void => {
+    const state = new ChatResponseState(p.messages, p.step + 1, p.repairs, add(p.usage, response.usage), response);
+    // A notification (no loop action handles it): your actions on it start before the next step's.
+    ctx.sendEvent(ChatResponseEvent.of(state));
+    decide(ctx, state);
+  };
+
+  /** `llm.tools`: the turn's calls, started; `null` if some need approval (ToolApprovalRequestEvent is sent instead). */
+  const turnCalls = (ctx: RunnerContext, p: ToolRequestPayload): Call<ToolMessage>[] | null => {
+    const pending = !gatedTools
+      ? NONE
+      : p.calls.filter((c) => {
+          const tool = byName.get(c.name);
+          if (tool === undefined) return false;
+          const parsed = tool.validate(c.arguments);
+          return parsed.ok && tool.needsApproval(parsed.value);
+        });
+    if (pending.length === 0) return startTools(ctx, byName, p.calls, runOptions);
+    ctx.sendEvent(ToolApprovalRequestEvent.of({ ...p, pending }));
+    return null;
+  };
+
+  /** `llm.approved`: the calls, started with the decisions. */
+  const approvedCalls = (
+    ctx: RunnerContext,
+    p: { readonly calls: readonly ToolCall[]; readonly approvals: unknown },
+  ): Call<ToolMessage>[] =>
+    startTools(ctx, byName, p.calls, { ...runOptions, approvals: p.approvals as Record<string, ApprovalDecision> });
+
+  /** After the tools answered (in `llm.tools` / `llm.approved`): ToolResponseEvent, then the next model call. */
+  const observe = (ctx: RunnerContext, p: LoopState, results: ToolMessage[]): void => {
+    const messages = [...p.messages, ...results];
+    ctx.sendEvent(ToolResponseEvent.of(new ToolResponseState(messages, p.step, p.repairs, p.usage, results)));
+    ask(ctx, messages, p.step, p.repairs, p.usage);
+  };
+
   const agent = defineAgent<In, AgentAnswer<T>>({
     name,
     signals,
+    // Sent for your actions and for the lifecycle/timeline; the loop itself goes on in the action that sent them.
+    events: [ChatResponseEvent, ToolResponseEvent],
     actions: (action) => {
       const loop = [
         action('llm.start', InputEvent, (event, ctx) => {
-          const past = history === false ? [] : ((ctx.shortTermMemory.get(HISTORY) ?? []) as unknown as ChatMessage[]);
-          const messages: ChatMessage[] = [
-            ...(system === undefined ? [] : [{ role: 'system' as const, content: system }]),
-            ...past,
-            { role: 'user', content: prompt(event.payload) },
-          ];
+          const question: ChatMessage = { role: 'user', content: prompt(event.payload) };
+          const past = history === false ? NO_MESSAGES : (ctx.shortTermMemory.get(HISTORY) as unknown as ChatMessage[]);
+          const messages: ChatMessage[] =
+            past === undefined || past.length === 0
+              ? systemMessage === undefined
+                ? [question]
+                : [systemMessage, question]
+              : [...(systemMessage === undefined ? NO_MESSAGES : [systemMessage]), ...past, question];
           ask(ctx, messages, 0, 0, NO_USAGE);
         }),
+        // The generators are kept small (a generator object holds all of its function's registers), wait with
+        // `yield call` (the runtime resumes them with the call's value: no iterator steps as with `yield*`),
+        // and leave the work before and after the wait to plain functions.
         action('llm.model', ChatRequestEvent, function* (event, ctx) {
-          const p = event.payload;
-          const response = yield* chat(ctx, model, request(p.messages));
-          ctx.sendEvent(
-            ChatResponseEvent.of(
-              new ChatResponseState(p.messages, p.step + 1, p.repairs, add(p.usage, response.usage), response),
-            ),
-          );
+          const response = (yield chat(ctx, model, request(event.payload.messages))) as ChatResponse;
+          answered(ctx, event.payload, response);
         }),
-        action('llm.decide', ChatResponseEvent, (event, ctx) => decide(ctx, event.payload)),
         action('llm.tools', ToolRequestEvent, function* (event, ctx) {
-          const p = event.payload;
-          const pending = !gatedTools
-            ? NONE
-            : p.calls.filter((c) => {
-                const tool = byName.get(c.name);
-                if (tool === undefined) return false;
-                const parsed = tool.validate(c.arguments);
-                return parsed.ok && tool.needsApproval(parsed.value);
-              });
-          if (pending.length > 0) {
-            ctx.sendEvent(ToolApprovalRequestEvent.of({ ...p, pending }));
-            return;
-          }
-          const results = yield* waitAll(startTools(ctx, byName, p.calls, runOptions));
-          ctx.sendEvent(
-            ToolResponseEvent.of(
-              new ToolResponseState([...p.messages, ...results], p.step, p.repairs, p.usage, results),
-            ),
-          );
+          const calls = turnCalls(ctx, event.payload);
+          if (calls === null) return;
+          // Last first: calls started together usually settle in start order, so by the time it has, the others
+          // have too, and the action resumes once (no combined call either: this is the per-step path).
+          const results = new Array<ToolMessage>(calls.length);
+          for (let i = calls.length - 1; i >= 0; i--) results[i] = (yield calls[i] as Call<ToolMessage>) as ToolMessage;
+          observe(ctx, event.payload, results);
         }),
         action('llm.approved', ToolApprovalResponseEvent, function* (event, ctx) {
-          const { approvals, ...p } = event.payload;
-          const decisions = approvals as Record<string, ApprovalDecision>;
-          const results = yield* waitAll(startTools(ctx, byName, p.calls, { ...runOptions, approvals: decisions }));
-          ctx.sendEvent(
-            ToolResponseEvent.of(
-              new ToolResponseState([...p.messages, ...results], p.step, p.repairs, p.usage, results),
-            ),
-          );
-        }),
-        action('llm.observe', ToolResponseEvent, (event, ctx) => {
-          const p = event.payload;
-          ask(ctx, p.messages, p.step, p.repairs, p.usage);
+          const calls = approvedCalls(ctx, event.payload);
+          const results = new Array<ToolMessage>(calls.length);
+          for (let i = calls.length - 1; i >= 0; i--) results[i] = (yield calls[i] as Call<ToolMessage>) as ToolMessage;
+          observe(ctx, event.payload, results);
         }),
       ];
       const own = actions === undefined ? [] : actions(action as ActionFactory<In>);
@@ -266,15 +301,4 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
     },
   });
   return agent;
-}
-
-/**
- * Waits for calls already started (they run in parallel): the same as `ctx.all` here, with no
- * combined call. The last one first: calls started together usually settle in start order, so
- * by the time it has, the others have too, and the action resumes once.
- */
-function* waitAll<T>(calls: readonly Call<T>[]): Generator<Call<unknown>, T[], unknown> {
-  const values = new Array<T>(calls.length);
-  for (let i = calls.length - 1; i >= 0; i--) values[i] = yield* calls[i] as Call<T>;
-  return values;
 }

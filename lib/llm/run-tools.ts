@@ -1,4 +1,4 @@
-import { asyncScheduler, isObservable, type Observable, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, type Observable, type SchedulerLike } from 'rxjs';
 import { map } from 'rxjs/operators';
 import type { RunnerContext } from '../context/runner-context';
 import type { Call } from '../context/call';
@@ -156,10 +156,7 @@ function toolBlock(
     const options: ToolExecutionOptions =
       signal instanceof AbortSignal ? { signal, toolCallId: call.id } : new LazySignal(signal, call.id);
     if (direct === undefined) return tool.invoke(args, options, scheduler).pipe(map(message));
-    const outcome = direct(args, options, promises);
-    if (outcome instanceof Promise) return outcome.then(message);
-    if (isObservable(outcome)) return outcome.pipe(map(message));
-    return message(outcome);
+    return direct(args, options, promises, message);
   };
 }
 

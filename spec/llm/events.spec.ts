@@ -13,6 +13,9 @@ import {
   type ChatMessage,
 } from '../../lib/llm';
 import { scriptedModel } from '../../lib/llm/testing';
+import { ChatRequestState, ChatResponseState } from '../../lib/llm/events';
+import { ASK_ZOD, fastParse } from '../../lib/events/fast-parse';
+import { recordLifecycle } from '../../lib/testing';
 
 const usage = { inputTokens: 1, outputTokens: 1, totalTokens: 2 };
 
@@ -51,6 +54,22 @@ describe('llm/events — the loop events check what user code sends, not what th
     ).to.deep.equal([['response']]);
   });
 
+  it('the runtime takes a loop-built payload without zod (fast path); a user-built one goes to zod', () => {
+    const state = new ChatRequestState([user('hi')], 0, 0, usage);
+    expect(fastParse(ChatRequestEvent.schema, state)).to.equal(state);
+    expect(fastParse(ChatRequestEvent.schema, { messages: [user('hi')], step: 0, repairs: 0, usage })).to.equal(
+      ASK_ZOD,
+    );
+    // The model's answer is not the loop's: a built ChatResponse payload with a bad response goes to zod, which refuses it.
+    const response = { message: { role: 'assistant', content: 'x', toolCalls: [] }, finishReason: 'stop', usage };
+    const bad = new ChatResponseState([user('hi')], 1, 0, usage, response as never);
+    expect(fastParse(ChatResponseEvent.schema, bad)).to.equal(ASK_ZOD);
+    expect(ChatResponseEvent.schema.safeParse(bad).success).to.equal(false);
+    const good = new ChatResponseState([user('hi')], 1, 0, usage, { ...response, provider: 'p', model: 'm' } as never);
+    expect(fastParse(ChatResponseEvent.schema, good)).to.equal(good);
+    expect(ChatResponseEvent.schema.safeParse(good).data).to.equal(good); // what zod gives, too
+  });
+
   it('a bad payload sent by a user action between steps fails the run with EventValidationError', async () => {
     const echo = defineTool({
       name: 'echo',
@@ -80,5 +99,38 @@ describe('llm/events — the loop events check what user code sends, not what th
     const cause = (error as ActionError).cause;
     expect(cause).to.be.instanceOf(EventValidationError);
     expect((cause as EventValidationError).issues.map((i) => i.path)).to.deep.equal([['messages']]);
+  });
+
+  it('ChatResponseEvent and ToolResponseEvent are notifications: sent and routed every step, your actions on them run', async () => {
+    const echo = defineTool({
+      name: 'echo',
+      description: 'd',
+      input: z.object({ x: z.number() }),
+      execute: ({ x }) => x,
+    });
+    const seen: string[] = [];
+    const agent = reactAgent({
+      model: scriptedModel([{ toolCalls: [{ name: 'echo', arguments: { x: 1 } }] }, { text: 'done' }]),
+      tools: [echo],
+      actions: (action) => [
+        action('answers', ChatResponseEvent, (event) => void seen.push(`response ${event.payload.step}`)),
+        action('results', ToolResponseEvent, (event) => void seen.push(`results ${event.payload.results.length}`)),
+      ],
+    });
+    const recorder = recordLifecycle();
+    const out = await lastValueFrom(of('go').pipe(agentOperator(agent, { inspect: recorder.inspect }), toArray()));
+    expect(out).to.have.length(1);
+    expect(seen).to.deep.equal(['response 1', 'results 1', 'response 2']);
+    const routed = recorder.events.flatMap((e) =>
+      e.type === 'event.routed' && e.eventType.startsWith('rx-agents/llm/') ? [[e.eventType.slice(14), e.actions]] : [],
+    );
+    expect(routed).to.deep.equal([
+      ['chat-request', ['llm.model']],
+      ['chat-response', ['answers']],
+      ['tool-request', ['llm.tools']],
+      ['tool-response', ['results']],
+      ['chat-request', ['llm.model']],
+      ['chat-response', ['answers']],
+    ]);
   });
 });
