@@ -1,6 +1,7 @@
-import { isObservable, type Observable, type Subscription } from 'rxjs';
+import { isObservable, Subscriber, type Observable, type Subscription } from 'rxjs';
 import type { AsyncCallOptions, Call } from '../context/call';
 import { AbortedError, AsyncTimeoutError, EmptyAsyncResultError } from '../errors';
+import { anchorShape } from './anchor-shape';
 import { RetryPolicyError } from './wait-errors';
 import type { ExecutorTask } from './executor';
 
@@ -184,17 +185,23 @@ export class AsyncCall<T> implements Call<T>, ExecutorTask {
   }
 
   private subscribeTo(observable: Observable<unknown>): void {
-    let last: unknown;
-    let seen = false;
-    this.subscription = observable.subscribe({
-      next: (v) => {
-        last = v;
-        seen = true;
-      },
-      error: (e) => this.onFailure(e),
-      complete: () =>
-        seen ? this.settle(FULFILLED, last) : this.onFailure(new EmptyAsyncResultError(this.host.actionName)),
-    });
+    // A Subscriber of our own: RxJS uses it as it is (no SafeSubscriber + ConsumerObserver around a
+    // three-closure observer), and nothing is compiled per subscription.
+    // Held before subscribing: a synchronous failure that retries at once subscribes again and holds the new one.
+    const subscriber = new CallSubscriber(this as AsyncCall<unknown>);
+    this.subscription = subscriber;
+    observable.subscribe(subscriber);
+  }
+
+  /** {@link CallSubscriber}: the Observable completed (after `seen` values, the last being `last`). */
+  observableCompleted(seen: boolean, last: unknown): void {
+    if (seen) this.settle(FULFILLED, last);
+    else this.onFailure(new EmptyAsyncResultError(this.host.actionName));
+  }
+
+  /** {@link CallSubscriber}: the Observable failed. */
+  observableFailed(error: unknown): void {
+    this.onFailure(error);
   }
 
   private fulfil(value: unknown): void {
@@ -348,3 +355,42 @@ export class AsyncCall<T> implements Call<T>, ExecutorTask {
     done?.();
   }
 }
+
+/**
+ * What a call subscribes to its block's Observable with: keeps the last value and settles the
+ * call when the Observable completes (or fails it). Being a `Subscriber`, RxJS takes it as it is.
+ */
+class CallSubscriber extends Subscriber<unknown> {
+  private last: unknown = undefined;
+  private seen = false;
+
+  constructor(private readonly call: AsyncCall<unknown>) {
+    super();
+  }
+
+  protected override _next(value: unknown): void {
+    this.last = value;
+    this.seen = true;
+  }
+
+  protected override _error(error: unknown): void {
+    try {
+      this.call.observableFailed(error);
+    } finally {
+      this.unsubscribe();
+    }
+  }
+
+  protected override _complete(): void {
+    try {
+      this.call.observableCompleted(this.seen, this.last);
+    } finally {
+      this.unsubscribe();
+    }
+  }
+}
+
+// A closed one keeps its class's maps (and the code compiled against them) across idle gaps (shape-anchor.ts).
+const dormant = new CallSubscriber(null as never);
+dormant.unsubscribe();
+anchorShape(dormant);
