@@ -1,7 +1,7 @@
 import { Observable, type Observer, type Subscriber } from 'rxjs';
 import type { RunnerContext } from '../context/runner-context';
 import type { Call } from '../context/call';
-import { runChannel } from '../runtime/run-channel';
+import { MappedResult, runChannel, runContext, SKIP } from '../runtime/run-channel';
 import type { ChatModel, ChatResponse, ModelEvent, ModelRequest } from './chat-model';
 
 /**
@@ -23,12 +23,17 @@ import type { ChatModel, ChatResponse, ModelEvent, ModelRequest } from './chat-m
  * })
  */
 export function chat(ctx: RunnerContext, model: ChatModel, request: ModelRequest): Call<ChatResponse> {
-  const channel = runChannel(ctx);
   const plain = blocksOf(model);
-  // Nothing to stream and nobody listening: the block is the model's own, shared by all its calls.
-  if (channel === undefined || (request.stream !== true && !channel.inspecting))
-    return ctx.executeAsync(plain.callModel, plain.name, request);
   const streaming = request.stream === true;
+  if (!streaming) {
+    // Nothing to stream and nobody listening: the block is the model's own, shared by all its calls. In the
+    // runtime's context the call itself takes the response out of the model's events (no Observable around it).
+    const kind = runContext(ctx);
+    if (kind === 'quiet') return ctx.executeAsync(plain.mapped, plain.name, request) as unknown as Call<ChatResponse>; // settles with responseOf's value
+    if (kind === undefined) return ctx.executeAsync(plain.callModel, plain.name, request);
+  }
+  const channel = runChannel(ctx);
+  if (channel === undefined) return ctx.executeAsync(plain.callModel, plain.name, request);
   // Chunks that arrive before executeAsync returned (a synchronous model) wait for the call id; they are
   // sent in the same sync block, before anything else can reach the sink.
   let source: string | null = null;
@@ -83,6 +88,8 @@ export function chat(ctx: RunnerContext, model: ChatModel, request: ModelRequest
 interface ModelBlocks {
   readonly name: string;
   readonly callModel: (model: string, request: ModelRequest) => Observable<ChatResponse>;
+  /** The same block for the runtime's own calls: the model's events, the call keeping the response (`responseOf`). */
+  readonly mapped: (model: string, request: ModelRequest) => MappedResult<ModelEvent>;
 }
 
 const blocks = new WeakMap<ChatModel, ModelBlocks>();
@@ -94,9 +101,21 @@ function blocksOf(model: ChatModel): ModelBlocks {
     // The block is named callModel and takes (`<provider>/<model id>`, request): its journal fingerprint (S13).
     const callModel = (_model: string, request: ModelRequest): Observable<ChatResponse> =>
       new Observable<ChatResponse>((subscriber) => model.call(request).subscribe(new ResponseOnly(subscriber)));
-    blocks.set(model, (found = { name: modelName(model), callModel }));
+    blocks.set(model, (found = { name: modelName(model), callModel, mapped: mappedBlock(model) }));
   }
   return found;
+}
+
+/** The block of a model call in the runtime's context (named `callModel` like the other: the same journal fingerprint, S13). */
+function mappedBlock(model: ChatModel): (model: string, request: ModelRequest) => MappedResult<ModelEvent> {
+  return function callModel(_model: string, request: ModelRequest): MappedResult<ModelEvent> {
+    return new MappedResult(model.call(request), responseOf, undefined);
+  };
+}
+
+/** The response out of a model's events; its chunks are dropped (the call keeps the last response). */
+function responseOf(event: ModelEvent): ChatResponse | typeof SKIP {
+  return event.type === 'response' ? event.response : SKIP;
 }
 
 /** Passes the model's `response` on and drops its chunks (one object per call, no closures). */

@@ -152,23 +152,57 @@ export class AsyncCall<T> implements Call<T>, ExecutorTask {
 
   /**
    * Follows what the block returned: subscribes to an Observable, `then`s a thenable, or settles
-   * with a value. Called by the host inside the S5 lock, so the Observable's subscribe body and a
-   * custom thenable's `then` run as block code too. A throw is the block's failure.
+   * with a value; a {@link MappedResult} is followed the same way, its values mapped by the call.
+   * Called by the host inside the S5 lock, so the Observable's subscribe body and a custom
+   * thenable's `then` run as block code too. A throw is the block's failure.
    */
   follow(result: unknown): void {
+    if (result instanceof MappedResult) return this.followMapped(result as MappedResult<unknown>);
     this.host.checkResult(result);
-    if (isObservable(result)) this.subscribeTo(result);
-    else if (
-      result !== null &&
-      typeof result === 'object' &&
-      typeof (result as PromiseLike<unknown>).then === 'function'
-    ) {
+    if (isObservable(result)) this.subscribeTo(result, null);
+    else if (isThenable(result)) {
       // Bound methods rather than arrows: two small objects and no closure context per Promise-returning block
       // (this is the per-call allocation of the I/O path; the closures kept `start`'s whole context alive).
-      (result as PromiseLike<unknown>).then(this.fulfil.bind(this), this.onFailure.bind(this));
+      result.then(this.fulfil.bind(this), this.onFailure.bind(this));
     } else {
       this.settle(FULFILLED, result);
     }
+  }
+
+  private followMapped(mapped: MappedResult<unknown>): void {
+    const source = mapped.source;
+    this.host.checkResult(source);
+    if (isObservable(source)) return this.subscribeTo(source, mapped);
+    // Held in `result` while pending (it holds nothing else then), for the handlers: no closure per call.
+    this.result = mapped;
+    source.then(this.mappedValue.bind(this), this.mappedError.bind(this));
+  }
+
+  /** A mapped Promise fulfilled. */
+  private mappedValue(value: unknown): void {
+    if (this.status !== PENDING) return; // settled meanwhile (timeout, abort): `result` holds the outcome
+    let out: unknown;
+    try {
+      out = (this.result as MappedResult<unknown>).onValue(value);
+    } catch (error) {
+      return this.onFailure(error);
+    }
+    if (out === SKIP) this.onFailure(new EmptyAsyncResultError(this.host.actionName));
+    else this.settle(FULFILLED, out);
+  }
+
+  /** A mapped Promise rejected. */
+  private mappedError(error: unknown): void {
+    if (this.status !== PENDING) return;
+    const onError = (this.result as MappedResult<unknown>).onError;
+    if (onError === undefined) return this.onFailure(error);
+    let out: unknown;
+    try {
+      out = onError(error);
+    } catch (thrown) {
+      return this.onFailure(thrown);
+    }
+    this.settle(FULFILLED, out);
   }
 
   // The closures below live in their own methods, so that `start` allocates no closure context.
@@ -184,11 +218,11 @@ export class AsyncCall<T> implements Call<T>, ExecutorTask {
     );
   }
 
-  private subscribeTo(observable: Observable<unknown>): void {
+  private subscribeTo(observable: Observable<unknown>, mapped: MappedResult<unknown> | null): void {
     // A Subscriber of our own: RxJS uses it as it is (no SafeSubscriber + ConsumerObserver around a
     // three-closure observer), and nothing is compiled per subscription.
     // Held before subscribing: a synchronous failure that retries at once subscribes again and holds the new one.
-    const subscriber = new CallSubscriber(this as AsyncCall<unknown>);
+    const subscriber = new CallSubscriber(this as AsyncCall<unknown>, mapped);
     this.subscription = subscriber;
     observable.subscribe(subscriber);
   }
@@ -357,25 +391,54 @@ export class AsyncCall<T> implements Call<T>, ExecutorTask {
 }
 
 /**
- * What a call subscribes to its block's Observable with: keeps the last value and settles the
- * call when the Observable completes (or fails it). Being a `Subscriber`, RxJS takes it as it is.
+ * What a call subscribes to its block's Observable with: keeps the last value (mapped, if the
+ * block returned a {@link MappedResult}) and settles the call when the Observable completes (or
+ * fails it). Being a `Subscriber`, RxJS takes it as it is.
  */
 class CallSubscriber extends Subscriber<unknown> {
   private last: unknown = undefined;
   private seen = false;
 
-  constructor(private readonly call: AsyncCall<unknown>) {
+  constructor(
+    private readonly call: AsyncCall<unknown>,
+    private readonly mapped: MappedResult<unknown> | null,
+  ) {
     super();
   }
 
   protected override _next(value: unknown): void {
+    const mapped = this.mapped;
+    if (mapped !== null) {
+      let out: unknown;
+      try {
+        out = mapped.onValue(value);
+      } catch (error) {
+        // The mapping failed (not the source): the call fails, as with a Promise source; `onError` is not asked.
+        this.isStopped = true;
+        try {
+          return this.call.observableFailed(error);
+        } finally {
+          this.unsubscribe();
+        }
+      }
+      if (out === SKIP) return;
+      value = out;
+    }
     this.last = value;
     this.seen = true;
   }
 
   protected override _error(error: unknown): void {
     try {
-      this.call.observableFailed(error);
+      const onError = this.mapped?.onError;
+      if (onError === undefined) return this.call.observableFailed(error);
+      let out: unknown;
+      try {
+        out = onError(error);
+      } catch (thrown) {
+        return this.call.observableFailed(thrown);
+      }
+      this.call.observableCompleted(true, out);
     } finally {
       this.unsubscribe();
     }
@@ -390,7 +453,36 @@ class CallSubscriber extends Subscriber<unknown> {
   }
 }
 
+/** What a {@link MappedResult}'s `onValue` returns for a value the call does not take (an Observable's other values). */
+export const SKIP: unique symbol = Symbol('rx-agents.skip');
+
+/**
+ * A block's result that the call maps itself before it settles with it: the source's values go
+ * through `onValue` (for an Observable: each one; those mapped to {@link SKIP} are dropped, the
+ * call settles with the last one kept), and a failure through `onError` (a value to settle with,
+ * as `catchError` would; without it the call fails as usual). It saves the Promise hop of a
+ * `.then(map)`, or the Observable wrapper of a filtering operator, per call — for the agent
+ * layer's model and tool blocks, whose results only the runtime's own calls see (made through
+ * its context, `runChannel`). A throw in either function fails the call.
+ *
+ * @example
+ * ctx.executeAsync(function callModel(_m: string, r: ModelRequest) {
+ *   return new MappedResult(model.call(r), (e) => (e.type === 'response' ? e.response : SKIP), undefined);
+ * }, name, request);
+ */
+export class MappedResult<S> {
+  constructor(
+    readonly source: PromiseLike<S> | Observable<S>,
+    readonly onValue: (value: S) => unknown,
+    readonly onError: ((error: unknown) => unknown) | undefined,
+  ) {}
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
 // A closed one keeps its class's maps (and the code compiled against them) across idle gaps (shape-anchor.ts).
-const dormant = new CallSubscriber(null as never);
+const dormant = new CallSubscriber(null as never, null);
 dormant.unsubscribe();
 anchorShape(dormant);

@@ -3,6 +3,7 @@ import type { RunnerContext } from '../context/runner-context';
 import { Activation, type ActivationHost } from './activation';
 import { AbortedError } from '../errors';
 import { AsyncCall } from './async-call';
+export { MappedResult, SKIP } from './async-call';
 import type { ExtensionEvent } from './lifecycle';
 
 const CHUNK = Symbol.for('rx-agents.stream-chunk');
@@ -87,6 +88,20 @@ export interface SettledCall<T> {
 /** The channel of the run that `ctx` belongs to; `undefined` for a context not made by the runtime (a test double). */
 export function runChannel(ctx: RunnerContext): RunChannel | undefined {
   return ctx instanceof Activation ? new Channel(ctx) : undefined;
+}
+
+/**
+ * What kind of context `ctx` is, without making a channel: `'quiet'` — the runtime's, and nobody
+ * listens to lifecycle events (an extension's plain path: no reports to build, and its blocks may
+ * return a {@link MappedResult}); `'inspected'` — the runtime's, with listeners; `undefined` — not
+ * the runtime's (a test double, another runtime's context).
+ *
+ * @example
+ * if (runContext(ctx) === 'quiet') return ctx.executeAsync(block, name, request);
+ */
+export function runContext(ctx: RunnerContext): 'quiet' | 'inspected' | undefined {
+  if (!(ctx instanceof Activation)) return undefined;
+  return ctx.runHost.inspection.on ? 'inspected' : 'quiet';
 }
 
 /** A class, not an object literal with closures: one small allocation per model or tool turn (the per-call path). */
