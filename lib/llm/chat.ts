@@ -27,7 +27,7 @@ export function chat(ctx: RunnerContext, model: ChatModel, request: ModelRequest
   const streaming = request.stream === true;
   if (!streaming) {
     // Nothing to stream and nobody listening: the block is the model's own, shared by all its calls. In the
-    // runtime's context the call itself takes the response out of the model's events (no Observable around it).
+    // runtime's context the call itself takes the response out of the model's events (no Observable around it, see Responses).
     const kind = runContext(ctx);
     if (kind === 'quiet') return ctx.executeAsync(plain.mapped, plain.name, request) as unknown as Call<ChatResponse>; // settles with responseOf's value
     if (kind === undefined) return ctx.executeAsync(plain.callModel, plain.name, request);
@@ -88,7 +88,7 @@ export function chat(ctx: RunnerContext, model: ChatModel, request: ModelRequest
 interface ModelBlocks {
   readonly name: string;
   readonly callModel: (model: string, request: ModelRequest) => Observable<ChatResponse>;
-  /** The same block for the runtime's own calls: the model's events, the call keeping the response (`responseOf`). */
+  /** The same block for the runtime's own calls: the model's events, the call keeping the response ({@link Responses}). */
   readonly mapped: (model: string, request: ModelRequest) => MappedResult<ModelEvent>;
 }
 
@@ -109,13 +109,15 @@ function blocksOf(model: ChatModel): ModelBlocks {
 /** The block of a model call in the runtime's context (named `callModel` like the other: the same journal fingerprint, S13). */
 function mappedBlock(model: ChatModel): (model: string, request: ModelRequest) => MappedResult<ModelEvent> {
   return function callModel(_model: string, request: ModelRequest): MappedResult<ModelEvent> {
-    return new MappedResult(model.call(request), responseOf, undefined);
+    return new Responses(model.call(request));
   };
 }
 
-/** The response out of a model's events; its chunks are dropped (the call keeps the last response). */
-function responseOf(event: ModelEvent): ChatResponse | typeof SKIP {
-  return event.type === 'response' ? event.response : SKIP;
+/** A model's events, of which the call keeps the response (its chunks are dropped): one object per call. */
+class Responses extends MappedResult<ModelEvent> {
+  override onValue(event: ModelEvent): ChatResponse | typeof SKIP {
+    return event.type === 'response' ? event.response : SKIP;
+  }
 }
 
 /** Passes the model's `response` on and drops its chunks (one object per call, no closures). */

@@ -194,11 +194,9 @@ export class AsyncCall<T> implements Call<T>, ExecutorTask {
   /** A mapped Promise rejected. */
   private mappedError(error: unknown): void {
     if (this.status !== PENDING) return;
-    const onError = (this.result as MappedResult<unknown>).onError;
-    if (onError === undefined) return this.onFailure(error);
     let out: unknown;
     try {
-      out = onError(error);
+      out = (this.result as MappedResult<unknown>).onError(error);
     } catch (thrown) {
       return this.onFailure(thrown);
     }
@@ -413,7 +411,7 @@ class CallSubscriber extends Subscriber<unknown> {
       try {
         out = mapped.onValue(value);
       } catch (error) {
-        // The mapping failed (not the source): the call fails, as with a Promise source; `onError` is not asked.
+        // The mapping failed (not the source): the call fails, as with a Promise source; onError is not asked.
         this.isStopped = true;
         try {
           return this.call.observableFailed(error);
@@ -430,11 +428,11 @@ class CallSubscriber extends Subscriber<unknown> {
 
   protected override _error(error: unknown): void {
     try {
-      const onError = this.mapped?.onError;
-      if (onError === undefined) return this.call.observableFailed(error);
+      const mapped = this.mapped;
+      if (mapped === null) return this.call.observableFailed(error);
       let out: unknown;
       try {
-        out = onError(error);
+        out = mapped.onError(error);
       } catch (thrown) {
         return this.call.observableFailed(thrown);
       }
@@ -458,24 +456,30 @@ export const SKIP: unique symbol = Symbol('rx-agents.skip');
 
 /**
  * A block's result that the call maps itself before it settles with it: the source's values go
- * through `onValue` (for an Observable: each one; those mapped to {@link SKIP} are dropped, the
- * call settles with the last one kept), and a failure through `onError` (a value to settle with,
- * as `catchError` would; without it the call fails as usual). It saves the Promise hop of a
- * `.then(map)`, or the Observable wrapper of a filtering operator, per call — for the agent
- * layer's model and tool blocks, whose results only the runtime's own calls see (made through
- * its context, `runChannel`). A throw in either function fails the call.
+ * through {@link onValue} (for an Observable: each one; those mapped to {@link SKIP} are dropped,
+ * the call settles with the last one kept), a failure through {@link onError} (which rethrows
+ * unless overridden: then its value settles the call, as `catchError` would). It saves the
+ * Promise hop of a `.then(map)`, or the Observable wrapper of a filtering operator, per call —
+ * for the agent layer's model and tool blocks, whose results only the runtime's own calls see
+ * (made through its context, see `runContext`). Subclasses carry what the mapping needs (no
+ * closures per call); a throw in either method fails the call (retries apply, as to any failure).
  *
  * @example
- * ctx.executeAsync(function callModel(_m: string, r: ModelRequest) {
- *   return new MappedResult(model.call(r), (e) => (e.type === 'response' ? e.response : SKIP), undefined);
- * }, name, request);
+ * class Responses extends MappedResult<ModelEvent> {
+ *   onValue(e: ModelEvent) { return e.type === 'response' ? e.response : SKIP; }
+ * }
+ * ctx.executeAsync(function callModel(_m: string, r: ModelRequest) { return new Responses(model.call(r)); }, name, request);
  */
-export class MappedResult<S> {
-  constructor(
-    readonly source: PromiseLike<S> | Observable<S>,
-    readonly onValue: (value: S) => unknown,
-    readonly onError: ((error: unknown) => unknown) | undefined,
-  ) {}
+export abstract class MappedResult<S> {
+  constructor(readonly source: PromiseLike<S> | Observable<S>) {}
+
+  /** A value of the source, as the call takes it ({@link SKIP}: not taken). */
+  abstract onValue(value: S): unknown;
+
+  /** The source failed: a value to settle the call with, or a throw to fail it (the default). */
+  onError(error: unknown): unknown {
+    throw error;
+  }
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
