@@ -27,11 +27,24 @@ export function chat(ctx: RunnerContext, model: ChatModel, request: ModelRequest
   const streaming = request.stream === true;
   if (!streaming) {
     // Nothing to stream and nobody listening: the block is the model's own, shared by all its calls. In the
-    // runtime's context the call itself takes the response out of the model's events (no Observable around it, see Responses).
+    // runtime's context the call itself takes the response out of the model's events (see Responses): it
+    // settles with a ChatResponse, and there is no Observable around the model's.
     const kind = runContext(ctx);
-    if (kind === 'quiet') return ctx.executeAsync(plain.mapped, plain.name, request) as unknown as Call<ChatResponse>; // settles with responseOf's value
+    if (kind === 'quiet') return ctx.executeAsync(plain.mapped, plain.name, request) as unknown as Call<ChatResponse>;
     if (kind === undefined) return ctx.executeAsync(plain.callModel, plain.name, request);
   }
+  // In a function of its own: its closures' context is made only on this path, not on every call.
+  return watchedChat(ctx, model, request, plain, streaming);
+}
+
+/** A model call that streams its chunks or is reported to lifecycle listeners. */
+function watchedChat(
+  ctx: RunnerContext,
+  model: ChatModel,
+  request: ModelRequest,
+  plain: ModelBlocks,
+  streaming: boolean,
+): Call<ChatResponse> {
   const channel = runChannel(ctx);
   if (channel === undefined) return ctx.executeAsync(plain.callModel, plain.name, request);
   // Chunks that arrive before executeAsync returned (a synchronous model) wait for the call id; they are
@@ -96,13 +109,15 @@ const blocks = new WeakMap<ChatModel, ModelBlocks>();
 
 /** The shared parts of `model`'s calls, built once per model. */
 function blocksOf(model: ChatModel): ModelBlocks {
-  let found = blocks.get(model);
-  if (found === undefined) {
-    // The block is named callModel and takes (`<provider>/<model id>`, request): its journal fingerprint (S13).
-    const callModel = (_model: string, request: ModelRequest): Observable<ChatResponse> =>
-      new Observable<ChatResponse>((subscriber) => model.call(request).subscribe(new ResponseOnly(subscriber)));
-    blocks.set(model, (found = { name: modelName(model), callModel, mapped: mappedBlock(model) }));
-  }
+  return blocks.get(model) ?? newBlocks(model); // apart: its closure's context is made once per model, not per call
+}
+
+function newBlocks(model: ChatModel): ModelBlocks {
+  // The block is named callModel and takes (`<provider>/<model id>`, request): its journal fingerprint (S13).
+  const callModel = (_model: string, request: ModelRequest): Observable<ChatResponse> =>
+    new Observable<ChatResponse>((subscriber) => model.call(request).subscribe(new ResponseOnly(subscriber)));
+  const found: ModelBlocks = { name: modelName(model), callModel, mapped: mappedBlock(model) };
+  blocks.set(model, found);
   return found;
 }
 

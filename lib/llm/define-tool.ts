@@ -244,25 +244,27 @@ export function makeTool(parts: ToolParts): Tool {
       } catch (error) {
         return finisher.finish(thrown(error));
       }
-      if (isObservable(value))
-        return value.pipe(
-          last(),
-          map(returned),
-          catchError((e: unknown) => of(thrown(e))),
-          map((o) => finisher.finish(o)),
-        );
+      if (isObservable(value)) return finished(value.pipe(last()), outcomes, finisher);
       if (!isThenable(value)) return finisher.finish(returned(value));
       // The call maps the tool's Promise to the finished result itself: one step, no `.then` and no closures per call.
       if (promises) return new PromisedOutcome(value, outcomes, finisher);
-      return from(value).pipe(
-        map(returned),
-        catchError((e: unknown) => of(thrown(e))),
-        map((o) => finisher.finish(o)),
-      );
+      return finished(from(value), outcomes, finisher);
     };
     Object.defineProperty(tool, DIRECT, { value: direct });
   }
   return Object.freeze(tool);
+}
+
+/**
+ * A tool's Observable (or, under virtual time, its Promise as one) as the finisher's result of its
+ * outcome. Apart from the direct call, so that its closures' context is made only on this path.
+ */
+function finished<R>(value: Observable<unknown>, outcomes: ToolOutcomes, finisher: ToolFinisher<R>): Observable<R> {
+  return value.pipe(
+    map(outcomes.returned),
+    catchError((e: unknown) => of(outcomes.thrown(e))),
+    map((o) => finisher.finish(o)),
+  );
 }
 
 /** A tool's outcome makers (what it returned, what it threw). */

@@ -164,9 +164,13 @@ class ToolTask implements ToolFinisher<ToolMessage> {
     const options: ToolExecutionOptions =
       signal instanceof AbortSignal ? { signal, toolCallId: call.id } : new LazySignal(signal, call.id);
     const direct = directCall(this.tool);
-    if (direct === undefined)
-      return this.tool.invoke(this.args, options, this.scheduler).pipe(map((o) => this.finish(o)));
+    if (direct === undefined) return this.invoked(options);
     return direct(this.args, options, this.promises, this);
+  }
+
+  /** A tool without a direct form (a timeout, a budget, MCP), through `invoke`. Apart: its closure's context is made only here. */
+  private invoked(options: ToolExecutionOptions): Observable<ToolMessage> {
+    return this.tool.invoke(this.args, options, this.scheduler).pipe(map((o) => this.finish(o)));
   }
 
   /** The tool message of an outcome (the block's result). */
