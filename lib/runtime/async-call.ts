@@ -39,6 +39,16 @@ const FULFILLED = 1;
 const REJECTED = 2;
 type Status = typeof PENDING | typeof FULFILLED | typeof REJECTED;
 
+// The call's small state in one number (a call object is made per executeAsync; seven fields cost 56 bytes each time):
+// the status in bits 0-1, the flags below, and the attempts made in the bits from ATTEMPT up.
+const STATUS = 0b11;
+const OBSERVED = 1 << 2;
+const REPLAYED = 1 << 3;
+const SUBMITTED = 1 << 4;
+const RECONCILING = 1 << 5;
+const CANCELLED = 1 << 6;
+const ATTEMPT = 1 << 8;
+
 /**
  * The runtime's side of one `executeAsync` call (its public face is {@link Call}). It is both
  * iterable — `const r = yield* ctx.executeAsync(...)` in a generator action — and thenable —
@@ -48,19 +58,10 @@ type Status = typeof PENDING | typeof FULFILLED | typeof REJECTED;
  * {@link rejected}.
  */
 export class AsyncCall<T> implements Call<T>, ExecutorTask {
-  private status: Status = PENDING;
+  /** Status, flags and attempts (see the constants above). */
+  private bits = PENDING;
   /** The value (fulfilled) or the error (rejected): one field, since a call holds one of them. */
   private result: unknown = undefined;
-  /** Someone read the outcome (yield*, await, or ctx.all). An unread failure fails the action. */
-  observed = false;
-  /** The outcome came from the journal (replay), the block did not run. */
-  replayed = false;
-  /** The call went through the runtime's submit (its outcome is journaled when it settles, S13); `ctx.all` calls do not. */
-  submitted = false;
-  /** S13: the call was started before a crash and has no recorded outcome: its `reconcile` runs instead of the block. */
-  reconciling = false;
-  /** Cancelled because it lost a `ctx.any` race: its AbortedError is not journaled (S13). */
-  cancelled = false;
   /** The action suspended on this call, woken when it settles. */
   waiter: { wake(call: AsyncCall<unknown>): void } | null = null;
   /** The next call made in the same run (the run's intrusive call list). */
@@ -71,7 +72,6 @@ export class AsyncCall<T> implements Call<T>, ExecutorTask {
   private done: (() => void) | null = null;
   private subscription: Subscription | null = null;
   private timer: Subscription | null = null;
-  private attempt = 0;
   private idCache: string | null = null;
 
   constructor(
@@ -82,6 +82,59 @@ export class AsyncCall<T> implements Call<T>, ExecutorTask {
     readonly args: readonly unknown[],
     readonly options: AsyncCallOptions | undefined,
   ) {}
+
+  private get status(): Status {
+    return (this.bits & STATUS) as Status;
+  }
+
+  private flag(bit: number, on: boolean): void {
+    this.bits = on ? this.bits | bit : this.bits & ~bit;
+  }
+
+  /** Someone read the outcome (yield*, await, or ctx.all). An unread failure fails the action. */
+  get observed(): boolean {
+    return (this.bits & OBSERVED) !== 0;
+  }
+  set observed(on: boolean) {
+    this.flag(OBSERVED, on);
+  }
+
+  /** The outcome came from the journal (replay), the block did not run. */
+  get replayed(): boolean {
+    return (this.bits & REPLAYED) !== 0;
+  }
+  set replayed(on: boolean) {
+    this.flag(REPLAYED, on);
+  }
+
+  /** The call went through the runtime's submit (its outcome is journaled when it settles, S13); `ctx.all` calls do not. */
+  get submitted(): boolean {
+    return (this.bits & SUBMITTED) !== 0;
+  }
+  set submitted(on: boolean) {
+    this.flag(SUBMITTED, on);
+  }
+
+  /** S13: the call was started before a crash and has no recorded outcome: its `reconcile` runs instead of the block. */
+  get reconciling(): boolean {
+    return (this.bits & RECONCILING) !== 0;
+  }
+  set reconciling(on: boolean) {
+    this.flag(RECONCILING, on);
+  }
+
+  /** Cancelled because it lost a `ctx.any` race: its AbortedError is not journaled (S13). */
+  get cancelled(): boolean {
+    return (this.bits & CANCELLED) !== 0;
+  }
+  set cancelled(on: boolean) {
+    this.flag(CANCELLED, on);
+  }
+
+  /** How many times its block has started (a retry counts again). */
+  private get attempt(): number {
+    return this.bits >>> 8;
+  }
 
   /** Stable identity: `<activation id>#<call index>` (S13). Built on first read, so calls nobody journals or inspects allocate no id strings. */
   get id(): string {
@@ -139,7 +192,7 @@ export class AsyncCall<T> implements Call<T>, ExecutorTask {
   start(done: () => void): void {
     this.done = done;
     if (this.status !== PENDING) return this.release();
-    this.attempt++;
+    this.bits += ATTEMPT;
     this.host.callStarted(this as AsyncCall<unknown>);
     const timeout = this.options?.timeout ?? this.host.defaultTimeout;
     if (timeout !== undefined && this.timer === null) this.startTimer(timeout);
@@ -357,7 +410,7 @@ export class AsyncCall<T> implements Call<T>, ExecutorTask {
 
   private settle(status: typeof FULFILLED | typeof REJECTED, valueOrError: unknown): void {
     if (this.status !== PENDING) return;
-    this.status = status;
+    this.bits = (this.bits & ~STATUS) | status;
     this.result = valueOrError;
     this.cleanup();
     this.timer?.unsubscribe();
