@@ -1,7 +1,7 @@
-import { Observable, type Observer, type Subscriber } from 'rxjs';
+import { EMPTY, Observable, type Observer, type Subscriber } from 'rxjs';
 import type { RunnerContext } from '../context/runner-context';
 import type { Call } from '../context/call';
-import { MappedResult, runChannel, runContext, SKIP } from '../runtime/run-channel';
+import { anchorShape, MappedResult, runChannel, runContext, SKIP } from '../runtime/run-channel';
 import type { ChatModel, ChatResponse, ModelEvent, ModelRequest } from './chat-model';
 
 /**
@@ -134,6 +134,9 @@ class Responses extends MappedResult<ModelEvent> {
     return event.type === 'response' ? event.response : SKIP;
   }
 }
+
+// One per model call: a dormant one keeps the class's maps across idle gaps (lib/runtime/shape-anchor.ts).
+anchorShape(new Responses(EMPTY));
 
 /** Passes the model's `response` on and drops its chunks (one object per call, no closures). */
 class ResponseOnly implements Observer<ModelEvent> {

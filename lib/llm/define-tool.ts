@@ -6,7 +6,7 @@ import { toIssues } from '../events/define-event';
 import type { ToolSpec } from './chat-model';
 import { ToolCallError, ToolDefinitionError } from './errors';
 import { Limiter } from './limiter';
-import { MappedResult } from '../runtime/run-channel';
+import { anchorShape, MappedResult } from '../runtime/run-channel';
 import type { JsonValue } from './messages';
 
 /** What a tool's `execute` receives besides its arguments. */
@@ -294,6 +294,9 @@ class PromisedOutcome<R> extends MappedResult<unknown> {
     return this.finisher.finish(this.outcomes.thrown(error));
   }
 }
+
+// One per Promise-returning tool call: a dormant one keeps the class's maps across idle gaps (lib/runtime/shape-anchor.ts).
+anchorShape(new PromisedOutcome(Promise.resolve(), null as never, null as never));
 
 /**
  * A tool call with the least machinery: `execute` runs at once and the finisher's result of its

@@ -1,6 +1,7 @@
 import { z } from 'zod/v4';
 import { defineEvent } from '../events/define-event';
 import { ASK_ZOD, setFastPath } from '../events/fast-parse';
+import { anchorShape } from '../runtime/run-channel';
 import type { ChatResponse, TokenUsage } from './chat-model';
 import { isChatMessage, isToolCall, type ChatMessage, type ToolCall, type ToolMessage } from './messages';
 
@@ -91,6 +92,13 @@ export class ToolResponseState extends LoopPayload implements ToolResponsePayloa
     super(messages, step, repairs, usage);
   }
 }
+
+// Made at every step of every run: dormant ones keep their classes' maps across idle gaps (lib/runtime/shape-anchor.ts).
+const DORMANT_USAGE: TokenUsage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+anchorShape(new ChatRequestState([], 0, 0, DORMANT_USAGE));
+anchorShape(new ChatResponseState([], 0, 0, DORMANT_USAGE, null as never));
+anchorShape(new ToolRequestState([], 0, 0, DORMANT_USAGE, []));
+anchorShape(new ToolResponseState([], 0, 0, DORMANT_USAGE, []));
 
 /** An array of `T`, checked element by element and returned as it is (no copy; see messages.ts). */
 const list = <T>(check: (v: unknown) => v is T, what: string) =>

@@ -2,7 +2,7 @@ import { asyncScheduler, type Observable, type SchedulerLike } from 'rxjs';
 import { map } from 'rxjs/operators';
 import type { RunnerContext } from '../context/runner-context';
 import type { Call } from '../context/call';
-import { runChannel, type MappedResult, type RunChannel } from '../runtime/run-channel';
+import { anchorShape, runChannel, type MappedResult, type RunChannel } from '../runtime/run-channel';
 import { directCall, type Tool, type ToolExecutionOptions, type ToolFinisher, type ToolOutcome } from './define-tool';
 import { ToolCallError } from './errors';
 import { toolResult, type JsonValue, type ToolCall, type ToolMessage } from './messages';
@@ -189,6 +189,10 @@ class LazySignal implements ToolExecutionOptions {
     return this.channel.signal;
   }
 }
+
+// One of each per tool call: dormant ones keep their classes' maps across idle gaps (lib/runtime/shape-anchor.ts).
+anchorShape(new ToolTask(null as never, null as never, null, null as never, null as never, false));
+anchorShape(new LazySignal(null as never, ''));
 
 /** Reports a `tool.called` lifecycle event when the call settles. */
 function report(channel: RunChannel, action: string, c: Call<ToolMessage>, tool: string, started: number): void {

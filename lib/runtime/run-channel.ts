@@ -4,7 +4,10 @@ import { Activation, type ActivationHost } from './activation';
 import { AbortedError } from '../errors';
 import { AsyncCall } from './async-call';
 export { MappedResult, SKIP } from './async-call';
+// Extensions anchor their own per-call classes too (see shape-anchor.ts for why).
+export { anchorShape } from './anchor-shape';
 import type { ExtensionEvent } from './lifecycle';
+import { anchorShape } from './anchor-shape';
 
 const CHUNK = Symbol.for('rx-agents.stream-chunk');
 
@@ -139,3 +142,6 @@ class Channel implements RunChannel {
     );
   }
 }
+
+// One per model or tool turn: a dormant one keeps its class's maps across idle gaps (shape-anchor.ts).
+anchorShape(new Channel({ runHost: null } as never));
