@@ -134,7 +134,9 @@ export class LiveFeed {
   stop(): void {
     this.listening?.stop();
     this.listening = null;
+    // A cleared timer cannot be re-armed by refresh(): the next page gets a new one.
     clearTimeout(this.refill);
+    this.refill = undefined;
     this.paused = false;
     this.runs = [];
     this.changed.clear();

@@ -169,6 +169,38 @@ describe('inspect: serveInspector (a real HTTP server on 127.0.0.1)', function (
     socket.destroy();
   });
 
+  it('sampling refills in bursts while a page stays, and again for a page that reconnects', async () => {
+    work = startWorkload(4, 6);
+    server = await serveInspector(work.inspector, { sampleRuns: 5, interval: 50 });
+    type Sampling = { runsSeen: number; runsRecorded: number };
+    const open = (): { socket: ReturnType<typeof connect>; last: () => Sampling | undefined } => {
+      const socket = connect(server!.port, '127.0.0.1');
+      socket.write(`GET /events HTTP/1.1\r\nHost: 127.0.0.1:${server!.port}\r\n\r\n`);
+      let received = '';
+      socket.on('data', (d: Buffer) => (received += d.toString()));
+      const last = (): Sampling | undefined => {
+        const all = [...received.matchAll(/^data: (\{.*\})$/gm)];
+        const m = all[all.length - 1];
+        return m && (JSON.parse(m[1] as string) as { timeline: { sampling: Sampling } }).timeline.sampling;
+      };
+      return { socket, last };
+    };
+    for (const round of [1, 2]) {
+      const page = open();
+      try {
+        // 5 at once when the page connects; more only if the refill timer fires (1 every 200 ms).
+        const s = await until(`round ${round}: runs recorded past the first burst`, () => {
+          const got = page.last();
+          return got !== undefined && got.runsRecorded > 6 ? got : undefined;
+        });
+        expect(s.runsSeen).to.be.greaterThan(s.runsRecorded); // ~250 runs/s: a sample
+      } finally {
+        page.socket.destroy();
+      }
+      await until('the page gone', () => server!.stats().clients === 0);
+    }
+  });
+
   it('updates carry only the runs that changed since the last one; merged, they are what the server keeps', async () => {
     work = startWorkload(4, 6);
     server = await serveInspector(work.inspector, { interval: 50 });
