@@ -105,6 +105,7 @@ describe('inspect: serveInspector (a real HTTP server on 127.0.0.1)', function (
     await fails({ token: 'short' }, 'Expected `token` to be a string of at least 16 characters');
     await fails({ port: -1 }, 'Expected `port` to be an integer 0..65535');
     await fails({ interval: 0 }, 'Expected `interval` to be an integer >= 10');
+    await fails({ sampleRuns: 0.5 }, 'Expected `sampleRuns` to be an integer >= 1');
     let error: unknown;
     try {
       await serveInspector(createInspector({ stats: false }));
