@@ -62,7 +62,7 @@ const table = new Map<string, Handler[]>([
 ]);
 
 /** Per-key FIFO of inputs; a run drains its event queue, routing through the table; outputs go to `emit`. */
-function plainDispatcher(inputs: readonly In[]): number {
+export function plainDispatcher(inputs: readonly In[]): number {
   const keys = new Map<number, { queue: In[]; busy: boolean }>();
   let outputs = 0;
   const runQueue: Ev[] = [];
@@ -117,7 +117,7 @@ const schemas = new Map<string, z.ZodType<{ value: number }>>([
 ]);
 
 /** {@link plainDispatcher}, where every sent event with a schema is validated (`safeParse`) and routed with the parsed payload. */
-function plainZodDispatcher(inputs: readonly In[]): number {
+export function plainZodDispatcher(inputs: readonly In[]): number {
   const keys = new Map<number, { queue: In[]; busy: boolean }>();
   let outputs = 0;
   const runQueue: ValueEv[] = [];

@@ -297,7 +297,7 @@ export function defineAgent<In = unknown, Out = unknown, Key = unknown, Res exte
       );
     eventTypes.set(t.type, t);
     // Routed to no action: a shared empty list, so routing it allocates nothing.
-    if (!routes.has(t.type)) routes.set(t.type, NO_ACTIONS);
+    if (!routes.has(t.type)) routes.set(t.type, NO_ACTIONS as ActionDef[]);
   });
   const signalTypes = new Map<string, EventType>();
   checkTypeList(name, 'signals', signals).forEach((t) => {
@@ -348,8 +348,15 @@ function checkTypeList(agent: string, option: 'events' | 'signals', list: unknow
   return list as readonly EventType[];
 }
 
-/** The route of an event type listed in `events` that no action is triggered by. */
-const NO_ACTIONS = Object.freeze([]) as unknown as ActionDef[];
+/**
+ * The one empty action list: the route of an event type that no action is triggered by (listed in
+ * `events`, OutputEvent, a type the route table does not know). Frozen and shared, so routing such
+ * an event allocates nothing.
+ *
+ * @example
+ * const actions = agent.routes.get(type) ?? NO_ACTIONS;
+ */
+export const NO_ACTIONS: readonly ActionDef[] = Object.freeze([]);
 
 function describe(value: unknown): string {
   if (typeof value === 'function') return `a function${value.name ? ` \`${value.name}\`` : ''}`;

@@ -1,3 +1,5 @@
+import { anchorShape } from './anchor-shape';
+
 /**
  * How many times its own duration must pass after a commit before the next commit nobody waits
  * for, under `commitDelay: 'auto'`: such commits take at most 1/(1 + this) of the time (here 1/9,
@@ -105,3 +107,12 @@ export class CommitPacer {
     this.lastCost = 0;
   }
 }
+
+// Shape anchors (see lib/runtime/shape-anchor.ts): a pacer and a disarmed commit, so that their maps,
+// and the code compiled against them, survive the gaps between subscriptions.
+const dormantPacer = new CommitPacer();
+dormantPacer.committed(0, 0);
+const disarmed = dormantPacer.arm(() => undefined, true);
+disarmed.unsubscribe();
+anchorShape(dormantPacer);
+anchorShape(disarmed);

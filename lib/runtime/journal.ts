@@ -1,4 +1,4 @@
-import type { SchedulerLike, Subscription } from 'rxjs';
+import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
 import type { MemoryValue } from '../context/memory-ref';
 import {
   CallbackError,
@@ -11,6 +11,7 @@ import {
   type JournalRow,
 } from '../errors';
 import { decodeValue, encodeError, encodeValue, fingerprint } from '../store/codec';
+import { anchorShape } from './anchor-shape';
 import { CommitPacer, type PacedCommit } from './commit-pacer';
 import {
   CALL_FAILED,
@@ -758,3 +759,33 @@ function encodeKey(key: unknown): string {
     `${typeof key === 'object' ? 'an object' : `a ${typeof key}`} (\`${describeKey(key)}\`) cannot identify a key across restarts; return a string or a number from the key selector`,
   );
 }
+
+/**
+ * Shape anchors of the journal (see lib/runtime/shape-anchor.ts): a dormant, closed journal over a
+ * store that holds nothing, and a dormant outcome. A journal lives as long as its subscription, so
+ * between subscriptions (a benchmark round, an operator re-subscribed after an idle gap) no instance
+ * would be alive at a full GC: V8 would drop its maps and, with them, the optimized code of every
+ * runtime function that inlined a journal call (run start and end, outputs, call settling, memory),
+ * and compile it all again on the next burst.
+ */
+function dormantJournal(): Journal {
+  const store: AgentStore = Object.freeze({
+    location: 'rx-agents/dormant',
+    commitDelay: 'auto' as const,
+    load: (): JournalSnapshot => ({ nextSeq: 0, position: undefined, inputs: [], calls: [], memory: [] }),
+    commit: () => undefined,
+    close: () => undefined,
+  });
+  const ignore = (): void => undefined;
+  const journal = new Journal(
+    store,
+    'rx-agents/dormant',
+    { scheduler: asyncScheduler, fail: ignore, callback: ignore },
+    { onAccepted: undefined, position: undefined },
+  );
+  journal.close();
+  return journal;
+}
+anchorShape(dormantJournal());
+anchorShape(new Outcome(0, '', CALL_OK, ignoreCall, [], undefined, null, undefined));
+function ignoreCall(): void {}

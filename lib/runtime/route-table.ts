@@ -1,9 +1,7 @@
 import type { z } from 'zod/v4';
-import type { ActionDef, Agent } from '../agent/define-agent';
+import { NO_ACTIONS, type ActionDef, type Agent } from '../agent/define-agent';
 import { OutputEvent, type EventType } from '../events/define-event';
 import { fastCheck, type FastCheck } from '../events/fast-parse';
-
-const NO_ACTIONS: readonly ActionDef[] = Object.freeze([]);
 
 /**
  * What the runtime knows about one event type an action may send: its schema and that schema's

@@ -1,5 +1,5 @@
 import type { SchedulerLike } from 'rxjs';
-import type { ActionDef, Agent } from '../agent/define-agent';
+import { NO_ACTIONS, type ActionDef, type Agent } from '../agent/define-agent';
 import {
   AbortedError,
   ActionError,
@@ -15,6 +15,7 @@ import type { ParkSpec } from './parking';
 import type { CallDesk } from './call-desk';
 import type { RunWaits } from './run-waits';
 import { Activation, type ActivationHost } from './activation';
+import { anchorShape } from './anchor-shape';
 import type { KeyState } from './admission';
 import type { AsyncCall } from './async-call';
 import type { Budgets } from './budgets';
@@ -77,18 +78,12 @@ export interface RunHost {
 export class Run implements ActivationHost {
   posted = false;
   ended = false;
-  /** The input failed the agent's input schema: the run fails when the mailbox reaches it (no recursion through a key's queue). */
-  rejected: RxAgentsError | null = null;
   /** A sync block of this run changed the key's short-term memory (journaled at run end, S13). */
   memoryChanged = false;
-  /** S15: the key's short-term memory when the run started (`null`: empty), kept only when a rollback may need it. */
-  memoryAtStart: Record<string, MemoryValue> | null | undefined = undefined;
   /** The input after the agent's input schema (`ctx.input`). */
   payload: unknown = undefined;
-  /** S14: the run's parked waits and buffered signals (made on the first wait or signal). */
-  waits: RunWaits | null = null;
-  /** Events collected for join actions (`allOf`), per action, per joined type (see {@link collect}). */
-  private joins: Map<ActionDef, RoutedEvent[][]> | null = null;
+  /** What few runs use (a failure before the first turn, waits, joins, sensory memory, a rollback's memory), made on first use. */
+  private rare: RunRare | null = null;
   /** Activations not done plus calls not settled (S7). */
   private live = 0;
   /** Events sent so far (S10: at most `maxEventsPerRun`). */
@@ -97,7 +92,6 @@ export class Run implements ActivationHost {
   private firstEvent: RoutedEvent | null = null;
   private lastEvent: RoutedEvent | null = null;
   private controller: AbortController | null = null;
-  private sensoryNode: MemoryNode | null = null;
   /** Every call made in the run, in call order (aborted if the run is abandoned). */
   private firstCall: AsyncCall<unknown> | null = null;
   private lastCall: AsyncCall<unknown> | null = null;
@@ -115,6 +109,34 @@ export class Run implements ActivationHost {
 
   get key(): unknown {
     return this.ks.key;
+  }
+
+  /** The input failed the agent's input schema: the run fails when the mailbox reaches it (no recursion through a key's queue). */
+  get rejected(): RxAgentsError | null {
+    return this.rare === null ? null : this.rare.rejected;
+  }
+  set rejected(error: RxAgentsError | null) {
+    this.more().rejected = error;
+  }
+
+  /** S15: the key's short-term memory when the run started (`null`: empty), kept only when a rollback may need it. */
+  get memoryAtStart(): Record<string, MemoryValue> | null | undefined {
+    return this.rare?.memoryAtStart;
+  }
+  set memoryAtStart(memory: Record<string, MemoryValue> | null | undefined) {
+    this.more().memoryAtStart = memory;
+  }
+
+  /** S14: the run's parked waits and buffered signals (made on the first wait or signal). */
+  get waits(): RunWaits | null {
+    return this.rare === null ? null : this.rare.waits;
+  }
+  set waits(waits: RunWaits | null) {
+    this.more().waits = waits;
+  }
+
+  private more(): RunRare {
+    return (this.rare ??= new RunRare());
   }
 
   get signal(): AbortSignal {
@@ -202,7 +224,8 @@ export class Run implements ActivationHost {
    * take the oldest of each and return the joined event that starts the action (else `null`).
    */
   private collect(def: ActionDef, types: readonly EventType[], event: RoutedEvent): RoutedEvent | null {
-    const joins = (this.joins ??= new Map<ActionDef, RoutedEvent[][]>());
+    const rare = this.more();
+    const joins = (rare.joins ??= new Map<ActionDef, RoutedEvent[][]>());
     let slots = joins.get(def);
     if (slots === undefined) joins.set(def, (slots = types.map((): RoutedEvent[] => [])));
     slots[types.findIndex((t) => t.type === event.type)]?.push(event);
@@ -351,7 +374,9 @@ export class Run implements ActivationHost {
   }
 
   memory(kind: MemoryKind): MemoryNode {
-    return kind === 'shortTermMemory' ? this.host.shortTermMemory(this.key) : (this.sensoryNode ??= new MemoryNode());
+    return kind === 'shortTermMemory'
+      ? this.host.shortTermMemory(this.key)
+      : (this.more().sensoryNode ??= new MemoryNode());
   }
 
   memoryWritten(kind: MemoryKind): void {
@@ -375,16 +400,32 @@ export class Run implements ActivationHost {
   /** The run ended: drops what it holds. */
   release(): void {
     this.ended = true;
-    this.sensoryNode = null;
     this.firstCall = this.lastCall = null;
     this.firstActivation = this.lastActivation = null;
     this.firstEvent = this.lastEvent = null;
-    this.joins = null;
-    this.waits = null;
+    const rare = this.rare;
+    if (rare !== null) {
+      rare.sensoryNode = null;
+      rare.joins = null;
+      rare.waits = null;
+    }
   }
 }
 
-const NO_ACTIONS: readonly ActionDef[] = [];
+/**
+ * The part of a run that few runs use, made on first use: every run pays a field for it instead of
+ * five (fewer bytes to initialise per input, a smaller object for each scavenge to copy).
+ */
+class RunRare {
+  rejected: RxAgentsError | null = null;
+  memoryAtStart: Record<string, MemoryValue> | null | undefined = undefined;
+  waits: RunWaits | null = null;
+  /** Events collected for join actions (`allOf`), per action, per joined type (see {@link Run.collect}). */
+  joins: Map<ActionDef, RoutedEvent[][]> | null = null;
+  sensoryNode: MemoryNode | null = null;
+}
+// Shape anchor (see lib/runtime/shape-anchor.ts): made per run that needs it, so no instance may be alive in an idle gap.
+anchorShape(new RunRare());
 
 /** The type of the event a join action is started with; its payload is the joined events. */
 const JOINED = 'rx-agents/joined';

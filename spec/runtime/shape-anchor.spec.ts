@@ -59,6 +59,18 @@ describe('runtime: shape anchors keep compiled code across idle gaps (lib/runtim
     expect([...perRound.keys()]).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7]);
     expect([3, 4, 5, 6].map((r) => perRound.get(r))).to.deep.equal([0, 0, 0, 0]);
   });
+
+  it('with a journaled subscription per burst (S13, a real SQLite file), the journal code stays compiled', () => {
+    // The journal, its commit pacer and its outcomes live as long as their subscription. Measured
+    // without their anchors (lib/runtime/journal.ts, commit-pacer.ts): waited, the Journal's field
+    // initializer, Outcome and toCall thrown away after most gaps, and with them the runtime code
+    // that inlined journal calls (startRun, endRun, memory, submit).
+    const journal =
+      /SharedFunctionInfo (accepted|settled|written|waited|arm|flush|committed|Outcome|toCall|<instance_members_initializer>|startRun|endRun|memory|memoryNode|submit|fire|urgent)>/;
+    const perRound = weakObjectDeopts(idleGaps('journal'), journal);
+    expect([...perRound.keys()]).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect([3, 4, 5, 6].map((r) => perRound.get(r))).to.deep.equal([0, 0, 0, 0]);
+  });
 });
 
 /** Runs the child (8 bursts) under `--trace-deopt` and returns its stdout. */
