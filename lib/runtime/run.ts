@@ -98,6 +98,8 @@ export class Run implements ActivationHost {
   /** Activations that did not finish in their first sync block, in start order (cancelled if the run is abandoned). */
   private firstActivation: Activation | null = null;
   private lastActivation: Activation | null = null;
+  /** The run's key (its key state is reused for another key once the run has ended, see {@link KeyState}). */
+  readonly key: unknown;
 
   constructor(
     private readonly host: RunHost,
@@ -105,10 +107,8 @@ export class Run implements ActivationHost {
     readonly seq: number,
     readonly input: unknown,
     readonly startedAt: number,
-  ) {}
-
-  get key(): unknown {
-    return this.ks.key;
+  ) {
+    this.key = ks.key;
   }
 
   /** The input failed the agent's input schema: the run fails when the mailbox reaches it (no recursion through a key's queue). */
