@@ -24,15 +24,16 @@
  *
  * The page is attached before its run is timed and detached after (a tab left open: steady state, the
  * connect itself is a one-off): the first snapshot has arrived, then the run is timed with the page
- * connected, so the server's periodic updates (every 500 ms; the timeline redrawn about once a
- * second) land inside the timed run. `updatesPerSecond` and `drawsPerSecond` say how many did;
+ * connected, so the server's periodic updates (every 500 ms: counters, and the timeline's runs that
+ * changed since the last update, which the page draws itself) land inside the timed run.
+ * `updatesPerSecond` says how many did, `drawsPerSecond` how many of them carried timeline runs;
  * `updateCpuShare` is the server's own CPU in those updates per CPU ms of the runs (robust to load:
  * both are measured in the same seconds); `clientCpuShare` the SSE client's CPU (its own process, not
  * counted in `cpuRatio`, but it competes for the cores in wall time).
  *
  * `eventsBuiltPerRun` (deterministic): lifecycle event objects the runtime built per run for the
  * contestant's inspector. The counters behind `stats()` need none; with a page, only the runs its
- * timeline samples (at most `maxRuns` run starts a second) are built.
+ * timeline samples (at most `sampleRuns`, 20, run starts a second) are built.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { count, lastValueFrom, Observable } from 'rxjs';

@@ -1,11 +1,12 @@
 import { TIMELINE_CSS } from '../observe/timeline';
+import { timelineKit } from '../observe/timeline-kit';
 
 /**
  * The live inspector page: one self-contained HTML document (inline style and script, no CDN, no
  * external resource). Its script opens `/events` (Server-Sent Events; the browser reconnects by
  * itself when the server restarts) and redraws from each snapshot; the drill-down asks `/api/key`.
  * Everything user-supplied is inserted as text, except the timeline SVG, which the timeline
- * renderer has already escaped. `nonce` ties the script to the page's Content-Security-Policy.
+ * renderer (embedded from lib/observe/timeline-kit.ts, the same code that draws the static timeline) escapes. `nonce` ties the script to the page's Content-Security-Policy.
  */
 export function inspectorPage(title: string, nonce: string): string {
   return `<!doctype html>
@@ -98,17 +99,32 @@ ${TIMELINE_CSS}</style></head><body>
     }
     body.replaceChildren(...parts);
   };
+  // The timeline: the server sends the runs that changed since its last update (all of them in a 'full' one); the
+  // page keeps the latest maxRuns within windowMs and draws them with the static timeline's own renderer.
+  const kit = (${timelineKit.toString()})();
+  let runs = new Map();
+  const timeline = (t) => {
+    if (t.full) runs = new Map();
+    for (const r of t.runs) runs.set(r.lane + ':' + r.run, r);
+    const sm = t.sampling;
+    $('tl-sampling').textContent = sm.runsSampledOut === 0 ? '' : 'Sampled: ' + sm.runsRecorded + ' of ' + sm.runsSeen + ' runs recorded since this page connected (at most ' + t.maxLanes + ' keys as lanes, ' + t.maxRunsPerSecond + ' runs a second); the counters, latencies and failed runs are exact.';
+    if (!t.full && t.runs.length === 0) return;
+    let newest = -Infinity;
+    for (const r of runs.values()) if (r.last > newest) newest = r.last;
+    const kept = [...runs.values()].filter((r) => r.start !== null && r.start >= newest - t.windowMs).sort((a, b) => a.start - b.start).slice(-t.maxRuns);
+    runs = new Map(kept.map((r) => [r.lane + ':' + r.run, r]));
+    const lanes = new Map();
+    for (const r of kept) { let l = lanes.get(r.lane); if (!l) lanes.set(r.lane, (l = { key: r.label, label: r.label, runs: [] })); l.runs.push(r); }
+    const parts = kit.render(kit.layout([...lanes.values()], kept.length === 0 ? 0 : kept[0].start, kept.length === 0 ? 0 : newest), 1100, 'ms', t.maxLanes);
+    $('tl-summary').textContent = '— ' + parts.summary.replace(/&#(\\d+);/g, (_, c) => String.fromCharCode(Number(c)));
+    $('legend').innerHTML = parts.legend;
+    $('timeline').innerHTML = parts.svg;
+    for (const g of $('timeline').querySelectorAll('g.lane')) g.addEventListener('click', () => drill(g.dataset.key));
+  };
   const apply = (s) => {
     tiles(s);
     $('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
-    if (s.timeline !== null) {
-      $('tl-summary').textContent = '— ' + s.timeline.summary.replace(/&#(\\d+);/g, (_, c) => String.fromCharCode(Number(c)));
-      const sm = s.timeline.sampling;
-      $('tl-sampling').textContent = sm.runsSampledOut === 0 ? '' : 'Sampled: ' + sm.runsRecorded + ' of ' + sm.runsSeen + ' runs recorded since this page connected (at most ' + s.timeline.maxLanes + ' keys as lanes, ' + s.timeline.maxRunsPerSecond + ' runs a second); the counters, latencies and failed runs are exact.';
-      $('legend').innerHTML = s.timeline.legend;
-      $('timeline').innerHTML = s.timeline.svg;
-      for (const g of $('timeline').querySelectorAll('g.lane')) g.addEventListener('click', () => drill(g.dataset.key));
-    }
+    if (s.timeline) timeline(s.timeline);
     rows('actions', s.actions, (a) => [[a.name], [a.started, 'num'], [a.failed, 'num'], [fmt(a.latency.p50), 'num'], [fmt(a.latency.p90), 'num'], [fmt(a.latency.p99), 'num'], [fmt(a.latency.max), 'num'], [fmt(a.asyncLatency.p50), 'num'], [fmt(a.asyncLatency.p99), 'num']]);
     $('keys-note').textContent = s.keysSource === 'state' ? '' : '(from recent events)';
     rows('keys', s.keys, (k) => [[k.key], [fmt(k.run), 'num'], [fmt(k.age), 'num'], [fmt(k.waiting), 'num'], [fmt(k.calls), 'num'], [k.parked || '']], (k) => drill(k.key));

@@ -1,28 +1,42 @@
 import type { AgentInspector } from '../observe/inspector';
 import { failuresOf, listen, type Listening } from '../observe/inspector-tap';
 import { boundedJson } from '../observe/bounded-json';
-import { layoutTimeline } from '../observe/timeline-layout';
-import { renderTimelineParts } from '../observe/timeline';
+import { foldRunEvent, type RunRecord } from '../observe/timeline-layout';
+import { describeKey } from '../describe-key';
 import type { LifecycleEvent } from '../runtime/lifecycle';
 import type { AgentState, KeySnapshot, ParkedSnapshot } from './agent-state';
 
 /** Settings of a {@link LiveFeed} (validated by `serveInspector`). */
 export interface LiveFeedSettings {
   readonly payloads: boolean;
+  /** Lifecycle events folded into the kept run records at most (bounds the feed's memory). */
   readonly maxEvents: number;
   readonly windowMs: number;
   readonly maxFailures: number;
   /** Keys drawn (and recorded) at most. */
   readonly maxLanes: number;
-  /** Runs drawn at most: the timeline shows the most recent ones (bounds the update's size). */
+  /** Runs drawn at most: the timeline shows the most recent ones (bounds the page's drawing). */
   readonly maxRuns: number;
+  /** Run starts recorded per second at most (the sampling rate of the timeline). */
+  readonly sampleRuns: number;
   readonly state: AgentState | undefined;
+}
+
+/** A recorded run as the page gets it: its record, the lane (key) it belongs to, and the events folded into it. */
+interface LiveRun extends RunRecord {
+  readonly lane: number;
+  readonly label: string;
+  events: number;
+  /** Still being recorded (its events may still come). */
+  open: boolean;
 }
 
 /** A timeline lane: when its key was last seen, and its run being recorded (`undefined`: none, or not sampled). */
 interface Lane {
+  readonly id: number;
+  readonly label: string;
   last: number;
-  run: number | undefined;
+  run: LiveRun | undefined;
 }
 
 /** The event types the timeline draws; the others (sent, routed, outputs, signals, model calls) are not kept. */
@@ -37,6 +51,9 @@ const DRAWN: ReadonlySet<LifecycleEvent['type']> = new Set([
   'async.completed',
 ]);
 
+/** The sampling budget refills in bursts, about this often (ms): one timer per burst, not per run. */
+const REFILL_MS = 100;
+
 /** A failed run as the page lists it. */
 interface Failure {
   readonly time: number;
@@ -45,49 +62,67 @@ interface Failure {
   readonly error: string;
 }
 
+/** One periodic update for the pages: the change since the last one, and (built only if asked) the whole state. */
+export interface FeedUpdate {
+  /** JSON: counters, and the timeline's runs recorded or changed since the previous update. */
+  readonly delta: string;
+  /** JSON: counters, and every run the timeline keeps (for a page that missed updates). */
+  full(): string;
+  /** Runs in the delta. */
+  readonly runs: number;
+}
+
 /**
  * What the live page shows, folded from an inspector: `stats()` for counters and latencies, and —
- * only while at least one page is connected — a bounded ring of recent lifecycle events for the
- * scrolling timeline, the failed runs and the drill-down. With no page connected it holds no
- * subscription at all, so the agent pays nothing for it.
+ * only while at least one page is connected — the timeline's sampled runs, each folded as its events
+ * arrive into one compact record (times, outcome, actions and calls: no event objects, no payloads) for
+ * the page to draw, the failed runs and the drill-down. With no page connected it holds no subscription
+ * at all, so the agent pays nothing for it. The page draws the timeline itself (lib/observe/timeline-kit.ts,
+ * the renderer of the static timeline): each update carries only the runs that changed since the last.
  */
 export class LiveFeed {
-  private ring: LifecycleEvent[] = [];
-  private head = 0;
+  /** The recorded runs, in order of their start (the latest `maxRuns` within `windowMs`, and the open ones). */
+  private runs: LiveRun[] = [];
+  /** Runs recorded or changed since the last update. */
+  private readonly changed = new Set<LiveRun>();
+  /** Events folded into `runs` (bounded by `maxEvents`). */
+  private held = 0;
+  /** The time of the newest event recorded. */
+  private newest = 0;
   /** The keys drawn as lanes: the time of their last event, and the run of theirs being recorded (if any). */
   private readonly lanes = new Map<unknown, Lane>();
-  /** Events recorded since the last snapshot; none: the last drawing is reused. */
-  private fresh = 0;
-  /** Sampling: run starts the budget still allows (refilled at `maxRuns` per second of scheduler time), and when it was refilled. */
+  private laneIds = 0;
+  /** Sampling: run starts the budget still allows (refilled in bursts by a timer while paused). */
   private budget = 0;
-  private refilled = Number.NaN;
   /** Since recording started: `stats().runsStarted` then (runs seen = the growth of it), and runs recorded for the timeline. */
   private runsAtStart = 0;
   private runsRecorded = 0;
-  /** While the budget is spent, the runtime is not asked about runs at all; this timer resumes asking when it refills. */
-  private resume: ReturnType<typeof setTimeout> | undefined;
+  /** While the budget is spent, the runtime is not asked about runs at all; this timer (one per connection, re-armed) refills it. */
+  private refill: ReturnType<typeof setTimeout> | undefined;
+  private paused = false;
   /** Lanes whose run is being recorded now: while none is (most of the time under sampling), an event costs two comparisons. */
   private recording = 0;
-  private drawn:
-    | { readonly parts: ReturnType<typeof renderTimelineParts>; readonly open: unknown[]; readonly events: number }
-    | undefined;
   private listening: Listening | null = null;
   /** Failed runs seen in events, for an inspector that is not one of ours (ours keeps them in its counters, for every run). */
   private readonly seenFailures: Failure[] = [];
   private last: { readonly at: number; readonly runs: number } | undefined;
+  private readonly burst: number;
 
   constructor(
     private readonly inspector: AgentInspector,
     private readonly settings: LiveFeedSettings,
-  ) {}
+  ) {
+    this.burst = Math.max(1, Math.round((settings.sampleRuns * REFILL_MS) / 1000));
+  }
 
   /** Starts recording events (a page connected). */
   start(): void {
     if (this.listening !== null) return;
-    this.budget = this.settings.maxRuns;
-    this.refilled = Number.NaN;
+    // A page that just connected gets a second's worth at once (something to draw right away), then bursts.
+    this.budget = this.settings.sampleRuns;
     this.runsAtStart = this.inspector.stats().runsStarted;
     this.runsRecorded = this.recording = 0;
+    this.paused = false;
     this.listening = listen(
       this.inspector,
       (e) => this.record(e),
@@ -95,85 +130,110 @@ export class LiveFeed {
     );
   }
 
-  /** Stops recording and forgets the events (no page left). */
+  /** Stops recording and forgets the runs (no page left). */
   stop(): void {
     this.listening?.stop();
     this.listening = null;
-    clearTimeout(this.resume);
-    this.resume = undefined;
-    this.ring = [];
-    this.head = 0;
+    // A cleared timer cannot be re-armed by refresh(): the next page gets a new one.
+    clearTimeout(this.refill);
+    this.refill = undefined;
+    this.paused = false;
+    this.runs = [];
+    this.changed.clear();
+    this.held = 0;
     this.lanes.clear();
-    this.drawn = undefined;
   }
 
   /**
    * Called for the lifecycle events the runtime built for the runs {@link wants} asked for (and for
    * every event while another listener wants them all), so it does as little as it can: two comparisons
-   * while no sampled run is going, else one map lookup. The timeline keeps only the events it draws
-   * (runs, actions, calls) of the runs it samples.
+   * while no sampled run is going, else one map lookup and the fold of the event into its run's record.
    */
   private record(e: LifecycleEvent): void {
     if (e.type === 'run.ended' && e.outcome !== 'completed' && this.ownFailures === undefined) this.failed(e);
     if (this.recording === 0) return;
     const lane = this.lanes.get(e.key);
-    if (lane === undefined || lane.run !== e.run || !DRAWN.has(e.type)) return;
+    const run = lane?.run;
+    if (lane === undefined || run === undefined || run.run !== e.run || !DRAWN.has(e.type)) return;
     lane.last = e.time;
+    if (e.time > this.newest) this.newest = e.time;
     if (e.type === 'run.ended') {
+      run.open = false;
       lane.run = undefined;
       this.recording--;
-    }
-    this.keep(e);
+    } else if (run.events >= this.settings.maxEvents) return; // one endless run: its start and end are still drawn
+    foldRunEvent(run, e);
+    run.events++;
+    this.held++;
+    this.changed.add(run);
   }
 
   /**
    * Per-run interest, asked by the runtime as each run starts: is this run recorded? Only if its key is
-   * (or becomes) a lane and the sampling budget allows it — at most `maxRuns` run starts per second of
-   * scheduler time (the drawing shows the latest `maxRuns` runs, about once a second: recording more
-   * would only be overwritten unseen). The runtime builds no event at all for the runs it declines.
-   * Under a higher rate the timeline is a sample, and the page says so; counters, latencies and the
-   * failed-runs list come from the inspector's counters and do not depend on it.
+   * (or becomes) a lane and the sampling budget allows it — at most `sampleRuns` run starts per second,
+   * in bursts of a tenth of that every 100 ms (one timer per burst). The runtime builds no event at all
+   * for the runs it declines, and while the budget is spent it does not ask. Under a higher rate the
+   * timeline is a sample, and the page says so; counters, latencies and the failed-runs list come from
+   * the inspector's counters and do not depend on it.
    */
   private wants(key: unknown, run: number, time: number): boolean {
     let lane = this.lanes.get(key);
     if (lane === undefined) {
       if (this.lanes.size >= this.settings.maxLanes) return false;
-      this.lanes.set(key, (lane = { last: time, run: undefined }));
+      this.lanes.set(key, (lane = { id: ++this.laneIds, label: describeKey(key), last: time, run: undefined }));
     }
-    const max = this.settings.maxRuns;
-    if (!Number.isNaN(this.refilled))
-      this.budget = Math.min(max, this.budget + (Math.max(0, time - this.refilled) * max) / 1000);
-    this.refilled = time;
     lane.last = time;
     // A run of this lane never ended in the events seen (a subscription that ended): it is not recorded any more.
-    if (lane.run !== undefined) this.recording--;
-    if (this.budget < 1) {
+    if (lane.run !== undefined) {
+      lane.run.open = false;
       lane.run = undefined;
+      this.recording--;
+    }
+    if (this.budget < 1) {
       this.pause();
       return false;
     }
     this.budget--;
     this.runsRecorded++;
     this.recording++;
-    lane.run = run;
+    const record: LiveRun = {
+      lane: lane.id,
+      label: lane.label,
+      run,
+      acceptedAt: null,
+      start: null,
+      end: null,
+      last: time,
+      outcome: 'open',
+      actions: [],
+      events: 0,
+      open: true,
+    };
+    lane.run = record;
+    this.runs.push(record);
     if (this.budget < 1) this.pause();
     return true;
   }
 
   /**
    * The budget is spent: stop being asked (so the runtime reads no clock and calls nothing per run for
-   * the page) until it has refilled by one run, `1000 / maxRuns` ms on (the scheduler's clock is the
-   * wall clock for the real-time schedulers a live agent uses; on another, asking resumes and pauses again).
+   * the page) until the refill timer gives the next burst.
    */
   private pause(): void {
-    if (this.resume !== undefined || this.listening === null) return;
+    if (this.paused || this.listening === null) return;
+    this.paused = true;
     this.listening.sample(false);
-    const ms = Math.max(1, Math.ceil(((1 - this.budget) * 1000) / this.settings.maxRuns));
-    this.resume = setTimeout(() => {
-      this.resume = undefined;
-      this.listening?.sample(true);
-    }, ms);
-    this.resume.unref?.();
+    if (this.refill === undefined) {
+      this.refill = setTimeout(
+        () => {
+          this.paused = false;
+          this.budget = this.burst;
+          this.listening?.sample(true);
+        },
+        (this.burst * 1000) / this.settings.sampleRuns,
+      );
+      this.refill.unref?.();
+    } else this.refill.refresh();
   }
 
   /** Runs started since a page connected, and how many of them the timeline recorded (all zero while no page is). */
@@ -187,16 +247,6 @@ export class LiveFeed {
   private get ownFailures():
     readonly { time: number; key: unknown; run: number; outcome: string; error: unknown }[] | undefined {
     return failuresOf(this.inspector);
-  }
-
-  /** A fixed-size ring: once full, the oldest event is overwritten (O(1), no allocation per event). */
-  private keep(e: LifecycleEvent): void {
-    this.fresh++;
-    if (this.ring.length < this.settings.maxEvents) this.ring.push(e);
-    else {
-      this.ring[this.head] = e;
-      this.head = (this.head + 1) % this.settings.maxEvents;
-    }
   }
 
   private failed(e: LifecycleEvent & { readonly type: 'run.ended' }): void {
@@ -222,31 +272,75 @@ export class LiveFeed {
   }
 
   /**
-   * The recorded events, oldest first, within the last `windowMs` of the newest and from the start
-   * of the `maxRuns`-th most recent run on (so an update stays small however fast runs go).
+   * Lets go of what can never be drawn again: runs that started more than `windowMs` before the newest
+   * event, runs older than the `maxRuns` most recent (open ones stay: they still change), runs past the
+   * `maxEvents` bound, and idle lanes (making room for new keys).
    */
-  private recent(): LifecycleEvent[] {
-    const ordered =
-      this.head === 0 ? this.ring.slice() : [...this.ring.slice(this.head), ...this.ring.slice(0, this.head)];
-    const newest = ordered[ordered.length - 1];
-    if (newest === undefined) return ordered;
-    const from = newest.time - this.settings.windowMs;
-    let i = ordered.length;
-    let runs = 0;
-    while (i > 0) {
-      const e = ordered[i - 1] as LifecycleEvent;
-      if (e.time < from) break;
-      if (e.type === 'run.started' && ++runs > this.settings.maxRuns) break;
-      i--;
+  private prune(): void {
+    const from = this.newest - this.settings.windowMs;
+    let closed = 0;
+    const keep: LiveRun[] = [];
+    let held = 0;
+    for (let i = this.runs.length - 1; i >= 0; i--) {
+      const r = this.runs[i] as LiveRun;
+      const open = r.open;
+      if (
+        !open &&
+        ((r.start ?? r.last) < from || closed >= this.settings.maxRuns || held + r.events > this.settings.maxEvents)
+      ) {
+        this.changed.delete(r);
+        continue;
+      }
+      if (!open) closed++;
+      held += r.events;
+      keep.push(r);
     }
-    return i === 0 ? ordered : ordered.slice(i);
+    this.runs = keep.reverse();
+    this.held = held;
+    for (const [key, lane] of this.lanes) if (lane.run === undefined && lane.last < from) this.lanes.delete(key);
+  }
+  /**
+   * One update for the pages, as JSON text built once per tick for every connected page: the counters,
+   * and the timeline's runs recorded or changed since the previous update (`full()`: all it keeps, for a
+   * page that connected or missed an update).
+   */
+  update(wallNow: number): FeedUpdate {
+    this.prune();
+    const base = this.base(wallNow);
+    const delta = [...this.changed];
+    this.changed.clear();
+    let full: string | undefined;
+    return {
+      delta: this.message(base, delta, false),
+      full: () => (full ??= this.message(base, this.runs, true)),
+      runs: delta.length,
+    };
   }
 
-  /**
-   * One update for the page, as JSON text (built once per tick, shared by every connected page);
-   * `withTimeline: false` leaves the drawing out (`timeline: null`): it is the bulk of an update.
-   */
-  snapshot(wallNow: number, withTimeline = true): string {
+  /** The whole state now, as JSON (the first message of a page, and `/api/snapshot`); what changed stays for the next update. */
+  snapshot(wallNow: number): string {
+    this.prune();
+    return this.message(this.base(wallNow), this.runs, true);
+  }
+
+  private message(base: Record<string, unknown>, runs: readonly LiveRun[], full: boolean): string {
+    const s = base['stats'] as { runsStarted: number };
+    return JSON.stringify({
+      ...base,
+      timeline: {
+        full,
+        runs,
+        windowMs: this.settings.windowMs,
+        maxRuns: this.settings.maxRuns,
+        maxLanes: this.settings.maxLanes,
+        maxRunsPerSecond: this.settings.sampleRuns,
+        sampling: this.sampling(s.runsStarted),
+      },
+    });
+  }
+
+  /** Everything but the timeline: counters, latencies, tokens, keys, failed runs. */
+  private base(wallNow: number): Record<string, unknown> {
     const s = this.inspector.stats();
     const done = s.runsCompleted + s.runsFailed + s.runsAborted;
     const rate =
@@ -254,8 +348,6 @@ export class LiveFeed {
         ? 0
         : ((done - this.last.runs) * 1000) / (wallNow - this.last.at);
     this.last = { at: wallNow, runs: done };
-    const drawn = withTimeline || this.drawn === undefined ? this.draw() : this.drawn;
-    const { parts: timeline, open, events } = drawn;
     const state = this.settings.state;
     const live = state?.attached === true ? state.snapshot({ maxKeys: 50 }) : undefined;
     const keys =
@@ -268,10 +360,11 @@ export class LiveFeed {
             calls: k.run?.calls.filter((c) => c.state === 'queued' || c.state === 'running').length ?? 0,
             parked: k.run?.parked.map(parkedText).join(', ') || null,
           }))
-        : open
+        : this.runs
+            .filter((r) => r.open)
             .slice(0, 50)
-            .map((key) => ({ key: shortKey(key), run: null, age: null, waiting: null, calls: null, parked: null }));
-    return JSON.stringify({
+            .map((r) => ({ key: shortKey(r.label), run: r.run, age: null, waiting: null, calls: null, parked: null }));
+    return {
       time: s.time ?? null,
       runsPerSecond: Math.round(rate * 10) / 10,
       stats: {
@@ -305,52 +398,12 @@ export class LiveFeed {
       keys,
       keysSource: live !== undefined ? 'state' : 'events',
       failures: this.failures(),
-      timeline: withTimeline
-        ? {
-            svg: timeline.svg,
-            legend: timeline.legend,
-            summary: timeline.summary,
-            events,
-            maxRunsPerSecond: this.settings.maxRuns,
-            maxLanes: this.settings.maxLanes,
-            sampling: this.sampling(s.runsStarted),
-          }
-        : null,
-    });
-  }
-
-  /** The timeline of the recent events, redrawn only when events arrived; idle lanes make room for new keys. */
-  private draw(): {
-    readonly parts: ReturnType<typeof renderTimelineParts>;
-    readonly open: unknown[];
-    readonly events: number;
-  } {
-    if (this.drawn !== undefined && this.fresh === 0) return this.drawn;
-    this.fresh = 0;
-    const events = this.recent();
-    const newest = events[events.length - 1]?.time ?? 0;
-    for (const [key, lane] of this.lanes)
-      if (lane.run === undefined && lane.last < newest - this.settings.windowMs) this.lanes.delete(key);
-    // Keys with a run started and not ended in the window (the active keys, without a state view).
-    const running = new Map<unknown, number>();
-    for (const e of events)
-      if (e.type === 'run.started') running.set(e.key, e.run);
-      else if (e.type === 'run.ended' && running.get(e.key) === e.run) running.delete(e.key);
-    const open = [...running.keys()];
-    const parts = renderTimelineParts(events, { width: 1100, maxLanes: this.settings.maxLanes });
-    // Older events can never be drawn again (each drawing starts later): let them go now rather than
-    // when the ring wraps, so the feed keeps about one drawing's worth alive (a few hundred events under
-    // sampling, not `maxEvents`) — less for every major GC to mark.
-    if (events.length < this.ring.length) {
-      this.ring = events;
-      this.head = 0;
-    }
-    return (this.drawn = { parts, open, events: events.length });
+    };
   }
 
   /**
    * The drill-down of one key (`key` as the page shows it, `String(key)`): with a state view, its
-   * memory and running run from a snapshot; without one, its latest run as the recorded events show it.
+   * memory and running run from a snapshot; without one, its latest recorded run.
    */
   key(shown: string): string | undefined {
     const state = this.settings.state;
@@ -358,10 +411,11 @@ export class LiveFeed {
       const found = state.key(shown) ?? (isNumeric(shown) ? state.key(Number(shown)) : undefined);
       if (found !== undefined) return JSON.stringify({ source: 'state', ...this.shownKey(found) });
     }
-    const events = this.recent().filter((e) => String(e.key) === shown);
-    if (events.length === 0) return undefined;
-    const lane = layoutTimeline(events).lanes[0];
-    const run = lane?.runs[lane.runs.length - 1];
+    let run: LiveRun | undefined;
+    for (let i = this.runs.length - 1; i >= 0 && run === undefined; i--)
+      if ((this.runs[i] as LiveRun).label === shown && this.runs[i]?.start !== null) run = this.runs[i];
+    if (run === undefined) return undefined;
+    const start = run.start as number;
     return JSON.stringify({
       source: 'events',
       key: shown,
@@ -371,26 +425,30 @@ export class LiveFeed {
           ? 'Memory needs a state view: pass the same createAgentState() to agentOperator and serveInspector.'
           : 'The operator is not subscribed.',
       waiting: null,
-      run:
-        run === undefined
-          ? null
-          : {
-              seq: run.run,
-              outcome: run.outcome,
-              age: run.end - run.start,
-              actions: run.actions.map((a) => ({
-                action: a.action,
-                activation: a.activation,
-                state: a.end === run.end && run.outcome === 'open' ? 'open' : a.failed ? 'failed' : 'finished',
-              })),
-              calls: run.actions.flatMap((a) =>
-                a.calls.map((c) => ({
-                  id: c.id,
-                  action: a.action,
-                  state: c.startedAt === undefined ? 'queued' : c.ok ? 'ok' : 'failed',
-                })),
-              ),
-            },
+      run: {
+        seq: run.run,
+        outcome: run.outcome,
+        age: (run.end ?? run.last) - start,
+        actions: run.actions.map((a) => ({
+          action: a.action,
+          activation: a.activation,
+          state: a.end === null ? 'open' : a.failed ? 'failed' : 'finished',
+        })),
+        calls: run.actions.flatMap((a) =>
+          a.calls.map((c) => ({
+            id: c.id,
+            action: a.action,
+            state:
+              c.startedAt === null && c.endedAt === null
+                ? 'queued'
+                : c.endedAt === null
+                  ? 'running'
+                  : c.ok
+                    ? 'ok'
+                    : 'failed',
+          })),
+        ),
+      },
     });
   }
 

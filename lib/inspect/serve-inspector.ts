@@ -25,12 +25,14 @@ export interface ServeInspectorOptions {
   readonly title?: string;
   /** How often connected pages get an update, in ms (wall clock). @default 500 */
   readonly interval?: number;
-  /** Recent lifecycle events kept for the timeline and drill-down while a page is connected. @default 20000 */
+  /** Lifecycle events folded into the timeline's kept run records at most, while a page is connected (bounds the memory). @default 20000 */
   readonly maxEvents?: number;
   /** Keys drawn as timeline lanes (and recorded for the drill-down without a state view); idle ones make room. @default 24 */
   readonly maxLanes?: number;
-  /** The timeline draws at most this many runs, the most recent (bounds each update's size); it records at most this many run starts per second (sampling). @default 100 */
+  /** The timeline draws at most this many runs, the most recent (within `windowMs`). @default 100 */
   readonly maxRuns?: number;
+  /** The timeline records at most this many run starts per second (sampling; in bursts of a tenth every 100 ms). @default 20 */
+  readonly sampleRuns?: number;
   /** The timeline shows at most the last this many ms (scheduler time) of those events. @default 10000 */
   readonly windowMs?: number;
   /** Per page: updates are skipped (not queued) while more than this many bytes wait to be sent to it. @default 1048576 */
@@ -45,7 +47,7 @@ export interface InspectorServer {
   readonly host: string;
   /**
    * Pages connected now, updates sent, updates skipped because a page read too slowly, requests
-   * refused, timeline drawings made, and the wall-clock and CPU ms the server spent building and
+   * refused, updates that carried new or changed timeline runs (`draws`: the page redraws then), and the wall-clock and CPU ms the server spent building and
    * writing the periodic updates (its share of the agent's thread; `busyCpuMs` is `process.cpuUsage`
    * over those calls, so other processes on a loaded machine do not inflate it).
    */
@@ -62,31 +64,30 @@ export interface InspectorServer {
   close(): Promise<void>;
 }
 
-/** At most this share of the thread goes to drawing the timeline (a slow drawing spaces out the next ones). */
-const DRAW_SHARE = 0.01;
-
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
 /**
  * Serves a live inspector page for a running agent: runs/s, active keys, in-flight async blocks,
  * latency percentiles per action, tokens per model (`rx-agents/llm` agents), the scrolling run
- * timeline (keys as lanes, drawn by the same renderer as `renderTimeline`), failed runs with their
+ * timeline (keys as lanes, drawn in the browser by the same renderer as `renderTimeline`), failed runs with their
  * errors, and a per-key drill-down (memory, the current run's actions and calls, what it is parked
  * on: S14 waits and timers with their deadlines).
  *
  * ```
- * agent events ─▶ inspector ─▶ (ring of recent events, only while a page is connected)
- *                     │ stats()          │ every `interval` ms: one snapshot, JSON
- *                     └──────────────────┴──▶ SSE /events ──▶ page 1, page 2 … (slow page: skipped)
+ * agent events ─▶ inspector ─▶ (sampled runs folded into compact records, only while a page is connected)
+ *                     │ stats()          │ every `interval` ms: counters + the runs that changed, JSON
+ *                     └──────────────────┴──▶ SSE /events ──▶ page 1, page 2 … (each draws the timeline itself)
  * ```
  *
  * Semantics: one self-contained page (no CDN, no external resource); updates stream over
  * Server-Sent Events, and the browser reconnects by itself when the server restarts. Each update is
- * a whole snapshot built once per tick for every page, so a page that reads slowly just misses
- * updates (`stats().skipped`) — nothing is queued for it beyond `maxBufferedBytes`, and the agent
- * never waits for a page. With no page connected the server holds no subscription to the inspector:
- * it costs the agent nothing. With a page, the timeline is a sample: at most `maxRuns` run starts per
- * second (of the `maxLanes` keys drawn) are recorded for it, and the page says so; the runtime builds
+ * built once per tick for every page: the counters, and the timeline's runs recorded or changed since
+ * the last tick, as compact records (no payloads) that the page draws with the static timeline's
+ * renderer. A page that reads slowly just misses updates (`stats().skipped`) — nothing is queued for
+ * it beyond `maxBufferedBytes`, the agent never waits for a page, and once the page reads again it gets
+ * the whole state instead of the change. With no page connected the server holds no subscription to the inspector:
+ * it costs the agent nothing. With a page, the timeline is a sample: at most `sampleRuns` run starts per
+ * second (of the `maxLanes` keys drawn) are recorded for it, and the latest `maxRuns` are drawn, and the page says so; the runtime builds
  * lifecycle events only for those runs (per-run interest), and while the sampling budget is spent it
  * is not even asked. The counters, latencies, tokens and failed runs come from the inspector's
  * counters: exact for every run, and complete from the inspector's creation. Payloads (memory values, inputs) are
@@ -127,6 +128,7 @@ export async function serveInspector(
     maxEvents = 20_000,
     maxLanes = 24,
     maxRuns = 100,
+    sampleRuns = 20,
     windowMs = 10_000,
     maxBufferedBytes = 1024 * 1024,
   } = options;
@@ -149,51 +151,59 @@ export async function serveInspector(
     ['maxEvents', maxEvents, 1],
     ['maxLanes', maxLanes, 1],
     ['maxRuns', maxRuns, 1],
+    ['sampleRuns', sampleRuns, 1],
     ['windowMs', windowMs, 1],
     ['maxBufferedBytes', maxBufferedBytes, 1024],
   ] as const)
     if (!Number.isInteger(value) || value < min) throw optionError(name, `an integer >= ${min}`, value);
 
-  const feed = new LiveFeed(inspector, { payloads, maxEvents, windowMs, maxFailures: 20, maxLanes, maxRuns, state });
+  const feed = new LiveFeed(inspector, {
+    payloads,
+    maxEvents,
+    windowMs,
+    maxFailures: 20,
+    maxLanes,
+    maxRuns,
+    sampleRuns,
+    state,
+  });
   const hosts = new Set([...LOOPBACK, host.toLowerCase(), ...allowedHosts.map((h) => h.toLowerCase())]);
-  const clients = new Set<ServerResponse>();
+  /** Each page, and whether it needs the whole state next (it connected, or an update to it was skipped). */
+  const clients = new Map<ServerResponse, { full: boolean }>();
   const counts = { sent: 0, skipped: 0, rejected: 0, draws: 0, busyMs: 0, busyCpuMs: 0 };
   let timer: NodeJS.Timeout | null = null;
-  // The timeline (the bulk of an update) is redrawn and sent about once a second, counters every tick;
-  // a drawing that took more than 10 ms of CPU delays the next one, so that drawing never takes more
-  // than ~1 % of the process's CPU (DRAW_SHARE).
-  let nextDrawAt = 0;
 
+  // One update per tick, built once for every page: counters, and the timeline's runs that changed since the
+  // last tick (the page draws them). A page that missed an update gets the whole state instead, once it reads again.
   const broadcast = (): void => {
     if (clients.size === 0) return;
     const started = performance.now();
     const cpu = process.cpuUsage();
-    let message: string;
     try {
-      const draw = started >= nextDrawAt;
-      message = `event: snapshot\ndata: ${feed.snapshot(started, draw)}\n\n`;
-      if (draw) {
-        counts.draws++;
-        // CPU time, not wall time: on a loaded machine the wall clock also counts other processes.
-        const used = process.cpuUsage(cpu);
-        nextDrawAt = started + Math.max(1000 - interval / 2, (used.user + used.system) / 1000 / DRAW_SHARE);
-      }
+      const update = feed.update(started);
+      if (update.runs > 0) counts.draws++;
+      const delta = `event: snapshot\ndata: ${update.delta}\n\n`;
+      let full: string | undefined;
+      for (const [res, page] of clients)
+        page.full = !send(res, page.full ? (full ??= `event: snapshot\ndata: ${update.full()}\n\n`) : delta);
     } catch (error) {
       // A snapshot must never take the process down; the page shows the message instead.
-      message = `event: problem\ndata: ${JSON.stringify(String(error))}\n\n`;
+      const message = `event: problem\ndata: ${JSON.stringify(String(error))}\n\n`;
+      for (const [res, page] of clients) page.full = !send(res, message) || page.full;
     }
-    for (const res of clients) send(res, message);
     const used = process.cpuUsage(cpu);
     counts.busyCpuMs += (used.user + used.system) / 1000;
     counts.busyMs += performance.now() - started;
   };
-  const send = (res: ServerResponse, message: string): void => {
+  /** Writes unless the page is behind by more than `maxBufferedBytes` (then skipped, not queued): whether it was written. */
+  const send = (res: ServerResponse, message: string): boolean => {
     if (res.writableLength > maxBufferedBytes) {
       counts.skipped++;
-      return;
+      return false;
     }
     res.write(message);
     counts.sent++;
+    return true;
   };
   const connect = (req: IncomingMessage, res: ServerResponse): void => {
     res.writeHead(200, {
@@ -203,13 +213,12 @@ export async function serveInspector(
       'X-Accel-Buffering': 'no',
     });
     res.write('retry: 1000\n\n');
-    clients.add(res);
     feed.start();
     if (timer === null) {
       timer = setInterval(broadcast, interval);
       timer.unref();
     }
-    send(res, `event: snapshot\ndata: ${feed.snapshot(performance.now())}\n\n`);
+    clients.set(res, { full: !send(res, `event: snapshot\ndata: ${feed.snapshot(performance.now())}\n\n`) });
     const gone = (): void => {
       if (!clients.delete(res)) return;
       if (clients.size === 0) {
@@ -301,7 +310,7 @@ export async function serveInspector(
       (closing ??= new Promise<void>((resolve) => {
         if (timer !== null) clearInterval(timer);
         timer = null;
-        for (const res of clients) res.end();
+        for (const res of clients.keys()) res.end();
         clients.clear();
         feed.stop();
         server.close(() => resolve());

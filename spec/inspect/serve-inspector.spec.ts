@@ -105,6 +105,7 @@ describe('inspect: serveInspector (a real HTTP server on 127.0.0.1)', function (
     await fails({ token: 'short' }, 'Expected `token` to be a string of at least 16 characters');
     await fails({ port: -1 }, 'Expected `port` to be an integer 0..65535');
     await fails({ interval: 0 }, 'Expected `interval` to be an integer >= 10');
+    await fails({ sampleRuns: 0.5 }, 'Expected `sampleRuns` to be an integer >= 1');
     let error: unknown;
     try {
       await serveInspector(createInspector({ stats: false }));
@@ -151,14 +152,92 @@ describe('inspect: serveInspector (a real HTTP server on 127.0.0.1)', function (
     const socket = connect(server.port, '127.0.0.1');
     socket.write(`GET /events HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n`);
     socket.pause(); // never read: the kernel buffers fill, then the response's own buffer
-    await until('skipped updates', () => server!.stats().skipped > 20, 30_000);
+    await until('skipped updates', () => server!.stats().skipped > 20, 45_000);
     const { sent, skipped } = server.stats();
     expect(skipped).to.be.greaterThan(20);
     await sleep(300);
     // Once stuck, nothing more is queued for it: every further tick is skipped.
     expect(server.stats().sent).to.be.at.most(sent + 1);
     expect(work.state.snapshot().attached).to.equal(true); // the agent ran on throughout
+    // Reading again, it gets the whole state once (it missed changes), then changes again.
+    let received = '';
+    socket.on('data', (d: Buffer) => (received += d.toString()));
+    socket.resume();
+    await until('a full update after the skipped ones', () => (received.match(/"full":true/g) ?? []).length >= 2);
+    await until('changes after it', () =>
+      /"full":true[\s\S]*"full":false/.test(received.split('"full":true').slice(1).join('"full":true')),
+    );
     socket.destroy();
+  });
+
+  it('sampling refills in bursts while a page stays, and again for a page that reconnects', async () => {
+    work = startWorkload(4, 6);
+    server = await serveInspector(work.inspector, { sampleRuns: 5, interval: 50 });
+    type Sampling = { runsSeen: number; runsRecorded: number };
+    const open = (): { socket: ReturnType<typeof connect>; last: () => Sampling | undefined } => {
+      const socket = connect(server!.port, '127.0.0.1');
+      socket.write(`GET /events HTTP/1.1\r\nHost: 127.0.0.1:${server!.port}\r\n\r\n`);
+      let received = '';
+      socket.on('data', (d: Buffer) => (received += d.toString()));
+      const last = (): Sampling | undefined => {
+        const all = [...received.matchAll(/^data: (\{.*\})$/gm)];
+        const m = all[all.length - 1];
+        return m && (JSON.parse(m[1] as string) as { timeline: { sampling: Sampling } }).timeline.sampling;
+      };
+      return { socket, last };
+    };
+    for (const round of [1, 2]) {
+      const page = open();
+      try {
+        // 5 at once when the page connects; more only if the refill timer fires (1 every 200 ms).
+        const s = await until(`round ${round}: runs recorded past the first burst`, () => {
+          const got = page.last();
+          return got !== undefined && got.runsRecorded > 6 ? got : undefined;
+        });
+        expect(s.runsSeen).to.be.greaterThan(s.runsRecorded); // ~250 runs/s: a sample
+      } finally {
+        page.socket.destroy();
+      }
+      await until('the page gone', () => server!.stats().clients === 0);
+    }
+  });
+
+  it('updates carry only the runs that changed since the last one; merged, they are what the server keeps', async () => {
+    work = startWorkload(4, 6);
+    server = await serveInspector(work.inspector, { interval: 50 });
+    const socket = connect(server.port, '127.0.0.1');
+    socket.write(`GET /events HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n`);
+    let received = '';
+    socket.on('data', (d: Buffer) => (received += d.toString()));
+    type Run = { lane: number; run: number; end: number | null; outcome: string; actions: unknown[] };
+    type Update = { timeline: { full: boolean; runs: Run[] } };
+    const updates = (): Update[] =>
+      [...received.matchAll(/^data: (\{.*\})$/gm)].map((m) => JSON.parse(m[1] as string) as Update);
+    try {
+      await until('20 updates', () => updates().length >= 20);
+      work.stop();
+      await sleep(200); // the last runs end; the next updates carry their ends
+      const all = updates();
+      expect(all[0]!.timeline.full).to.equal(true);
+      expect(all.slice(1).every((u) => !u.timeline.full)).to.equal(true);
+      // A run appears in an update only while it changes: a finished run is never sent again.
+      const ended = new Set<string>();
+      for (const u of all)
+        for (const r of u.timeline.runs) {
+          const id = `${r.lane}:${r.run}`;
+          expect(ended.has(id), `${id} sent again after it ended`).to.equal(false);
+          if (r.end !== null) ended.add(id);
+        }
+      expect(ended.size).to.be.greaterThan(10);
+      // Merged in order, the updates give the page every run the server keeps, in the same state.
+      const merged = new Map<string, Run>();
+      for (const u of updates()) for (const r of u.timeline.runs) merged.set(`${r.lane}:${r.run}`, r);
+      const kept = (JSON.parse((await get(server.port, '/api/snapshot')).body) as Update).timeline.runs;
+      expect(kept.length).to.be.greaterThan(0);
+      for (const r of kept) expect(merged.get(`${r.lane}:${r.run}`)).to.deep.equal(r);
+    } finally {
+      socket.destroy();
+    }
   });
 
   it('drill-down: memory values are hidden unless payloads are enabled', async () => {
@@ -255,7 +334,7 @@ describe('inspect: serveInspector (a real HTTP server on 127.0.0.1)', function (
       built.push(e);
       deliver(e);
     };
-    server = await serveInspector(inspector, { maxRuns: 10, interval: 20 });
+    server = await serveInspector(inspector, { maxRuns: 10, sampleRuns: 10, interval: 20 });
     const socket = connect(server.port, '127.0.0.1');
     socket.write(`GET /events HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n`);
     let received = '';
@@ -283,7 +362,11 @@ describe('inspect: serveInspector (a real HTTP server on 127.0.0.1)', function (
       const snap = JSON.parse((await get(server.port, '/api/snapshot')).body) as {
         stats: { runsCompleted: number; runsFailed: number };
         failures: Array<{ run: number; error: string }>;
-        timeline: { sampling: { runsSeen: number; runsRecorded: number; runsSampledOut: number }; svg: string };
+        timeline: {
+          full: boolean;
+          sampling: { runsSeen: number; runsRecorded: number; runsSampledOut: number };
+          runs: Array<Record<string, unknown> & { start: number | null; end: number | null; actions: unknown[] }>;
+        };
       };
       expect(snap.stats.runsCompleted).to.equal(n - 5);
       expect(snap.stats.runsFailed).to.equal(5);
@@ -291,7 +374,7 @@ describe('inspect: serveInspector (a real HTTP server on 127.0.0.1)', function (
       expect(snap.failures.every((f) => /input \d+ is poisoned/.test(f.error))).to.equal(true);
       const { runsSeen, runsRecorded, runsSampledOut } = snap.timeline.sampling;
       expect(runsSeen).to.equal(n);
-      // 10 at once, then 10 per second of scheduler time: the flood takes well under the 10 s that 100 would need.
+      // 10 at once (a second's worth when the page connects), then 1 per 100 ms: the flood takes well under 9 s.
       expect(runsRecorded).to.be.within(10, 99);
       expect(runsRecorded + runsSampledOut).to.equal(n);
       // The flood is one synchronous turn: once the budget (10) is spent the page is not asked again, and
@@ -301,8 +384,17 @@ describe('inspect: serveInspector (a real HTTP server on 127.0.0.1)', function (
       expect(builtRuns.size).to.equal(runsRecorded);
       expect(built.filter((e) => e.type === 'run.started').length).to.equal(runsRecorded);
       expect(built.filter((e) => e.type === 'run.ended').length).to.equal(runsRecorded);
-      const drawn = (snap.timeline.svg.match(/<rect class="run /g) ?? []).length;
-      expect(drawn).to.be.within(1, runsRecorded);
+      // What the page gets to draw: whole runs as compact records (times, outcome, actions; no inputs or outputs).
+      expect(snap.timeline.full).to.equal(true);
+      expect(snap.timeline.runs.length).to.be.within(1, Math.min(10, runsRecorded));
+      for (const r of snap.timeline.runs) {
+        expect(r.start).to.be.a('number');
+        expect(r.end).to.be.a('number');
+        expect(r.actions).to.have.length(1);
+        expect(Object.keys(r).sort()).to.deep.equal(
+          ['acceptedAt', 'actions', 'end', 'events', 'label', 'lane', 'last', 'open', 'outcome', 'run', 'start'].sort(),
+        );
+      }
     } finally {
       socket.destroy();
     }

@@ -4,7 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LifecycleEvent } from '../../lib';
 import { renderTimeline } from '../../lib/observe';
-import { layoutTimeline } from '../../lib/observe/timeline-layout';
+import { runInNewContext } from 'node:vm';
+import { renderTimelineParts } from '../../lib/observe/timeline';
+import { foldTimeline, layoutTimeline } from '../../lib/observe/timeline-layout';
+import { timelineKit, type TimelineKit } from '../../lib/observe/timeline-kit';
 import { recordScenario } from './timeline-scenario';
 import { CHROMIUM, CHROMIUM_ARGS, skipWithoutChromium } from '../fixtures/chromium';
 
@@ -70,6 +73,24 @@ describe('observe: renderTimeline', () => {
       'Expected `width` to be an integer >= 400, got `10` (number)',
     );
     expect(() => renderTimeline(null as never)).to.throw(TypeError, /`events` to be an iterable/);
+  });
+
+  it('the layout and renderer are one self-contained function: its source, run where nothing else exists, draws the same bytes', () => {
+    // What the live inspector page embeds: the function's source text. In an empty context (no require, no
+    // module scope, no Node globals) it must run on its own, and draw exactly what Node draws from the same runs.
+    const kit = runInNewContext(`(${timelineKit.toString()})()`, Object.create(null) as object) as TimelineKit;
+    const { lanes, start, end } = foldTimeline(recordScenario());
+    // The page gets the runs as JSON: the keys as their text.
+    const sent = JSON.parse(JSON.stringify(lanes.map((l) => ({ ...l, key: l.label })))) as typeof lanes;
+    for (const [width, maxLanes] of [
+      [1200, 60],
+      [800, 2],
+    ] as const) {
+      const there = kit.render(kit.layout(sent, start, end), width, 'frames', maxLanes);
+      const here = renderTimelineParts(recordScenario(), { width, unit: 'frames', maxLanes });
+      expect(there).to.deep.equal({ ...here });
+      expect(there.svg.match(/<rect class="run /g)).to.have.length(maxLanes === 2 ? 6 : 15);
+    }
   });
 
   describe('in a real headless browser (Debian chromium)', function () {
