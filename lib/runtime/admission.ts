@@ -17,14 +17,19 @@ export interface ActiveRun {
   abandon(reason: string): void;
 }
 
-/** Per-key state. Exists only while the key has a run active or inputs waiting (S10). */
+/**
+ * Per-key state. Exists only while the key has a run active or inputs waiting (S10). Admission
+ * keeps the last freed one and gives it to the next new key (see {@link Admission.keyState}), so
+ * `key` is the key only while the state is held: whoever needs a run's key after the run reads
+ * `run.key`.
+ */
 export class KeyState {
   active: ActiveRun | null = null;
   /** Inputs waiting behind the active run, oldest first; `null` while none waits. */
   pending: Fifo<Pending> | null = null;
   /** When admission made it, in admission's count (keeps {@link Admission.keyStates} in the order keys came). */
   made = 0;
-  constructor(readonly key: unknown) {}
+  constructor(public key: unknown) {}
 
   /** Takes the oldest waiting input. */
   shift(): Pending | undefined {
@@ -94,6 +99,11 @@ export class Admission {
    * the costliest Map work of the routing hot path (an insert plus a delete per input, ~0.1–0.2 µs).
    */
   private solo: KeyState | null = null;
+  /**
+   * The last freed key state (no run, nothing waiting, no key), given to the next new key: a sync
+   * agent's run ends inside its input's `accept`, so without it every input made and dropped one.
+   */
+  private spare: KeyState | null = null;
   private made = 0;
   private buffered = 0;
   private activeRuns = 0;
@@ -139,7 +149,13 @@ export class Admission {
     if (solo !== null && sameKey(solo.key, key)) return solo;
     let ks = this.keys.get(key);
     if (ks === undefined) {
-      ks = new KeyState(key);
+      const spare = this.spare;
+      if (spare === null) ks = new KeyState(key);
+      else {
+        this.spare = null;
+        spare.key = key;
+        ks = spare;
+      }
       ks.made = this.made++;
       if (solo === null) this.solo = ks;
       else this.keys.set(key, ks);
@@ -206,8 +222,12 @@ export class Admission {
     if (next !== undefined) {
       this.buffered--;
       this.start(ks, next.input, next.seq, next.at);
-    } else if (ks === this.solo) this.solo = null;
-    else this.keys.delete(ks.key);
+    } else {
+      if (ks === this.solo) this.solo = null;
+      else this.keys.delete(ks.key);
+      ks.key = undefined; // the spare holds no user data
+      this.spare = ks;
+    }
     if (this.roomWaiters !== null && this.hasRoom()) this.wakeRoomWaiters();
   }
 

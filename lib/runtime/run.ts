@@ -91,13 +91,10 @@ export class Run implements ActivationHost {
   /** Sent events not yet routed, oldest first. */
   private firstEvent: RoutedEvent | null = null;
   private lastEvent: RoutedEvent | null = null;
-  private controller: AbortController | null = null;
-  /** Every call made in the run, in call order (aborted if the run is abandoned). */
-  private firstCall: AsyncCall<unknown> | null = null;
-  private lastCall: AsyncCall<unknown> | null = null;
-  /** Activations that did not finish in their first sync block, in start order (cancelled if the run is abandoned). */
-  private firstActivation: Activation | null = null;
-  private lastActivation: Activation | null = null;
+  /** Its abort signal, calls and unfinished activations, made on first use (a run of sync actions has none). */
+  private work: RunWork | null = null;
+  /** The run's key (its key state is reused for another key once the run has ended, see {@link KeyState}). */
+  readonly key: unknown;
 
   constructor(
     private readonly host: RunHost,
@@ -105,10 +102,8 @@ export class Run implements ActivationHost {
     readonly seq: number,
     readonly input: unknown,
     readonly startedAt: number,
-  ) {}
-
-  get key(): unknown {
-    return this.ks.key;
+  ) {
+    this.key = ks.key;
   }
 
   /** The input failed the agent's input schema: the run fails when the mailbox reaches it (no recursion through a key's queue). */
@@ -140,7 +135,8 @@ export class Run implements ActivationHost {
   }
 
   get signal(): AbortSignal {
-    return (this.controller ??= new AbortController()).signal;
+    const work = (this.work ??= new RunWork());
+    return (work.controller ??= new AbortController()).signal;
   }
 
   get agent(): Agent {
@@ -205,9 +201,10 @@ export class Run implements ActivationHost {
         activation.start();
         // Only activations still going need cancelling if the run is abandoned (most sync ones are done here).
         if (!activation.done) {
-          if (this.lastActivation === null) this.firstActivation = activation;
-          else this.lastActivation.nextInRun = activation;
-          this.lastActivation = activation;
+          const work = (this.work ??= new RunWork());
+          if (work.lastActivation === null) work.firstActivation = activation;
+          else work.lastActivation.nextInRun = activation;
+          work.lastActivation = activation;
         }
       }
     }
@@ -310,12 +307,12 @@ export class Run implements ActivationHost {
 
   /** Activations still going after their first sync block, in start order (for state snapshots). */
   *activations(): IterableIterator<Activation> {
-    for (let a = this.firstActivation; a !== null; a = a.nextInRun) yield a;
+    for (let a = this.work?.firstActivation ?? null; a !== null; a = a.nextInRun) yield a;
   }
 
   /** Every call made in the run, in call order (for state snapshots). */
   *calls(): IterableIterator<AsyncCall<unknown>> {
-    for (let c = this.firstCall; c !== null; c = c.nextInRun) yield c;
+    for (let c = this.work?.firstCall ?? null; c !== null; c = c.nextInRun) yield c;
   }
 
   submit(from: Activation, call: AsyncCall<unknown>): void {
@@ -335,9 +332,10 @@ export class Run implements ActivationHost {
   /** A call counts as work of the run until it settles, and is aborted if the run is abandoned. */
   private track(call: AsyncCall<unknown>): void {
     this.live++;
-    if (this.lastCall === null) this.firstCall = call;
-    else this.lastCall.nextInRun = call;
-    this.lastCall = call;
+    const work = (this.work ??= new RunWork());
+    if (work.lastCall === null) work.firstCall = call;
+    else work.lastCall.nextInRun = call;
+    work.lastCall = call;
   }
 
   combine(): void {
@@ -388,20 +386,25 @@ export class Run implements ActivationHost {
   /** Abandons the run: aborts its signal and in-flight calls, lets suspended generators clean up. */
   abandon(reason: string): void {
     this.ended = true;
-    this.controller?.abort(new AbortedError(reason));
-    let call = this.firstCall;
-    this.firstCall = this.lastCall = null;
+    const work = this.work;
+    if (work === null) return;
+    work.controller?.abort(new AbortedError(reason));
+    let call = work.firstCall;
+    work.firstCall = work.lastCall = null;
     for (; call !== null; call = call.nextInRun) call.abort(reason);
-    let activation = this.firstActivation;
-    this.firstActivation = this.lastActivation = null;
+    let activation = work.firstActivation;
+    work.firstActivation = work.lastActivation = null;
     for (; activation !== null; activation = activation.nextInRun) activation.cancel();
   }
 
   /** The run ended: drops what it holds. */
   release(): void {
     this.ended = true;
-    this.firstCall = this.lastCall = null;
-    this.firstActivation = this.lastActivation = null;
+    const work = this.work;
+    if (work !== null) {
+      work.firstCall = work.lastCall = null;
+      work.firstActivation = work.lastActivation = null;
+    }
     this.firstEvent = this.lastEvent = null;
     const rare = this.rare;
     if (rare !== null) {
@@ -426,6 +429,23 @@ class RunRare {
 }
 // Shape anchor (see lib/runtime/shape-anchor.ts): made per run that needs it, so no instance may be alive in an idle gap.
 anchorShape(new RunRare());
+
+/**
+ * What only a run with async work has: its abort controller (made when a call or action asks for
+ * the signal), its calls and its activations still going after their first sync block, as
+ * intrusive lists in start order (aborted and cancelled if the run is abandoned). A run of sync
+ * actions never makes one: its `Run` is five fields smaller.
+ */
+class RunWork {
+  controller: AbortController | null = null;
+  /** Every call made in the run, in call order. */
+  firstCall: AsyncCall<unknown> | null = null;
+  lastCall: AsyncCall<unknown> | null = null;
+  /** Activations that did not finish in their first sync block, in start order. */
+  firstActivation: Activation | null = null;
+  lastActivation: Activation | null = null;
+}
+anchorShape(new RunWork());
 
 /** The type of the event a join action is started with; its payload is the joined events. */
 const JOINED = 'rx-agents/joined';
