@@ -1,7 +1,7 @@
-import { Observable, type Observer, type Subscriber } from 'rxjs';
+import { EMPTY, Observable, type Observer, type Subscriber } from 'rxjs';
 import type { RunnerContext } from '../context/runner-context';
 import type { Call } from '../context/call';
-import { runChannel } from '../runtime/run-channel';
+import { anchorShape, MappedResult, runChannel, runContext, SKIP } from '../runtime/run-channel';
 import type { ChatModel, ChatResponse, ModelEvent, ModelRequest } from './chat-model';
 
 /**
@@ -23,12 +23,30 @@ import type { ChatModel, ChatResponse, ModelEvent, ModelRequest } from './chat-m
  * })
  */
 export function chat(ctx: RunnerContext, model: ChatModel, request: ModelRequest): Call<ChatResponse> {
-  const channel = runChannel(ctx);
   const plain = blocksOf(model);
-  // Nothing to stream and nobody listening: the block is the model's own, shared by all its calls.
-  if (channel === undefined || (request.stream !== true && !channel.inspecting))
-    return ctx.executeAsync(plain.callModel, plain.name, request);
   const streaming = request.stream === true;
+  if (!streaming) {
+    // Nothing to stream and nobody listening: the block is the model's own, shared by all its calls. In the
+    // runtime's context the call itself takes the response out of the model's events (see Responses): it
+    // settles with a ChatResponse, and there is no Observable around the model's.
+    const kind = runContext(ctx);
+    if (kind === 'quiet') return ctx.executeAsync(plain.mapped, plain.name, request) as unknown as Call<ChatResponse>;
+    if (kind === undefined) return ctx.executeAsync(plain.callModel, plain.name, request);
+  }
+  // In a function of its own: its closures' context is made only on this path, not on every call.
+  return watchedChat(ctx, model, request, plain, streaming);
+}
+
+/** A model call that streams its chunks or is reported to lifecycle listeners. */
+function watchedChat(
+  ctx: RunnerContext,
+  model: ChatModel,
+  request: ModelRequest,
+  plain: ModelBlocks,
+  streaming: boolean,
+): Call<ChatResponse> {
+  const channel = runChannel(ctx);
+  if (channel === undefined) return ctx.executeAsync(plain.callModel, plain.name, request);
   // Chunks that arrive before executeAsync returned (a synchronous model) wait for the call id; they are
   // sent in the same sync block, before anything else can reach the sink.
   let source: string | null = null;
@@ -83,21 +101,42 @@ export function chat(ctx: RunnerContext, model: ChatModel, request: ModelRequest
 interface ModelBlocks {
   readonly name: string;
   readonly callModel: (model: string, request: ModelRequest) => Observable<ChatResponse>;
+  /** The same block for the runtime's own calls: the model's events, the call keeping the response ({@link Responses}). */
+  readonly mapped: (model: string, request: ModelRequest) => MappedResult<ModelEvent>;
 }
 
 const blocks = new WeakMap<ChatModel, ModelBlocks>();
 
 /** The shared parts of `model`'s calls, built once per model. */
 function blocksOf(model: ChatModel): ModelBlocks {
-  let found = blocks.get(model);
-  if (found === undefined) {
-    // The block is named callModel and takes (`<provider>/<model id>`, request): its journal fingerprint (S13).
-    const callModel = (_model: string, request: ModelRequest): Observable<ChatResponse> =>
-      new Observable<ChatResponse>((subscriber) => model.call(request).subscribe(new ResponseOnly(subscriber)));
-    blocks.set(model, (found = { name: modelName(model), callModel }));
-  }
+  return blocks.get(model) ?? newBlocks(model); // apart: its closure's context is made once per model, not per call
+}
+
+function newBlocks(model: ChatModel): ModelBlocks {
+  // The block is named callModel and takes (`<provider>/<model id>`, request): its journal fingerprint (S13).
+  const callModel = (_model: string, request: ModelRequest): Observable<ChatResponse> =>
+    new Observable<ChatResponse>((subscriber) => model.call(request).subscribe(new ResponseOnly(subscriber)));
+  const found: ModelBlocks = { name: modelName(model), callModel, mapped: mappedBlock(model) };
+  blocks.set(model, found);
   return found;
 }
+
+/** The block of a model call in the runtime's context (named `callModel` like the other: the same journal fingerprint, S13). */
+function mappedBlock(model: ChatModel): (model: string, request: ModelRequest) => MappedResult<ModelEvent> {
+  return function callModel(_model: string, request: ModelRequest): MappedResult<ModelEvent> {
+    return new Responses(model.call(request));
+  };
+}
+
+/** A model's events, of which the call keeps the response (its chunks are dropped): one object per call. */
+class Responses extends MappedResult<ModelEvent> {
+  override onValue(event: ModelEvent): ChatResponse | typeof SKIP {
+    return event.type === 'response' ? event.response : SKIP;
+  }
+}
+
+// One per model call: a dormant one keeps the class's maps across idle gaps (lib/runtime/shape-anchor.ts).
+anchorShape(new Responses(EMPTY));
 
 /** Passes the model's `response` on and drops its chunks (one object per call, no closures). */
 class ResponseOnly implements Observer<ModelEvent> {

@@ -6,6 +6,7 @@ import { toIssues } from '../events/define-event';
 import type { ToolSpec } from './chat-model';
 import { ToolCallError, ToolDefinitionError } from './errors';
 import { Limiter } from './limiter';
+import { anchorShape, MappedResult } from '../runtime/run-channel';
 import type { JsonValue } from './messages';
 
 /** What a tool's `execute` receives besides its arguments. */
@@ -235,32 +236,19 @@ export function makeTool(parts: ToolParts): Tool {
   };
   if (timeout === undefined && limiter === null) {
     // No timer and no budget to hold: a call is `execute` itself, and its value or Promise is the block's result.
-    const direct: DirectCall = (args, options, promises, finish) => {
+    const outcomes: ToolOutcomes = { returned, thrown };
+    const direct: DirectCall = (args, options, promises, finisher) => {
       let value: unknown;
       try {
         value = execute(args, options);
       } catch (error) {
-        return finish(thrown(error));
+        return finisher.finish(thrown(error));
       }
-      if (isObservable(value))
-        return value.pipe(
-          last(),
-          map(returned),
-          catchError((e: unknown) => of(thrown(e))),
-          map(finish),
-        );
-      if (!isThenable(value)) return finish(returned(value));
-      // One step from the tool's Promise to the caller's result (not one for the outcome and one for `finish`).
-      if (promises)
-        return Promise.resolve(value).then(
-          (v) => finish(returned(v)),
-          (e: unknown) => finish(thrown(e)),
-        );
-      return from(value).pipe(
-        map(returned),
-        catchError((e: unknown) => of(thrown(e))),
-        map(finish),
-      );
+      if (isObservable(value)) return finished(value.pipe(last()), outcomes, finisher);
+      if (!isThenable(value)) return finisher.finish(returned(value));
+      // The call maps the tool's Promise to the finished result itself: one step, no `.then` and no closures per call.
+      if (promises) return new PromisedOutcome(value, outcomes, finisher);
+      return finished(from(value), outcomes, finisher);
     };
     Object.defineProperty(tool, DIRECT, { value: direct });
   }
@@ -268,8 +256,52 @@ export function makeTool(parts: ToolParts): Tool {
 }
 
 /**
- * A tool call with the least machinery: `execute` runs at once and `finish` of its outcome is the
- * result: a value, a Promise (when `promises`: the operator's scheduler can follow one), or an
+ * A tool's Observable (or, under virtual time, its Promise as one) as the finisher's result of its
+ * outcome. Apart from the direct call, so that its closures' context is made only on this path.
+ */
+function finished<R>(value: Observable<unknown>, outcomes: ToolOutcomes, finisher: ToolFinisher<R>): Observable<R> {
+  return value.pipe(
+    map(outcomes.returned),
+    catchError((e: unknown) => of(outcomes.thrown(e))),
+    map((o) => finisher.finish(o)),
+  );
+}
+
+/** A tool's outcome makers (what it returned, what it threw). */
+interface ToolOutcomes {
+  returned(value: unknown): ToolOutcome;
+  thrown(error: unknown): ToolOutcome;
+}
+
+/** What a direct call hands a tool's outcome to: it makes the block's result (the tool message) of it. */
+export interface ToolFinisher<R> {
+  finish(outcome: ToolOutcome): R;
+}
+
+/** A tool's Promise, settled by the call as the finisher's result of its outcome (a failure too: never a failed call). */
+class PromisedOutcome<R> extends MappedResult<unknown> {
+  constructor(
+    source: PromiseLike<unknown>,
+    private readonly outcomes: ToolOutcomes,
+    private readonly finisher: ToolFinisher<R>,
+  ) {
+    super(source);
+  }
+  override onValue(value: unknown): R {
+    return this.finisher.finish(this.outcomes.returned(value));
+  }
+  override onError(error: unknown): R {
+    return this.finisher.finish(this.outcomes.thrown(error));
+  }
+}
+
+// One per Promise-returning tool call: a dormant one keeps the class's maps across idle gaps (lib/runtime/shape-anchor.ts).
+anchorShape(new PromisedOutcome(Promise.resolve(), null as never, null as never));
+
+/**
+ * A tool call with the least machinery: `execute` runs at once and the finisher's result of its
+ * outcome is the block's result: a value, a {@link MappedResult} of the tool's Promise (when
+ * `promises`: the operator's scheduler can follow one; the runtime's call maps it), or an
  * Observable. Only tools without a timeout and without a concurrency budget have one
  * ({@link directCall}).
  */
@@ -277,8 +309,8 @@ export type DirectCall = <R>(
   args: unknown,
   options: ToolExecutionOptions,
   promises: boolean,
-  finish: (outcome: ToolOutcome) => R,
-) => R | Promise<R> | Observable<R>;
+  finisher: ToolFinisher<R>,
+) => R | MappedResult<unknown> | Observable<R>;
 
 const DIRECT = Symbol('rx-agents.tool-direct');
 

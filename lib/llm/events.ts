@@ -1,6 +1,7 @@
 import { z } from 'zod/v4';
-import { defineEvent } from '../events/define-event';
+import { defineEvent, type AgentEvent } from '../events/define-event';
 import { ASK_ZOD, setFastPath } from '../events/fast-parse';
+import { anchorShape } from '../runtime/run-channel';
 import type { ChatResponse, TokenUsage } from './chat-model';
 import { isChatMessage, isToolCall, type ChatMessage, type ToolCall, type ToolMessage } from './messages';
 
@@ -34,27 +35,51 @@ export interface ToolResponsePayload extends LoopState {
   readonly results: readonly ToolMessage[];
 }
 
+/** The loop events' type names. */
+const CHAT_REQUEST = 'rx-agents/llm/chat-request';
+const CHAT_RESPONSE = 'rx-agents/llm/chat-response';
+const TOOL_REQUEST = 'rx-agents/llm/tool-request';
+const TOOL_RESPONSE = 'rx-agents/llm/tool-response';
+
 /**
  * The payloads the loop builds itself are instances of these classes. Their parts were checked
  * where they were made (the model's answer by the ChatResponse check, tool results by runTools),
  * so the event schemas accept them without walking the conversation again at every send; a
  * payload built by user code (a plain object) gets the whole check. `bench/workloads/llm.ts`:
  * zod's object schemas cost ~10 % of a ReAct run's CPU, copying the payload at every send.
+ *
+ * Each is also the event that carries it (`type`, `id` and `payload` — itself — are getters on its
+ * prototype, so they add no field and are not enumerated or serialized): the loop sends
+ * `ctx.sendEvent(state)`, without an `XEvent.of(state)` wrapper object per send.
  */
-class LoopPayload implements LoopState {
+abstract class LoopPayload implements LoopState {
   constructor(
     readonly messages: readonly ChatMessage[],
     readonly step: number,
     readonly repairs: number,
     readonly usage: TokenUsage,
   ) {}
+  /** The event's id is given by the runtime when it is sent (as for `XEvent.of`). */
+  get id(): string {
+    return '';
+  }
+  get payload(): this {
+    return this;
+  }
 }
 
-/** A {@link ChatRequestPayload} built by the loop. */
-export class ChatRequestState extends LoopPayload {}
+/** A {@link ChatRequestPayload} built by the loop; also its ChatRequestEvent. */
+export class ChatRequestState extends LoopPayload implements AgentEvent<typeof CHAT_REQUEST, ChatRequestPayload> {
+  get type(): typeof CHAT_REQUEST {
+    return CHAT_REQUEST;
+  }
+}
 
-/** A {@link ChatResponsePayload} built by the loop (its `response` is still checked: it comes from the model). */
-export class ChatResponseState extends LoopPayload implements ChatResponsePayload {
+/** A {@link ChatResponsePayload} built by the loop (its `response` is still checked: it comes from the model); also its ChatResponseEvent. */
+export class ChatResponseState
+  extends LoopPayload
+  implements ChatResponsePayload, AgentEvent<typeof CHAT_RESPONSE, ChatResponsePayload>
+{
   constructor(
     messages: readonly ChatMessage[],
     step: number,
@@ -64,10 +89,16 @@ export class ChatResponseState extends LoopPayload implements ChatResponsePayloa
   ) {
     super(messages, step, repairs, usage);
   }
+  get type(): typeof CHAT_RESPONSE {
+    return CHAT_RESPONSE;
+  }
 }
 
-/** A {@link ToolRequestPayload} built by the loop. */
-export class ToolRequestState extends LoopPayload implements ToolRequestPayload {
+/** A {@link ToolRequestPayload} built by the loop; also its ToolRequestEvent. */
+export class ToolRequestState
+  extends LoopPayload
+  implements ToolRequestPayload, AgentEvent<typeof TOOL_REQUEST, ToolRequestPayload>
+{
   constructor(
     messages: readonly ChatMessage[],
     step: number,
@@ -77,10 +108,16 @@ export class ToolRequestState extends LoopPayload implements ToolRequestPayload 
   ) {
     super(messages, step, repairs, usage);
   }
+  get type(): typeof TOOL_REQUEST {
+    return TOOL_REQUEST;
+  }
 }
 
-/** A {@link ToolResponsePayload} built by the loop. */
-export class ToolResponseState extends LoopPayload implements ToolResponsePayload {
+/** A {@link ToolResponsePayload} built by the loop; also its ToolResponseEvent. */
+export class ToolResponseState
+  extends LoopPayload
+  implements ToolResponsePayload, AgentEvent<typeof TOOL_RESPONSE, ToolResponsePayload>
+{
   constructor(
     messages: readonly ChatMessage[],
     step: number,
@@ -90,7 +127,17 @@ export class ToolResponseState extends LoopPayload implements ToolResponsePayloa
   ) {
     super(messages, step, repairs, usage);
   }
+  get type(): typeof TOOL_RESPONSE {
+    return TOOL_RESPONSE;
+  }
 }
+
+// Made at every step of every run: dormant ones keep their classes' maps across idle gaps (lib/runtime/shape-anchor.ts).
+const DORMANT_USAGE: TokenUsage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+anchorShape(new ChatRequestState([], 0, 0, DORMANT_USAGE));
+anchorShape(new ChatResponseState([], 0, 0, DORMANT_USAGE, null as never));
+anchorShape(new ToolRequestState([], 0, 0, DORMANT_USAGE, []));
+anchorShape(new ToolResponseState([], 0, 0, DORMANT_USAGE, []));
 
 /** An array of `T`, checked element by element and returned as it is (no copy; see messages.ts). */
 const list = <T>(check: (v: unknown) => v is T, what: string) =>
@@ -161,13 +208,13 @@ const always = (): boolean => true;
 
 /** Ask the model: `messages` is the whole prompt. Handled by the loop's `llm.model` action. */
 export const ChatRequestEvent = defineEvent(
-  'rx-agents/llm/chat-request',
+  CHAT_REQUEST,
   loopPayload<ChatRequestPayload>(ChatRequestState, always, z.object(loop)),
 );
 
 /** The model answered (`messages` does not include the answer yet). Sent by `llm.model` before what follows (a notification: no loop action handles it). */
 export const ChatResponseEvent = defineEvent(
-  'rx-agents/llm/chat-response',
+  CHAT_RESPONSE,
   loopPayload<ChatResponsePayload>(
     ChatResponseState,
     (p) => isResponse(p.response),
@@ -177,7 +224,7 @@ export const ChatResponseEvent = defineEvent(
 
 /** Run these tool calls (`messages` ends with the assistant message that asked for them). Handled by `llm.tools`. */
 export const ToolRequestEvent = defineEvent(
-  'rx-agents/llm/tool-request',
+  TOOL_REQUEST,
   loopPayload<ToolRequestPayload>(
     ToolRequestState,
     always,
@@ -206,7 +253,7 @@ export const ToolApprovalResponseEvent = defineEvent(
 
 /** The tools answered (`messages` ends with their results, in call order). Sent by `llm.tools` / `llm.approved` before the next ChatRequestEvent (a notification: no loop action handles it). */
 export const ToolResponseEvent = defineEvent(
-  'rx-agents/llm/tool-response',
+  TOOL_RESPONSE,
   loopPayload<ToolResponsePayload>(
     ToolResponseState,
     always,

@@ -177,7 +177,8 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
     usage: TokenUsage,
   ): void => {
     if (step >= maxSteps) throw new MaxStepsError(name, maxSteps);
-    ctx.sendEvent(ChatRequestEvent.of(new ChatRequestState(messages, step, repairsDone, usage)));
+    // The loop's states are their own events (lib/llm/events.ts): no `XEvent.of` wrapper per send.
+    ctx.sendEvent(new ChatRequestState(messages, step, repairsDone, usage));
   };
 
   /** After the model answered (in `llm.model`, once ChatResponseEvent is sent): tool calls to run, a repair round, or the answer. */
@@ -185,7 +186,7 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
     const message = p.response.message;
     const messages: ChatMessage[] = [...p.messages, message];
     if (message.toolCalls.length > 0) {
-      ctx.sendEvent(ToolRequestEvent.of(new ToolRequestState(messages, p.step, p.repairs, p.usage, message.toolCalls)));
+      ctx.sendEvent(new ToolRequestState(messages, p.step, p.repairs, p.usage, message.toolCalls));
       return;
     }
     let value: T;
@@ -213,7 +214,7 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
   const answered = (ctx: RunnerContext, p: LoopState, response: ChatResponse): void => {
     const state = new ChatResponseState(p.messages, p.step + 1, p.repairs, add(p.usage, response.usage), response);
     // A notification (no loop action handles it): your actions on it start before the next step's.
-    ctx.sendEvent(ChatResponseEvent.of(state));
+    ctx.sendEvent(state);
     decide(ctx, state);
   };
 
@@ -242,7 +243,7 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
   /** After the tools answered (in `llm.tools` / `llm.approved`): ToolResponseEvent, then the next model call. */
   const observe = (ctx: RunnerContext, p: LoopState, results: ToolMessage[]): void => {
     const messages = [...p.messages, ...results];
-    ctx.sendEvent(ToolResponseEvent.of(new ToolResponseState(messages, p.step, p.repairs, p.usage, results)));
+    ctx.sendEvent(new ToolResponseState(messages, p.step, p.repairs, p.usage, results));
     ask(ctx, messages, p.step, p.repairs, p.usage);
   };
 

@@ -2,8 +2,8 @@ import { asyncScheduler, type Observable, type SchedulerLike } from 'rxjs';
 import { map } from 'rxjs/operators';
 import type { RunnerContext } from '../context/runner-context';
 import type { Call } from '../context/call';
-import { runChannel, type RunChannel } from '../runtime/run-channel';
-import { directCall, type Tool, type ToolExecutionOptions, type ToolOutcome } from './define-tool';
+import { anchorShape, runChannel, type MappedResult, type RunChannel } from '../runtime/run-channel';
+import { directCall, type Tool, type ToolExecutionOptions, type ToolFinisher, type ToolOutcome } from './define-tool';
 import { ToolCallError } from './errors';
 import { toolResult, type JsonValue, type ToolCall, type ToolMessage } from './messages';
 
@@ -87,7 +87,7 @@ export function startTools(
       checked instanceof ToolCallError
         ? ctx.executeAsync(failedTool, call.name, toolResult(call, errorContent(checked), true))
         : ctx.executeAsync(
-            toolBlock(call, byName.get(call.name) as Tool, checked.value, signal, scheduler, promises),
+            toolBlock(new ToolTask(call, byName.get(call.name) as Tool, checked.value, signal, scheduler, promises)),
             call.name,
             call.arguments,
           );
@@ -138,26 +138,45 @@ function check(
 
 /**
  * The block of one tool call, `callTool(name, arguments)` (its journal fingerprint, S13). A tool
- * with a direct form answers with a value or a Promise when it gives one, with no Observable
- * chain; the others run through `invoke`.
+ * with a direct form answers with a value, or its Promise mapped by the call, when it gives one,
+ * with no Observable chain; the others run through `invoke`.
  */
-function toolBlock(
-  call: ToolCall,
-  tool: Tool,
-  args: unknown,
-  signal: AbortSignal | RunChannel,
-  scheduler: SchedulerLike,
-  promises: boolean,
-): (name: string, args: JsonValue) => ToolMessage | Promise<ToolMessage> | Observable<ToolMessage> {
-  const message = (o: ToolOutcome): ToolMessage =>
-    o.ok ? toolResult(call, o.value) : toolResult(call, errorContent(o.error), true);
-  const direct = directCall(tool);
+function toolBlock(task: ToolTask): (name: string, args: JsonValue) => ToolMessage | Observable<ToolMessage> {
+  // Typed as what the call settles with: its MappedResult settles with the tool message too.
   return function callTool() {
+    return task.run() as ToolMessage | Observable<ToolMessage>;
+  };
+}
+
+/** One tool call's parts (one object per call, no closures but its block) and the maker of its message. */
+class ToolTask implements ToolFinisher<ToolMessage> {
+  constructor(
+    private readonly call: ToolCall,
+    private readonly tool: Tool,
+    private readonly args: unknown,
+    private readonly signal: AbortSignal | RunChannel,
+    private readonly scheduler: SchedulerLike,
+    private readonly promises: boolean,
+  ) {}
+
+  run(): ToolMessage | MappedResult<unknown> | Observable<ToolMessage> {
+    const { call, signal } = this;
     const options: ToolExecutionOptions =
       signal instanceof AbortSignal ? { signal, toolCallId: call.id } : new LazySignal(signal, call.id);
-    if (direct === undefined) return tool.invoke(args, options, scheduler).pipe(map(message));
-    return direct(args, options, promises, message);
-  };
+    const direct = directCall(this.tool);
+    if (direct === undefined) return this.invoked(options);
+    return direct(this.args, options, this.promises, this);
+  }
+
+  /** A tool without a direct form (a timeout, a budget, MCP), through `invoke`. Apart: its closure's context is made only here. */
+  private invoked(options: ToolExecutionOptions): Observable<ToolMessage> {
+    return this.tool.invoke(this.args, options, this.scheduler).pipe(map((o) => this.finish(o)));
+  }
+
+  /** The tool message of an outcome (the block's result). */
+  finish(o: ToolOutcome): ToolMessage {
+    return o.ok ? toolResult(this.call, o.value) : toolResult(this.call, errorContent(o.error), true);
+  }
 }
 
 /** Tool options whose `signal` is the run's, made when the tool first reads it. */
@@ -170,6 +189,10 @@ class LazySignal implements ToolExecutionOptions {
     return this.channel.signal;
   }
 }
+
+// One of each per tool call: dormant ones keep their classes' maps across idle gaps (lib/runtime/shape-anchor.ts).
+anchorShape(new ToolTask(null as never, null as never, null, null as never, null as never, false));
+anchorShape(new LazySignal(null as never, ''));
 
 /** Reports a `tool.called` lifecycle event when the call settles. */
 function report(channel: RunChannel, action: string, c: Call<ToolMessage>, tool: string, started: number): void {

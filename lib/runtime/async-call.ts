@@ -1,6 +1,7 @@
-import { isObservable, type Observable, type Subscription } from 'rxjs';
+import { isObservable, Subscriber, type Observable, type Subscription } from 'rxjs';
 import type { AsyncCallOptions, Call } from '../context/call';
 import { AbortedError, AsyncTimeoutError, EmptyAsyncResultError } from '../errors';
+import { anchorShape } from './anchor-shape';
 import { RetryPolicyError } from './wait-errors';
 import type { ExecutorTask } from './executor';
 
@@ -38,6 +39,16 @@ const FULFILLED = 1;
 const REJECTED = 2;
 type Status = typeof PENDING | typeof FULFILLED | typeof REJECTED;
 
+// The call's small state in one number (a call object is made per executeAsync; seven fields cost 56 bytes each time):
+// the status in bits 0-1, the flags below, and the attempts made in the bits from ATTEMPT up.
+const STATUS = 0b11;
+const OBSERVED = 1 << 2;
+const REPLAYED = 1 << 3;
+const SUBMITTED = 1 << 4;
+const RECONCILING = 1 << 5;
+const CANCELLED = 1 << 6;
+const ATTEMPT = 1 << 8;
+
 /**
  * The runtime's side of one `executeAsync` call (its public face is {@link Call}). It is both
  * iterable — `const r = yield* ctx.executeAsync(...)` in a generator action — and thenable —
@@ -47,19 +58,10 @@ type Status = typeof PENDING | typeof FULFILLED | typeof REJECTED;
  * {@link rejected}.
  */
 export class AsyncCall<T> implements Call<T>, ExecutorTask {
-  private status: Status = PENDING;
+  /** Status, flags and attempts (see the constants above). */
+  private bits = PENDING;
   /** The value (fulfilled) or the error (rejected): one field, since a call holds one of them. */
   private result: unknown = undefined;
-  /** Someone read the outcome (yield*, await, or ctx.all). An unread failure fails the action. */
-  observed = false;
-  /** The outcome came from the journal (replay), the block did not run. */
-  replayed = false;
-  /** The call went through the runtime's submit (its outcome is journaled when it settles, S13); `ctx.all` calls do not. */
-  submitted = false;
-  /** S13: the call was started before a crash and has no recorded outcome: its `reconcile` runs instead of the block. */
-  reconciling = false;
-  /** Cancelled because it lost a `ctx.any` race: its AbortedError is not journaled (S13). */
-  cancelled = false;
   /** The action suspended on this call, woken when it settles. */
   waiter: { wake(call: AsyncCall<unknown>): void } | null = null;
   /** The next call made in the same run (the run's intrusive call list). */
@@ -70,7 +72,6 @@ export class AsyncCall<T> implements Call<T>, ExecutorTask {
   private done: (() => void) | null = null;
   private subscription: Subscription | null = null;
   private timer: Subscription | null = null;
-  private attempt = 0;
   private idCache: string | null = null;
 
   constructor(
@@ -81,6 +82,59 @@ export class AsyncCall<T> implements Call<T>, ExecutorTask {
     readonly args: readonly unknown[],
     readonly options: AsyncCallOptions | undefined,
   ) {}
+
+  private get status(): Status {
+    return (this.bits & STATUS) as Status;
+  }
+
+  private flag(bit: number, on: boolean): void {
+    this.bits = on ? this.bits | bit : this.bits & ~bit;
+  }
+
+  /** Someone read the outcome (yield*, await, or ctx.all). An unread failure fails the action. */
+  get observed(): boolean {
+    return (this.bits & OBSERVED) !== 0;
+  }
+  set observed(on: boolean) {
+    this.flag(OBSERVED, on);
+  }
+
+  /** The outcome came from the journal (replay), the block did not run. */
+  get replayed(): boolean {
+    return (this.bits & REPLAYED) !== 0;
+  }
+  set replayed(on: boolean) {
+    this.flag(REPLAYED, on);
+  }
+
+  /** The call went through the runtime's submit (its outcome is journaled when it settles, S13); `ctx.all` calls do not. */
+  get submitted(): boolean {
+    return (this.bits & SUBMITTED) !== 0;
+  }
+  set submitted(on: boolean) {
+    this.flag(SUBMITTED, on);
+  }
+
+  /** S13: the call was started before a crash and has no recorded outcome: its `reconcile` runs instead of the block. */
+  get reconciling(): boolean {
+    return (this.bits & RECONCILING) !== 0;
+  }
+  set reconciling(on: boolean) {
+    this.flag(RECONCILING, on);
+  }
+
+  /** Cancelled because it lost a `ctx.any` race: its AbortedError is not journaled (S13). */
+  get cancelled(): boolean {
+    return (this.bits & CANCELLED) !== 0;
+  }
+  set cancelled(on: boolean) {
+    this.flag(CANCELLED, on);
+  }
+
+  /** How many times its block has started (a retry counts again). */
+  private get attempt(): number {
+    return this.bits >>> 8;
+  }
 
   /** Stable identity: `<activation id>#<call index>` (S13). Built on first read, so calls nobody journals or inspects allocate no id strings. */
   get id(): string {
@@ -138,7 +192,7 @@ export class AsyncCall<T> implements Call<T>, ExecutorTask {
   start(done: () => void): void {
     this.done = done;
     if (this.status !== PENDING) return this.release();
-    this.attempt++;
+    this.bits += ATTEMPT;
     this.host.callStarted(this as AsyncCall<unknown>);
     const timeout = this.options?.timeout ?? this.host.defaultTimeout;
     if (timeout !== undefined && this.timer === null) this.startTimer(timeout);
@@ -151,23 +205,55 @@ export class AsyncCall<T> implements Call<T>, ExecutorTask {
 
   /**
    * Follows what the block returned: subscribes to an Observable, `then`s a thenable, or settles
-   * with a value. Called by the host inside the S5 lock, so the Observable's subscribe body and a
-   * custom thenable's `then` run as block code too. A throw is the block's failure.
+   * with a value; a {@link MappedResult} is followed the same way, its values mapped by the call.
+   * Called by the host inside the S5 lock, so the Observable's subscribe body and a custom
+   * thenable's `then` run as block code too. A throw is the block's failure.
    */
   follow(result: unknown): void {
+    if (result instanceof MappedResult) return this.followMapped(result as MappedResult<unknown>);
     this.host.checkResult(result);
-    if (isObservable(result)) this.subscribeTo(result);
-    else if (
-      result !== null &&
-      typeof result === 'object' &&
-      typeof (result as PromiseLike<unknown>).then === 'function'
-    ) {
+    if (isObservable(result)) this.subscribeTo(result, null);
+    else if (isThenable(result)) {
       // Bound methods rather than arrows: two small objects and no closure context per Promise-returning block
       // (this is the per-call allocation of the I/O path; the closures kept `start`'s whole context alive).
-      (result as PromiseLike<unknown>).then(this.fulfil.bind(this), this.onFailure.bind(this));
+      result.then(this.fulfil.bind(this), this.onFailure.bind(this));
     } else {
       this.settle(FULFILLED, result);
     }
+  }
+
+  private followMapped(mapped: MappedResult<unknown>): void {
+    const source = mapped.source;
+    this.host.checkResult(source);
+    if (isObservable(source)) return this.subscribeTo(source, mapped);
+    // Held in `result` while pending (it holds nothing else then), for the handlers: no closure per call.
+    this.result = mapped;
+    source.then(this.mappedValue.bind(this), this.mappedError.bind(this));
+  }
+
+  /** A mapped Promise fulfilled. */
+  private mappedValue(value: unknown): void {
+    if (this.status !== PENDING) return; // settled meanwhile (timeout, abort): `result` holds the outcome
+    let out: unknown;
+    try {
+      out = (this.result as MappedResult<unknown>).onValue(value);
+    } catch (error) {
+      return this.onFailure(error);
+    }
+    if (out === SKIP) this.onFailure(new EmptyAsyncResultError(this.host.actionName));
+    else this.settle(FULFILLED, out);
+  }
+
+  /** A mapped Promise rejected. */
+  private mappedError(error: unknown): void {
+    if (this.status !== PENDING) return;
+    let out: unknown;
+    try {
+      out = (this.result as MappedResult<unknown>).onError(error);
+    } catch (thrown) {
+      return this.onFailure(thrown);
+    }
+    this.settle(FULFILLED, out);
   }
 
   // The closures below live in their own methods, so that `start` allocates no closure context.
@@ -183,18 +269,24 @@ export class AsyncCall<T> implements Call<T>, ExecutorTask {
     );
   }
 
-  private subscribeTo(observable: Observable<unknown>): void {
-    let last: unknown;
-    let seen = false;
-    this.subscription = observable.subscribe({
-      next: (v) => {
-        last = v;
-        seen = true;
-      },
-      error: (e) => this.onFailure(e),
-      complete: () =>
-        seen ? this.settle(FULFILLED, last) : this.onFailure(new EmptyAsyncResultError(this.host.actionName)),
-    });
+  private subscribeTo(observable: Observable<unknown>, mapped: MappedResult<unknown> | null): void {
+    // A Subscriber of our own: RxJS uses it as it is (no SafeSubscriber + ConsumerObserver around a
+    // three-closure observer), and nothing is compiled per subscription.
+    // Held before subscribing: a synchronous failure that retries at once subscribes again and holds the new one.
+    const subscriber = new CallSubscriber(this as AsyncCall<unknown>, mapped);
+    this.subscription = subscriber;
+    observable.subscribe(subscriber);
+  }
+
+  /** {@link CallSubscriber}: the Observable completed (after `seen` values, the last being `last`). */
+  observableCompleted(seen: boolean, last: unknown): void {
+    if (seen) this.settle(FULFILLED, last);
+    else this.onFailure(new EmptyAsyncResultError(this.host.actionName));
+  }
+
+  /** {@link CallSubscriber}: the Observable failed. */
+  observableFailed(error: unknown): void {
+    this.onFailure(error);
   }
 
   private fulfil(value: unknown): void {
@@ -318,7 +410,7 @@ export class AsyncCall<T> implements Call<T>, ExecutorTask {
 
   private settle(status: typeof FULFILLED | typeof REJECTED, valueOrError: unknown): void {
     if (this.status !== PENDING) return;
-    this.status = status;
+    this.bits = (this.bits & ~STATUS) | status;
     this.result = valueOrError;
     this.cleanup();
     this.timer?.unsubscribe();
@@ -348,3 +440,106 @@ export class AsyncCall<T> implements Call<T>, ExecutorTask {
     done?.();
   }
 }
+
+/**
+ * What a call subscribes to its block's Observable with: keeps the last value (mapped, if the
+ * block returned a {@link MappedResult}) and settles the call when the Observable completes (or
+ * fails it). Being a `Subscriber`, RxJS takes it as it is.
+ */
+class CallSubscriber extends Subscriber<unknown> {
+  private last: unknown = undefined;
+  private seen = false;
+
+  constructor(
+    private readonly call: AsyncCall<unknown>,
+    private readonly mapped: MappedResult<unknown> | null,
+  ) {
+    super();
+  }
+
+  protected override _next(value: unknown): void {
+    const mapped = this.mapped;
+    if (mapped !== null) {
+      let out: unknown;
+      try {
+        out = mapped.onValue(value);
+      } catch (error) {
+        // The mapping failed (not the source): the call fails, as with a Promise source; onError is not asked.
+        this.isStopped = true;
+        try {
+          return this.call.observableFailed(error);
+        } finally {
+          this.unsubscribe();
+        }
+      }
+      if (out === SKIP) return;
+      value = out;
+    }
+    this.last = value;
+    this.seen = true;
+  }
+
+  protected override _error(error: unknown): void {
+    try {
+      const mapped = this.mapped;
+      if (mapped === null) return this.call.observableFailed(error);
+      let out: unknown;
+      try {
+        out = mapped.onError(error);
+      } catch (thrown) {
+        return this.call.observableFailed(thrown);
+      }
+      this.call.observableCompleted(true, out);
+    } finally {
+      this.unsubscribe();
+    }
+  }
+
+  protected override _complete(): void {
+    try {
+      this.call.observableCompleted(this.seen, this.last);
+    } finally {
+      this.unsubscribe();
+    }
+  }
+}
+
+/** What a {@link MappedResult}'s `onValue` returns for a value the call does not take (an Observable's other values). */
+export const SKIP: unique symbol = Symbol('rx-agents.skip');
+
+/**
+ * A block's result that the call maps itself before it settles with it: the source's values go
+ * through {@link onValue} (for an Observable: each one; those mapped to {@link SKIP} are dropped,
+ * the call settles with the last one kept), a failure through {@link onError} (which rethrows
+ * unless overridden: then its value settles the call, as `catchError` would). It saves the
+ * Promise hop of a `.then(map)`, or the Observable wrapper of a filtering operator, per call —
+ * for the agent layer's model and tool blocks, whose results only the runtime's own calls see
+ * (made through its context, see `runContext`). Subclasses carry what the mapping needs (no
+ * closures per call); a throw in either method fails the call (retries apply, as to any failure).
+ *
+ * @example
+ * class Responses extends MappedResult<ModelEvent> {
+ *   onValue(e: ModelEvent) { return e.type === 'response' ? e.response : SKIP; }
+ * }
+ * ctx.executeAsync(function callModel(_m: string, r: ModelRequest) { return new Responses(model.call(r)); }, name, request);
+ */
+export abstract class MappedResult<S> {
+  constructor(readonly source: PromiseLike<S> | Observable<S>) {}
+
+  /** A value of the source, as the call takes it ({@link SKIP}: not taken). */
+  abstract onValue(value: S): unknown;
+
+  /** The source failed: a value to settle the call with, or a throw to fail it (the default). */
+  onError(error: unknown): unknown {
+    throw error;
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+// A closed one keeps its class's maps (and the code compiled against them) across idle gaps (shape-anchor.ts).
+const dormant = new CallSubscriber(null as never, null);
+dormant.unsubscribe();
+anchorShape(dormant);

@@ -3,7 +3,11 @@ import type { RunnerContext } from '../context/runner-context';
 import { Activation, type ActivationHost } from './activation';
 import { AbortedError } from '../errors';
 import { AsyncCall } from './async-call';
+export { MappedResult, SKIP } from './async-call';
+// Extensions anchor their own per-call classes too (see shape-anchor.ts for why).
+export { anchorShape } from './anchor-shape';
 import type { ExtensionEvent } from './lifecycle';
+import { anchorShape } from './anchor-shape';
 
 const CHUNK = Symbol.for('rx-agents.stream-chunk');
 
@@ -89,6 +93,20 @@ export function runChannel(ctx: RunnerContext): RunChannel | undefined {
   return ctx instanceof Activation ? new Channel(ctx) : undefined;
 }
 
+/**
+ * What kind of context `ctx` is, without making a channel: `'quiet'` — the runtime's, and nobody
+ * listens to lifecycle events (an extension's plain path: no reports to build, and its blocks may
+ * return a {@link MappedResult}); `'inspected'` — the runtime's, with listeners; `undefined` — not
+ * the runtime's (a test double, another runtime's context).
+ *
+ * @example
+ * if (runContext(ctx) === 'quiet') return ctx.executeAsync(block, name, request);
+ */
+export function runContext(ctx: RunnerContext): 'quiet' | 'inspected' | undefined {
+  if (!(ctx instanceof Activation)) return undefined;
+  return ctx.runHost.inspection.on ? 'inspected' : 'quiet';
+}
+
 /** A class, not an object literal with closures: one small allocation per model or tool turn (the per-call path). */
 class Channel implements RunChannel {
   private readonly run: ActivationHost;
@@ -124,3 +142,6 @@ class Channel implements RunChannel {
     );
   }
 }
+
+// One per model or tool turn: a dormant one keeps its class's maps across idle gaps (shape-anchor.ts).
+anchorShape(new Channel({ runHost: null } as never));

@@ -70,6 +70,33 @@ describe('llm/events — the loop events check what user code sends, not what th
     expect(ChatResponseEvent.schema.safeParse(good).data).to.equal(good); // what zod gives, too
   });
 
+  it('a loop-built state is its own event: type, id and payload on its prototype, nothing added to the payload', () => {
+    const messages: ChatMessage[] = [user('hi')];
+    const state = new ChatRequestState(messages, 1, 0, usage);
+    expect(ChatRequestEvent.is(state)).to.equal(true);
+    expect(state.type).to.equal(ChatRequestEvent.type);
+    expect(state.id).to.equal('');
+    expect(state.payload).to.equal(state);
+    // What user code sees of the payload is unchanged: the same own fields, the same JSON, no `type`/`payload` keys.
+    expect(Object.keys(state)).to.deep.equal(['messages', 'step', 'repairs', 'usage']);
+    expect(JSON.parse(JSON.stringify(state))).to.deep.equal({
+      messages: [{ role: 'user', content: 'hi' }],
+      step: 1,
+      repairs: 0,
+      usage,
+    });
+    expect({ ...state }).to.not.have.property('payload');
+    const response = new ChatResponseState(messages, 1, 0, usage, {
+      message: { role: 'assistant', content: 'x', toolCalls: [] },
+      finishReason: 'stop',
+      usage,
+      provider: 'p',
+      model: 'm',
+    });
+    expect(ChatResponseEvent.is(response)).to.equal(true);
+    expect(ChatRequestEvent.is(response)).to.equal(false);
+  });
+
   it('a bad payload sent by a user action between steps fails the run with EventValidationError', async () => {
     const echo = defineTool({
       name: 'echo',

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { lastValueFrom, of } from 'rxjs';
+import { lastValueFrom, Observable, of, throwError } from 'rxjs';
 import { toArray } from 'rxjs/operators';
 import { z } from 'zod';
 import {
@@ -111,6 +111,24 @@ describe('executeAsync: results, failures, timeouts, retries', () => {
         ctx.sendEvent(OutputEvent.of(r));
       }),
     ).to.deep.equal(['23:"ok after 3"', '23:|']);
+  });
+
+  it('a block whose Observable fails synchronously and is retried at once: the retry is what a timeout unsubscribes', () => {
+    let attempts = 0;
+    let tornDown = false;
+    const seen = runOne(function* (ctx) {
+      yield* ctx.executeAsyncWith({ retries: 1, timeout: 5 }, () =>
+        ++attempts === 1
+          ? throwError(() => new Error('sync failure'))
+          : new Observable<never>(() => () => {
+              tornDown = true;
+            }),
+      );
+    });
+    expect(attempts).to.equal(2);
+    expect(seen).to.have.length(1);
+    expect(seen[0]).to.match(/^5:# .*AsyncTimeoutError/);
+    expect(tornDown, 'the second subscription was released by the timeout').to.equal(true);
   });
 
   it('an Observable that completes empty fails with EmptyAsyncResultError', () => {
