@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firstValueFrom, from, toArray } from 'rxjs';
 import { registerDeployment, restartRestateServer, restateAgent, type RestateAgentOutput } from '../../lib/restate';
-import { freePort } from '../../lib/restate/restate-server';
 import { prng } from '../fixtures/child-process';
 import { startBalancer, type Balancer } from './fixtures/balancer';
 import { killAgent } from './fixtures/kill-agent';
@@ -78,11 +77,11 @@ describe('restate: kill tests (two service processes behind one deployment, SIGK
   const targets: string[] = [];
   /** Warm processes waiting to replace a killed one (a ts-node process takes seconds to start on a loaded machine). */
   const standby: Array<{ service: ServiceProcess; url: string }> = [];
+  const urlOf = async (service: ServiceProcess): Promise<string> => `http://127.0.0.1:${await service.port}`;
   const retired: ServiceProcess[] = [];
-  const spare = async (): Promise<{ service: ServiceProcess; url: string }> => {
-    const port = await freePort();
-    return { service: spawnService(port, effectsFile), url: `http://127.0.0.1:${port}` };
-  };
+  // Port 0: each process binds a free port itself and reports it (choosing a port here and binding it in
+  // the child seconds later let another process take it first: EADDRINUSE on a loaded machine).
+  const spare = (): ServiceProcess => spawnService(0, effectsFile);
   let balancer: Balancer;
   const reference = new Map<string, Out>();
 
@@ -91,14 +90,14 @@ describe('restate: kill tests (two service processes behind one deployment, SIGK
     this.timeout(300_000);
     dir = mkdtempSync(join(tmpdir(), 'rx-restate-kill-'));
     effectsFile = join(dir, 'effects.log');
-    for (let i = 0; i < 2 + KILLS * seeds.length; i++) {
-      const made = await spare();
+    const started = Array.from({ length: 2 + KILLS * seeds.length }, () => spare());
+    const urls = await Promise.all(started.map(urlOf));
+    started.forEach((service, i) => {
       if (i < 2) {
-        services.push(made.service);
-        targets.push(made.url);
-      } else standby.push(made);
-    }
-    await Promise.all([...services, ...standby.map((s) => s.service)].map((s) => s.ready));
+        services.push(service);
+        targets.push(urls[i] as string);
+      } else standby.push({ service, url: urls[i] as string });
+    });
     balancer = await startBalancer(targets);
     await registerDeployment(ctx.server.admin, balancer.url);
     // The crash-free reference run, through the same deployment.
