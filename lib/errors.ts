@@ -364,6 +364,30 @@ export class StoreWriteError extends RxAgentsError {
   }
 }
 
+/**
+ * The background WAL checkpointer of a `sqliteStore` (`checkpoint: 'worker'`) failed: its worker
+ * thread could not start, open the file, or checkpoint, or it died. No commit is at risk (every
+ * commit is in the WAL, which any later checkpoint or open copies into the file); the store falls
+ * back to SQLite's own checkpoints on the writer (`checkpoint: 'inline'`) for the rest of its life.
+ * Reported to `onCheckpointError` (default: `process.emitWarning`), never thrown into a stream.
+ */
+export class StoreCheckpointError extends RxAgentsError {
+  override readonly name = 'StoreCheckpointError';
+  constructor(
+    readonly location: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      'ERR_STORE_CHECKPOINT',
+      `The background checkpointer of the rx-agents store at \`${location}\` failed: ${reason}. ` +
+        "The store checkpoints on the writer from now on (as with `checkpoint: 'inline'`); no commit is lost. " +
+        "Check the file and its directory (disk, permissions), or pass `checkpoint: 'inline'`.",
+      options,
+    );
+  }
+}
+
 /** There is no store file at the given path (the store reader, the CLI and repairs never create one). */
 export class StoreNotFoundError extends RxAgentsError {
   override readonly name = 'StoreNotFoundError';

@@ -8,6 +8,7 @@
  */
 export { sqliteStore, SQLITE_APPLICATION_ID, SQLITE_SCHEMA_VERSION } from '../store/sqlite-store';
 export type { SqliteStore, SqliteStoreOptions } from '../store/sqlite-store';
+export type { CheckpointCounts } from '../store/wal-checkpointer';
 export { readStore } from '../store/sqlite-reader';
 export type {
   ReadStoreOptions,
@@ -23,5 +24,11 @@ export { diagnoseStore } from '../store/sqlite-doctor';
 export type { RecoveryPlan, StoreDiagnosis } from '../store/sqlite-doctor';
 export { repairStore } from '../store/sqlite-repair';
 export type { StoreRepair } from '../store/sqlite-repair';
-export { StoreOpenError, StoreVersionError, StoreNotFoundError, StoreRepairError } from '../errors';
+export {
+  StoreCheckpointError,
+  StoreOpenError,
+  StoreVersionError,
+  StoreNotFoundError,
+  StoreRepairError,
+} from '../errors';
 export type { StoreOpenErrorCode } from '../errors';
