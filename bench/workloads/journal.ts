@@ -9,8 +9,9 @@
  * values) in one transaction, with a prepared statement — the fastest way to write those rows,
  * doing none of the agent work. Each side reuses its file across rounds. Also reported: the same
  * agent without a store (the cost of durability), commits made, file pages in use after the runs
- * (retention), and the acknowledgement latency (p50/p99, see {@link ackLatency}) of the default
- * `commitDelay: 'auto'` against the fixed 1 ms window it replaced, at low and at high load.
+ * (retention), checkpointer threads started in the last round, and the acknowledgement latency
+ * (p50/p99/p99.9 and the longest commit, see {@link ackLatency}) of the default (`commitDelay: 'auto'`,
+ * `checkpoint: 'worker'`) against `checkpoint: 'inline'` and the fixed 1 ms window, at low and high load.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -68,11 +69,17 @@ export function runInputs(
   );
 }
 
-/** Acknowledgement latency (input emitted → `onAccepted`), in wall-clock ms: median and 99th percentile. */
+/**
+ * Acknowledgement latency (input emitted → `onAccepted`), in wall-clock ms: median, 99th and 99.9th
+ * percentile; the commits made and the longest one (ms: the WAL checkpoint's commit, when the writer
+ * checkpoints inline).
+ */
 export interface AckLatency {
   readonly p50: number;
   readonly p99: number;
+  readonly p999: number;
   readonly commits: number;
+  readonly longestCommit: number;
 }
 
 /**
@@ -108,10 +115,14 @@ export async function ackLatency(load: 'low' | 'high', makeStore: () => AgentSto
   });
   const store = makeStore();
   let commits = 0;
+  let longestCommit = 0;
   const commit = store.commit.bind(store);
   store.commit = (agent, batch) => {
     commits++;
-    return commit(agent, batch);
+    const start = performance.now();
+    const done = commit(agent, batch);
+    longestCommit = Math.max(longestCommit, performance.now() - start);
+    return done;
   };
   const outputs = await lastValueFrom(
     source.pipe(
@@ -131,16 +142,24 @@ export async function ackLatency(load: 'low' | 'high', makeStore: () => AgentSto
   latency.sort((a, b) => a - b);
   const at = (p: number): number =>
     Math.round((latency[Math.min(inputs - 1, Math.floor(p * inputs))] as number) * 1000) / 1000;
-  return { p50: at(0.5), p99: at(0.99), commits };
+  return {
+    p50: at(0.5),
+    p99: at(0.99),
+    p999: at(0.999),
+    commits,
+    longestCommit: Math.round(longestCommit * 100) / 100,
+  };
 }
 
-/** The median p50 and p99 of several latency runs. */
-function medianLatency(runs: readonly AckLatency[]): { p50: number; p99: number; commits: number } {
+/** The median of each figure over several latency runs. */
+function medianLatency(runs: readonly AckLatency[]): AckLatency {
   const mid = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
   return {
     p50: mid(runs.map((r) => r.p50)),
     p99: mid(runs.map((r) => r.p99)),
+    p999: mid(runs.map((r) => r.p999)),
     commits: mid(runs.map((r) => r.commits)),
+    longestCommit: mid(runs.map((r) => r.longestCommit)),
   };
 }
 
@@ -180,6 +199,7 @@ export async function run(opts: { quick: boolean }): Promise<BenchResult[]> {
     let round = 0;
     let commits = 0;
     let callRows = 0;
+    let checkpointThreads = 0;
     // Like the reference, ours reuses its file across rounds (a store is long-lived; creating a fresh SQLite
     // file costs five fsyncs the reference never pays); the pages check reads it after the timed rounds.
     const durable = async (agent: typeof ioAgent): Promise<void> => {
@@ -197,6 +217,7 @@ export async function run(opts: { quick: boolean }): Promise<BenchResult[]> {
       const sizes = store.size('journal-bench');
       if (sizes.inputs !== 0 || sizes.calls !== 0)
         throw new Error(`journal bench: journal not pruned: ${JSON.stringify(sizes)}`);
+      checkpointThreads = store.checkpoints().threads;
       store.close();
     };
     const times = await alternate(rounds, {
@@ -206,29 +227,29 @@ export async function run(opts: { quick: boolean }): Promise<BenchResult[]> {
     });
     const ioCommits = commits;
     const ioCallRows = callRows;
+    const ioThreads = checkpointThreads;
     const db = new Database(join(dir, 'ours.db'), { readonly: true });
     const pages =
       (db.pragma('page_count', { simple: true }) as number) - (db.pragma('freelist_count', { simple: true }) as number);
     db.close();
     const instant = await alternate(rounds, { ours: () => durable(instantAgent) });
     const instantCallRows = callRows;
-    // Acknowledgement latency, the default ('auto') against the fixed 1 ms window it replaced. One untimed
-    // run of each first (the first high-load run of a process is the one that compiles its paths: its p99
-    // measured the JIT, and always fell on whichever mode came first), then rounds in alternating order.
-    const latency: Record<string, Record<string, AckLatency[]>> = {
-      low: { auto: [], fixed1ms: [] },
-      high: { auto: [], fixed1ms: [] },
-    };
-    const modes = ['auto', 'fixed1ms'] as const;
-    const ackRun = (load: 'low' | 'high', mode: (typeof modes)[number]): Promise<AckLatency> =>
-      ackLatency(load, () =>
-        sqliteStore(join(dir, `latency-${round++}.db`), mode === 'auto' ? {} : { commitDelay: 1 }),
-      );
-    for (const mode of modes) await ackRun('high', mode);
+    // Acknowledgement latency, the default ('auto', checkpoints in a worker thread) against the same with
+    // SQLite's checkpoints inside the commit ('inline', as before stop 12) and the fixed 1 ms window of stop 9.
+    // One untimed run of each first (the first high-load run of a process is the one that compiles its paths:
+    // its p99 measured the JIT, and always fell on whichever mode came first), then rounds in rotating order.
+    const modes = { auto: {}, autoInline: { checkpoint: 'inline' }, fixed1ms: { commitDelay: 1 } } as const;
+    const names = Object.keys(modes) as Array<keyof typeof modes>;
+    const latency: Record<string, Record<string, AckLatency[]>> = { low: {}, high: {} };
+    const ackRun = (load: 'low' | 'high', mode: keyof typeof modes): Promise<AckLatency> =>
+      ackLatency(load, () => sqliteStore(join(dir, `latency-${round++}.db`), modes[mode]));
+    for (const mode of names) await ackRun('high', mode);
     for (let r = 0; r < 3; r++)
       for (const load of ['low', 'high'] as const)
-        for (const mode of r % 2 === 0 ? modes : [...modes].reverse())
-          latency[load]?.[mode]?.push(await ackRun(load, mode));
+        for (let m = 0; m < names.length; m++) {
+          const mode = names[(m + r) % names.length] as keyof typeof modes;
+          ((latency[load] as Record<string, AckLatency[]>)[mode] ??= []).push(await ackRun(load, mode));
+        }
     const ackLatencyMs = Object.fromEntries(
       Object.entries(latency).map(([load, modes]) => [
         load,
@@ -251,6 +272,7 @@ export async function run(opts: { quick: boolean }): Promise<BenchResult[]> {
           commits: ioCommits,
           withoutStore: Math.round(perSecond(times.noStore)),
           pagesInUseAfter: pages,
+          checkpointThreads: ioThreads,
           ackLatencyMs,
         },
       ),
