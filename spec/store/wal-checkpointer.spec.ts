@@ -46,7 +46,7 @@ describe('store: the WAL checkpointer off the acknowledged path (S13, S9)', func
   it("'worker': no commit checkpoints (the WAL grows past 1000 pages); a worker thread does; close ends it and removes the WAL", async () => {
     const base = threads();
     const path = join(dir, 'w.db');
-    const store = sqliteStore(path);
+    const store = sqliteStore(path, { checkpoint: 'worker' });
     // ~3000 pages in one synchronous stretch: the worker's answers cannot arrive in between, so only a commit could reset the WAL.
     for (let seq = 0; seq < 3000; seq += 100) store.commit('a', batch(seq, 100));
     expect(walPages(path)).to.be.greaterThan(2 * CHECKPOINT_PAGES);
@@ -65,10 +65,10 @@ describe('store: the WAL checkpointer off the acknowledged path (S13, S9)', func
     db.close();
   });
 
-  it("'inline': SQLite's own auto-checkpoint inside the commit that crosses 1000 pages, and no thread", () => {
+  it("'inline' (the default): SQLite's own auto-checkpoint inside the commit that crosses 1000 pages, and no thread", () => {
     const base = threads();
     const path = join(dir, 'i.db');
-    const store = sqliteStore(path, { checkpoint: 'inline' });
+    const store = sqliteStore(path);
     for (let seq = 0; seq < 3000; seq += 100) store.commit('a', batch(seq, 100));
     expect(walPages(path)).to.be.lessThan(CHECKPOINT_PAGES + 200);
     expect(store.checkpoints()).to.deep.equal({ mode: 'inline', threads: 0, byWorker: 0, byWriter: 0 });
@@ -193,7 +193,7 @@ describe('store: the WAL checkpointer off the acknowledged path (S13, S9)', func
   it('S9: when the last subscription on the store has ended, its checkpointer thread is gone too (the store stays open)', async () => {
     const base = threads();
     const path = join(dir, 'u.db');
-    const store: SqliteStore = sqliteStore(path);
+    const store: SqliteStore = sqliteStore(path, { checkpoint: 'worker' });
     const agent = defineAgent<{ id: number; pad: string }>({
       name: 'u',
       actions: (action) => [
