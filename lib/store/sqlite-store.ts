@@ -77,7 +77,7 @@ export interface SqliteStoreOptions {
    * inside the commit that crosses 1000 pages. Same durability either way. `':memory:'` and
    * `file:` URIs always use `'inline'`. `'inline'` is the default because on 2 cores the worker did
    * not pay for itself (measured, README "Journal (stop 12)": the longest commit 1–7 ms instead of
-   * 17–28 ms, but the ack p99 unchanged, 25,000-run rounds 26 % longer, +16 MB RSS for the thread).
+   * 17–30 ms, but the ack p99 unchanged, 25,000-run rounds 5–26 % longer, +16 MB RSS for the thread).
    * @default 'inline'
    */
   readonly checkpoint?: 'worker' | 'inline';
