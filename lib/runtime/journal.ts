@@ -800,7 +800,7 @@ function dormantJournal(): Journal {
     store,
     'rx-agents/dormant',
     { scheduler: asyncScheduler, fail: ignore, callback: ignore },
-    { onAccepted: undefined, position: undefined },
+    { onAccepted: undefined, position: undefined, upgradeCallIds: undefined },
   );
   journal.close();
   return journal;
