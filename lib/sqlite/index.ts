@@ -8,7 +8,7 @@
  */
 export { sqliteStore, SQLITE_APPLICATION_ID, SQLITE_SCHEMA_VERSION } from '../store/sqlite-store';
 export type { SqliteStore, SqliteStoreOptions } from '../store/sqlite-store';
-export type { CheckpointCounts } from '../store/wal-checkpointer';
+export type { CheckpointCounts } from '../store/checkpoint-counts';
 export { readStore } from '../store/sqlite-reader';
 export type {
   ReadStoreOptions,

@@ -18,7 +18,8 @@ import {
   TABLES_V1,
   TABLES_V2,
 } from './sqlite-schema';
-import { WalCheckpointer, type CheckpointCounts } from './wal-checkpointer';
+import type { CheckpointCounts } from './checkpoint-counts';
+import { WalCheckpointer } from './wal-checkpointer';
 import type { AgentStore, JournalBatch, JournalSnapshot, JournaledCall, JournaledInput, RunEnd } from './store';
 
 // Node built-ins through process.getBuiltinModule, not imports: an ESM bundle of this CommonJS package cannot require() them (see package.json `engines`).

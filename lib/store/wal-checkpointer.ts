@@ -1,6 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Worker as WorkerThread } from 'node:worker_threads';
 import { StoreCheckpointError } from '../errors';
+import type { CheckpointCounts } from './checkpoint-counts';
 import { CHECKPOINTER_SCRIPT } from './wal-checkpointer-script';
 
 // Node built-ins through process.getBuiltinModule, not imports (see sqlite-store.ts).
@@ -24,18 +25,6 @@ export const WAL_LIMIT_PAGES = 10_000;
 /** How long {@link WalCheckpointer.close} waits for the worker to close its connection (ms). */
 const CLOSE_WAIT_MS = 5000;
 
-/** Counts of one store's checkpoints, for diagnostics and benchmarks. */
-export interface CheckpointCounts {
-  /** `'worker'` while the background checkpointer is in use; `'inline'` when configured so, or after it failed. */
-  readonly mode: 'worker' | 'inline';
-  /** Worker threads started (lazily: one when the WAL first passes {@link CHECKPOINT_PAGES}, again after an idle stop). */
-  readonly threads: number;
-  /** Checkpoints the worker made. */
-  readonly byWorker: number;
-  /** Checkpoints the writer made itself at the hard bound ({@link WAL_LIMIT_PAGES}). */
-  readonly byWriter: number;
-}
-
 /** One worker thread with its own connection to the file. */
 interface Thread {
   readonly worker: WorkerThread;
@@ -58,7 +47,10 @@ type Reply =
       readonly code: string | undefined;
     };
 
-/** What the checkpointer needs to open its own connection. */
+/**
+ * What the checkpointer needs to open its own connection.
+ * @internal not in the published types (like the class, it names better-sqlite3's types).
+ */
 export interface CheckpointerOptions {
   /** The resolved path of `better-sqlite3` (the worker loads the same driver). */
   readonly driver: string;
@@ -107,6 +99,8 @@ export interface CheckpointerOptions {
  * db.pragma('wal_autocheckpoint = 0');
  * const checkpointer = new WalCheckpointer(db, 'agents.db', { driver, synchronous: 'NORMAL', busyTimeout: 5000, onError });
  * // after every commit: checkpointer.committed();   at close: checkpointer.close(); db.close();
+ *
+ * @internal used by `sqliteStore`; not in the published types (it takes a better-sqlite3 connection).
  */
 export class WalCheckpointer {
   private thread: Thread | null = null;
