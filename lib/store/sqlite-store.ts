@@ -76,9 +76,10 @@ export interface SqliteStoreOptions {
    * while the writer keeps committing; the writer checkpoints itself only at the hard bound of
    * 10,000 pages (see `lib/store/wal-checkpointer.ts`). `'inline'`: SQLite's own auto-checkpoint
    * inside the commit that crosses 1000 pages. Same durability either way. `':memory:'` and
-   * `file:` URIs always use `'inline'`. `'inline'` is the default because on 2 cores the worker did
-   * not pay for itself (measured, README "Journal (stop 12)": the longest commit 1–7 ms instead of
-   * 17–30 ms, but the ack p99 unchanged, 25,000-run rounds 5–26 % longer, +16 MB RSS for the thread).
+   * `file:` URIs always use `'inline'`. `'inline'` is the default because on 2 cores the worker paid
+   * for itself only with a spare core (measured, README "Journal (stop 12)": the longest commit
+   * 1–7 ms instead of 17–30 ms and the p99.9 1.3–2 ms, but under load the ack p99 unchanged and
+   * 25,000-run rounds 5–26 % longer; +9 % CPU on a quieter machine; +16 MB RSS for the thread).
    * @default 'inline'
    */
   readonly checkpoint?: 'worker' | 'inline';
