@@ -12,15 +12,16 @@
  * does all of that (with nothing attached, each is a test of a field).
  *
  * Timing: ours (validated, unvalidated), plain and plain+zod run 7 interleaved rounds (order reversed
- * every other round) and the ratio is of their median times; each plain / plain+zod line's `extra`
- * gives the median of the per-round ratios (`pairedRatio`) and their range (`ratioMin`, `ratioMax`).
+ * every other round) and the ratio is of their median wall times; each plain / plain+zod line's
+ * `extra` gives the median of the per-round ratios (`pairedRatio`) and their range (`ratioMin`,
+ * `ratioMax`), by wall clock and (`extra.cpu`) by the process's CPU time.
  * The naive reference runs 2 rounds (--quick) or 5.
  */
 import { EMPTY, from, lastValueFrom, of, type Observable } from 'rxjs';
 import { concatMap, count, expand, filter, groupBy, map, mergeMap } from 'rxjs/operators';
 import { z } from 'zod';
 import { agentOperator, defineAgent, defineEvent, InputEvent, OutputEvent } from '../../lib';
-import { alternate, percentile, result, round, time, type BenchResult, type ProcessPlan } from '../harness';
+import { alternate, gc, now, percentile, result, round, type BenchResult, type ProcessPlan } from '../harness';
 
 interface In {
   readonly key: number;
@@ -209,22 +210,36 @@ function makeInputs(n: number, keys: number): In[] {
  */
 const FAST_ROUNDS = 7;
 
+/** One timed round of a contestant: wall-clock ms and the process's CPU ms (user + system). */
+interface Round {
+  readonly wall: number;
+  readonly cpu: number;
+}
+
 /**
  * Times the fast contestants in `rounds` rounds (order reversed every other round, so none always
- * goes first) and returns, per contestant, its per-round times in ms.
+ * goes first), each after a forced GC as the harness's `time` does, and returns their rounds.
  */
 async function fastRounds<K extends string>(
   rounds: number,
   contestants: Record<K, () => Promise<unknown> | unknown>,
-): Promise<Record<K, number[]>> {
+): Promise<Record<K, Round[]>> {
   const names = Object.keys(contestants) as K[];
-  const times = {} as Record<K, number[]>;
+  const times = {} as Record<K, Round[]>;
   for (const name of names) {
     times[name] = [];
     await contestants[name](); // warm-up
   }
   for (let r = 0; r < rounds; r++) {
-    for (const name of r % 2 === 0 ? names : [...names].reverse()) times[name].push(await time(contestants[name]));
+    for (const name of r % 2 === 0 ? names : [...names].reverse()) {
+      gc();
+      const cpu0 = process.cpuUsage();
+      const t0 = now();
+      await contestants[name]();
+      const wall = now() - t0;
+      const cpu = process.cpuUsage(cpu0);
+      times[name].push({ wall, cpu: (cpu.user + cpu.system) / 1000 });
+    }
   }
   return times;
 }
@@ -236,16 +251,22 @@ function median(values: readonly number[]): number {
   );
 }
 
-/** The spread of ours / reference over the rounds (each round's times paired), for `extra`. */
-function spread(mine: readonly number[], reference: readonly number[]): Record<string, number> {
-  // Throughput ratio of one round: reference time / our time.
-  const ratios = mine.map((ms, i) => (reference[i] as number) / ms).sort((a, b) => a - b);
-  return {
-    rounds: ratios.length,
-    pairedRatio: round(median(ratios), 3),
-    ratioMin: round(ratios[0] as number, 3),
-    ratioMax: round(ratios[ratios.length - 1] as number, 3),
+/**
+ * What `extra` says of ours against a reference beside the ratio of median wall times: the
+ * per-round ratios (reference time / our time, both of one round) — their median and range, by
+ * wall clock and by process CPU time. On a loaded machine wall time includes waiting for a core;
+ * CPU time mostly does not, so `cpu.pairedRatio` is the steadier figure there.
+ */
+function spread(mine: readonly Round[], reference: readonly Round[]): Record<string, unknown> {
+  const paired = (of: (r: Round) => number): Record<string, number> => {
+    const ratios = mine.map((r, i) => of(reference[i] as Round) / of(r)).sort((a, b) => a - b);
+    return {
+      pairedRatio: round(median(ratios), 3),
+      ratioMin: round(ratios[0] as number, 3),
+      ratioMax: round(ratios[ratios.length - 1] as number, 3),
+    };
   };
+  return { rounds: mine.length, ...paired((r) => r.wall), cpu: paired((r) => r.cpu) };
 }
 
 export async function run({ quick }: { readonly quick: boolean }): Promise<BenchResult[]> {
@@ -275,7 +296,7 @@ export async function run({ quick }: { readonly quick: boolean }): Promise<Bench
     const rate = (ms: number): number => n / (ms / 1000);
     for (const validateEvents of [true, false]) {
       const times = validateEvents ? t.validated : t.unvalidated;
-      const mine = rate(median(times));
+      const mine = rate(median(times.map((r) => r.wall)));
       const params = { inputs: n, keys, validateEvents };
       out.push(
         result('routing', { ...params, reference: 'naive-rxjs' }, mine, rate(naive), 'inputs/s', 'higher', {
@@ -287,7 +308,7 @@ export async function run({ quick }: { readonly quick: boolean }): Promise<Bench
           'routing',
           { ...params, reference: 'plain-js' },
           mine,
-          rate(median(t.plain)),
+          rate(median(t.plain.map((r) => r.wall))),
           'inputs/s',
           'higher',
           spread(times, t.plain),
@@ -299,7 +320,7 @@ export async function run({ quick }: { readonly quick: boolean }): Promise<Bench
             'routing',
             { ...params, reference: 'plain-js+zod' },
             mine,
-            rate(median(t.plainZod)),
+            rate(median(t.plainZod.map((r) => r.wall))),
             'inputs/s',
             'higher',
             spread(times, t.plainZod),
