@@ -98,13 +98,17 @@ async function overhead(n: number): Promise<BenchResult> {
 const MODEL_MS = 20;
 const TOOL_MS = 5;
 
-/** Steps 1 and 2 ask for two tool calls each, step 3 answers. Decided from the request, as a real model would. */
-function reactModel(): ChatModel {
+/**
+ * Steps 1 and 2 ask for two tool calls each, step 3 answers, after `modelMs` on a timer. Decided from
+ * the request, as a real model would. Also driven by spec/llm/fixtures/react-gaps-child.ts, so the
+ * shape-anchor spec checks the loop this bench times.
+ */
+export function reactModel(modelMs = MODEL_MS): ChatModel {
   return {
     provider: 'bench',
     modelId: 'react',
     call: (req) =>
-      timer(MODEL_MS).pipe(
+      timer(modelMs).pipe(
         map((): ModelEvent => {
           const done = req.messages.filter((m) => m.role === 'tool').length;
           const step = done / 2;

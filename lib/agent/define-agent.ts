@@ -84,6 +84,8 @@ export interface Agent<In = unknown, Out = unknown, Key = unknown, Res extends R
   readonly hasAsyncActions: boolean;
   /** Event type name → the external event types runs may wait for (`waitForEvent`, S14). */
   readonly signalTypes: ReadonlyMap<string, EventType>;
+  /** `defineAgent({ upgradeCallIds })`: maps a call id journaled by an earlier version to its id now. */
+  readonly upgradeCallIds: ((id: string) => string) | undefined;
 }
 
 /** What {@link defineAgent} takes. */
@@ -123,6 +125,20 @@ export interface AgentConfig<In, Out, Key = unknown, Res extends Resources = Res
   readonly events?: readonly EventType[];
   /** The actions, as a list or as a function of a typed `action` factory. */
   readonly actions: readonly ActionDef[] | ((action: ActionFactory<In, Out, Key, Res>) => readonly ActionDef[]);
+  /**
+   * For a new version of an agent whose journal may hold runs in flight (S13): maps the id of a call
+   * journaled by an earlier version to the id the same call has now, so those runs replay their
+   * completed calls instead of running them again. A call's id is the chain of events and actions that
+   * led to it (`0>start:0>lookup#0`: run input `0`, action `start`, its send `0`, action `lookup`, its
+   * call `0`), so renaming, merging or splitting actions changes it. Called once per journaled call when
+   * the journal is loaded; return the id unchanged for calls that did not move. A throw (or a non-string)
+   * fails the subscription with {@link CallbackError} before any run starts. @default ids unchanged
+   *
+   * @example
+   * // v2 renamed the action `fetch` to `lookup`
+   * defineAgent({ name: 'scorer', upgradeCallIds: (id) => id.replace(/>fetch(?=[#:]|$)/g, '>lookup'), actions })
+   */
+  readonly upgradeCallIds?: (id: string) => string;
 }
 
 const GeneratorFunction = Object.getPrototypeOf(function* () {}).constructor;
@@ -234,7 +250,7 @@ export function defineAgent<In = unknown, Out = unknown, Key = unknown, Res exte
       `Expected defineAgent to get a config object { name, actions }, got ${describe(config)}.`,
     );
   }
-  const { name, input, output, key, resources = {}, actions, signals = [], events = [] } = config;
+  const { name, input, output, key, resources = {}, actions, signals = [], events = [], upgradeCallIds } = config;
   if (typeof name !== 'string' || name.length === 0) {
     throw new AgentDefinitionError(`Expected the agent name to be a non-empty string, got ${describe(name)}.`);
   }
@@ -254,6 +270,11 @@ export function defineAgent<In = unknown, Out = unknown, Key = unknown, Res exte
   if (key !== undefined && typeof key !== 'function') {
     throw new AgentDefinitionError(
       `The \`key\` of agent \`${name}\` must be a function of the input (e.g. key: (input) => input.userId), got ${describe(key)}.`,
+    );
+  }
+  if (upgradeCallIds !== undefined && typeof upgradeCallIds !== 'function') {
+    throw new AgentDefinitionError(
+      `The \`upgradeCallIds\` of agent \`${name}\` must be a function from a journaled call id to its id now, got ${describe(upgradeCallIds)}.`,
     );
   }
   if (typeof resources !== 'object' || resources === null || Array.isArray(resources)) {
@@ -324,6 +345,7 @@ export function defineAgent<In = unknown, Out = unknown, Key = unknown, Res exte
     eventTypes,
     hasAsyncActions: list.some((def: ActionDef) => def.style === 'async'),
     signalTypes,
+    upgradeCallIds,
   });
 }
 

@@ -107,7 +107,7 @@ ${TIMELINE_CSS}</style></head><body>
     if (t.full) runs = new Map();
     for (const r of t.runs) runs.set(r.lane + ':' + r.run, r);
     const sm = t.sampling;
-    $('tl-sampling').textContent = sm.runsSampledOut === 0 ? '' : 'Sampled: ' + sm.runsRecorded + ' of ' + sm.runsSeen + ' runs recorded since this page connected (at most ' + t.maxLanes + ' keys as lanes, ' + t.maxRunsPerSecond + ' runs a second); the counters, latencies and failed runs are exact.';
+    $('tl-sampling').textContent = sm.runsSampledOut === 0 ? '' : 'Sampled: ' + sm.runsRecorded + ' of ' + sm.runsSeen + ' runs recorded since the first open page connected (at most ' + t.maxLanes + ' keys as lanes, ' + t.maxRunsPerSecond + ' runs a second); the counters, latencies and failed runs are exact.';
     if (!t.full && t.runs.length === 0) return;
     let newest = -Infinity;
     for (const r of runs.values()) if (r.last > newest) newest = r.last;

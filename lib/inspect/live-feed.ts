@@ -97,7 +97,7 @@ export class LiveFeed {
   /** Since recording started: `stats().runsStarted` then (runs seen = the growth of it), and runs recorded for the timeline. */
   private runsAtStart = 0;
   private runsRecorded = 0;
-  /** While the budget is spent, the runtime is not asked about runs at all; this timer (one per connection, re-armed) refills it. */
+  /** While the budget is spent, the runtime is not asked about runs at all; this timer (one per feed, shared by every open page, re-armed) refills it. */
   private refill: ReturnType<typeof setTimeout> | undefined;
   private paused = false;
   /** Lanes whose run is being recorded now: while none is (most of the time under sampling), an event costs two comparisons. */
@@ -118,7 +118,7 @@ export class LiveFeed {
   /** Starts recording events (a page connected). */
   start(): void {
     if (this.listening !== null) return;
-    // A page that just connected gets a second's worth at once (something to draw right away), then bursts.
+    // The first page to connect gets a second's worth at once (something to draw right away), then bursts; later pages share them.
     this.budget = this.settings.sampleRuns;
     this.runsAtStart = this.inspector.stats().runsStarted;
     this.runsRecorded = this.recording = 0;

@@ -77,9 +77,25 @@ export interface ReactAgentOptions<In, T> {
   readonly actions?: (action: ActionFactory<In>) => readonly ActionDef[];
   /** External event types the runs wait for (S14), e.g. `[ToolApprovalSignal]` with `humanApproval`. @default [] */
   readonly signals?: readonly EventType[];
+  /**
+   * `defineAgent`'s `upgradeCallIds`, for ids of your own actions' calls: applied after the loop's own mapping
+   * of journals written before `llm.decide` / `llm.observe` were folded into `llm.model` / `llm.tools`.
+   * @default ids unchanged
+   */
+  readonly upgradeCallIds?: (id: string) => string;
 }
 
 const HISTORY = 'llm.history';
+
+/**
+ * Journals written before the loop's `llm.decide` and `llm.observe` actions were folded into the actions before
+ * them: `llm.model:0>llm.decide:0>llm.tools#0` is `llm.model:1>llm.tools#0` now (the folded action sent the
+ * next event as its send 0; the action before it now sends it after its notification, as send 1). The same
+ * rewrite covers `llm.tools:0>llm.observe:0>llm.model`, `llm.approved:0>llm.observe:0>` and a repair round's request.
+ */
+const LEGACY_LOOP = /:0>llm\.(?:decide|observe):0>/g;
+const upgradeLoopIds = (id: string): string =>
+  id.includes('>llm.decide:') || id.includes('>llm.observe:') ? id.replace(LEGACY_LOOP, ':1>') : id;
 const NO_USAGE: TokenUsage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
 const NONE: readonly ToolCall[] = [];
 const NO_MESSAGES: readonly ChatMessage[] = [];
@@ -128,10 +144,13 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
     scheduler,
     actions,
     signals = [],
+    upgradeCallIds,
   } = options;
   if (typeof model !== 'object' || model === null || typeof model.call !== 'function')
     throw optionError('model', 'a ChatModel (e.g. fromAiSdk(provider.chatModel(id)))', model);
   if (!Number.isInteger(maxSteps) || maxSteps < 1) throw optionError('maxSteps', 'an integer >= 1', maxSteps);
+  if (upgradeCallIds !== undefined && typeof upgradeCallIds !== 'function')
+    throw optionError('upgradeCallIds', 'a function from a journaled call id to its id now', upgradeCallIds);
   if (!Number.isInteger(repairs) || repairs < 0) throw optionError('repairs', 'an integer >= 0', repairs);
   if (history !== false && (!Number.isInteger(history.maxMessages) || history.maxMessages < 2))
     throw optionError('history.maxMessages', 'an integer >= 2 (or history: false)', history.maxMessages);
@@ -250,6 +269,7 @@ export function reactAgent<In = unknown, T = string>(options: ReactAgentOptions<
   const agent = defineAgent<In, AgentAnswer<T>>({
     name,
     signals,
+    upgradeCallIds: upgradeCallIds === undefined ? upgradeLoopIds : (id: string) => upgradeCallIds(upgradeLoopIds(id)),
     // Sent for your actions and for the lifecycle/timeline; the loop itself goes on in the action that sent them.
     events: [ChatResponseEvent, ToolResponseEvent],
     actions: (action) => {

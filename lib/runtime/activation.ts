@@ -365,8 +365,9 @@ export class Activation implements RunnerContext, CallHost, MemoryHost, ActionEn
   private guard(member: string): void {
     const host = this.host;
     const allowed = this.def.style === 'async' ? asyncScope.getStore() === this : host.blocks.current === this;
-    if (!allowed) throw new AsyncBlockAccessError(this.def.name, member);
-    // A timer or callback of an async action can still carry its async scope after the action finished.
+    // A finished action's context (kept by a timer, a callback, or in a variable — also one that carries the
+    // async scope of an async action) says so, whatever the style.
+    if (!allowed) throw new AsyncBlockAccessError(this.def.name, member, this.state === DONE ? 'after' : 'outside');
     if (this.state === DONE) throw new AsyncBlockAccessError(this.def.name, member, 'after');
     if (host.ended)
       throw new AbortedError(

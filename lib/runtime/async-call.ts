@@ -228,7 +228,12 @@ export class AsyncCall<T> implements Call<T>, ExecutorTask {
     if (isObservable(source)) return this.subscribeTo(source, mapped);
     // Held in `result` while pending (it holds nothing else then), for the handlers: no closure per call.
     this.result = mapped;
-    source.then(this.mappedValue.bind(this), this.mappedError.bind(this));
+    try {
+      source.then(this.mappedValue.bind(this), this.mappedError.bind(this));
+    } catch (error) {
+      // A thenable whose `then` throws is the source's failure: mapped like a rejection (a tool's error result).
+      this.mappedError(error);
+    }
   }
 
   /** A mapped Promise fulfilled. */

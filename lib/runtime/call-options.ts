@@ -1,5 +1,8 @@
 import type { AsyncCallOptions } from '../context/call';
 
+/** The most `retries` a call may have: its attempt count shares one number with its flags (lib/runtime/async-call.ts). */
+export const MAX_RETRIES = 1_000_000;
+
 /**
  * Checks the options of `ctx.executeAsyncWith` where they are given, so a typo fails the action
  * with a `TypeError` that says what is wrong (instead of a retry count that silently never retries).
@@ -11,8 +14,8 @@ export function checkCallOptions(options: AsyncCallOptions, action: string): voi
   const { timeout, retries, retryDelay, retryIf, budget, reconcile } = options;
   if (timeout !== undefined && !(typeof timeout === 'number' && timeout > 0 && !Number.isNaN(timeout)))
     throw bad('timeout', 'a number of ms > 0', timeout);
-  if (retries !== undefined && !(Number.isInteger(retries) && retries >= 0))
-    throw bad('retries', 'an integer >= 0', retries);
+  if (retries !== undefined && !(Number.isInteger(retries) && retries >= 0 && retries <= MAX_RETRIES))
+    throw bad('retries', `an integer from 0 to ${MAX_RETRIES}`, retries);
   if (
     retryDelay !== undefined &&
     typeof retryDelay !== 'function' &&

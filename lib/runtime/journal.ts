@@ -56,6 +56,24 @@ export interface JournalOptions {
   readonly position: ((input: never) => unknown) | undefined;
   /** Commit at once when this many rows are waiting, without waiting for the tick. @default 4096 */
   readonly maxBatch?: number;
+  /** The agent's `upgradeCallIds`: applied to every journaled call id at restore. */
+  readonly upgradeCallIds?: ((id: string) => string) | undefined;
+}
+
+/** `upgradeCallIds(id)`, guarded: a throw or a non-string is the agent's {@link CallbackError}. */
+function upgradedId(upgrade: (id: string) => string, id: string): string {
+  let now: unknown;
+  try {
+    now = upgrade(id);
+  } catch (error) {
+    throw new CallbackError('upgradeCallIds', error);
+  }
+  if (typeof now !== 'string')
+    throw new CallbackError(
+      'upgradeCallIds',
+      new TypeError(`expected a call id (string) for \`${id}\`, got ${describe(now)}`),
+    );
+  return now;
 }
 
 /**
@@ -185,10 +203,11 @@ export class Journal implements Durability {
   restore(snapshot: JournalSnapshot): Recovered[] {
     this.nextSeq = snapshot.nextSeq;
     this.committedSeq = snapshot.nextSeq;
+    const upgrade = this.options.upgradeCallIds;
     for (const call of snapshot.calls) {
       let calls = this.recorded.get(call.seq);
       if (calls === undefined) this.recorded.set(call.seq, (calls = new Map()));
-      calls.set(call.id, call);
+      calls.set(upgrade === undefined ? call.id : upgradedId(upgrade, call.id), call);
       this.storedCalls.add(call.seq);
     }
     for (const { key, data } of snapshot.memory) this.memory.set(key, data);
@@ -781,7 +800,7 @@ function dormantJournal(): Journal {
     store,
     'rx-agents/dormant',
     { scheduler: asyncScheduler, fail: ignore, callback: ignore },
-    { onAccepted: undefined, position: undefined },
+    { onAccepted: undefined, position: undefined, upgradeCallIds: undefined },
   );
   journal.close();
   return journal;

@@ -105,7 +105,7 @@ export class Runtime implements RunHost, AdmissionHost, BusyHost, RecoveryHost, 
             settings.store,
             agent.name,
             { scheduler: this.scheduler, fail, callback: (name, fn) => this.callback(name, fn) },
-            { onAccepted: settings.onAccepted, position: settings.position },
+            { onAccepted: settings.onAccepted, position: settings.position, upgradeCallIds: agent.upgradeCallIds },
           );
     const signals = (this.signals = new SignalDesk({
       agent,

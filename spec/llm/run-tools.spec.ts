@@ -39,6 +39,17 @@ const tools = [
     execute: () => ({ at: new Date(0), gone: undefined, n: [1, -0] }),
   }),
   defineTool({ name: 'plain', description: 'plain JSON data', input, execute: async () => plain }),
+  defineTool({
+    name: 'broken',
+    description: 'a thenable whose then throws',
+    input,
+    execute: () =>
+      ({
+        then() {
+          throw new Error('then threw');
+        },
+      }) as unknown as Promise<number>,
+  }),
 ];
 const calls: ToolCall[] = tools.map((t, i) => ({ id: `c${i}`, name: t.name, arguments: { x: i } }));
 
@@ -66,6 +77,7 @@ const expected = [
   },
   { toolCallId: 'c6', toolName: 'dated', content: { at: '1970-01-01T00:00:00.000Z', n: [1, 0] }, isError: false },
   { toolCallId: 'c7', toolName: 'plain', content: plain, isError: false },
+  { toolCallId: 'c8', toolName: 'broken', content: { error: 'Tool `broken` failed: then threw' }, isError: true },
 ];
 
 describe('llm/runTools — every kind of tool result, in call order (S12)', () => {

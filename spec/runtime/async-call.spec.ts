@@ -14,32 +14,12 @@ import {
   OutputEvent,
   type RunnerContext,
 } from '../../lib';
-import { createTestScheduler, virtualDelay, virtualFailure } from '../../lib/testing';
+import { virtualDelay, virtualFailure } from '../../lib/testing';
 import { EMPTY } from 'rxjs';
+import { oneActionTimeline } from '../fixtures/virtual-timeline';
 
 /** Runs a one-action agent over one input in virtual time and returns `frame:value` notifications. */
-function runOne(body: (ctx: RunnerContext) => Generator<unknown, void, unknown>): string[] {
-  const agent = defineAgent({
-    name: 'one',
-    actions: (action) => [
-      action('act', InputEvent, function* (_e, ctx) {
-        yield* body(ctx) as Generator<never, void, unknown>;
-      }),
-    ],
-  });
-  const ts = createTestScheduler();
-  const seen: string[] = [];
-  ts.run(({ cold }) => {
-    cold('(a|)')
-      .pipe(agentOperator(agent, { scheduler: ts }))
-      .subscribe({
-        next: (v) => seen.push(`${ts.now()}:${JSON.stringify(v)}`),
-        error: (e: Error) => seen.push(`${ts.now()}:# ${e.message}`),
-        complete: () => seen.push(`${ts.now()}:|`),
-      });
-  });
-  return seen;
-}
+const runOne = (body: (ctx: RunnerContext) => Generator<unknown, void, unknown>): string[] => oneActionTimeline(body);
 
 describe('executeAsync: results, failures, timeouts, retries', () => {
   it('accepts values, Promises and Observables (last value)', async () => {

@@ -348,8 +348,9 @@ describe('retries: exponential backoff with jitter, retryIf', () => {
   it('bad call options fail the action with a TypeError naming the option', () => {
     const seen = one({ retries: -1 }, failing(0));
     expect(seen[0]).to.contain(
-      'TypeError: Expected `retries` of executeAsyncWith in action `act` to be an integer >= 0, got `-1`',
+      'TypeError: Expected `retries` of executeAsyncWith in action `act` to be an integer from 0 to 1000000, got `-1`',
     );
+    expect(one({ retries: 1_000_001 }, failing(0))[0]).to.contain('`retries`');
     expect(one({ timeout: NaN }, failing(0))[0]).to.contain('`timeout`');
     expect(one({ retryDelay: -5 }, failing(0))[0]).to.contain('`retryDelay`');
     expect(one({ budget: 42 as never }, failing(0))[0]).to.contain('`budget`');

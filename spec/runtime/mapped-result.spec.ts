@@ -1,32 +1,13 @@
 import { expect } from 'chai';
 import { lastValueFrom, Observable, of, throwError } from 'rxjs';
 import { agentOperator, defineAgent, InputEvent, OutputEvent, type RunnerContext } from '../../lib';
-import { createTestScheduler, virtualDelay, virtualFailure } from '../../lib/testing';
+import { virtualDelay, virtualFailure } from '../../lib/testing';
 import { MappedResult, SKIP } from '../../lib/runtime/async-call';
+import { oneActionTimeline } from '../fixtures/virtual-timeline';
 
-/** Runs a one-action agent over one input in virtual time and returns `frame:value` notifications. */
-function virtual(body: (ctx: RunnerContext) => Generator<unknown, void, unknown>): string[] {
-  const agent = defineAgent({
-    name: 'mapped',
-    actions: (action) => [
-      action('act', InputEvent, function* (_e, ctx) {
-        yield* body(ctx) as Generator<never, void, unknown>;
-      }),
-    ],
-  });
-  const ts = createTestScheduler();
-  const seen: string[] = [];
-  ts.run(({ cold }) => {
-    cold('(a|)')
-      .pipe(agentOperator(agent, { scheduler: ts }))
-      .subscribe({
-        next: (v) => seen.push(`${ts.now()}:${JSON.stringify(v)}`),
-        error: (e: Error) => seen.push(`${ts.now()}:# ${e.name}: ${e.message}`),
-        complete: () => seen.push(`${ts.now()}:|`),
-      });
-  });
-  return seen;
-}
+/** Runs a one-action agent over one input in virtual time and returns `frame:value` notifications (errors with their name). */
+const virtual = (body: (ctx: RunnerContext) => Generator<unknown, void, unknown>): string[] =>
+  oneActionTimeline(body, { name: 'mapped', errorNames: true });
 
 /** Runs a one-action async agent over one input on the real clock; resolves with its output. */
 async function real(body: (ctx: RunnerContext) => Promise<unknown>): Promise<unknown> {
