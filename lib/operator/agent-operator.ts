@@ -53,7 +53,7 @@ export function agentOperator<In, Out>(
 }
 
 /**
- * What the operator subscribes to its source with: a Subscriber (not a plain observer) so that a
+ * (Internal.) What the operator subscribes to its source with: a Subscriber (not a plain observer) so that a
  * downstream unsubscribe during a synchronous flood closes it at once and the source stops
  * emitting, as rxjs's own operators do; a class of its own, so that an input reaches the runtime
  * in one call, with no closures made per subscription (and its map can be anchored, see
@@ -64,7 +64,7 @@ export function agentOperator<In, Out>(
  * subscriber.add(input);
  * source.subscribe(input);
  */
-export class InputSubscriber extends Subscriber<unknown> {
+class InputSubscriber extends Subscriber<unknown> {
   constructor(private readonly runtime: Runtime) {
     super();
   }
