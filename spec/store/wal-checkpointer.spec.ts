@@ -30,6 +30,15 @@ const walPages = (db: string): number => (existsSync(`${db}-wal`) ? statSync(`${
 
 const PAD = 'x'.repeat(3000);
 
+/** A WAL-mode connection with one table `t (k, v)`, as the writer the checkpointer is attached to. */
+function walWriter(path: string, { autocheckpoint }: { readonly autocheckpoint: boolean }): Database.Database {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  if (!autocheckpoint) db.pragma('wal_autocheckpoint = 0');
+  db.exec('CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)');
+  return db;
+}
+
 /** `n` inputs (each ~3 KB, so about one page apiece) in one batch, starting at `from`. */
 function batch(from: number, n: number): JournalBatch {
   const inputs = [];
@@ -78,10 +87,7 @@ describe('store: the WAL checkpointer off the acknowledged path (S13, S9)', func
 
   it('the hard bound: past it the writer checkpoints itself (PASSIVE) and the WAL starts over', () => {
     const path = join(dir, 'h.db');
-    const db = new Database(path);
-    db.pragma('journal_mode = WAL');
-    db.pragma('wal_autocheckpoint = 0');
-    db.exec('CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)');
+    const db = walWriter(path, { autocheckpoint: false });
     const errors: StoreCheckpointError[] = [];
     const checkpointer = new WalCheckpointer(db, path, {
       driver: require.resolve('better-sqlite3'),
@@ -113,10 +119,7 @@ describe('store: the WAL checkpointer off the acknowledged path (S13, S9)', func
   it('a worker that cannot start its connection is one StoreCheckpointError for onCheckpointError, and the writer checkpoints inline from then on', async () => {
     const base = threads();
     const path = join(dir, 'e.db');
-    const db = new Database(path);
-    db.pragma('journal_mode = WAL');
-    db.pragma('wal_autocheckpoint = 0');
-    db.exec('CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)');
+    const db = walWriter(path, { autocheckpoint: false });
     const errors: StoreCheckpointError[] = [];
     const checkpointer = new WalCheckpointer(db, path, {
       driver: join(dir, 'no-such-driver.js'),
@@ -150,9 +153,7 @@ describe('store: the WAL checkpointer off the acknowledged path (S13, S9)', func
 
   it('an onCheckpointError that throws becomes process warnings (the error and the throw), never an unhandled error', async () => {
     const path = join(dir, 'x.db');
-    const db = new Database(path);
-    db.pragma('journal_mode = WAL');
-    db.exec('CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)');
+    const db = walWriter(path, { autocheckpoint: true });
     const warnings: Array<Error | string> = [];
     const onWarning = (w: Error): void => void warnings.push(w);
     process.on('warning', onWarning);
